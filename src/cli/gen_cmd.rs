@@ -1,0 +1,497 @@
+//! `weightinit gen`: parse the request into tensor specs, decide where each goes, check
+//! every target before drawing anything, draw, write atomically, report.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use crate::engine;
+use crate::error::{Error, Result};
+use crate::fan::Layout;
+use crate::output::atomic::{self, AtomicFile};
+use crate::output::json::JsonWriter;
+use crate::output::manifest::{Manifest, ManifestEntry};
+use crate::output::npy::NpyWriter;
+use crate::output::{Format, HashingWriter, TensorSink};
+use crate::report::{TensorReport, render_human};
+use crate::rng::{RngMode, fresh_seed};
+use crate::sample::DType;
+use crate::scheme::{ParamKey, SchemeSpec};
+use crate::shape::Shape;
+use crate::tensor::{ResolvedTensor, TensorSpec};
+
+/// Where the report goes and in which form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ReportMode {
+    /// A table on stderr.
+    #[default]
+    Human,
+    /// JSON on stdout (on stderr when the data itself goes to stdout).
+    Json,
+    /// No report.
+    None,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  weightinit gen --scheme he-normal --shape 784x128
+  weightinit gen --scheme xavier-uniform --shape 784x128 -o w.json
+  weightinit gen --scheme normal:std=0.02 --shape 50257x768 --seed 7 -o emb.npy
+  weightinit gen --scheme kaiming-uniform --layout oi --shape 128x784 -o w.npy
+  weightinit gen --scheme he-uniform --shape 784x256 --shape 256x10 -o out/")]
+pub struct GenArgs {
+    /// Scheme name, optionally with parameters: he-normal, normal:std=0.02,
+    /// variance-scaling:scale=2,mode=fan-avg (see `weightinit schemes`).
+    #[arg(long, short = 's', value_name = "SCHEME")]
+    pub scheme: String,
+
+    /// Tensor shape as stored, e.g. 784x128 or 3x3x64x128; repeat for several tensors.
+    #[arg(
+        long,
+        value_name = "SHAPE",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    pub shape: Vec<String>,
+
+    /// Tensor name, once per --shape; it names the file in a directory and, with the
+    /// seed, keys the random stream. Default: w0, w1, ...
+    #[arg(long, value_name = "NAME")]
+    pub name: Vec<String>,
+
+    /// Axis convention: io (Keras/JAX/TF: in x out, kh x kw x in x out) or oi
+    /// (PyTorch: out x in, out x in x kh x kw).
+    #[arg(long, value_enum, default_value_t)]
+    pub layout: Layout,
+
+    /// Element type.
+    #[arg(long, value_enum, default_value_t)]
+    pub dtype: DType,
+
+    /// Seed (0 to 2^64-1). Without it a fresh seed is drawn, printed and recorded.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub seed: Option<String>,
+
+    /// Random stream.
+    #[arg(long, value_enum, default_value_t)]
+    pub rng: RngMode,
+
+    /// Output: a file (.npy or .json), a directory ending in '/', or '-' for stdout.
+    /// Default: SCHEME_SHAPE.npy in the current directory.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// File format; by default taken from the output file's extension, else npy.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+
+    /// The variance report: human (stderr), json (stdout, or stderr when data is on
+    /// stdout) or none.
+    #[arg(long, value_enum, default_value_t)]
+    pub report: ReportMode,
+
+    /// Worker threads (default: all cores). The output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// constant: the value.
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub value: Option<String>,
+    /// normal, truncated-normal: the mean.
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub mean: Option<String>,
+    /// normal, truncated-normal: standard deviation (before truncation).
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub std: Option<String>,
+    /// uniform: lower end; truncated-normal: absolute lower bound.
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub low: Option<String>,
+    /// uniform: upper end; truncated-normal: absolute upper bound.
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub high: Option<String>,
+    /// variance-scaling: the scale (variance = scale / fan).
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub scale: Option<String>,
+    /// he-*: fan-in or fan-out; variance-scaling: also fan-avg.
+    #[arg(long, help_heading = "Scheme parameters")]
+    pub mode: Option<String>,
+    /// variance-scaling: truncated-normal, normal or uniform.
+    #[arg(long, help_heading = "Scheme parameters")]
+    pub distribution: Option<String>,
+    /// xavier, he, lecun, orthogonal, identity: an explicit gain.
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub gain: Option<String>,
+    /// Sets the gain for: linear, sigmoid, tanh, relu, leaky-relu, selu.
+    #[arg(long, help_heading = "Scheme parameters")]
+    pub nonlinearity: Option<String>,
+    /// leaky-relu's negative slope (default 0.01).
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_negative_numbers = true
+    )]
+    pub negative_slope: Option<String>,
+}
+
+/// Where one tensor's bytes go.
+#[derive(Debug, Clone, PartialEq)]
+enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// Every tensor with its destination and format, plus the manifest for a directory.
+struct Plan {
+    items: Vec<(ResolvedTensor, Destination)>,
+    format: Format,
+    manifest: Option<PathBuf>,
+}
+
+pub fn run(args: GenArgs) -> Result<()> {
+    let tensors = args.tensor_specs()?;
+    let plan = args.plan(tensors)?;
+    let pool = thread_pool(args.threads)?;
+    let reports = pool.install(|| write_all(&plan, args.force))?;
+    let data_on_stdout = plan.items.iter().any(|(_, d)| *d == Destination::Stdout);
+    emit_report(args.report, &reports, data_on_stdout)
+}
+
+impl GenArgs {
+    /// The scheme with inline and flag parameters merged.
+    fn scheme_spec(&self) -> Result<SchemeSpec> {
+        let mut spec: SchemeSpec = self.scheme.parse()?;
+        let flags = [
+            (ParamKey::Value, &self.value),
+            (ParamKey::Mean, &self.mean),
+            (ParamKey::Std, &self.std),
+            (ParamKey::Low, &self.low),
+            (ParamKey::High, &self.high),
+            (ParamKey::Scale, &self.scale),
+            (ParamKey::Mode, &self.mode),
+            (ParamKey::Distribution, &self.distribution),
+            (ParamKey::Gain, &self.gain),
+            (ParamKey::Nonlinearity, &self.nonlinearity),
+            (ParamKey::NegativeSlope, &self.negative_slope),
+        ];
+        for (key, value) in flags {
+            if let Some(text) = value {
+                spec.set_param(key, text)?;
+            }
+        }
+        Ok(spec)
+    }
+
+    fn seed(&self) -> Result<u64> {
+        match &self.seed {
+            None => Ok(fresh_seed()),
+            Some(text) => text.trim().parse().map_err(|_| {
+                Error::Usage(format!(
+                    "invalid seed '{text}': expected a whole number from 0 to {}",
+                    u64::MAX
+                ))
+            }),
+        }
+    }
+
+    /// One resolved spec per --shape.
+    fn tensor_specs(&self) -> Result<Vec<ResolvedTensor>> {
+        let scheme = self.scheme_spec()?;
+        let shapes = self
+            .shape
+            .iter()
+            .map(|s| s.parse::<Shape>())
+            .collect::<Result<Vec<_>>>()?;
+        let names = self.names(shapes.len())?;
+        let seed = self.seed()?;
+        shapes
+            .into_iter()
+            .zip(names)
+            .map(|(shape, name)| {
+                TensorSpec {
+                    name,
+                    shape,
+                    layout: self.layout,
+                    scheme: scheme.clone(),
+                    dtype: self.dtype,
+                    seed,
+                    rng: self.rng,
+                }
+                .resolve()
+            })
+            .collect()
+    }
+
+    fn names(&self, count: usize) -> Result<Vec<String>> {
+        if self.name.is_empty() {
+            return Ok((0..count).map(|i| format!("w{i}")).collect());
+        }
+        if self.name.len() != count {
+            return Err(Error::Usage(format!(
+                "{} --name given for {count} --shape; give one name per shape or none",
+                self.name.len()
+            )));
+        }
+        for (i, name) in self.name.iter().enumerate() {
+            validate_name(name)?;
+            if self.name[..i].contains(name) {
+                return Err(Error::Usage(format!(
+                    "tensor name '{name}' is given twice; names must be unique"
+                )));
+            }
+        }
+        Ok(self.name.clone())
+    }
+
+    /// Decides every destination and checks them all before any drawing starts.
+    fn plan(&self, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
+        let count = tensors.len();
+        let named = !self.name.is_empty();
+        let stem = |t: &ResolvedTensor| -> String {
+            if named {
+                t.spec.name.clone()
+            } else if count == 1 {
+                format!("{}_{}", t.spec.scheme.name(), t.spec.shape)
+            } else {
+                format!("{}_{}", t.spec.name, t.spec.shape)
+            }
+        };
+        let mut manifest = None;
+        let (format, destinations): (Format, Vec<Destination>) = match &self.output {
+            Some(path) if path.as_os_str() == "-" => {
+                if count > 1 {
+                    return Err(Error::Usage(format!(
+                        "{count} tensors cannot all go to stdout; use -o DIR/ for one file each"
+                    )));
+                }
+                let format = self.format.unwrap_or(Format::Npy);
+                if format == Format::Npy && std::io::stdout().is_terminal() {
+                    return Err(Error::Usage(
+                        "refusing to write binary .npy data to a terminal; redirect stdout \
+                         or use --format json"
+                            .into(),
+                    ));
+                }
+                (format, vec![Destination::Stdout])
+            }
+            Some(path) if is_directory_target(path) => {
+                let format = self.format.unwrap_or(Format::Npy);
+                prepare_directory(path, self.force)?;
+                manifest = Some(path.join("manifest.json"));
+                let files = tensors
+                    .iter()
+                    .map(|t| Destination::File(path.join(format!("{}.{format}", stem(t)))))
+                    .collect();
+                (format, files)
+            }
+            Some(path) => {
+                if count > 1 {
+                    return Err(Error::Usage(format!(
+                        "{count} tensors need a directory: -o DIR/ writes one file each plus \
+                         manifest.json"
+                    )));
+                }
+                let format = match (self.format, Format::from_path(path)) {
+                    (Some(f), _) | (None, Some(f)) => f,
+                    (None, None) => {
+                        return Err(Error::Usage(format!(
+                            "cannot tell the format of '{}' from its extension; use .npy or \
+                             .json, or pass --format",
+                            path.display()
+                        )));
+                    }
+                };
+                (format, vec![Destination::File(path.clone())])
+            }
+            None => {
+                let format = self.format.unwrap_or(Format::Npy);
+                let files = tensors
+                    .iter()
+                    .map(|t| Destination::File(PathBuf::from(format!("{}.{format}", stem(t)))))
+                    .collect();
+                (format, files)
+            }
+        };
+        for d in &destinations {
+            if let Destination::File(path) = d {
+                atomic::check_target(path, self.force)?;
+            }
+        }
+        if let Some(path) = &manifest {
+            atomic::check_target(path, self.force)?;
+        }
+        Ok(Plan {
+            items: tensors.into_iter().zip(destinations).collect(),
+            format,
+            manifest,
+        })
+    }
+}
+
+/// Names become file names and stream keys: keep them portable and unambiguous.
+fn validate_name(name: &str) -> Result<()> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.is_empty() || name.len() > 200 || name.starts_with('.') || !name.chars().all(ok_char) {
+        return Err(Error::Usage(format!(
+            "invalid tensor name '{name}': use 1-200 letters, digits, '_', '-' or '.', \
+             not starting with '.'"
+        )));
+    }
+    Ok(())
+}
+
+fn is_directory_target(path: &Path) -> bool {
+    let text = path.as_os_str().to_string_lossy();
+    text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || path.is_dir()
+}
+
+/// Creates the output directory if its parent exists (like `mkdir`, not `mkdir -p`).
+fn prepare_directory(path: &Path, _force: bool) -> Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    if path.exists() {
+        return Err(Error::Usage(format!(
+            "'{}' exists and is not a directory",
+            path.display()
+        )));
+    }
+    let trimmed = PathBuf::from(path.as_os_str().to_string_lossy().trim_end_matches('/'));
+    let parent = match trimmed.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::MissingDir(parent));
+    }
+    std::fs::create_dir(&trimmed).map_err(|e| Error::io(&trimmed, e))
+}
+
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let threads = match threads {
+        Some(0) => {
+            return Err(Error::Usage(
+                "--threads must be at least 1 (omit it to use all cores)".into(),
+            ));
+        }
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))
+}
+
+/// Draws and writes every tensor, then the manifest.
+fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
+    let mut reports = Vec::new();
+    let mut entries = Vec::new();
+    for (tensor, destination) in &plan.items {
+        match destination {
+            Destination::Stdout => {
+                let stdout = std::io::stdout().lock();
+                let writer = std::io::BufWriter::with_capacity(1 << 20, stdout);
+                let generated = draw(tensor, plan.format, writer, "<stdout>")?;
+                reports.push(TensorReport::new(tensor, &generated, "-".into()));
+            }
+            Destination::File(path) => {
+                let label = path.display().to_string();
+                let mut file = AtomicFile::create(path, force)?;
+                let mut hashing = HashingWriter::new(file.writer());
+                let generated = draw(tensor, plan.format, &mut hashing, &label)?;
+                let (sha256, bytes) = hashing.digest();
+                file.commit()?;
+                if plan.manifest.is_some() {
+                    entries.push(ManifestEntry {
+                        file: path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        format: plan.format,
+                        sha256,
+                        bytes,
+                        meta: tensor.meta(),
+                    });
+                }
+                reports.push(TensorReport::new(tensor, &generated, label));
+            }
+        }
+    }
+    if let Some(path) = &plan.manifest {
+        atomic::write_file(path, &Manifest::new(entries).to_bytes(), force)?;
+    }
+    Ok(reports)
+}
+
+/// Draws one tensor into `writer` in `format`.
+fn draw<W: Write>(
+    tensor: &ResolvedTensor,
+    format: Format,
+    writer: W,
+    label: &str,
+) -> Result<engine::Generated> {
+    let io_err = |e| Error::io(label, e);
+    let mut sink: Box<dyn TensorSink + '_> = match format {
+        Format::Npy => {
+            Box::new(NpyWriter::new(writer, tensor.spec.dtype, &tensor.spec.shape).map_err(io_err)?)
+        }
+        Format::Json => Box::new(
+            JsonWriter::new(writer, &tensor.meta(), tensor.spec.shape.dims()).map_err(io_err)?,
+        ),
+    };
+    engine::generate(tensor, sink.as_mut(), label)
+}
+
+fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool) -> Result<()> {
+    let text = match mode {
+        ReportMode::None => return Ok(()),
+        ReportMode::Human => render_human(reports),
+        ReportMode::Json => {
+            let consistent = reports.iter().all(|r| r.consistent);
+            let doc = serde_json::json!({ "consistent": consistent, "tensors": reports });
+            let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");
+            text.push('\n');
+            text
+        }
+    };
+    let result = if mode == ReportMode::Json && !data_on_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    } else {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    };
+    result.map_err(|e| Error::io("<report>", e))
+}

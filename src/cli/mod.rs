@@ -1,0 +1,36 @@
+//! The command line: clap types and one module per subcommand.
+
+pub mod gen_cmd;
+pub mod schemes_cmd;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Initial weights for neural-network layers, exactly reproducible, written as files
+/// every ML stack loads.
+#[derive(Debug, Parser)]
+#[command(name = "weightinit", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate initial weights for one or more tensors.
+    #[command(visible_alias = "g")]
+    Gen(Box<gen_cmd::GenArgs>),
+    /// List the initialization schemes with their formulas.
+    Schemes(schemes_cmd::SchemesArgs),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub fn run(self) -> Result<()> {
+        match self.command {
+            Command::Gen(args) => gen_cmd::run(*args),
+            Command::Schemes(args) => schemes_cmd::run(&args),
+        }
+    }
+}

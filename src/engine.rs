@@ -1,0 +1,167 @@
+//! Drawing a tensor: blocks of [`BLOCK_LEN`] elements, made in parallel with rayon and
+//! handed to the sink in order, with statistics merged in the same order.
+//!
+//! Memory stays bounded for elementwise schemes: at most one batch of blocks (two per
+//! worker thread) is alive at a time, whatever the tensor's size. Orthogonal and identity
+//! matrices are built whole (QR needs the matrix) and then streamed the same way.
+
+use rayon::prelude::*;
+
+use crate::distribution::Distribution;
+use crate::error::{Error, Result};
+use crate::output::{TensorSink, Values};
+use crate::rng::{BLOCK_LEN, BlockStream};
+use crate::sample::{DType, Element, Sampler, orthogonal};
+use crate::stats::Stats;
+use crate::tensor::ResolvedTensor;
+
+/// What drawing a tensor measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Generated {
+    pub stats: Stats,
+    /// max |WᵀW/gain² − I| of the stored values, for orthogonal tensors.
+    pub orthogonality_error: Option<f64>,
+}
+
+/// Draws `tensor` into `sink`. I/O errors are reported against `label` (a path or
+/// `<stdout>`). Parallelism comes from the current rayon pool.
+pub fn generate(
+    tensor: &ResolvedTensor,
+    sink: &mut dyn TensorSink,
+    label: &str,
+) -> Result<Generated> {
+    match tensor.spec.dtype {
+        DType::F32 => generate_typed::<f32>(tensor, sink, label),
+        DType::F64 => generate_typed::<f64>(tensor, sink, label),
+    }
+}
+
+/// Wraps the element slice for the sink.
+trait AsValues: Element {
+    fn values(xs: &[Self]) -> Values<'_>;
+}
+impl AsValues for f32 {
+    fn values(xs: &[f32]) -> Values<'_> {
+        Values::F32(xs)
+    }
+}
+impl AsValues for f64 {
+    fn values(xs: &[f64]) -> Values<'_> {
+        Values::F64(xs)
+    }
+}
+
+fn generate_typed<E: AsValues>(
+    tensor: &ResolvedTensor,
+    sink: &mut dyn TensorSink,
+    label: &str,
+) -> Result<Generated> {
+    let io_err = |e| Error::io(label, e);
+    let n = tensor.spec.shape.len();
+    let key = tensor.key();
+    let mut generated = Generated {
+        stats: Stats::default(),
+        orthogonality_error: None,
+    };
+    if let Some(sampler) = Sampler::new(&tensor.resolved.distribution) {
+        let blocks = n.div_ceil(BLOCK_LEN);
+        let batch = 2 * rayon::current_num_threads().max(1);
+        for first in (0..blocks).step_by(batch) {
+            let last = (first + batch).min(blocks);
+            let made: Vec<(Vec<E>, Stats)> = (first..last)
+                .into_par_iter()
+                .map(|b| {
+                    let len = BLOCK_LEN.min(n - b * BLOCK_LEN);
+                    let mut buf = vec![E::default(); len];
+                    sampler.fill(&key, b as u64, &mut buf);
+                    let stats = Stats::of(buf.iter().map(|x| x.to_f64()));
+                    (buf, stats)
+                })
+                .collect();
+            for (buf, stats) in &made {
+                sink.write_values(E::values(buf)).map_err(io_err)?;
+                generated.stats.merge(stats);
+            }
+        }
+    } else {
+        let (values, check) = whole_matrix::<E>(tensor)?;
+        for chunk in values.chunks(BLOCK_LEN) {
+            sink.write_values(E::values(chunk)).map_err(io_err)?;
+            generated
+                .stats
+                .merge(&Stats::of(chunk.iter().map(|x| x.to_f64())));
+        }
+        generated.orthogonality_error = check;
+    }
+    sink.finish().map_err(io_err)?;
+    Ok(generated)
+}
+
+/// The 2-D view (rows, cols) of a weight tensor for matrix schemes: PyTorch flattens
+/// everything after the first axis (`out x in·k…`), Keras everything before the last
+/// (`k…·in x out`). Either way row-major order of the view is that of the tensor.
+pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
+    let dims = tensor.spec.shape.dims();
+    let n = tensor.spec.shape.len();
+    match tensor.spec.layout {
+        crate::fan::Layout::Oi => (dims[0], n / dims[0]),
+        crate::fan::Layout::Io => {
+            let last = dims[dims.len() - 1];
+            (n / last, last)
+        }
+    }
+}
+
+/// Builds an orthogonal or identity matrix whole; returns it with the orthogonality
+/// error measured on the stored (rounded) values.
+fn whole_matrix<E: Element>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Option<f64>)> {
+    let (rows, cols) = matrix_view(tensor);
+    match tensor.resolved.distribution {
+        Distribution::Identity { gain } => {
+            let mut w = vec![E::default(); rows * cols];
+            for i in 0..rows.min(cols) {
+                w[i * cols + i] = E::from_f64(gain);
+            }
+            Ok((w, None))
+        }
+        Distribution::Orthogonal { gain } => {
+            let (tall, narrow) = (rows.max(cols), rows.min(cols));
+            let gaussian = gaussian_matrix::<E>(&tensor.key(), tall * narrow);
+            let q = orthogonal::orthonormal_columns(&gaussian, tall, narrow)?;
+            let mut w = vec![E::default(); rows * cols];
+            if rows >= cols {
+                for (out, &x) in w.iter_mut().zip(&q) {
+                    *out = E::from_f64(gain * x);
+                }
+            } else {
+                // Wide matrix: the transpose of a tall orthonormal-column matrix.
+                for i in 0..rows {
+                    for j in 0..cols {
+                        w[i * cols + j] = E::from_f64(gain * q[j * narrow + i]);
+                    }
+                }
+            }
+            let stored: Vec<f64> = w.iter().map(|x| x.to_f64()).collect();
+            let error = orthogonal::orthogonality_error(&stored, rows, cols, gain);
+            Ok((w, Some(error)))
+        }
+        other => Err(Error::Numerical(format!(
+            "{other:?} is elementwise and has no matrix construction"
+        ))),
+    }
+}
+
+/// `len` standard normals in the native block layout (the same stream an elementwise
+/// `normal` tensor of that size would use).
+fn gaussian_matrix<E: Element>(key: &[u8; 32], len: usize) -> Vec<f64> {
+    let mut out = vec![0.0; len];
+    out.par_chunks_mut(BLOCK_LEN)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let mut rng = BlockStream::new(key, b as u64);
+            for x in chunk.iter_mut() {
+                *x = E::standard_normal(&mut rng);
+            }
+        });
+    out
+}

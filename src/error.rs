@@ -1,0 +1,78 @@
+//! The library's typed errors.
+//!
+//! Every variant renders as one line that names the bad value and says what would be
+//! accepted, because that line is what a user sees on stderr. [`Error::is_usage`] tells
+//! the binary which errors are the user's input (exit code 2) and which happened while
+//! running (exit code 1).
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong between parsing a request and the last byte on disk.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A `--shape` value that is not a list of positive integers joined by `x`.
+    #[error("invalid shape '{input}': {reason}")]
+    Shape { input: String, reason: String },
+
+    /// A scheme name that is not in the table.
+    #[error("unknown scheme '{name}'{suggestion}; `weightinit schemes` lists them all")]
+    UnknownScheme { name: String, suggestion: String },
+
+    /// A scheme parameter that is malformed, unknown, out of range or not applicable.
+    #[error("{0}")]
+    Param(String),
+
+    /// A scheme that cannot be applied to the requested shape.
+    #[error("scheme '{scheme}' cannot initialize shape {shape}: {reason}")]
+    NotApplicable {
+        scheme: String,
+        shape: String,
+        reason: String,
+    },
+
+    /// An element count or byte size that does not fit in memory addressing.
+    #[error("shape {shape} is too large: {reason}")]
+    TooLarge { shape: String, reason: String },
+
+    /// A bad combination of command-line options that clap cannot express.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The output file exists and `--force` was not given.
+    #[error("'{}' already exists; pass --force to replace it", .0.display())]
+    Exists(PathBuf),
+
+    /// The directory an output file should go into does not exist.
+    #[error("output directory '{}' does not exist; create it first", .0.display())]
+    MissingDir(PathBuf),
+
+    /// An I/O failure, with the path it happened on.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The linear-algebra step (QR for `orthogonal`) failed.
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+}
+
+impl Error {
+    /// True when the error is about what the user asked for rather than about running it.
+    pub fn is_usage(&self) -> bool {
+        !matches!(self, Error::Io { .. } | Error::Numerical(_))
+    }
+
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Shorthand used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,108 @@
+//! Axis conventions: which dimension of a shape is "in", which is "out", and the fans.
+//!
+//! This is the one place that knows how frameworks lay out weights. Everything else asks
+//! [`Fans::of`].
+//!
+//! * [`Layout::Io`] (default; Keras, JAX, TensorFlow): data flows left to right. A dense
+//!   kernel is `in x out`, a conv kernel `k1 x … x kn x in x out`.
+//! * [`Layout::Oi`] (PyTorch): a dense weight is `out x in`, a conv weight
+//!   `out x in x k1 x … x kn`.
+//!
+//! The receptive field is the product of the kernel dimensions (1 for dense layers);
+//! `fan_in = in × receptive field`, `fan_out = out × receptive field` — the definition
+//! shared by PyTorch's `_calculate_fan_in_and_fan_out` and Keras' `_compute_fans`.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::shape::Shape;
+
+/// How the axes of a weight shape map to inputs and outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// in × out; conv kernels k… × in × out (Keras, JAX, TensorFlow).
+    #[default]
+    #[value(alias = "keras", alias = "jax", alias = "tf")]
+    Io,
+    /// out × in; conv weights out × in × k… (PyTorch).
+    #[value(alias = "torch", alias = "pytorch")]
+    Oi,
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layout::Io => "io",
+            Layout::Oi => "oi",
+        })
+    }
+}
+
+/// Fan-in, fan-out and the receptive field of one weight tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Fans {
+    pub fan_in: usize,
+    pub fan_out: usize,
+    pub receptive_field: usize,
+}
+
+impl Fans {
+    /// The fans of `shape` under `layout`, or `None` for a 1-D shape, which has no
+    /// input/output axes (a bias or a norm scale); fan-based schemes refuse those.
+    pub fn of(shape: &Shape, layout: Layout) -> Option<Fans> {
+        let dims = shape.dims();
+        let rank = dims.len();
+        if rank < 2 {
+            return None;
+        }
+        let (inputs, outputs, kernel) = match layout {
+            Layout::Io => (dims[rank - 2], dims[rank - 1], &dims[..rank - 2]),
+            Layout::Oi => (dims[1], dims[0], &dims[2..]),
+        };
+        let receptive_field: usize = kernel.iter().product();
+        Some(Fans {
+            fan_in: inputs * receptive_field,
+            fan_out: outputs * receptive_field,
+            receptive_field,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fans(shape: &str, layout: Layout) -> Option<(usize, usize, usize)> {
+        Fans::of(&shape.parse().unwrap(), layout).map(|f| (f.fan_in, f.fan_out, f.receptive_field))
+    }
+
+    #[test]
+    fn fans_table() {
+        use Layout::*;
+        let table = [
+            // dense
+            ("784x128", Io, (784, 128, 1)),
+            ("128x784", Oi, (784, 128, 1)),
+            // conv1d: k x in x out  /  out x in x k
+            ("5x16x32", Io, (80, 160, 5)),
+            ("32x16x5", Oi, (80, 160, 5)),
+            // conv2d
+            ("3x3x64x128", Io, (576, 1152, 9)),
+            ("128x64x3x3", Oi, (576, 1152, 9)),
+            // conv3d
+            ("3x3x3x16x32", Io, (432, 864, 27)),
+            ("32x16x3x3x3", Oi, (432, 864, 27)),
+        ];
+        for (shape, layout, want) in table {
+            assert_eq!(fans(shape, layout), Some(want), "{shape} {layout}");
+        }
+    }
+
+    #[test]
+    fn one_dimensional_shapes_have_no_fans() {
+        assert_eq!(fans("128", Layout::Io), None);
+        assert_eq!(fans("128", Layout::Oi), None);
+    }
+}

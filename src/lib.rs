@@ -1,0 +1,30 @@
+//! weightinit: initial weights for neural-network layers, exactly reproducible.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`shape::Shape`] parses `784x128`; [`fan::Fans::of`] reads fans per [`fan::Layout`].
+//! 2. [`scheme::SchemeSpec`] parses `he-normal:mode=fan-out` and
+//!    [`scheme::SchemeSpec::resolve`]s it to a [`distribution::Distribution`].
+//! 3. [`engine`] draws the tensor in fixed-size blocks from the [`rng`] streams with the
+//!    [`sample`] routines, in parallel, and streams the values to an [`output`] sink
+//!    while accumulating [`stats::Stats`].
+//! 4. [`report`] compares the statistics with the distribution's theory.
+//!
+//! The [`cli`] module is the command-line front end built on the same API.
+
+pub mod cli;
+pub mod distribution;
+pub mod engine;
+pub mod error;
+pub mod fan;
+pub mod gain;
+pub mod output;
+pub mod report;
+pub mod rng;
+pub mod sample;
+pub mod scheme;
+pub mod shape;
+pub mod stats;
+pub mod tensor;
+
+pub use error::{Error, Result};

@@ -1,0 +1,109 @@
+//! Output formats and the atomic-file helper.
+//!
+//! Each format writes to any `impl Write` (so tests never touch the disk) and receives
+//! the tensor as a stream of [`Values`] slices in row-major order, so no format needs
+//! the whole tensor in memory.
+
+pub mod atomic;
+pub mod json;
+pub mod manifest;
+pub mod npy;
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+use serde::Serialize;
+
+/// A run of consecutive elements of the tensor being written.
+#[derive(Debug, Clone, Copy)]
+pub enum Values<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+/// Where generated values go, in order.
+pub trait TensorSink {
+    /// Appends the next elements.
+    fn write_values(&mut self, values: Values<'_>) -> io::Result<()>;
+    /// Writes whatever closes the document and flushes.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// The file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// NumPy .npy (format version 1.0), loads with `np.load`.
+    Npy,
+    /// One JSON document: metadata plus `data` as nested arrays.
+    Json,
+}
+
+impl Format {
+    /// The format a file name asks for, from its extension.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "npy" => Some(Format::Npy),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Npy => "npy",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+/// A writer that hashes (SHA-256) and counts what passes through it, for manifests.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+    bytes: u64,
+}
+
+impl<W: io::Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        use sha2::Digest;
+        HashingWriter {
+            inner,
+            hasher: sha2::Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The hex digest and byte count of everything written so far.
+    pub fn digest(&self) -> (String, u64) {
+        use sha2::Digest;
+        let hash = self.hasher.clone().finalize();
+        let hex = hash.iter().map(|b| format!("{b:02x}")).collect();
+        (hex, self.bytes)
+    }
+
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+}
+
+impl<W: io::Write> io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,283 @@
+//! The variance report: what each tensor was meant to look like next to what was drawn.
+//!
+//! For elementwise laws the check is statistical: the sample mean and variance are
+//! compared with their theoretical values in units of their standard errors
+//! (SE(mean) = σ/√n; Var(s²) = (μ₄ − σ⁴·(n−3)/(n−1))/n), and a tensor is "within
+//! sampling error" when both |z| ≤ [`Z_LIMIT`]. Orthogonal matrices are checked by
+//! max |WᵀW/g² − I|; constant tensors get a plain warning about symmetry.
+
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+
+use crate::distribution::{Distribution, Theory};
+use crate::engine::Generated;
+use crate::sample::DType;
+use crate::stats::Stats;
+use crate::tensor::{ResolvedTensor, TensorMeta};
+
+/// How many standard errors a drawn moment may stray before the report flags it.
+/// Two moments per tensor at 4σ: a false alarm about once in 8,000 tensors.
+pub const Z_LIMIT: f64 = 4.0;
+
+/// Largest acceptable max |WᵀW/g² − I| for a stored orthogonal matrix.
+pub fn orthogonality_tolerance(dtype: DType) -> f64 {
+    match dtype {
+        DType::F32 => 1e-5,
+        DType::F64 => 1e-10,
+    }
+}
+
+/// What was drawn.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Observed {
+    pub count: u64,
+    pub mean: f64,
+    pub variance: f64,
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// The comparison for one tensor.
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorReport {
+    /// Where the data went: a path or `-` for stdout.
+    pub output: String,
+    #[serde(flatten)]
+    pub meta: TensorMeta,
+    pub theory: Option<Theory>,
+    pub observed: Observed,
+    /// (drawn − theory) / theory for the variance.
+    pub variance_rel_error: Option<f64>,
+    /// Drawn minus theoretical variance, in standard errors.
+    pub variance_z: Option<f64>,
+    /// Drawn minus theoretical mean, in standard errors.
+    pub mean_z: Option<f64>,
+    pub orthogonality_error: Option<f64>,
+    /// True when the tensor matches its law within sampling (or rounding) error.
+    pub consistent: bool,
+    /// Plain-language remarks (symmetry, orthogonality, bounds).
+    pub notes: Vec<String>,
+}
+
+impl TensorReport {
+    pub fn new(tensor: &ResolvedTensor, generated: &Generated, output: String) -> Self {
+        let s = generated.stats;
+        let observed = Observed {
+            count: s.count,
+            mean: s.mean,
+            variance: s.variance(),
+            std: s.std(),
+            min: s.min,
+            max: s.max,
+        };
+        let mut report = TensorReport {
+            output,
+            meta: tensor.meta(),
+            theory: tensor.resolved.distribution.theory(),
+            observed,
+            variance_rel_error: None,
+            variance_z: None,
+            mean_z: None,
+            orthogonality_error: generated.orthogonality_error,
+            consistent: true,
+            notes: Vec::new(),
+        };
+        match tensor.resolved.distribution {
+            Distribution::Constant { value } => report.constant_notes(tensor, value, &s),
+            Distribution::Orthogonal { gain } => {
+                let error = generated.orthogonality_error.unwrap_or(f64::NAN);
+                let tolerance = orthogonality_tolerance(tensor.spec.dtype);
+                report.consistent = error <= tolerance;
+                report.notes.push(format!(
+                    "orthogonality: max |WᵀW/gain² − I| = {error:.3e} (tolerance {tolerance:.0e} for {}); gain {gain}",
+                    tensor.spec.dtype
+                ));
+            }
+            Distribution::Identity { .. } => report
+                .notes
+                .push("identity: exact construction, nothing random to check".into()),
+            _ => report.compare_moments(&s),
+        }
+        report
+    }
+
+    fn constant_notes(&mut self, tensor: &ResolvedTensor, value: f64, s: &Stats) {
+        let stored = match tensor.spec.dtype {
+            DType::F32 => f64::from(value as f32),
+            DType::F64 => value,
+        };
+        self.consistent = s.min == stored && s.max == stored;
+        if tensor.spec.shape.rank() >= 2 {
+            self.notes.push(
+                "symmetry is NOT broken: every unit of this layer starts with the same \
+                 weights, computes the same output and gets the same gradient, so the units \
+                 stay identical through training; use a random scheme for weights"
+                    .into(),
+            );
+        } else {
+            self.notes.push(
+                "constant 1-D tensor: fine for biases and norm scales, whose symmetry is \
+                 broken by the random weights around them"
+                    .into(),
+            );
+        }
+    }
+
+    fn compare_moments(&mut self, s: &Stats) {
+        let Some(t) = self.theory else { return };
+        let n = s.count as f64;
+        if n < 2.0 || t.variance == 0.0 {
+            return;
+        }
+        let variance = s.variance();
+        let se_mean = (t.variance / n).sqrt();
+        // Standard error of the sample variance for a law with fourth moment μ₄.
+        let var_of_var = (t.fourth_moment - t.variance * t.variance * (n - 3.0) / (n - 1.0)) / n;
+        let se_var = var_of_var.max(0.0).sqrt();
+        let mean_z = (s.mean - t.mean) / se_mean;
+        let variance_z = (variance - t.variance) / se_var;
+        self.mean_z = Some(mean_z);
+        self.variance_z = Some(variance_z);
+        self.variance_rel_error = Some((variance - t.variance) / t.variance);
+        self.consistent = mean_z.abs() <= Z_LIMIT && variance_z.abs() <= Z_LIMIT;
+        // Bounds: allow one f32 rounding step past a bound that is not an f32.
+        let slack = |b: f64| b.abs() * 1e-7;
+        if let Some(low) = t.low
+            && s.min < low - slack(low)
+        {
+            self.consistent = false;
+            self.notes
+                .push(format!("minimum {} is below the lower bound {low}", s.min));
+        }
+        if let Some(high) = t.high
+            && s.max > high + slack(high)
+        {
+            self.consistent = false;
+            self.notes
+                .push(format!("maximum {} is above the upper bound {high}", s.max));
+        }
+    }
+}
+
+/// Renders reports as the human table printed on stderr.
+pub fn render_human(reports: &[TensorReport]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        let _ = r.write_human(&mut out);
+    }
+    out
+}
+
+impl TensorReport {
+    fn write_human(&self, out: &mut String) -> fmt::Result {
+        let m = &self.meta;
+        let shape: Vec<String> = m.shape.iter().map(|d| d.to_string()).collect();
+        writeln!(
+            out,
+            "{} → {}   {} {} {} layout {}   seed {} (rng {})",
+            m.name,
+            if self.output == "-" {
+                "<stdout>"
+            } else {
+                &self.output
+            },
+            m.scheme,
+            shape.join("x"),
+            m.dtype,
+            m.layout,
+            m.seed,
+            m.rng,
+        )?;
+        if let (Some(fi), Some(fo), Some(rf)) = (m.fan_in, m.fan_out, m.receptive_field) {
+            write!(
+                out,
+                "  fans: fan_in {fi}, fan_out {fo}, receptive field {rf}"
+            )?;
+            if let (Some(mode), Some(fan)) = (m.fan_mode, m.fan) {
+                write!(out, "; scaled by {mode} = {}", trim(fan))?;
+            }
+            if let Some(g) = m.gain {
+                write!(out, "; gain {}", num(g))?;
+            }
+            writeln!(out)?;
+        }
+        let o = &self.observed;
+        let (tm, tv, ts, tlo, thi) = match self.theory {
+            Some(t) => (
+                num(t.mean),
+                num(t.variance),
+                num(t.std),
+                t.low.map_or("-inf".into(), num),
+                t.high.map_or("+inf".into(), num),
+            ),
+            None => Default::default(),
+        };
+        writeln!(out, "  {:<10} {:>14} {:>14}", "", "theory", "drawn")?;
+        let mut var_note = String::new();
+        if let (Some(rel), Some(z)) = (self.variance_rel_error, self.variance_z) {
+            var_note = format!("   ({:+.3}%, z = {:+.2})", rel * 100.0, z);
+        }
+        let mean_note = self
+            .mean_z
+            .map(|z| format!("   (z = {z:+.2})"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {:<10} {:>14} {:>14}{mean_note}",
+            "mean",
+            tm,
+            num(o.mean)
+        )?;
+        writeln!(
+            out,
+            "  {:<10} {:>14} {:>14}{var_note}",
+            "variance",
+            tv,
+            num(o.variance)
+        )?;
+        writeln!(out, "  {:<10} {:>14} {:>14}", "std", ts, num(o.std))?;
+        writeln!(out, "  {:<10} {:>14} {:>14}", "min", tlo, num(o.min))?;
+        writeln!(out, "  {:<10} {:>14} {:>14}", "max", thi, num(o.max))?;
+        writeln!(out, "  {:<10} {:>14} {:>14}", "count", "", o.count)?;
+        for note in &self.notes {
+            writeln!(out, "  note: {note}")?;
+        }
+        let verdict = if self.mean_z.is_some() {
+            if self.consistent {
+                format!("  ok: mean and variance within sampling error (|z| ≤ {Z_LIMIT})")
+            } else {
+                format!(
+                    "  WARNING: drawn values differ from the theory by more than {Z_LIMIT} standard errors"
+                )
+            }
+        } else if self.consistent {
+            "  ok".to_string()
+        } else {
+            "  WARNING: the stored values do not match the scheme".to_string()
+        };
+        writeln!(out, "{verdict}")?;
+        writeln!(out)
+    }
+}
+
+/// Six significant digits, switching to exponent form for very small or large values.
+fn num(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if x.abs() < 1e-4 || x.abs() >= 1e6 {
+        format!("{x:.5e}")
+    } else {
+        let digits = (5 - x.abs().log10().floor() as i32).max(0) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
+fn trim(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}

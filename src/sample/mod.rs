@@ -1,0 +1,181 @@
+//! Samplers: fill one block of a tensor from its [`BlockStream`].
+//!
+//! [`Sampler`] is a [`Distribution`] prepared for drawing (bounds standardized, method
+//! chosen). [`Element`] abstracts the stored float type; each dtype has its own way of
+//! turning keystream words into numbers (see `uniform` and `normal`), which is part of
+//! the native output contract.
+
+pub mod normal;
+pub mod orthogonal;
+pub mod truncated;
+pub mod uniform;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::distribution::Distribution;
+use crate::rng::BlockStream;
+use truncated::TruncatedStandard;
+
+/// The float type of a stored tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    #[default]
+    #[value(alias = "float32")]
+    F32,
+    #[value(alias = "float64")]
+    F64,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::F32 => 4,
+            DType::F64 => 8,
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+        })
+    }
+}
+
+/// A stored float type and the dtype-specific draws.
+pub trait Element: Copy + Send + Sync + Default + 'static {
+    const DTYPE: DType;
+    /// Rounds a value computed in f64 to this type (round to nearest, ties to even).
+    fn from_f64(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+    /// A standard normal draw, using as many stream bits as this dtype needs.
+    fn standard_normal(rng: &mut BlockStream) -> f64;
+    /// `low + width · u` with `u` uniform on [0, 1) at this dtype's resolution.
+    fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64;
+}
+
+impl Element for f32 {
+    const DTYPE: DType = DType::F32;
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline]
+    fn standard_normal(rng: &mut BlockStream) -> f64 {
+        normal::standard_normal_f32(rng)
+    }
+    #[inline]
+    fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64 {
+        uniform::uniform_f32(rng, low, width)
+    }
+}
+
+impl Element for f64 {
+    const DTYPE: DType = DType::F64;
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline]
+    fn standard_normal(rng: &mut BlockStream) -> f64 {
+        normal::standard_normal_f64(rng)
+    }
+    #[inline]
+    fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64 {
+        uniform::uniform_f64(rng, low, width)
+    }
+}
+
+/// An elementwise distribution, ready to draw from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sampler {
+    Constant(f64),
+    Uniform {
+        low: f64,
+        width: f64,
+    },
+    Normal {
+        mean: f64,
+        std: f64,
+    },
+    Truncated {
+        mean: f64,
+        std: f64,
+        low: f64,
+        high: f64,
+        standard: TruncatedStandard,
+    },
+}
+
+impl Sampler {
+    /// The sampler for an elementwise distribution; `None` for orthogonal and identity,
+    /// which are whole-matrix constructions.
+    pub fn new(distribution: &Distribution) -> Option<Sampler> {
+        Some(match *distribution {
+            Distribution::Constant { value } => Sampler::Constant(value),
+            Distribution::Uniform { low, high } => Sampler::Uniform {
+                low,
+                width: high - low,
+            },
+            Distribution::Normal { mean, std } => Sampler::Normal { mean, std },
+            Distribution::TruncatedNormal {
+                mean,
+                std,
+                low,
+                high,
+            } => Sampler::Truncated {
+                mean,
+                std,
+                low,
+                high,
+                standard: TruncatedStandard::new((low - mean) / std, (high - mean) / std),
+            },
+            Distribution::Orthogonal { .. } | Distribution::Identity { .. } => return None,
+        })
+    }
+
+    /// Fills `out` with the elements of block `block` of the tensor keyed by `key`.
+    pub fn fill<E: Element>(&self, key: &[u8; 32], block: u64, out: &mut [E]) {
+        let mut rng = BlockStream::new(key, block);
+        match *self {
+            Sampler::Constant(value) => out.fill(E::from_f64(value)),
+            Sampler::Uniform { low, width } => {
+                for x in out.iter_mut() {
+                    *x = E::from_f64(E::uniform(&mut rng, low, width));
+                }
+            }
+            Sampler::Normal { mean, std } => {
+                for x in out.iter_mut() {
+                    *x = E::from_f64(mean + std * E::standard_normal(&mut rng));
+                }
+            }
+            Sampler::Truncated {
+                mean,
+                std,
+                low,
+                high,
+                standard,
+            } => {
+                for x in out.iter_mut() {
+                    let z = standard.sample(&mut rng, E::standard_normal);
+                    // mean + std·z can round a hair past a bound; keep the promise.
+                    *x = E::from_f64((mean + std * z).clamp(low, high));
+                }
+            }
+        }
+    }
+}

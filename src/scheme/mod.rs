@@ -1,0 +1,405 @@
+//! Initialization schemes: the table of names a user can type, the `name:key=value`
+//! spec parser, and [`SchemeSpec::resolve`], which turns a scheme plus a shape into a
+//! plain [`Distribution`].
+//!
+//! A scheme is data: adding one means adding a row to [`SCHEMES`] and an arm to
+//! `resolve`, not a new code path through the sampler or the writers.
+
+mod params;
+mod resolve;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use params::{FanMode, ParamKey, ParamValue, Params, ScalingDistribution};
+pub use resolve::{Resolved, TRUNCATED_NORMAL_STD_CORRECTION};
+
+use crate::error::{Error, Result};
+
+/// Every scheme the tool knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemeKind {
+    Zeros,
+    Ones,
+    Constant,
+    Uniform,
+    Normal,
+    TruncatedNormal,
+    XavierUniform,
+    XavierNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+    FanInUniform,
+    VarianceScaling,
+    Orthogonal,
+    Identity,
+}
+
+/// One row of the scheme table: what the CLI accepts and what `weightinit schemes` shows.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemeInfo {
+    pub kind: SchemeKind,
+    /// Canonical name.
+    pub name: &'static str,
+    /// Other accepted names (framework spellings).
+    pub aliases: &'static [&'static str],
+    /// Parameters the scheme accepts.
+    pub params: &'static [ParamKey],
+    /// The law, in the notation of the README.
+    pub formula: &'static str,
+    /// Default gain, or "-" where the scheme has none.
+    pub default_gain: &'static str,
+    /// The activation it suits (the seed notes' summary table, corrected where they
+    /// disagree with the papers: LeCun normal is the SELU init of Klambauer et al. 2017).
+    pub suits: &'static str,
+}
+
+use ParamKey as K;
+const GAIN_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope];
+const HE_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Mode];
+
+/// The scheme table, in the order `weightinit schemes` prints it.
+pub static SCHEMES: &[SchemeInfo] = &[
+    SchemeInfo {
+        kind: SchemeKind::Zeros,
+        name: "zeros",
+        aliases: &["zero", "zeros_"],
+        params: &[],
+        formula: "w = 0",
+        default_gain: "-",
+        suits: "biases only: does not break symmetry",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Ones,
+        name: "ones",
+        aliases: &["one", "ones_"],
+        params: &[],
+        formula: "w = 1",
+        default_gain: "-",
+        suits: "norm scales only: does not break symmetry",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Constant,
+        name: "constant",
+        aliases: &["const", "constant_"],
+        params: &[K::Value],
+        formula: "w = value",
+        default_gain: "-",
+        suits: "biases only: does not break symmetry",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Uniform,
+        name: "uniform",
+        aliases: &["random-uniform", "uniform_"],
+        params: &[K::Low, K::High],
+        formula: "U(low, high); default U(0, 1)",
+        default_gain: "-",
+        suits: "any, if scaled by hand",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Normal,
+        name: "normal",
+        aliases: &["random-normal", "gaussian", "normal_"],
+        params: &[K::Mean, K::Std],
+        formula: "N(mean, std²); default N(0, 1)",
+        default_gain: "-",
+        suits: "any, if scaled by hand (e.g. std=0.02 for transformers)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::TruncatedNormal,
+        name: "truncated-normal",
+        aliases: &["trunc-normal", "truncnormal", "trunc_normal_"],
+        params: &[K::Mean, K::Std, K::Low, K::High],
+        formula: "N(mean, std²) restricted to [low, high]; default [mean-2std, mean+2std]",
+        default_gain: "-",
+        suits: "any, if scaled by hand (ViT/BERT-style std=0.02)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::XavierUniform,
+        name: "xavier-uniform",
+        aliases: &["glorot-uniform", "xavier_uniform_"],
+        params: GAIN_PARAMS,
+        formula: "U(±gain·√(6/(fan_in+fan_out)))",
+        default_gain: "1",
+        suits: "tanh, sigmoid",
+    },
+    SchemeInfo {
+        kind: SchemeKind::XavierNormal,
+        name: "xavier-normal",
+        aliases: &["glorot-normal", "xavier_normal_"],
+        params: GAIN_PARAMS,
+        formula: "N(0, gain²·2/(fan_in+fan_out))",
+        default_gain: "1",
+        suits: "tanh, sigmoid",
+    },
+    SchemeInfo {
+        kind: SchemeKind::HeUniform,
+        name: "he-uniform",
+        aliases: &["kaiming-uniform", "kaiming_uniform_"],
+        params: HE_PARAMS,
+        formula: "U(±gain·√(3/fan)), fan = fan_in (mode=fan-out: fan_out)",
+        default_gain: "√2 (relu)",
+        suits: "relu, leaky-relu",
+    },
+    SchemeInfo {
+        kind: SchemeKind::HeNormal,
+        name: "he-normal",
+        aliases: &["kaiming-normal", "kaiming_normal_"],
+        params: HE_PARAMS,
+        formula: "N(0, gain²/fan), fan = fan_in (mode=fan-out: fan_out)",
+        default_gain: "√2 (relu)",
+        suits: "relu, leaky-relu",
+    },
+    SchemeInfo {
+        kind: SchemeKind::LecunUniform,
+        name: "lecun-uniform",
+        aliases: &[],
+        params: GAIN_PARAMS,
+        formula: "U(±gain·√(3/fan_in))",
+        default_gain: "1",
+        suits: "selu (self-normalizing nets), linear",
+    },
+    SchemeInfo {
+        kind: SchemeKind::LecunNormal,
+        name: "lecun-normal",
+        aliases: &[],
+        params: GAIN_PARAMS,
+        formula: "N(0, gain²/fan_in)",
+        default_gain: "1",
+        suits: "selu (self-normalizing nets), linear",
+    },
+    SchemeInfo {
+        kind: SchemeKind::FanInUniform,
+        name: "fan-in-uniform",
+        aliases: &["torch-default", "default-uniform"],
+        params: &[],
+        formula: "U(±1/√fan_in) (PyTorch's nn.Linear/Conv default)",
+        default_gain: "-",
+        suits: "any; small, breaks symmetry",
+    },
+    SchemeInfo {
+        kind: SchemeKind::VarianceScaling,
+        name: "variance-scaling",
+        aliases: &["variance_scaling"],
+        params: &[K::Scale, K::Mode, K::Distribution],
+        formula: "variance scale/n, n per mode; truncated-normal std = √(scale/n)/0.8796…, ±2σ",
+        default_gain: "-",
+        suits: "any (Keras/JAX general form)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Orthogonal,
+        name: "orthogonal",
+        aliases: &["orthogonal_", "orth"],
+        params: GAIN_PARAMS,
+        formula: "gain·Q, Q from QR of a Gaussian matrix, Q·sign(diag R)",
+        default_gain: "1",
+        suits: "deep linear/RNN stacks; tanh",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Identity,
+        name: "identity",
+        aliases: &["eye", "eye_"],
+        params: GAIN_PARAMS,
+        formula: "gain·I (2-D only)",
+        default_gain: "1",
+        suits: "residual/IRNN-style layers",
+    },
+];
+
+impl SchemeKind {
+    /// The table row for this scheme.
+    pub fn info(self) -> &'static SchemeInfo {
+        SCHEMES
+            .iter()
+            .find(|s| s.kind == self)
+            .expect("every SchemeKind has a row in SCHEMES")
+    }
+
+    /// Looks a scheme up by name or alias (case-insensitive, `_` and `-` alike),
+    /// suggesting the closest name when there is no match.
+    pub fn lookup(text: &str) -> Result<SchemeKind> {
+        let wanted = normalize(text);
+        for s in SCHEMES {
+            if normalize(s.name) == wanted || s.aliases.iter().any(|a| normalize(a) == wanted) {
+                return Ok(s.kind);
+            }
+        }
+        let closest = SCHEMES
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(s.name)
+                    .chain(s.aliases.iter().copied())
+                    .map(move |alias| (alias, s.name))
+            })
+            .map(|(alias, name)| (strsim::jaro_winkler(&wanted, &normalize(alias)), name))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let suggestion = match closest {
+            Some((score, name)) if score > 0.8 => format!(" (did you mean '{name}'?)"),
+            _ => String::new(),
+        };
+        Err(Error::UnknownScheme {
+            name: text.to_string(),
+            suggestion,
+        })
+    }
+}
+
+fn normalize(name: &str) -> String {
+    name.trim()
+        .trim_end_matches('_')
+        .to_ascii_lowercase()
+        .replace('_', "-")
+}
+
+/// A scheme with its parameters, as typed: `he-uniform:mode=fan-out`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemeSpec {
+    pub kind: SchemeKind,
+    pub params: Params,
+}
+
+impl SchemeSpec {
+    /// A scheme with no parameters set (defaults apply at resolution).
+    pub fn new(kind: SchemeKind) -> Self {
+        SchemeSpec {
+            kind,
+            params: Params::default(),
+        }
+    }
+
+    /// The canonical name.
+    pub fn name(&self) -> &'static str {
+        self.kind.info().name
+    }
+
+    /// Sets a parameter from its text, checking it is one this scheme takes.
+    pub fn set_param(&mut self, key: ParamKey, text: &str) -> Result<()> {
+        self.check_applies(key)?;
+        self.params.set_text(key, text)
+    }
+
+    fn check_applies(&self, key: ParamKey) -> Result<()> {
+        let info = self.kind.info();
+        if info.params.contains(&key) {
+            return Ok(());
+        }
+        let takes = if info.params.is_empty() {
+            "it takes no parameters".to_string()
+        } else {
+            let names: Vec<&str> = info.params.iter().map(|k| k.name()).collect();
+            format!("it takes: {}", names.join(", "))
+        };
+        Err(Error::Param(format!(
+            "parameter '{key}' does not apply to scheme '{}'; {takes}",
+            info.name
+        )))
+    }
+}
+
+impl FromStr for SchemeSpec {
+    type Err = Error;
+
+    /// Parses `name` or `name:key=value,key=value`.
+    fn from_str(text: &str) -> Result<SchemeSpec> {
+        let (name, rest) = match text.split_once(':') {
+            Some((name, rest)) => (name, Some(rest)),
+            None => (text, None),
+        };
+        let mut spec = SchemeSpec::new(SchemeKind::lookup(name)?);
+        if let Some(rest) = rest {
+            let params: Params = rest.parse()?;
+            for key in params.keys() {
+                spec.check_applies(key)?;
+            }
+            spec.params = params;
+        }
+        Ok(spec)
+    }
+}
+
+impl fmt::Display for SchemeSpec {
+    /// The canonical spelling; parsing it gives back an equal spec.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        if !self.params.is_empty() {
+            write!(f, ":{}", self.params)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_round_trips_through_display() {
+        let table = [
+            ("normal:std=0.02", "normal:std=0.02"),
+            ("uniform:low=-0.1,high=0.1", "uniform:low=-0.1,high=0.1"),
+            ("uniform:high=0.1,low=-0.1", "uniform:low=-0.1,high=0.1"),
+            ("he-uniform:mode=fan-out", "he-uniform:mode=fan-out"),
+            ("kaiming_uniform_:mode=fan_out", "he-uniform:mode=fan-out"),
+            (
+                "variance-scaling:scale=2,mode=fan-avg,distribution=uniform",
+                "variance-scaling:scale=2,mode=fan-avg,distribution=uniform",
+            ),
+            ("glorot-normal", "xavier-normal"),
+            ("Xavier_Uniform:gain=1.5", "xavier-uniform:gain=1.5"),
+            (
+                "he-normal:nonlinearity=leaky_relu,negative_slope=0.2",
+                "he-normal:nonlinearity=leaky-relu,negative-slope=0.2",
+            ),
+            ("truncated-normal:stddev=0.02", "truncated-normal:std=0.02"),
+            ("eye", "identity"),
+            ("constant:value=0.1", "constant:value=0.1"),
+            ("normal:std=1e-300", "normal:std=1e-300"),
+        ];
+        for (input, canonical) in table {
+            let spec: SchemeSpec = input.parse().unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(spec.to_string(), canonical, "{input}");
+            let again: SchemeSpec = canonical.parse().unwrap();
+            assert_eq!(again, spec, "{canonical} must parse back to the same spec");
+        }
+    }
+
+    #[test]
+    fn every_name_and_alias_parses_to_its_row() {
+        for info in SCHEMES {
+            for name in std::iter::once(&info.name).chain(info.aliases) {
+                assert_eq!(SchemeKind::lookup(name).unwrap(), info.kind, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_specs_say_what_is_wrong() {
+        let table = [
+            ("he-normall", "did you mean 'he-normal'"),
+            ("xavier-unifrom", "did you mean 'xavier-uniform'"),
+            ("qwerty", "unknown scheme 'qwerty'"),
+            ("normal:std", "not key=value"),
+            ("normal:std=abc", "invalid std 'abc'"),
+            ("normal:std=nan", "finite"),
+            ("normal:std=inf", "finite"),
+            ("normal:foo=1", "unknown parameter 'foo'"),
+            (
+                "xavier-uniform:std=1",
+                "does not apply to scheme 'xavier-uniform'",
+            ),
+            ("zeros:value=1", "takes no parameters"),
+            ("he-normal:mode=sideways", "fan-in, fan-out, fan-avg"),
+            ("normal:std=1,std=2", "given twice"),
+            (
+                "he-normal:nonlinearity=swish",
+                "unknown nonlinearity 'swish'",
+            ),
+        ];
+        for (input, needle) in table {
+            let err = input.parse::<SchemeSpec>().expect_err(input).to_string();
+            assert!(err.contains(needle), "{input}: {err}");
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Resolution: scheme + shape + layout ─► fans, gain ─► a plain [`Distribution`].
+//!
+//! All parameter validation that depends on more than one value (low < high, gain vs.
+//! nonlinearity, truncation bounds that leave some mass) lives here, so a spec that
+//! resolves can always be sampled.
+
+use serde::Serialize;
+
+use super::{FanMode, ParamKey, ScalingDistribution, SchemeKind, SchemeSpec};
+use crate::distribution::{Distribution, normal_mass};
+use crate::error::{Error, Result};
+use crate::fan::{Fans, Layout};
+use crate::gain::{DEFAULT_NEGATIVE_SLOPE, Nonlinearity};
+use crate::shape::Shape;
+
+/// Standard deviation of N(0, 1) truncated to [-2, 2]. Keras' `VarianceScaling` and JAX's
+/// `variance_scaling` divide by it so the *truncated* draws have the intended variance
+/// (constant as published in both libraries' source).
+pub const TRUNCATED_NORMAL_STD_CORRECTION: f64 = 0.879_625_661_034_239_8;
+
+/// A scheme resolved against one tensor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolved {
+    pub distribution: Distribution,
+    /// Fans of the shape, when it has them (rank ≥ 2).
+    pub fans: Option<Fans>,
+    /// The gain that was applied, for schemes that take one.
+    pub gain: Option<f64>,
+    /// The fan the variance was scaled by, for fan-based schemes.
+    pub fan_mode: Option<FanMode>,
+    pub fan: Option<f64>,
+}
+
+impl SchemeSpec {
+    /// Resolves the scheme for a tensor of `shape` stored in `layout`.
+    pub fn resolve(&self, shape: &Shape, layout: Layout) -> Result<Resolved> {
+        let fans = Fans::of(shape, layout);
+        let mut resolved = Resolved {
+            distribution: Distribution::Constant { value: 0.0 },
+            fans,
+            gain: None,
+            fan_mode: None,
+            fan: None,
+        };
+        let p = &self.params;
+        let num = |key: ParamKey, default: f64| p.number(key).unwrap_or(default);
+        let not_applicable = |reason: &str| Error::NotApplicable {
+            scheme: self.name().to_string(),
+            shape: shape.to_string(),
+            reason: reason.to_string(),
+        };
+        // Fan-based schemes need an input and an output axis.
+        let need_fans = || {
+            fans.ok_or_else(|| {
+                not_applicable(
+                    "a 1-D shape has no fan-in/fan-out (it is a bias or a scale); \
+                     use zeros, ones, constant, uniform or normal",
+                )
+            })
+        };
+
+        resolved.distribution = match self.kind {
+            SchemeKind::Zeros => Distribution::Constant { value: 0.0 },
+            SchemeKind::Ones => Distribution::Constant { value: 1.0 },
+            SchemeKind::Constant => Distribution::Constant {
+                value: p.number(ParamKey::Value).ok_or_else(|| {
+                    Error::Param(
+                        "scheme 'constant' needs a value: constant:value=0.1 or --value 0.1".into(),
+                    )
+                })?,
+            },
+            SchemeKind::Uniform => uniform(num(ParamKey::Low, 0.0), num(ParamKey::High, 1.0))?,
+            SchemeKind::Normal => Distribution::Normal {
+                mean: num(ParamKey::Mean, 0.0),
+                std: positive(ParamKey::Std, num(ParamKey::Std, 1.0))?,
+            },
+            SchemeKind::TruncatedNormal => {
+                let mean = num(ParamKey::Mean, 0.0);
+                let std = positive(ParamKey::Std, num(ParamKey::Std, 1.0))?;
+                let low = num(ParamKey::Low, mean - 2.0 * std);
+                let high = num(ParamKey::High, mean + 2.0 * std);
+                truncated(mean, std, low, high)?
+            }
+            SchemeKind::XavierUniform | SchemeKind::XavierNormal => {
+                let f = need_fans()?;
+                let gain = self.gain(Nonlinearity::Linear)?;
+                let fan = (f.fan_in + f.fan_out) as f64 / 2.0;
+                resolved.gain = Some(gain);
+                resolved.fan_mode = Some(FanMode::FanAvg);
+                resolved.fan = Some(fan);
+                let std = gain / fan.sqrt();
+                if self.kind == SchemeKind::XavierUniform {
+                    symmetric_uniform(std * 3f64.sqrt())
+                } else {
+                    Distribution::Normal { mean: 0.0, std }
+                }
+            }
+            SchemeKind::HeUniform
+            | SchemeKind::HeNormal
+            | SchemeKind::LecunUniform
+            | SchemeKind::LecunNormal => {
+                let f = need_fans()?;
+                let is_he = matches!(self.kind, SchemeKind::HeUniform | SchemeKind::HeNormal);
+                let default = if is_he {
+                    Nonlinearity::Relu
+                } else {
+                    Nonlinearity::Linear
+                };
+                let gain = self.gain(default)?;
+                let mode = p.mode().unwrap_or(FanMode::FanIn);
+                if mode == FanMode::FanAvg {
+                    return Err(Error::Param(format!(
+                        "scheme '{}' takes mode fan-in or fan-out; for fan-avg use \
+                         variance-scaling:mode=fan-avg",
+                        self.name()
+                    )));
+                }
+                let fan = fan_for(f, mode);
+                resolved.gain = Some(gain);
+                resolved.fan_mode = Some(mode);
+                resolved.fan = Some(fan);
+                let std = gain / fan.sqrt();
+                if matches!(self.kind, SchemeKind::HeUniform | SchemeKind::LecunUniform) {
+                    symmetric_uniform(std * 3f64.sqrt())
+                } else {
+                    Distribution::Normal { mean: 0.0, std }
+                }
+            }
+            SchemeKind::FanInUniform => {
+                let f = need_fans()?;
+                let fan = f.fan_in as f64;
+                resolved.fan_mode = Some(FanMode::FanIn);
+                resolved.fan = Some(fan);
+                symmetric_uniform(1.0 / fan.sqrt())
+            }
+            SchemeKind::VarianceScaling => {
+                let f = need_fans()?;
+                let scale = positive(ParamKey::Scale, num(ParamKey::Scale, 1.0))?;
+                let mode = p.mode().unwrap_or(FanMode::FanIn);
+                let fan = fan_for(f, mode);
+                resolved.fan_mode = Some(mode);
+                resolved.fan = Some(fan);
+                let std = (scale / fan).sqrt();
+                match p
+                    .scaling_distribution()
+                    .unwrap_or(ScalingDistribution::TruncatedNormal)
+                {
+                    ScalingDistribution::TruncatedNormal => {
+                        let parent = std / TRUNCATED_NORMAL_STD_CORRECTION;
+                        Distribution::TruncatedNormal {
+                            mean: 0.0,
+                            std: parent,
+                            low: -2.0 * parent,
+                            high: 2.0 * parent,
+                        }
+                    }
+                    ScalingDistribution::Normal => Distribution::Normal { mean: 0.0, std },
+                    ScalingDistribution::Uniform => symmetric_uniform(std * 3f64.sqrt()),
+                }
+            }
+            SchemeKind::Orthogonal => {
+                need_fans().map_err(|_| {
+                    not_applicable("orthogonal needs at least 2 dimensions (rows and columns)")
+                })?;
+                let gain = self.gain(Nonlinearity::Linear)?;
+                resolved.gain = Some(gain);
+                Distribution::Orthogonal { gain }
+            }
+            SchemeKind::Identity => {
+                if shape.rank() != 2 {
+                    return Err(not_applicable(&format!(
+                        "identity needs a 2-D shape, this one has {} dimension{}",
+                        shape.rank(),
+                        if shape.rank() == 1 { "" } else { "s" }
+                    )));
+                }
+                let gain = self.gain(Nonlinearity::Linear)?;
+                resolved.gain = Some(gain);
+                Distribution::Identity { gain }
+            }
+        };
+        Ok(resolved)
+    }
+
+    /// The gain from `gain=`, or from `nonlinearity=` (and `negative-slope=`), or the
+    /// scheme's default nonlinearity.
+    fn gain(&self, default: Nonlinearity) -> Result<f64> {
+        let p = &self.params;
+        let slope = p.number(ParamKey::NegativeSlope);
+        let nonlinearity = match (p.nonlinearity(), slope) {
+            (Some(n), Some(_)) if n != Nonlinearity::LeakyRelu => {
+                return Err(Error::Param(format!(
+                    "negative-slope only applies to nonlinearity leaky-relu, not {n}"
+                )));
+            }
+            (None, Some(_)) => Some(Nonlinearity::LeakyRelu),
+            (n, _) => n,
+        };
+        match (p.number(ParamKey::Gain), nonlinearity) {
+            (Some(_), Some(_)) => Err(Error::Param(
+                "give either gain or nonlinearity (which sets the gain), not both".into(),
+            )),
+            (Some(gain), None) => positive(ParamKey::Gain, gain),
+            (None, n) => Ok(n
+                .unwrap_or(default)
+                .gain(slope.unwrap_or(DEFAULT_NEGATIVE_SLOPE))),
+        }
+    }
+}
+
+fn fan_for(f: Fans, mode: FanMode) -> f64 {
+    match mode {
+        FanMode::FanIn => f.fan_in as f64,
+        FanMode::FanOut => f.fan_out as f64,
+        FanMode::FanAvg => (f.fan_in + f.fan_out) as f64 / 2.0,
+    }
+}
+
+fn positive(key: ParamKey, value: f64) -> Result<f64> {
+    if value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::Param(format!(
+            "{key} must be greater than 0, got {value}"
+        )))
+    }
+}
+
+fn symmetric_uniform(bound: f64) -> Distribution {
+    Distribution::Uniform {
+        low: -bound,
+        high: bound,
+    }
+}
+
+fn uniform(low: f64, high: f64) -> Result<Distribution> {
+    if low >= high {
+        return Err(Error::Param(format!(
+            "uniform needs low < high, got low={low} high={high}"
+        )));
+    }
+    if !(high - low).is_finite() {
+        return Err(Error::Param(format!(
+            "uniform range [{low}, {high}] is too wide to represent"
+        )));
+    }
+    Ok(Distribution::Uniform { low, high })
+}
+
+fn truncated(mean: f64, std: f64, low: f64, high: f64) -> Result<Distribution> {
+    if low >= high {
+        return Err(Error::Param(format!(
+            "truncated-normal needs low < high, got low={low} high={high}"
+        )));
+    }
+    let mass = normal_mass((low - mean) / std, (high - mean) / std);
+    if !(mass > 0.0) {
+        return Err(Error::Param(format!(
+            "truncation bounds [{low}, {high}] exclude all the mass of N({mean}, {std}²); \
+             bounds are absolute values, not multiples of std"
+        )));
+    }
+    Ok(Distribution::TruncatedNormal {
+        mean,
+        std,
+        low,
+        high,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(spec: &str, shape: &str, layout: Layout) -> Result<Resolved> {
+        spec.parse::<SchemeSpec>()?.resolve(&shape.parse()?, layout)
+    }
+
+    fn std_of(spec: &str, shape: &str) -> f64 {
+        resolve(spec, shape, Layout::Io)
+            .unwrap()
+            .distribution
+            .theory()
+            .unwrap()
+            .std
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn fan_based_stds_follow_the_formulas() {
+        let (fi, fo) = (784.0f64, 128.0f64);
+        let table = [
+            ("xavier-uniform", (2.0 / (fi + fo)).sqrt()),
+            ("xavier-normal", (2.0 / (fi + fo)).sqrt()),
+            ("xavier-normal:gain=2", 2.0 * (2.0 / (fi + fo)).sqrt()),
+            (
+                "xavier-normal:nonlinearity=tanh",
+                5.0 / 3.0 * (2.0 / (fi + fo)).sqrt(),
+            ),
+            ("he-normal", (2.0 / fi).sqrt()),
+            ("he-uniform", (2.0 / fi).sqrt()),
+            ("he-normal:mode=fan-out", (2.0 / fo).sqrt()),
+            ("he-normal:nonlinearity=selu", 0.75 / fi.sqrt()),
+            ("he-normal:negative-slope=0.2", (2.0 / (1.04 * fi)).sqrt()),
+            ("lecun-normal", (1.0 / fi).sqrt()),
+            ("lecun-uniform", (1.0 / fi).sqrt()),
+            ("fan-in-uniform", (1.0 / (3.0 * fi)).sqrt()),
+            ("variance-scaling", (1.0 / fi).sqrt()),
+            (
+                "variance-scaling:scale=2,mode=fan-avg,distribution=uniform",
+                (4.0 / (fi + fo)).sqrt(),
+            ),
+            (
+                "variance-scaling:mode=fan-out,distribution=normal",
+                (1.0 / fo).sqrt(),
+            ),
+        ];
+        for (spec, want) in table {
+            let got = std_of(spec, "784x128");
+            assert!((got - want).abs() < 1e-12 * want, "{spec}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn uniform_bounds_match_the_issue_formulas() {
+        let d = resolve("xavier-uniform", "784x128", Layout::Io)
+            .unwrap()
+            .distribution;
+        let a = (6.0f64 / (784.0 + 128.0)).sqrt();
+        assert_eq!(d, Distribution::Uniform { low: -a, high: a });
+        let d = resolve("he-uniform", "784x128", Layout::Io)
+            .unwrap()
+            .distribution;
+        let a = 2f64.sqrt() * (3.0f64 / 784.0).sqrt();
+        assert!(matches!(d, Distribution::Uniform { high, .. } if close(high, a)));
+        let d = resolve("fan-in-uniform", "3x784", Layout::Io)
+            .unwrap()
+            .distribution;
+        assert!(matches!(d, Distribution::Uniform { high, .. } if close(high, 1.0 / 3f64.sqrt())));
+    }
+
+    #[test]
+    fn layout_changes_which_axis_is_fan_in() {
+        let io = resolve("lecun-normal", "3x3x64x128", Layout::Io).unwrap();
+        assert_eq!(io.fan, Some(576.0));
+        let oi = resolve("lecun-normal", "128x64x3x3", Layout::Oi).unwrap();
+        assert_eq!(oi.fan, Some(576.0));
+        let swapped = resolve("lecun-normal", "784x128", Layout::Oi).unwrap();
+        assert_eq!(swapped.fan, Some(128.0));
+    }
+
+    #[test]
+    fn variance_scaling_truncated_normal_has_the_intended_variance() {
+        let d = resolve("variance-scaling:scale=2", "784x128", Layout::Io)
+            .unwrap()
+            .distribution;
+        let t = d.theory().unwrap();
+        assert!(
+            (t.variance - 2.0 / 784.0).abs() < 1e-12 * t.variance,
+            "{}",
+            t.variance
+        );
+    }
+
+    #[test]
+    fn defaults_and_gains() {
+        let r = resolve("he-normal", "10x10", Layout::Io).unwrap();
+        assert_eq!(r.gain, Some(2f64.sqrt()));
+        assert_eq!(r.fan_mode, Some(FanMode::FanIn));
+        let r = resolve("orthogonal:gain=0.5", "10x20", Layout::Io).unwrap();
+        assert_eq!(r.distribution, Distribution::Orthogonal { gain: 0.5 });
+        let r = resolve("truncated-normal:std=0.02", "10", Layout::Io).unwrap();
+        assert_eq!(
+            r.distribution,
+            Distribution::TruncatedNormal {
+                mean: 0.0,
+                std: 0.02,
+                low: -0.04,
+                high: 0.04
+            }
+        );
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let table = [
+            ("he-normal", "128", "1-D shape has no fan-in"),
+            ("xavier-uniform", "128", "1-D shape"),
+            (
+                "identity",
+                "3x3x3",
+                "needs a 2-D shape, this one has 3 dimensions",
+            ),
+            ("orthogonal", "7", "at least 2 dimensions"),
+            ("normal:std=0", "3x3", "std must be greater than 0, got 0"),
+            ("normal:std=-1", "3x3", "greater than 0"),
+            ("uniform:low=1,high=1", "3x3", "low < high"),
+            ("uniform:low=2,high=1", "3x3", "low < high"),
+            ("uniform:low=-1e308,high=1e308", "3x3", "too wide"),
+            (
+                "truncated-normal:low=50,high=60",
+                "3x3",
+                "exclude all the mass",
+            ),
+            ("truncated-normal:low=1,high=-1", "3x3", "low < high"),
+            (
+                "he-normal:gain=2,nonlinearity=relu",
+                "3x3",
+                "either gain or nonlinearity",
+            ),
+            (
+                "he-normal:nonlinearity=tanh,negative-slope=0.1",
+                "3x3",
+                "only applies to nonlinearity leaky-relu",
+            ),
+            ("he-normal:mode=fan-avg", "3x3", "variance-scaling"),
+            ("xavier-normal:gain=0", "3x3", "gain must be greater than 0"),
+            (
+                "variance-scaling:scale=-2",
+                "3x3",
+                "scale must be greater than 0",
+            ),
+            ("constant", "3x3", "needs a value"),
+        ];
+        for (spec, shape, needle) in table {
+            let err = resolve(spec, shape, Layout::Io)
+                .expect_err(spec)
+                .to_string();
+            assert!(err.contains(needle), "{spec} {shape}: {err}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! A mergeable accumulator of count, mean, variance, min and max.
+//!
+//! Blocks are summarized independently (on any thread) and merged in block order with
+//! Chan, Golub & LeVeque's pairwise update, so the result is the same for every thread
+//! count and accurate for billions of elements (no catastrophic sum of squares).
+
+use serde::Serialize;
+
+/// Summary statistics of the values actually stored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stats {
+    pub count: u64,
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    #[serde(skip)]
+    pub m2: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            count: 0,
+            mean: 0.0,
+            m2: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Stats {
+    /// Statistics of a slice (two passes: exact mean first, then deviations).
+    pub fn of(values: impl Iterator<Item = f64> + Clone) -> Stats {
+        let mut count = 0u64;
+        let mut sum = 0.0;
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for x in values.clone() {
+            count += 1;
+            sum += x;
+            min = min.min(x);
+            max = max.max(x);
+        }
+        if count == 0 {
+            return Stats::default();
+        }
+        let mean = sum / count as f64;
+        let m2 = values.map(|x| (x - mean) * (x - mean)).sum();
+        Stats {
+            count,
+            mean,
+            m2,
+            min,
+            max,
+        }
+    }
+
+    /// Folds `other` into `self` as if their values had been seen one after another.
+    pub fn merge(&mut self, other: &Stats) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        let n1 = self.count as f64;
+        let n2 = other.count as f64;
+        let n = n1 + n2;
+        let delta = other.mean - self.mean;
+        self.mean += delta * n2 / n;
+        self.m2 += other.m2 + delta * delta * n1 * n2 / n;
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    /// Population variance (divides by n): the variance of the tensor as a set of values.
+    pub fn variance(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.m2 / self.count as f64
+        }
+    }
+
+    pub fn std(&self) -> f64 {
+        self.variance().sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_equals_whole() {
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| ((i * 37) % 101) as f64 * 0.1 - 3.0)
+            .collect();
+        let whole = Stats::of(xs.iter().copied());
+        let mut merged = Stats::default();
+        for chunk in xs.chunks(77) {
+            merged.merge(&Stats::of(chunk.iter().copied()));
+        }
+        assert_eq!(merged.count, whole.count);
+        assert!((merged.mean - whole.mean).abs() < 1e-12);
+        assert!((merged.variance() - whole.variance()).abs() < 1e-12);
+        assert_eq!((merged.min, merged.max), (whole.min, whole.max));
+    }
+
+    #[test]
+    fn known_values() {
+        let s = Stats::of([1.0, 2.0, 3.0, 4.0].into_iter());
+        assert_eq!(s.mean, 2.5);
+        assert_eq!(s.variance(), 1.25);
+        assert_eq!((s.min, s.max), (1.0, 4.0));
+    }
+}

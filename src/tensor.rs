@@ -1,0 +1,121 @@
+//! One tensor to make: everything its bytes depend on, and the metadata written with it.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::fan::Layout;
+use crate::rng::{RngMode, derive_key};
+use crate::sample::DType;
+use crate::scheme::{Resolved, SchemeSpec};
+use crate::shape::Shape;
+
+/// Identifies the native stream's contract version in every file's metadata.
+pub const STREAM_CONTRACT: &str = "weightinit-native-v1";
+
+/// What the user asked for, for one tensor. The output bytes are a pure function of
+/// these fields.
+#[derive(Debug, Clone)]
+pub struct TensorSpec {
+    /// Enters the key derivation: two tensors with the same seed and name get the same
+    /// stream.
+    pub name: String,
+    pub shape: Shape,
+    pub layout: Layout,
+    pub scheme: SchemeSpec,
+    pub dtype: DType,
+    pub seed: u64,
+    pub rng: RngMode,
+}
+
+/// A spec whose scheme has been resolved against its shape.
+#[derive(Debug, Clone)]
+pub struct ResolvedTensor {
+    pub spec: TensorSpec,
+    pub resolved: Resolved,
+}
+
+impl TensorSpec {
+    /// Resolves the scheme; fails with a one-line reason when it does not apply.
+    pub fn resolve(self) -> Result<ResolvedTensor> {
+        let resolved = self.scheme.resolve(&self.shape, self.layout)?;
+        Ok(ResolvedTensor {
+            spec: self,
+            resolved,
+        })
+    }
+}
+
+impl ResolvedTensor {
+    /// The ChaCha8 key of this tensor's native stream.
+    pub fn key(&self) -> [u8; 32] {
+        derive_key(self.spec.seed, &self.spec.name)
+    }
+
+    /// Bytes of the raw data (without any file header).
+    pub fn data_bytes(&self) -> u64 {
+        self.spec.shape.len() as u64 * self.spec.dtype.size() as u64
+    }
+
+    /// The metadata recorded in JSON output, manifests and reports.
+    pub fn meta(&self) -> TensorMeta {
+        let s = &self.spec;
+        let r = &self.resolved;
+        let theory = r.distribution.theory();
+        TensorMeta {
+            name: s.name.clone(),
+            shape: s.shape.dims().to_vec(),
+            dtype: s.dtype,
+            layout: s.layout,
+            scheme: s.scheme.to_string(),
+            scheme_name: s.scheme.name(),
+            params: s.scheme.params.to_json(),
+            fan_in: r.fans.map(|f| f.fan_in),
+            fan_out: r.fans.map(|f| f.fan_out),
+            receptive_field: r.fans.map(|f| f.receptive_field),
+            gain: r.gain,
+            fan_mode: r.fan_mode.map(|m| m.name()),
+            fan: r.fan,
+            distribution: r.distribution,
+            std: theory.map(|t| t.std),
+            bound: match r.distribution {
+                crate::distribution::Distribution::Uniform { low, high } if low == -high => {
+                    Some(high)
+                }
+                _ => None,
+            },
+            seed: s.seed,
+            rng: s.rng,
+            stream: STREAM_CONTRACT,
+            generator: concat!("weightinit ", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// Metadata of one generated tensor, serialized in this field order.
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorMeta {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub dtype: DType,
+    pub layout: Layout,
+    /// Canonical spec, e.g. `he-normal:mode=fan-out`; parses back to the same scheme.
+    pub scheme: String,
+    pub scheme_name: &'static str,
+    pub params: serde_json::Value,
+    pub fan_in: Option<usize>,
+    pub fan_out: Option<usize>,
+    pub receptive_field: Option<usize>,
+    pub gain: Option<f64>,
+    pub fan_mode: Option<&'static str>,
+    pub fan: Option<f64>,
+    /// The resolved law, with every number filled in.
+    pub distribution: crate::distribution::Distribution,
+    /// Standard deviation of one element, for elementwise schemes.
+    pub std: Option<f64>,
+    /// Half-width of a symmetric uniform law.
+    pub bound: Option<f64>,
+    pub seed: u64,
+    pub rng: RngMode,
+    pub stream: &'static str,
+    pub generator: &'static str,
+}
