@@ -165,3 +165,46 @@ fn gaussian_matrix<E: Element>(key: &[u8; 32], len: usize) -> Vec<f64> {
         });
     out
 }
+
+/// A sink that keeps the values in memory, for library users and tests.
+struct VecSink<E> {
+    values: Vec<E>,
+}
+
+impl<E: Element> TensorSink for VecSink<E> {
+    fn write_values(&mut self, values: Values<'_>) -> std::io::Result<()> {
+        match values {
+            Values::F32(xs) => self
+                .values
+                .extend(xs.iter().map(|&x| E::from_f64(f64::from(x)))),
+            Values::F64(xs) => self.values.extend(xs.iter().map(|&x| E::from_f64(x))),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Draws `tensor` into memory as an n-dimensional array in its shape.
+///
+/// `E` must match the tensor's dtype (`f32` for [`DType::F32`], `f64` for
+/// [`DType::F64`]), so the values are exactly those a file would hold.
+pub fn draw_array<E: Element>(tensor: &ResolvedTensor) -> Result<(ndarray::ArrayD<E>, Generated)> {
+    if E::DTYPE != tensor.spec.dtype {
+        return Err(Error::Usage(format!(
+            "tensor '{}' is {}, but an array of {} was requested",
+            tensor.spec.name,
+            tensor.spec.dtype,
+            E::DTYPE
+        )));
+    }
+    let mut sink = VecSink {
+        values: Vec::with_capacity(tensor.spec.shape.len()),
+    };
+    let generated = generate(tensor, &mut sink, "<memory>")?;
+    let array = ndarray::ArrayD::from_shape_vec(tensor.spec.shape.dims(), sink.values)
+        .map_err(|e| Error::Numerical(format!("array shape: {e}")))?;
+    Ok((array, generated))
+}
