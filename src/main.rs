@@ -38,15 +38,16 @@ fn clap_error(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let rendered = e.render().to_string();
-    let line = rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| {
-            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
-        })
-        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let mut line = String::new();
+    for part in rendered.lines().map(str::trim).filter(|l| {
+        !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+    }) {
+        let part = part.strip_prefix("error: ").unwrap_or(part);
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(part);
+    }
     eprintln!("weightinit: error: {line} (see 'weightinit --help')");
     ExitCode::from(2)
 }

@@ -87,17 +87,36 @@ impl TensorReport {
         match tensor.resolved.distribution {
             Distribution::Constant { value } => report.constant_notes(tensor, value, &s),
             Distribution::Orthogonal { gain } => {
+                // Every orthogonal matrix has the same sum of squares, gain²·min(r, c),
+                // so its mean square is exactly gain²/max(r, c).
+                let (rows, cols) = crate::engine::matrix_view(tensor);
+                report.theory = Some(exact_theory(
+                    0.0,
+                    gain * gain / rows.max(cols) as f64,
+                    (-gain, gain),
+                ));
                 let error = generated.orthogonality_error.unwrap_or(f64::NAN);
                 let tolerance = orthogonality_tolerance(tensor.spec.dtype);
                 report.consistent = error <= tolerance;
                 report.notes.push(format!(
-                    "orthogonality: max |WᵀW/gain² − I| = {error:.3e} (tolerance {tolerance:.0e} for {}); gain {gain}",
+                    "orthogonality: max |G/gain² − I| = {error:.3e}, G the Gram matrix of the smaller side (WᵀW or WWᵀ); tolerance {tolerance:.0e} for {}",
                     tensor.spec.dtype
                 ));
             }
-            Distribution::Identity { .. } => report
-                .notes
-                .push("identity: exact construction, nothing random to check".into()),
+            Distribution::Identity { gain } => {
+                let (rows, cols) = crate::engine::matrix_view(tensor);
+                let fraction = rows.min(cols) as f64 / (rows * cols) as f64;
+                let mean = gain * fraction;
+                let low = if rows * cols > 1 { 0.0 } else { gain };
+                report.theory = Some(exact_theory(
+                    mean,
+                    gain * gain * fraction - mean * mean,
+                    (low, gain),
+                ));
+                report
+                    .notes
+                    .push("identity: exact construction, nothing random to check".into());
+            }
             _ => report.compare_moments(&s),
         }
         report
@@ -158,6 +177,19 @@ impl TensorReport {
             self.notes
                 .push(format!("maximum {} is above the upper bound {high}", s.max));
         }
+    }
+}
+
+/// Whole-matrix moments and bounds of a matrix construction (orthogonal entries are
+/// bounded by the gain because every column or row has norm gain).
+fn exact_theory(mean: f64, variance: f64, (low, high): (f64, f64)) -> Theory {
+    Theory {
+        mean,
+        variance,
+        std: variance.sqrt(),
+        low: Some(low),
+        high: Some(high),
+        fourth_moment: 0.0,
     }
 }
 

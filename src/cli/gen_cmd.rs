@@ -308,7 +308,7 @@ impl GenArgs {
             }
             Some(path) if is_directory_target(path) => {
                 let format = self.format.unwrap_or(Format::Npy);
-                prepare_directory(path, self.force)?;
+                prepare_directory(path)?;
                 manifest = Some(path.join("manifest.json"));
                 let files = tensors
                     .iter()
@@ -378,7 +378,7 @@ fn is_directory_target(path: &Path) -> bool {
 }
 
 /// Creates the output directory if its parent exists (like `mkdir`, not `mkdir -p`).
-fn prepare_directory(path: &Path, _force: bool) -> Result<()> {
+fn prepare_directory(path: &Path) -> Result<()> {
     if path.is_dir() {
         return Ok(());
     }
