@@ -430,11 +430,18 @@ fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
             Destination::File(path) => {
                 let label = path.display().to_string();
                 let mut file = AtomicFile::create(path, force)?;
-                let mut hashing = HashingWriter::new(file.writer());
-                let generated = draw(tensor, plan.format, &mut hashing, &label)?;
-                let (sha256, bytes) = hashing.digest();
+                // Hash only for a manifest: SHA-256 would otherwise cost more than the write.
+                let generated;
+                let digest = if plan.manifest.is_some() {
+                    let mut hashing = HashingWriter::new(file.writer());
+                    generated = draw(tensor, plan.format, &mut hashing, &label)?;
+                    Some(hashing.digest())
+                } else {
+                    generated = draw(tensor, plan.format, file.writer(), &label)?;
+                    None
+                };
                 file.commit()?;
-                if plan.manifest.is_some() {
+                if let Some((sha256, bytes)) = digest {
                     entries.push(ManifestEntry {
                         file: path
                             .file_name()
