@@ -23,19 +23,34 @@ pub fn run(args: &SchemesArgs) -> Result<()> {
 }
 
 fn table() -> String {
-    let mut out = format!(
-        "{:<18} {:<34} {:<10} {:<28} {}\n",
-        "SCHEME", "ALIASES", "GAIN", "SUITS", "FORMULA"
-    );
-    for s in SCHEMES {
-        out.push_str(&format!(
-            "{:<18} {:<34} {:<10} {:<28} {}\n",
-            s.name,
-            s.aliases.join(", "),
-            s.default_gain,
-            s.suits.split(':').next().unwrap_or(s.suits),
-            s.formula
-        ));
+    let rows: Vec<[String; 5]> =
+        std::iter::once(["SCHEME", "ALIASES", "GAIN", "SUITS", "FORMULA"].map(String::from))
+            .chain(SCHEMES.iter().map(|s| {
+                [
+                    s.name.to_string(),
+                    s.aliases.join(", "),
+                    s.default_gain.to_string(),
+                    s.suits.to_string(),
+                    s.formula.to_string(),
+                ]
+            }))
+            .collect();
+    // Pad every column but the last to its widest cell (counted in characters, since
+    // the formulas contain non-ASCII symbols).
+    let mut widths = [0usize; 4];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        for (cell, w) in row.iter().zip(widths) {
+            out.push_str(cell);
+            out.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
+        }
+        out.push_str(&row[4]);
+        out.push('\n');
     }
     out.push_str(
         "\nParameters go inline (normal:std=0.02) or as flags (--std 0.02); \

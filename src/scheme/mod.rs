@@ -69,7 +69,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: &[],
         formula: "w = 0",
         default_gain: "-",
-        suits: "biases only: does not break symmetry",
+        suits: "biases only (no symmetry breaking)",
     },
     SchemeInfo {
         kind: SchemeKind::Ones,
@@ -78,7 +78,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: &[],
         formula: "w = 1",
         default_gain: "-",
-        suits: "norm scales only: does not break symmetry",
+        suits: "norm scales only (no symmetry breaking)",
     },
     SchemeInfo {
         kind: SchemeKind::Constant,
@@ -87,7 +87,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: &[K::Value],
         formula: "w = value",
         default_gain: "-",
-        suits: "biases only: does not break symmetry",
+        suits: "biases only (no symmetry breaking)",
     },
     SchemeInfo {
         kind: SchemeKind::Uniform,
@@ -96,7 +96,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: &[K::Low, K::High],
         formula: "U(low, high); default U(0, 1)",
         default_gain: "-",
-        suits: "any, if scaled by hand",
+        suits: "any, scaled by hand",
     },
     SchemeInfo {
         kind: SchemeKind::Normal,
@@ -105,7 +105,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: &[K::Mean, K::Std],
         formula: "N(mean, std²); default N(0, 1)",
         default_gain: "-",
-        suits: "any, if scaled by hand (e.g. std=0.02 for transformers)",
+        suits: "any, scaled by hand (std=0.02: GPT-2)",
     },
     SchemeInfo {
         kind: SchemeKind::TruncatedNormal,
@@ -114,7 +114,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: &[K::Mean, K::Std, K::Low, K::High],
         formula: "N(mean, std²) restricted to [low, high]; default [mean-2std, mean+2std]",
         default_gain: "-",
-        suits: "any, if scaled by hand (ViT/BERT-style std=0.02)",
+        suits: "any, scaled by hand (BERT, ViT)",
     },
     SchemeInfo {
         kind: SchemeKind::XavierUniform,
@@ -159,7 +159,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: GAIN_PARAMS,
         formula: "U(±gain·√(3/fan_in))",
         default_gain: "1",
-        suits: "selu (self-normalizing nets), linear",
+        suits: "selu, linear",
     },
     SchemeInfo {
         kind: SchemeKind::LecunNormal,
@@ -168,7 +168,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: GAIN_PARAMS,
         formula: "N(0, gain²/fan_in)",
         default_gain: "1",
-        suits: "selu (self-normalizing nets), linear",
+        suits: "selu, linear",
     },
     SchemeInfo {
         kind: SchemeKind::FanInUniform,
@@ -177,7 +177,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: &[],
         formula: "U(±1/√fan_in) (PyTorch's nn.Linear/Conv default)",
         default_gain: "-",
-        suits: "any; small, breaks symmetry",
+        suits: "any (PyTorch layer default)",
     },
     SchemeInfo {
         kind: SchemeKind::VarianceScaling,
@@ -195,7 +195,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         params: GAIN_PARAMS,
         formula: "gain·Q, Q from QR of a Gaussian matrix, Q·sign(diag R)",
         default_gain: "1",
-        suits: "deep linear/RNN stacks; tanh",
+        suits: "deep linear / RNN stacks",
     },
     SchemeInfo {
         kind: SchemeKind::Identity,
