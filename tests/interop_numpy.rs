@@ -1,0 +1,272 @@
+//! Interop with NumPy: the binary writes the same tensors as .npy and as JSON, and
+//! `tests/interop/check_numpy.py` loads both with NumPy and Python's `json` and checks
+//! shape, dtype, bit-for-bit equality and the metadata (see that script's docstring).
+//!
+//! Python: `$WEIGHTINIT_PYTHON` if set, else `.venv/bin/python` in the crate root if it
+//! exists, else `python3`. Without an importable NumPy the test fails when `$CI` is set
+//! (CI must provide NumPy: `.ci/run` does) and otherwise prints a skip line and passes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+
+/// One tensor to write in both formats.
+struct Case {
+    scheme: &'static str,
+    shape: &'static str,
+    dtype: &'static str,
+    layout: &'static str,
+    seed: u64,
+    /// Expected fans under the layout (None for 1-D shapes), from DESIGN.md §3.
+    fans: Option<(u64, u64)>,
+    extra: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        scheme: "he-normal",
+        shape: "784x128",
+        dtype: "f32",
+        layout: "io",
+        seed: 11,
+        fans: Some((784, 128)),
+        extra: &[],
+    },
+    Case {
+        scheme: "xavier-uniform",
+        shape: "64x32",
+        dtype: "f64",
+        layout: "io",
+        seed: 12,
+        fans: Some((64, 32)),
+        extra: &[],
+    },
+    Case {
+        scheme: "lecun-normal",
+        shape: "3x3x16x32",
+        dtype: "f32",
+        layout: "io",
+        seed: 13,
+        fans: Some((144, 288)),
+        extra: &[],
+    },
+    Case {
+        scheme: "he-uniform",
+        shape: "8x4x3x3",
+        dtype: "f64",
+        layout: "oi",
+        seed: 14,
+        fans: Some((36, 72)),
+        extra: &[],
+    },
+    Case {
+        scheme: "orthogonal",
+        shape: "32x48",
+        dtype: "f64",
+        layout: "io",
+        seed: 15,
+        fans: Some((32, 48)),
+        extra: &[],
+    },
+    Case {
+        scheme: "orthogonal",
+        shape: "3x3x8x16",
+        dtype: "f32",
+        layout: "io",
+        seed: 16,
+        fans: Some((72, 144)),
+        extra: &[],
+    },
+    Case {
+        scheme: "truncated-normal",
+        shape: "2x3x4x5",
+        dtype: "f64",
+        layout: "io",
+        seed: 17,
+        fans: Some((24, 30)),
+        extra: &[],
+    },
+    Case {
+        scheme: "variance-scaling:scale=2,mode=fan-avg",
+        shape: "5x7",
+        dtype: "f32",
+        layout: "io",
+        seed: 18,
+        fans: Some((5, 7)),
+        extra: &[],
+    },
+    Case {
+        scheme: "normal:std=0.02",
+        shape: "100",
+        dtype: "f32",
+        layout: "io",
+        seed: 19,
+        fans: None,
+        extra: &[],
+    },
+    Case {
+        scheme: "uniform:low=-0.1,high=0.1",
+        shape: "7",
+        dtype: "f64",
+        layout: "io",
+        seed: u64::MAX,
+        fans: None,
+        extra: &[],
+    },
+    Case {
+        scheme: "identity",
+        shape: "4x6",
+        dtype: "f32",
+        layout: "io",
+        seed: 0,
+        fans: Some((4, 6)),
+        extra: &["--gain", "0.1"],
+    },
+    // Signed zero and an f32 subnormal must survive the JSON text.
+    Case {
+        scheme: "constant",
+        shape: "3",
+        dtype: "f64",
+        layout: "io",
+        seed: 20,
+        fans: None,
+        extra: &["--value=-0"],
+    },
+    Case {
+        scheme: "constant",
+        shape: "2x2",
+        dtype: "f32",
+        layout: "io",
+        seed: 21,
+        fans: Some((2, 2)),
+        extra: &["--value", "1e-40"],
+    },
+];
+
+/// The interpreter to use, by the rule in the module docs.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("WEIGHTINIT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("python3")
+}
+
+/// Says why NumPy cannot be used, or None when it can.
+fn numpy_problem(python: &Path) -> Option<String> {
+    match Command::new(python)
+        .args(["-c", "import numpy; print(numpy.__version__)"])
+        .output()
+    {
+        Err(e) => Some(format!("cannot run {}: {e}", python.display())),
+        Ok(out) if !out.status.success() => Some(format!(
+            "{} cannot import numpy: {}",
+            python.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Ok(_) => None,
+    }
+}
+
+fn generate(dir: &Path, case: &Case, file: &str) {
+    let seed = case.seed.to_string();
+    let mut args = vec![
+        "gen",
+        "--scheme",
+        case.scheme,
+        "--shape",
+        case.shape,
+        "--dtype",
+        case.dtype,
+        "--layout",
+        case.layout,
+        "--seed",
+        &seed,
+        "--report",
+        "none",
+        "-o",
+        file,
+    ];
+    args.extend(case.extra);
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(&args)
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "weightinit {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn numpy_loads_npy_and_json_with_identical_values() {
+    let python = python();
+    if let Some(problem) = numpy_problem(&python) {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI is set, so NumPy is required for the interop test: {problem}; \
+                 set WEIGHTINIT_PYTHON to a Python with numpy (bash .ci/run makes one)"
+            );
+        }
+        // Written past the test harness's capture so that it shows in a normal run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED interop_numpy: {problem} (set WEIGHTINIT_PYTHON to a Python with numpy)"
+        );
+        return;
+    }
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cases = Vec::new();
+    for (i, case) in CASES.iter().enumerate() {
+        let npy = format!("t{i}.npy");
+        let json_file = format!("t{i}.json");
+        generate(dir.path(), case, &npy);
+        generate(dir.path(), case, &json_file);
+        let shape: Vec<u64> = case.shape.split('x').map(|d| d.parse().unwrap()).collect();
+        let (fan_in, fan_out) = match case.fans {
+            Some((i, o)) => (json!(i), json!(o)),
+            None => (Value::Null, Value::Null),
+        };
+        cases.push(json!({
+            "npy": dir.path().join(&npy),
+            "json": dir.path().join(&json_file),
+            "shape": shape,
+            "dtype": case.dtype,
+            "seed": case.seed,
+            "fan_in": fan_in,
+            "fan_out": fan_out,
+        }));
+    }
+    let cases_path = dir.path().join("cases.json");
+    std::fs::write(&cases_path, serde_json::to_vec_pretty(&cases).unwrap()).unwrap();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/check_numpy.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(&cases_path)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "check_numpy.py failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status.code()
+    );
+    let ok_lines = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    assert_eq!(
+        ok_lines,
+        CASES.len(),
+        "every case must be checked:\n{stdout}"
+    );
+}
