@@ -100,46 +100,22 @@ pub struct GenArgs {
     pub threads: Option<usize>,
 
     /// constant: the value.
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub value: Option<String>,
     /// normal, truncated-normal: the mean.
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub mean: Option<String>,
     /// normal, truncated-normal: standard deviation (before truncation).
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub std: Option<String>,
     /// uniform: lower end; truncated-normal: absolute lower bound.
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub low: Option<String>,
     /// uniform: upper end; truncated-normal: absolute upper bound.
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub high: Option<String>,
     /// variance-scaling: the scale (variance = scale / fan).
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub scale: Option<String>,
     /// he-*: fan-in or fan-out; variance-scaling: also fan-avg.
     #[arg(long, help_heading = "Scheme parameters")]
@@ -148,21 +124,13 @@ pub struct GenArgs {
     #[arg(long, help_heading = "Scheme parameters")]
     pub distribution: Option<String>,
     /// xavier, he, lecun, orthogonal, identity: an explicit gain.
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub gain: Option<String>,
     /// Sets the gain for: linear, sigmoid, tanh, relu, leaky-relu, selu.
     #[arg(long, help_heading = "Scheme parameters")]
     pub nonlinearity: Option<String>,
     /// leaky-relu's negative slope (default 0.01).
-    #[arg(
-        long,
-        help_heading = "Scheme parameters",
-        allow_negative_numbers = true
-    )]
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub negative_slope: Option<String>,
 }
 
@@ -182,8 +150,9 @@ struct Plan {
 
 pub fn run(args: GenArgs) -> Result<()> {
     let tensors = args.tensor_specs()?;
-    let plan = args.plan(tensors)?;
     let pool = thread_pool(args.threads)?;
+    // Last of the checks: planning may create the output directory.
+    let plan = args.plan(tensors)?;
     let reports = pool.install(|| write_all(&plan, args.force))?;
     let data_on_stdout = plan.items.iter().any(|(_, d)| *d == Destination::Stdout);
     emit_report(args.report, &reports, data_on_stdout)
@@ -319,8 +288,9 @@ impl GenArgs {
             Some(path) => {
                 if count > 1 {
                     return Err(Error::Usage(format!(
-                        "{count} tensors need a directory: -o DIR/ writes one file each plus \
-                         manifest.json"
+                        "-o '{}' is one file, but {count} shapes make {count} tensors; \
+                         -o DIR/ writes one file each plus manifest.json",
+                        path.display()
                     )));
                 }
                 let format = match (self.format, Format::from_path(path)) {

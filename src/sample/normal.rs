@@ -18,8 +18,9 @@ use crate::rng::BlockStream;
 
 /// Layers in the ziggurat.
 const LAYERS: usize = 256;
-/// Right edge of the base layer, for 256 layers (Marsaglia & Tsang 2000, Table 1).
-const R: f64 = 3.654_152_885_361_008_8;
+/// Right edge of the base layer for 256 layers, 3.6541528853610087963… (Marsaglia &
+/// Tsang 2000), rounded to the nearest double.
+const R: f64 = 3.654_152_885_361_009;
 /// Area of each layer, for 256 layers (same source).
 const V: f64 = 0.004_928_673_233_99;
 

@@ -254,7 +254,8 @@ fn truncated(mean: f64, std: f64, low: f64, high: f64) -> Result<Distribution> {
         )));
     }
     let mass = normal_mass((low - mean) / std, (high - mean) / std);
-    if !(mass > 0.0) {
+    // `mass` is NaN-free here (finite bounds, std > 0); zero means all mass is excluded.
+    if mass <= 0.0 || mass.is_nan() {
         return Err(Error::Param(format!(
             "truncation bounds [{low}, {high}] exclude all the mass of N({mean}, {std}²); \
              bounds are absolute values, not multiples of std"
