@@ -1,0 +1,488 @@
+//! Reproducibility of the native stream, through the library API.
+//!
+//! * The stream is pinned by an independent reading of the contract:
+//!   tests/fixtures/native_reference.py re-implements ChaCha8, the key derivation, the
+//!   block layout and the uniform mapping in pure Python (from the documentation, not
+//!   from the Rust code) and wrote tests/fixtures/native_uniform.json. Agreement bit for
+//!   bit is a correctness check of both the code and the documented contract.
+//! * Output bytes must not depend on the number of threads.
+//! * Name, seed and scheme enter the output the way the contract says.
+//! * Golden SHA-256 pins of whole .npy files (tests/fixtures/golden_hashes.json) are
+//!   regression pins only: the expected values were produced by weightinit itself, so
+//!   they prove nothing about correctness; they catch any unintended change of the bytes.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use weightinit::engine::{Generated, draw_array, generate};
+use weightinit::fan::Layout;
+use weightinit::output::npy::NpyWriter;
+use weightinit::rng::{BLOCK_LEN, BlockStream, RngMode};
+use weightinit::sample::DType;
+use weightinit::scheme::{ParamKey, SchemeKind, SchemeSpec};
+use weightinit::tensor::{ResolvedTensor, TensorSpec};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+fn read_json(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(name))
+        .unwrap_or_else(|e| panic!("reading fixture {name}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing fixture {name}: {e}"))
+}
+
+fn spec(
+    scheme: SchemeSpec,
+    shape: &str,
+    layout: Layout,
+    dtype: DType,
+    seed: u64,
+    name: &str,
+) -> ResolvedTensor {
+    TensorSpec {
+        name: name.into(),
+        shape: shape
+            .parse()
+            .unwrap_or_else(|e| panic!("shape {shape}: {e}")),
+        layout,
+        scheme,
+        dtype,
+        seed,
+        rng: RngMode::Native,
+    }
+    .resolve()
+    .unwrap_or_else(|e| panic!("{shape}: {e}"))
+}
+
+fn tensor(
+    scheme: &str,
+    shape: &str,
+    layout: Layout,
+    dtype: DType,
+    seed: u64,
+    name: &str,
+) -> ResolvedTensor {
+    let scheme = scheme
+        .parse()
+        .unwrap_or_else(|e| panic!("scheme {scheme}: {e}"));
+    spec(scheme, shape, layout, dtype, seed, name)
+}
+
+/// The tensor as a complete .npy file in memory, and what the engine measured.
+fn npy_bytes(t: &ResolvedTensor) -> (Vec<u8>, Generated) {
+    let mut sink =
+        NpyWriter::new(Vec::new(), t.spec.dtype, &t.spec.shape).expect("npy header into a Vec");
+    let generated = generate(t, &mut sink, "<memory>").expect("generate");
+    (sink.into_inner(), generated)
+}
+
+/// The stored values widened to f64 (exact for f32).
+fn values(t: &ResolvedTensor) -> Vec<f64> {
+    match t.spec.dtype {
+        DType::F32 => draw_array::<f32>(t)
+            .expect("draw f32")
+            .0
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        DType::F64 => draw_array::<f64>(t)
+            .expect("draw f64")
+            .0
+            .iter()
+            .copied()
+            .collect(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// The native stream against the independent Python reference
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn chacha8_block_matches_python_reference() {
+    let fixture = read_json("native_uniform.json");
+    let want = fixture["chacha8_zero_key_block0"].as_str().unwrap();
+    let mut s = BlockStream::new(&[0u8; 32], 0);
+    let mut bytes = Vec::new();
+    for _ in 0..16 {
+        bytes.extend_from_slice(&s.next_u32().to_le_bytes());
+    }
+    assert_eq!(hex(&bytes), want);
+}
+
+#[test]
+fn uniform_matches_python_reference_bit_for_bit() {
+    let fixture = read_json("native_uniform.json");
+    let cases = fixture["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 4, "fixture lost its cases");
+    let mut checked = 0;
+    for case in cases {
+        let seed = case["seed"].as_u64().expect("seed is a u64");
+        let name = case["name"].as_str().unwrap();
+        let low = case["low"].as_f64().unwrap();
+        let high = case["high"].as_f64().unwrap();
+        let shape: Vec<String> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap().to_string())
+            .collect();
+        let shape = shape.join("x");
+        let indices: Vec<usize> = case["indices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_u64().unwrap() as usize)
+            .collect();
+
+        let mut scheme = SchemeSpec::new(SchemeKind::Uniform);
+        // Rust's Display for f64 is the shortest text that parses back exactly.
+        scheme.set_param(ParamKey::Low, &low.to_string()).unwrap();
+        scheme.set_param(ParamKey::High, &high.to_string()).unwrap();
+
+        for dtype in [DType::F32, DType::F64] {
+            let key = match dtype {
+                DType::F32 => "f32",
+                DType::F64 => "f64",
+            };
+            let expected: Vec<f64> = case[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            assert_eq!(expected.len(), indices.len());
+            let t = spec(scheme.clone(), &shape, Layout::Io, dtype, seed, name);
+            let what = format!("seed {seed} name {name:?} U({low}, {high}) {shape} {dtype}");
+            match dtype {
+                DType::F32 => {
+                    let (a, _) = draw_array::<f32>(&t).unwrap();
+                    let flat = a.as_slice().expect("standard layout");
+                    for (&i, &want) in indices.iter().zip(&expected) {
+                        let want32 = want as f32;
+                        assert_eq!(
+                            f64::from(want32),
+                            want,
+                            "{what}: fixture value {want} at {i} is not an f32"
+                        );
+                        assert_eq!(
+                            flat[i].to_bits(),
+                            want32.to_bits(),
+                            "{what}: element {i} is {:e}, reference {want32:e}",
+                            flat[i]
+                        );
+                        checked += 1;
+                    }
+                }
+                DType::F64 => {
+                    let (a, _) = draw_array::<f64>(&t).unwrap();
+                    let flat = a.as_slice().expect("standard layout");
+                    for (&i, &want) in indices.iter().zip(&expected) {
+                        assert_eq!(
+                            flat[i].to_bits(),
+                            want.to_bits(),
+                            "{what}: element {i} is {:e}, reference {want:e}",
+                            flat[i]
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Guard against a fixture that silently shrank.
+    assert!(checked >= 40, "only {checked} values compared");
+}
+
+/// The block contract makes element i depend only on (key, i): a small tensor is a
+/// prefix of a larger one with the same name and seed (for elementwise schemes whose
+/// parameters do not depend on the shape), whatever the row/column split.
+#[test]
+fn elementwise_values_depend_only_on_the_flat_index() {
+    for dtype in [DType::F32, DType::F64] {
+        for scheme in [
+            "normal:std=0.5",
+            "uniform:low=-2,high=3",
+            "truncated-normal",
+        ] {
+            let big = values(&tensor(scheme, "1000x300", Layout::Io, dtype, 11, "p"));
+            let flat = values(&tensor(scheme, "300000", Layout::Io, dtype, 11, "p"));
+            assert!(
+                big.iter()
+                    .zip(&flat)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{scheme} {dtype}: 1000x300 and 300000 differ"
+            );
+            let prefix = values(&tensor(scheme, "70000", Layout::Oi, dtype, 11, "p"));
+            assert!(
+                prefix
+                    .iter()
+                    .zip(&big)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{scheme} {dtype}: a 70000-element tensor is not a prefix of the 300000 one"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Thread-count independence
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn output_bytes_do_not_depend_on_the_thread_count() {
+    // 1000x300 = 300000 elements = 4 full 65536-element blocks and a partial fifth;
+    // every case spans at least two blocks (checked below).
+    // Both dtypes where the dtype changes how stream words are consumed by the sampler
+    // (normal, truncated-normal, orthogonal); one dtype elsewhere, to keep debug builds
+    // fast.
+    const BOTH: &[DType] = &[DType::F32, DType::F64];
+    let cases: [(&str, &str, Layout, &[DType]); 7] = [
+        ("normal:std=0.02", "1000x300", Layout::Io, BOTH),
+        ("truncated-normal:std=0.02", "1000x300", Layout::Io, BOTH),
+        // An exponential-proposal truncation: variable numbers of words per element.
+        (
+            "truncated-normal:low=3,high=10",
+            "1000x300",
+            Layout::Io,
+            &[DType::F64],
+        ),
+        ("he-uniform", "1000x300", Layout::Io, &[DType::F32]),
+        (
+            "he-normal:mode=fan-out",
+            "3x3x64x128",
+            Layout::Io,
+            &[DType::F32],
+        ),
+        // The Gaussian matrix behind these spans two blocks; QR runs on the whole.
+        ("orthogonal", "600x200", Layout::Io, BOTH),
+        ("orthogonal", "200x600", Layout::Oi, &[DType::F64]),
+    ];
+    let pools: Vec<rayon::ThreadPool> = [1, 2, 7]
+        .iter()
+        .map(|&n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("thread pool")
+        })
+        .collect();
+    for (scheme, shape, layout, dtypes) in cases {
+        for &dtype in dtypes {
+            let t = tensor(scheme, shape, layout, dtype, 2024, "layer.weight");
+            assert!(
+                t.spec.shape.len() > BLOCK_LEN,
+                "{scheme} {shape}: fits in one block, tests nothing"
+            );
+            let runs: Vec<(Vec<u8>, Generated)> =
+                pools.iter().map(|p| p.install(|| npy_bytes(&t))).collect();
+            let (first, first_gen) = &runs[0];
+            for ((bytes, generated), threads) in runs.iter().zip([1, 2, 7]).skip(1) {
+                assert!(
+                    bytes == first,
+                    "{scheme} {shape} {dtype}: {threads} threads give different bytes than 1"
+                );
+                assert_eq!(
+                    generated, first_gen,
+                    "{scheme} {shape} {dtype}: statistics differ with {threads} threads"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What enters the stream
+// ---------------------------------------------------------------------------------------
+
+fn fraction_equal(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let same = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.to_bits() == y.to_bits())
+        .count();
+    same as f64 / a.len() as f64
+}
+
+#[test]
+fn name_and_seed_change_the_output() {
+    for dtype in [DType::F32, DType::F64] {
+        for scheme in ["normal", "uniform", "he-uniform", "orthogonal"] {
+            let base = values(&tensor(scheme, "200x150", Layout::Io, dtype, 7, "w0"));
+            let again = values(&tensor(scheme, "200x150", Layout::Io, dtype, 7, "w0"));
+            assert!(
+                fraction_equal(&base, &again) == 1.0,
+                "{scheme} {dtype}: same inputs, different output"
+            );
+            for (seed, name, what) in [
+                (8, "w0", "seed 7 → 8"),
+                (7, "w1", "name w0 → w1"),
+                (7, "W0", "name case"),
+                (7, "w0 ", "trailing space in the name"),
+                (7 + (1 << 32), "w0", "high half of the seed"),
+            ] {
+                let other = values(&tensor(scheme, "200x150", Layout::Io, dtype, seed, name));
+                let same = fraction_equal(&base, &other);
+                assert!(
+                    same < 0.01,
+                    "{scheme} {dtype}: {what} left {:.1}% of the elements unchanged",
+                    100.0 * same
+                );
+            }
+        }
+    }
+}
+
+/// he-normal and xavier-normal both resolve to N(0, std²) and the sampler computes
+/// `0 + std·z` in f64 from the same standard normals z (same key: same seed and name),
+/// then rounds once to the dtype. So the two tensors are proportional up to that one
+/// rounding each: x_he/std_he and x_xavier/std_xavier agree to a few ulps. The same
+/// holds for the uniform pair (−b + 2b·u from the same u), to a few ulps of b.
+#[test]
+fn schemes_of_one_family_share_the_underlying_draws() {
+    let (shape, fan_in, fan_out) = ("400x300", 400.0f64, 300.0f64);
+    for dtype in [DType::F32, DType::F64] {
+        // One rounding to the dtype plus a few f64 roundings.
+        let eps = match dtype {
+            DType::F32 => 2f64.powi(-24),
+            DType::F64 => 2f64.powi(-53),
+        };
+        let he_std = (2.0 / fan_in).sqrt();
+        let xavier_std = (2.0 / (fan_in + fan_out)).sqrt();
+        let he = values(&tensor("he-normal", shape, Layout::Io, dtype, 5, "w"));
+        let xavier = values(&tensor("xavier-normal", shape, Layout::Io, dtype, 5, "w"));
+        let worst = he
+            .iter()
+            .zip(&xavier)
+            .map(|(h, x)| {
+                let (zh, zx) = (h / he_std, x / xavier_std);
+                (zh - zx).abs() / zh.abs().max(1e-300)
+            })
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= 4.0 * eps,
+            "{dtype}: he-normal/std and xavier-normal/std differ by {worst:e} (relative)"
+        );
+        // The check has teeth: another name gives unrelated normals.
+        let other = values(&tensor("xavier-normal", shape, Layout::Io, dtype, 5, "v"));
+        let unrelated = he
+            .iter()
+            .zip(&other)
+            .filter(|(h, x)| ((*h / he_std) - (*x / xavier_std)).abs() > 1e-3)
+            .count();
+        assert!(unrelated > he.len() / 2, "{dtype}: negative control failed");
+
+        let he_bound = (6.0 / fan_in).sqrt();
+        let xavier_bound = (6.0 / (fan_in + fan_out)).sqrt();
+        let he_u = values(&tensor("he-uniform", shape, Layout::Io, dtype, 5, "w"));
+        let xavier_u = values(&tensor("xavier-uniform", shape, Layout::Io, dtype, 5, "w"));
+        let worst = he_u
+            .iter()
+            .zip(&xavier_u)
+            .map(|(h, x)| (h / he_bound - x / xavier_bound).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= 8.0 * eps,
+            "{dtype}: he-uniform/bound and xavier-uniform/bound differ by {worst:e}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Golden hashes (regression pins)
+// ---------------------------------------------------------------------------------------
+
+const GOLDEN: &str = "golden_hashes.json";
+
+fn parse_dtype(text: &str) -> DType {
+    match text {
+        "f32" => DType::F32,
+        "f64" => DType::F64,
+        other => panic!("unknown dtype {other} in {GOLDEN}"),
+    }
+}
+
+fn parse_layout(text: &str) -> Layout {
+    match text {
+        "io" => Layout::Io,
+        "oi" => Layout::Oi,
+        other => panic!("unknown layout {other} in {GOLDEN}"),
+    }
+}
+
+/// SHA-256 of whole .npy files (header and data). These pins were produced by weightinit
+/// itself: they are not correctness claims, only a tripwire for any change of the output
+/// bytes (stream, samplers, QR, npy header). If a change is intended, regenerate with
+///
+/// ```text
+/// WEIGHTINIT_BLESS=1 cargo test --test reproducibility golden -- --nocapture
+/// ```
+///
+/// which rewrites the `sha256` fields of tests/fixtures/golden_hashes.json in place (the
+/// cases themselves are defined in that file) and prints them; review the diff.
+#[test]
+fn golden_npy_hashes() {
+    let bless = std::env::var("WEIGHTINIT_BLESS").is_ok_and(|v| v == "1");
+    let mut doc = read_json(GOLDEN);
+    let cases = doc["cases"].as_array_mut().expect("cases");
+    assert!(cases.len() >= 6, "{GOLDEN} lost its cases");
+    let mut mismatches = Vec::new();
+    for case in cases.iter_mut() {
+        let t = tensor(
+            case["scheme"].as_str().unwrap(),
+            case["shape"].as_str().unwrap(),
+            parse_layout(case["layout"].as_str().unwrap()),
+            parse_dtype(case["dtype"].as_str().unwrap()),
+            case["seed"].as_u64().unwrap(),
+            case["name"].as_str().unwrap(),
+        );
+        let (bytes, _) = npy_bytes(&t);
+        let header = 10 + u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+        assert_eq!(
+            bytes.len() as u64,
+            header as u64 + t.data_bytes(),
+            "npy size"
+        );
+        let actual = hex(&Sha256::digest(&bytes));
+        let field = |k: &str| case[k].as_str().unwrap_or("?").to_string();
+        let label = format!(
+            "{} {} {} {} seed {} name {:?}",
+            field("scheme"),
+            field("shape"),
+            field("layout"),
+            field("dtype"),
+            case["seed"],
+            field("name")
+        );
+        if bless {
+            println!("{label}: {actual}");
+            case["sha256"] = Value::String(actual);
+        } else if case["sha256"].as_str() != Some(actual.as_str()) {
+            mismatches.push(format!(
+                "{label}: expected {}, got {actual}",
+                case["sha256"]
+            ));
+        }
+    }
+    if bless {
+        let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+        std::fs::write(fixture(GOLDEN), text).expect("writing golden hashes");
+        return;
+    }
+    assert!(
+        mismatches.is_empty(),
+        "output bytes changed (regression pins; if intended, regenerate with \
+         WEIGHTINIT_BLESS=1 cargo test --test reproducibility golden):\n{}",
+        mismatches.join("\n")
+    );
+}
