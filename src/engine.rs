@@ -15,6 +15,11 @@ use crate::sample::{DType, Element, Sampler, orthogonal};
 use crate::stats::Stats;
 use crate::tensor::ResolvedTensor;
 
+/// Blocks drawn per worker thread between two writes: enough to keep every thread busy
+/// while the writer works, few enough that memory stays small (2 batches × 4 blocks ×
+/// 256 KiB per thread for f32).
+const BLOCKS_PER_THREAD: usize = 4;
+
 /// What drawing a tensor measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Generated {
@@ -27,7 +32,7 @@ pub struct Generated {
 /// `<stdout>`). Parallelism comes from the current rayon pool.
 pub fn generate(
     tensor: &ResolvedTensor,
-    sink: &mut dyn TensorSink,
+    sink: &mut (dyn TensorSink + Send),
     label: &str,
 ) -> Result<Generated> {
     match tensor.spec.dtype {
@@ -53,7 +58,7 @@ impl AsValues for f64 {
 
 fn generate_typed<E: AsValues>(
     tensor: &ResolvedTensor,
-    sink: &mut dyn TensorSink,
+    sink: &mut (dyn TensorSink + Send),
     label: &str,
 ) -> Result<Generated> {
     let io_err = |e| Error::io(label, e);
@@ -65,31 +70,49 @@ fn generate_typed<E: AsValues>(
     };
     if let Some(sampler) = Sampler::new(&tensor.resolved.distribution) {
         let blocks = n.div_ceil(BLOCK_LEN);
-        let batch = 2 * rayon::current_num_threads().max(1);
-        for first in (0..blocks).step_by(batch) {
+        let batch = BLOCKS_PER_THREAD * rayon::current_num_threads().max(1);
+        let draw_batch = |first: usize| -> Vec<(Vec<E>, Stats)> {
             let last = (first + batch).min(blocks);
-            let made: Vec<(Vec<E>, Stats)> = (first..last)
+            (first..last)
                 .into_par_iter()
                 .map(|b| {
                     let len = BLOCK_LEN.min(n - b * BLOCK_LEN);
                     let mut buf = vec![E::default(); len];
                     sampler.fill(&key, b as u64, &mut buf);
-                    let stats = Stats::of(buf.iter().map(|x| x.to_f64()));
+                    let stats = Stats::of_slice(&buf);
                     (buf, stats)
                 })
-                .collect();
-            for (buf, stats) in &made {
-                sink.write_values(E::values(buf)).map_err(io_err)?;
-                generated.stats.merge(stats);
+                .collect()
+        };
+        // Pipeline: while this thread writes batch k (in order), the pool draws batch
+        // k+1. At most two batches are alive, so memory does not grow with the tensor.
+        let mut ready = draw_batch(0);
+        let mut next_first = batch;
+        loop {
+            let more = next_first < blocks;
+            let (written, upcoming) = rayon::join(
+                || -> std::io::Result<Stats> {
+                    let mut stats = Stats::default();
+                    for (buf, block_stats) in &ready {
+                        sink.write_values(E::values(buf))?;
+                        stats.merge(block_stats);
+                    }
+                    Ok(stats)
+                },
+                || more.then(|| draw_batch(next_first)),
+            );
+            generated.stats.merge(&written.map_err(io_err)?);
+            match upcoming {
+                Some(batch_made) => ready = batch_made,
+                None => break,
             }
+            next_first += batch;
         }
     } else {
         let (values, check) = whole_matrix::<E>(tensor)?;
         for chunk in values.chunks(BLOCK_LEN) {
             sink.write_values(E::values(chunk)).map_err(io_err)?;
-            generated
-                .stats
-                .merge(&Stats::of(chunk.iter().map(|x| x.to_f64())));
+            generated.stats.merge(&Stats::of_slice(chunk));
         }
         generated.orthogonality_error = check;
     }

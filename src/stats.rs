@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::sample::Element;
+
 /// Summary statistics of the values actually stored.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Stats {
@@ -53,6 +55,58 @@ impl Stats {
             m2,
             min,
             max,
+        }
+    }
+
+    /// Statistics of one block of stored values, in lanes the compiler can vectorize.
+    ///
+    /// Eight independent partial sums per pass (combined in a fixed order), so the result
+    /// is deterministic and independent of the CPU's vector width.
+    pub fn of_slice<E: Element>(values: &[E]) -> Stats {
+        const LANES: usize = 8;
+        if values.is_empty() {
+            return Stats::default();
+        }
+        let chunks = values.chunks_exact(LANES);
+        let tail = chunks.remainder();
+        let mut sum = [0.0f64; LANES];
+        let mut min = [f64::INFINITY; LANES];
+        let mut max = [f64::NEG_INFINITY; LANES];
+        for chunk in chunks.clone() {
+            for lane in 0..LANES {
+                let x = chunk[lane].to_f64();
+                sum[lane] += x;
+                min[lane] = min[lane].min(x);
+                max[lane] = max[lane].max(x);
+            }
+        }
+        let mut total = sum.iter().sum::<f64>();
+        let mut lo = min.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut hi = max.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        for x in tail.iter().map(|x| x.to_f64()) {
+            total += x;
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        let count = values.len();
+        let mean = total / count as f64;
+        let mut m2 = [0.0f64; LANES];
+        for chunk in chunks {
+            for lane in 0..LANES {
+                let d = chunk[lane].to_f64() - mean;
+                m2[lane] += d * d;
+            }
+        }
+        let mut squares = m2.iter().sum::<f64>();
+        for x in tail.iter().map(|x| x.to_f64()) {
+            squares += (x - mean) * (x - mean);
+        }
+        Stats {
+            count: count as u64,
+            mean,
+            m2: squares,
+            min: lo,
+            max: hi,
         }
     }
 
@@ -108,6 +162,18 @@ mod tests {
         assert!((merged.mean - whole.mean).abs() < 1e-12);
         assert!((merged.variance() - whole.variance()).abs() < 1e-12);
         assert_eq!((merged.min, merged.max), (whole.min, whole.max));
+    }
+
+    #[test]
+    fn slice_path_matches_iterator_path() {
+        let xs: Vec<f32> = (0..1003)
+            .map(|i| ((i * 7919) % 1013) as f32 * 0.01 - 5.0)
+            .collect();
+        let a = Stats::of(xs.iter().map(|&x| f64::from(x)));
+        let b = Stats::of_slice(&xs);
+        assert_eq!((a.count, a.min, a.max), (b.count, b.min, b.max));
+        assert!((a.mean - b.mean).abs() < 1e-12 && (a.m2 - b.m2).abs() < 1e-9 * a.m2);
+        assert_eq!(Stats::of_slice::<f64>(&[]), Stats::default());
     }
 
     #[test]

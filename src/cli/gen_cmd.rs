@@ -392,7 +392,7 @@ fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
     for (tensor, destination) in &plan.items {
         match destination {
             Destination::Stdout => {
-                let stdout = std::io::stdout().lock();
+                let stdout = std::io::stdout();
                 let writer = std::io::BufWriter::with_capacity(1 << 20, stdout);
                 let generated = draw(tensor, plan.format, writer, "<stdout>")?;
                 reports.push(TensorReport::new(tensor, &generated, "-".into()));
@@ -434,14 +434,14 @@ fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
 }
 
 /// Draws one tensor into `writer` in `format`.
-fn draw<W: Write>(
+fn draw<W: Write + Send>(
     tensor: &ResolvedTensor,
     format: Format,
     writer: W,
     label: &str,
 ) -> Result<engine::Generated> {
     let io_err = |e| Error::io(label, e);
-    let mut sink: Box<dyn TensorSink + '_> = match format {
+    let mut sink: Box<dyn TensorSink + Send + '_> = match format {
         Format::Npy => {
             Box::new(NpyWriter::new(writer, tensor.spec.dtype, &tensor.spec.shape).map_err(io_err)?)
         }

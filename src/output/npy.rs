@@ -61,20 +61,22 @@ impl<W: Write> NpyWriter<W> {
 
 impl<W: Write> TensorSink for NpyWriter<W> {
     fn write_values(&mut self, values: Values<'_>) -> io::Result<()> {
+        // .npy data is little-endian: on little-endian machines the in-memory bytes are
+        // already the file's bytes; elsewhere each element is byte-swapped.
+        if cfg!(target_endian = "little") {
+            return match values {
+                Values::F32(xs) => self.w.write_all(bytemuck::cast_slice(xs)),
+                Values::F64(xs) => self.w.write_all(bytemuck::cast_slice(xs)),
+            };
+        }
         self.scratch.clear();
         match values {
-            Values::F32(xs) => {
-                self.scratch.reserve(xs.len() * 4);
-                for x in xs {
-                    self.scratch.extend_from_slice(&x.to_le_bytes());
-                }
-            }
-            Values::F64(xs) => {
-                self.scratch.reserve(xs.len() * 8);
-                for x in xs {
-                    self.scratch.extend_from_slice(&x.to_le_bytes());
-                }
-            }
+            Values::F32(xs) => xs
+                .iter()
+                .for_each(|x| self.scratch.extend_from_slice(&x.to_le_bytes())),
+            Values::F64(xs) => xs
+                .iter()
+                .for_each(|x| self.scratch.extend_from_slice(&x.to_le_bytes())),
         }
         self.w.write_all(&self.scratch)
     }

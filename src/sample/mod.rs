@@ -56,6 +56,8 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn to_f64(self) -> f64;
     /// A standard normal draw, using as many stream bits as this dtype needs.
     fn standard_normal(rng: &mut BlockStream) -> f64;
+    /// The same draw with the ziggurat tables passed in (for hot loops).
+    fn standard_normal_with(t: &normal::Tables, rng: &mut BlockStream) -> f64;
     /// `low + width · u` with `u` uniform on [0, 1) at this dtype's resolution.
     fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64;
 }
@@ -73,6 +75,10 @@ impl Element for f32 {
     #[inline]
     fn standard_normal(rng: &mut BlockStream) -> f64 {
         normal::standard_normal_f32(rng)
+    }
+    #[inline(always)]
+    fn standard_normal_with(t: &normal::Tables, rng: &mut BlockStream) -> f64 {
+        normal::standard_normal_f32_with(t, rng)
     }
     #[inline]
     fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64 {
@@ -93,6 +99,10 @@ impl Element for f64 {
     #[inline]
     fn standard_normal(rng: &mut BlockStream) -> f64 {
         normal::standard_normal_f64(rng)
+    }
+    #[inline(always)]
+    fn standard_normal_with(t: &normal::Tables, rng: &mut BlockStream) -> f64 {
+        normal::standard_normal_f64_with(t, rng)
     }
     #[inline]
     fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64 {
@@ -159,8 +169,9 @@ impl Sampler {
                 }
             }
             Sampler::Normal { mean, std } => {
+                let t = normal::tables();
                 for x in out.iter_mut() {
-                    *x = E::from_f64(mean + std * E::standard_normal(&mut rng));
+                    *x = E::from_f64(mean + std * E::standard_normal_with(t, &mut rng));
                 }
             }
             Sampler::Truncated {
@@ -170,8 +181,9 @@ impl Sampler {
                 high,
                 standard,
             } => {
+                let t = normal::tables();
                 for x in out.iter_mut() {
-                    let z = standard.sample(&mut rng, E::standard_normal);
+                    let z = standard.sample(&mut rng, |rng| E::standard_normal_with(t, rng));
                     // mean + std·z can round a hair past a bound; keep the promise.
                     *x = E::from_f64((mean + std * z).clamp(low, high));
                 }

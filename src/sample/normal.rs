@@ -24,7 +24,8 @@ const R: f64 = 3.654_152_885_361_009;
 /// Area of each layer, for 256 layers (same source).
 const V: f64 = 0.004_928_673_233_99;
 
-struct Tables {
+/// The ziggurat's layer edges and the density at each.
+pub struct Tables {
     /// x[i]: right edge of layer i (x[0] is the base's virtual width V / f(R)); x[256] = 0.
     x: [f64; LAYERS + 1],
     /// f(x[i]) = exp(-x[i]²/2).
@@ -47,39 +48,86 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     Tables { x, f }
 });
 
+/// The ziggurat tables, computed on first use. Hot loops fetch them once and pass the
+/// reference down, rather than touching the lazy static per draw.
+pub fn tables() -> &'static Tables {
+    &TABLES
+}
+
 /// One standard normal draw for a double-precision tensor.
 #[inline]
 pub fn standard_normal_f64(rng: &mut BlockStream) -> f64 {
-    let t = &*TABLES;
-    loop {
-        let bits = rng.next_u64();
-        let layer = (bits & 0xff) as usize;
-        let negative = bits & 0x100 != 0;
-        let u = (bits >> 12) as f64 * (1.0 / (1u64 << 52) as f64);
-        if let Some(z) = accept(t, rng, layer, u) {
-            return if negative { -z } else { z };
-        }
-    }
+    standard_normal_f64_with(tables(), rng)
 }
 
 /// One standard normal draw for a single-precision tensor (computed in f64, so the
 /// caller's scale and shift add no extra rounding before the final conversion).
 #[inline]
 pub fn standard_normal_f32(rng: &mut BlockStream) -> f64 {
-    let t = &*TABLES;
+    standard_normal_f32_with(tables(), rng)
+}
+
+/// [`standard_normal_f64`] with the tables passed in.
+#[inline(always)]
+pub fn standard_normal_f64_with(t: &Tables, rng: &mut BlockStream) -> f64 {
+    let bits = rng.next_u64();
+    let layer = (bits & 0xff) as usize;
+    let z = ((bits >> 12) as f64 * (1.0 / (1u64 << 52) as f64)) * t.x[layer];
+    // Fast path (about 99% of draws): inside the rectangle wholly under the curve.
+    if z < t.x[layer + 1] {
+        return with_sign(z, bits & 0x100 != 0);
+    }
+    slow_f64(t, rng, bits)
+}
+
+/// [`standard_normal_f32`] with the tables passed in.
+#[inline(always)]
+pub fn standard_normal_f32_with(t: &Tables, rng: &mut BlockStream) -> f64 {
+    let bits = rng.next_u32();
+    let layer = (bits & 0xff) as usize;
+    let z = ((bits >> 9) as f64 * (1.0 / (1u32 << 23) as f64)) * t.x[layer];
+    if z < t.x[layer + 1] {
+        return with_sign(z, bits & 0x100 != 0);
+    }
+    slow_f32(t, rng, bits)
+}
+
+/// `-z` when `negative`, else `z`, without a branch: the sign bit is random, so a
+/// branch on it would be mispredicted half the time.
+#[inline(always)]
+fn with_sign(z: f64, negative: bool) -> f64 {
+    f64::from_bits(z.to_bits() ^ (u64::from(negative) << 63))
+}
+
+/// Finishes an f64 attempt that missed the rectangle, then keeps drawing until accepted.
+#[cold]
+#[inline(never)]
+fn slow_f64(t: &Tables, rng: &mut BlockStream, mut bits: u64) -> f64 {
     loop {
-        let bits = rng.next_u32();
         let layer = (bits & 0xff) as usize;
-        let negative = bits & 0x100 != 0;
+        let u = (bits >> 12) as f64 * (1.0 / (1u64 << 52) as f64);
+        if let Some(z) = accept(t, rng, layer, u) {
+            return if bits & 0x100 != 0 { -z } else { z };
+        }
+        bits = rng.next_u64();
+    }
+}
+
+/// Finishes an f32 attempt that missed the rectangle, then keeps drawing until accepted.
+#[cold]
+#[inline(never)]
+fn slow_f32(t: &Tables, rng: &mut BlockStream, mut bits: u32) -> f64 {
+    loop {
+        let layer = (bits & 0xff) as usize;
         let u = (bits >> 9) as f64 * (1.0 / (1u32 << 23) as f64);
         if let Some(z) = accept(t, rng, layer, u) {
-            return if negative { -z } else { z };
+            return if bits & 0x100 != 0 { -z } else { z };
         }
+        bits = rng.next_u32();
     }
 }
 
 /// The ziggurat's accept step for a point at fraction `u` of layer `layer`'s width.
-#[inline]
 fn accept(t: &Tables, rng: &mut BlockStream, layer: usize, u: f64) -> Option<f64> {
     let z = u * t.x[layer];
     if z < t.x[layer + 1] {

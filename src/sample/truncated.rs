@@ -73,9 +73,14 @@ impl TruncatedStandard {
         }
     }
 
-    /// One draw in [alpha, beta]. `normal` is the dtype's standard normal sampler.
+    /// One draw in [alpha, beta]. `normal` is the dtype's standard normal sampler
+    /// (generic, so the hot loop inlines it).
     #[inline]
-    pub fn sample(&self, rng: &mut BlockStream, normal: fn(&mut BlockStream) -> f64) -> f64 {
+    pub fn sample(
+        &self,
+        rng: &mut BlockStream,
+        mut normal: impl FnMut(&mut BlockStream) -> f64,
+    ) -> f64 {
         match self.method {
             Method::NormalProposal => loop {
                 let z = normal(rng);
