@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of `weightinit gen` against the NumPy and PyTorch recipes and dd
+# (issue 3). Prints a markdown report on stdout; progress goes to stderr.
+#
+#   bench/compare.sh [--quick] [--big] [--runs N] [--python PATH] [--threads N]
+#                    [--only CASE,CASE] [--bin PATH]
+#
+#   --quick         small sizes (4096x4096 instead of 16384x16384, ...): a smoke test
+#   --big           add the 4 GiB he-normal case (32768x32768; 8192x8192 with --quick),
+#                   run once, for weightinit's peak memory; needs that much free disk
+#   --runs N        timed runs per tool and case (default 3; the small case does at least 5)
+#   --python PATH   interpreter for the baselines (default: .venv/bin/python, else python3)
+#   --threads N     passed to weightinit as --threads N (default: weightinit's own, all cores)
+#   --only LIST     run only these cases: he-normal, xavier-uniform, truncated-normal,
+#                   orthogonal, small, json, big
+#   --bin PATH      benchmark this weightinit binary instead of building target/release
+#
+# Every run writes a new file into a scratch directory on the repo's disk (target/, or
+# $BENCH_TMPDIR) that is deleted right after the run and removed at exit. Nothing calls
+# `sync`: like dd, the baselines are timed until their bytes are in the page cache.
+# Wall time is taken around the process (bash $EPOCHREALTIME, microseconds), so Python
+# start-up and imports count; peak RSS comes from `/usr/bin/time -f %M`. Runs are
+# interleaved (run 1 of every tool, then run 2, ...) so that drifting background load
+# spreads over all tools instead of hitting one.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH="$REPO/bench"
+
+RUNS=3 QUICK=0 BIG=0 PY="" THREADS="" ONLY="" BIN=""
+usage() { sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+die() { echo "compare.sh: $*" >&2; exit 2; }
+while (($#)); do
+    case $1 in
+        --quick) QUICK=1 ;;
+        --big) BIG=1 ;;
+        --runs) RUNS=${2:?--runs needs a number}; shift ;;
+        --python) PY=${2:?--python needs a path}; shift ;;
+        --threads) THREADS=${2:?--threads needs a number}; shift ;;
+        --only) ONLY=${2:?--only needs a list}; shift ;;
+        --bin) BIN=${2:?--bin needs a path}; shift ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; die "unknown option '$1'" ;;
+    esac
+    shift
+done
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, not '$RUNS'"
+[[ -z $THREADS || $THREADS =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive integer"
+
+log() { echo "[compare] $*" >&2; }
+
+# ---------------------------------------------------------------- cases
+# id | weightinit scheme | shape | format
+if ((QUICK)); then
+    BIG_SHAPE=8192x8192 ELEM_SHAPE=4096x4096 ORTHO_SHAPE=1024x1024 JSON_SHAPE=256x256
+else
+    BIG_SHAPE=32768x32768 ELEM_SHAPE=16384x16384 ORTHO_SHAPE=4096x4096 JSON_SHAPE=1024x1024
+fi
+CASES=(
+    "he-normal|he-normal|$ELEM_SHAPE|npy"
+    "xavier-uniform|xavier-uniform|$ELEM_SHAPE|npy"
+    "truncated-normal|truncated-normal|$ELEM_SHAPE|npy"
+    "orthogonal|orthogonal|$ORTHO_SHAPE|npy"
+    "small|he-normal|784x128|npy"
+    "json|he-normal|$JSON_SHAPE|json"
+)
+((BIG)) && CASES+=("big|he-normal|$BIG_SHAPE|npy")
+if [[ -n $ONLY ]]; then
+    keep=()
+    IFS=, read -ra wanted <<<"$ONLY"
+    for w in "${wanted[@]}"; do
+        found=0
+        for c in "${CASES[@]}"; do
+            if [[ ${c%%|*} == "$w" ]]; then keep+=("$c"); found=1; fi
+        done
+        ((found)) || die "--only: unknown case '$w' (or 'big' without --big)"
+    done
+    CASES=("${keep[@]}")
+fi
+
+elements() { local IFS=x n=1 d; for d in $1; do n=$((n * d)); done; echo "$n"; }
+
+# ---------------------------------------------------------------- tools
+if [[ -z $BIN ]]; then
+    log "building the release binary (cargo build --release)"
+    (cd "$REPO" && cargo build --release --quiet) || die "cargo build --release failed"
+    BIN="$REPO/target/release/weightinit"
+fi
+[[ -x $BIN ]] || die "no weightinit binary at '$BIN'"
+
+SCRATCH_PARENT=${BENCH_TMPDIR:-$REPO/target}
+mkdir -p "$SCRATCH_PARENT"
+WORK=$(mktemp -d "$SCRATCH_PARENT/bench-compare.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+# A private copy, so a concurrent `cargo build` cannot swap the binary mid-run.
+cp "$BIN" "$WORK/weightinit"
+WI="$WORK/weightinit"
+
+if [[ -z $PY ]]; then
+    if [[ -x $REPO/.venv/bin/python ]]; then PY="$REPO/.venv/bin/python"; else PY=python3; fi
+fi
+# The machine's environment may set these for old OpenBLAS builds; they slow a current
+# NumPy/PyTorch, so the baselines run without them (this script's children only).
+PYENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+
+NOTES=()   # lines printed under "Skipped / notes"
+note() { NOTES+=("$1"); log "$1"; }
+
+HAVE_NUMPY=0 HAVE_TORCH=0 HAVE_KERAS=0
+INFO=()
+if ! command -v "$PY" >/dev/null 2>&1; then
+    note "skipped numpy, torch and keras baselines: no Python interpreter '$PY'"
+else
+    if out=$("${PYENV[@]}" "$PY" "$BENCH/baseline_numpy.py" --info 2>/dev/null); then
+        HAVE_NUMPY=1
+        mapfile -t lines <<<"$out"
+        INFO+=("${lines[@]}")
+    else
+        note "skipped numpy baseline: 'import numpy' fails with $PY"
+    fi
+    if ((!HAVE_NUMPY)); then
+        note "skipped torch baseline: it needs numpy (np.save) as well as torch"
+    elif out=$("${PYENV[@]}" "$PY" "$BENCH/baseline_torch.py" --info 2>/dev/null); then
+        HAVE_TORCH=1
+        INFO+=("$(tail -n1 <<<"$out")")
+    else
+        note "skipped torch baseline: 'import torch' fails with $PY"
+    fi
+    if ((HAVE_NUMPY)) && out=$("${PYENV[@]}" "$PY" "$BENCH/baseline_keras.py" --info 2>/dev/null); then
+        HAVE_KERAS=1
+        INFO+=("$(tail -n1 <<<"$out")")
+    else
+        note "skipped keras baseline: 'import keras' fails with $PY (not installed)"
+    fi
+fi
+
+# Peak memory: GNU time, else a Python wrapper around getrusage, else none.
+TIME_KIND=none
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%M' -o /dev/null true 2>/dev/null; then
+    TIME_KIND=gnu
+elif command -v python3 >/dev/null 2>&1; then
+    TIME_KIND=python
+    note "/usr/bin/time not found: peak memory from a python3 getrusage wrapper (adds its ~20 ms start-up to every wall time)"
+else
+    note "skipped peak memory: neither /usr/bin/time nor python3 is available"
+fi
+
+# ---------------------------------------------------------------- measuring
+RAW="$WORK/raw.tsv"      # case tool run wall_s rss_kib bytes status
+PHASES="$WORK/phases.tsv" # case tool run import draw save
+: >"$RAW"
+: >"$PHASES"
+
+# run_timed CASE TOOL RUN OUTFILE CMD...: one timed run; the output file is deleted after.
+run_timed() {
+    local case=$1 tool=$2 run=$3 out=$4
+    shift 4
+    local mem="$WORK/mem" errlog="$WORK/stderr" t0 t1 status=ok rss=- bytes=-
+    rm -f "$out" "$mem" "$WORK/timings"
+    t0=$EPOCHREALTIME
+    case $TIME_KIND in
+        gnu) /usr/bin/time -f '%M' -o "$mem" "$@" >/dev/null 2>"$errlog" || status=failed ;;
+        python)
+            python3 -c 'import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)' "$mem" "$@" >/dev/null 2>"$errlog" || status=failed ;;
+        none) "$@" >/dev/null 2>"$errlog" || status=failed ;;
+    esac
+    t1=$EPOCHREALTIME
+    [[ -s $mem ]] && rss=$(tail -n1 "$mem")
+    [[ -f $out ]] && bytes=$(stat -c %s "$out")
+    rm -f "$out"
+    if [[ $status != ok ]]; then
+        log "FAILED: $tool on $case (run $run): $(tail -n3 "$errlog" | tr '\n' ' ')"
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$tool" "$run" \
+        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" "$rss" "$bytes" "$status" >>"$RAW"
+    if [[ -s $WORK/timings ]]; then
+        printf '%s\t%s\t%s\t%s\n' "$case" "$tool" "$run" "$(tr ' ' '\t' <"$WORK/timings")" >>"$PHASES"
+    fi
+}
+
+# Free disk: the largest single output plus 1 GiB of margin.
+largest=0
+for c in "${CASES[@]}"; do
+    IFS='|' read -r _ _ shape _ <<<"$c"
+    b=$(($(elements "$shape") * 4))
+    ((b > largest)) && largest=$b
+done
+avail=$(df -B1 --output=avail "$WORK" | tail -n1 | tr -d ' ')
+if ((avail < largest + (1 << 30))); then
+    die "not enough free disk in $WORK: $((avail >> 20)) MiB free, need $(((largest >> 20) + 1024)) MiB"
+fi
+fstype=$(stat -f -c %T "$WORK")
+[[ $fstype == tmpfs ]] && note "scratch directory $WORK is on tmpfs: writes never reach a disk, numbers are not comparable with the issue's"
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date -u '+%Y-%m-%d %H:%M UTC')
+for c in "${CASES[@]}"; do
+    IFS='|' read -r id scheme shape format <<<"$c"
+    runs=$RUNS
+    [[ $id == small ]] && ((runs < 5)) && runs=5
+    [[ $id == big ]] && runs=1
+    out="$WORK/out.$format"
+    wi_cmd=("$WI" gen --scheme "$scheme" --shape "$shape" -o "$out" --force --report none --seed 1)
+    [[ -n $THREADS ]] && wi_cmd+=(--threads "$THREADS")
+    pycase=$id
+    [[ $id == small || $id == big ]] && pycase=$scheme
+    log "case $id ($scheme $shape, $format): $runs run(s) per tool"
+    for ((r = 1; r <= runs; r++)); do
+        run_timed "$id" weightinit "$r" "$out" "${wi_cmd[@]}"
+        # dd writes as many bytes as weightinit's file has (its first successful run),
+        # or the raw data size if weightinit failed.
+        dd_bytes=$(awk -F'\t' -v c="$id" '$1 == c && $2 == "weightinit" && $6 != "-" { print $6; exit }' "$RAW")
+        [[ -z $dd_bytes ]] && dd_bytes=$(($(elements "$shape") * 4))
+        run_timed "$id" dd "$r" "$WORK/dd.bin" \
+            dd if=/dev/zero of="$WORK/dd.bin" bs=4M count="$dd_bytes" iflag=count_bytes status=none
+        run_timed "$id" dd+fsync "$r" "$WORK/dd.bin" \
+            dd if=/dev/zero of="$WORK/dd.bin" bs=4M count="$dd_bytes" iflag=count_bytes conv=fsync status=none
+        [[ $id == big ]] && continue # peak memory of weightinit only
+        if ((HAVE_NUMPY)); then
+            run_timed "$id" numpy "$r" "$out" "${PYENV[@]}" "$PY" "$BENCH/baseline_numpy.py" \
+                "$pycase" "$shape" "$out" --timings "$WORK/timings"
+        fi
+        [[ $id == json ]] && continue # the issue's JSON baseline is Python's json.dump
+        if ((HAVE_TORCH)); then
+            run_timed "$id" torch "$r" "$out" "${PYENV[@]}" "$PY" "$BENCH/baseline_torch.py" \
+                "$pycase" "$shape" "$out" --timings "$WORK/timings"
+        fi
+        if ((HAVE_KERAS)); then
+            run_timed "$id" keras "$r" "$out" "${PYENV[@]}" "$PY" "$BENCH/baseline_keras.py" \
+                "$pycase" "$shape" "$out" --timings "$WORK/timings"
+        fi
+    done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# field CASE TOOL COLUMN: that column of the successful runs, one per line
+field() { awk -F'\t' -v c="$1" -v t="$2" -v k="$3" '$1 == c && $2 == t && $7 == "ok" { print $k }' "$RAW"; }
+med() { field "$1" "$2" 4 | median; }
+fmt_s() { awk -v x="$1" 'BEGIN { if (x == "-") print "–"; else if (x < 0.1) printf "%.4f", x; else printf "%.2f", x }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "–"; else printf "%.2f", a / b }'; }
+
+describe() {
+    case $1 in
+        he-normal | xavier-uniform | truncated-normal | orthogonal) echo "$1 $2" ;;
+        small) echo "small: he-normal $2" ;;
+        json) echo "json: he-normal $2" ;;
+        big) echo "big: he-normal $2 (peak memory)" ;;
+    esac
+}
+
+echo "## weightinit vs NumPy, PyTorch and dd ($( ((QUICK)) && echo "quick sizes" || echo "full sizes"))"
+echo
+echo "$START, \`bench/compare.sh$( ((QUICK)) && printf ' --quick')$( ((BIG)) && printf ' --big') --runs $RUNS$([[ -n $THREADS ]] && printf ' --threads %s' "$THREADS")\`"
+echo
+echo "- CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1), nproc $(nproc), $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+echo "- scratch: $WORK ($fstype, $(df -h --output=source "$WORK" | tail -n1 | tr -d ' '))"
+echo "- load average before: $LOAD_BEFORE, after: $LOAD_AFTER (on 2 cores anything above ~0.3 means other work competed with the benchmark)"
+echo "- $(rustc --version 2>/dev/null || echo 'rustc: not found'); weightinit $("$WI" --version 2>/dev/null | awk '{ print $NF }') at $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?')$([[ -n $THREADS ]] && printf ', --threads %s' "$THREADS" || printf ', default threads (all %s cores)' "$(nproc)")"
+for line in "${INFO[@]}"; do echo "- $line"; done
+for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+    if [[ -n ${!v+x} ]]; then echo "- $v=${!v} is set here; unset for the NumPy/PyTorch runs"; fi
+done
+echo
+echo "| tool | case | median s | ratio vs dd (t/t_dd) | ratio vs numpy (t_numpy/t) | peak MiB | runs (s) |"
+echo "|---|---|---|---|---|---|---|"
+TOOLS=(weightinit numpy torch keras dd dd+fsync)
+for c in "${CASES[@]}"; do
+    IFS='|' read -r id _ shape _ <<<"$c"
+    t_dd=$(med "$id" dd)
+    t_np=$(med "$id" numpy)
+    for tool in "${TOOLS[@]}"; do
+        n_all=$(awk -F'\t' -v c="$id" -v t="$tool" '$1 == c && $2 == t' "$RAW" | wc -l)
+        ((n_all)) || continue
+        t=$(med "$id" "$tool")
+        rss=$(field "$id" "$tool" 5 | awk '$1 != "-"' | sort -g | tail -n1)
+        peak=$([[ -n $rss ]] && awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }' || echo –)
+        runs_list=$(awk -F'\t' -v c="$id" -v t="$tool" '$1 == c && $2 == t { printf "%s%s", sep, ($7 == "ok" ? sprintf("%.3f", $4) : "failed"); sep = " " }' "$RAW")
+        tool_label=$tool
+        [[ $id == json && $tool == numpy ]] && tool_label="numpy + json.dump"
+        echo "| $tool_label | $(describe "$id" "$shape") | $(fmt_s "$t") | $(ratio "$t" "$t_dd") | $(ratio "$t_np" "$t") | $peak | $runs_list |"
+    done
+done
+echo
+echo "Ratios: t/t_dd above 1 is slower than dd; t_numpy/t above 1 is faster than NumPy."
+echo "Peak MiB is the largest max-RSS over the runs. Times are whole processes (start-up included)."
+
+# Inside the Python processes: where the baselines spend their time.
+if [[ -s $PHASES ]]; then
+    echo
+    echo "Inside the baselines (median s, measured in-process): import | draw | save"
+    echo
+    echo "| tool | case | import | draw | save |"
+    echo "|---|---|---|---|---|"
+    for c in "${CASES[@]}"; do
+        IFS='|' read -r id _ shape _ <<<"$c"
+        for tool in numpy torch keras; do
+            rows=$(awk -F'\t' -v c="$id" -v t="$tool" '$1 == c && $2 == t' "$PHASES")
+            [[ -n $rows ]] || continue
+            cols=()
+            for k in 4 5 6; do cols+=("$(fmt_s "$(cut -f"$k" <<<"$rows" | median)")"); done
+            echo "| $tool | $(describe "$id" "$shape") | ${cols[0]} | ${cols[1]} | ${cols[2]} |"
+        done
+    done
+fi
+
+# The targets of issue 3, checked against this run's medians.
+echo
+echo "Targets of issue 3 (from this run's medians$( ((QUICK)) && echo '; --quick sizes, indicative only')):"
+echo
+verdict() { awk -v x="$1" -v op="$2" -v lim="$3" 'BEGIN {
+    if (x == "–" || x == "-" || x == "") { print "n/a"; exit }
+    ok = (op == "<=") ? (x + 0 <= lim + 0) : (x + 0 >= lim + 0)
+    print ok ? "met" : "NOT met" }'; }
+has_case() { local c; for c in "${CASES[@]}"; do [[ ${c%%|*} == "$1" ]] && return 0; done; return 1; }
+peak_mib() { field "$1" "$2" 5 | awk '$1 != "-"' | sort -g | tail -n1 | awk '{ printf "%.0f", $1 / 1024 }'; }
+for id in he-normal xavier-uniform truncated-normal; do
+    has_case "$id" || continue
+    t=$(med "$id" weightinit)
+    r_dd=$(ratio "$t" "$(med "$id" dd)")
+    r_np=$(ratio "$(med "$id" numpy)" "$t")
+    pk=$(peak_mib "$id" weightinit)
+    echo "- $id: t/t_dd = $r_dd (≤ 1.5: $(verdict "$r_dd" "<=" 1.5)); t_numpy/t = $r_np (≥ 8: $(verdict "$r_np" ">=" 8)); peak ${pk:-–} MiB (< 64: $(verdict "${pk:-–}" "<=" 63.999))"
+done
+if has_case big; then
+    pk=$(peak_mib big weightinit)
+    echo "- big: peak ${pk:-–} MiB (< 64: $(verdict "${pk:-–}" "<=" 63.999))"
+fi
+if has_case orthogonal; then
+    t=$(med orthogonal weightinit)
+    r_t=$(ratio "$(med orthogonal torch)" "$t")
+    r_np=$(ratio "$(med orthogonal numpy)" "$t")
+    echo "- orthogonal: t_torch/t = $r_t (≥ 1: $(verdict "$r_t" ">=" 1)); t_numpy/t = $r_np (≥ 1: $(verdict "$r_np" ">=" 1))"
+fi
+if has_case small; then
+    t=$(med small weightinit)
+    echo "- small: $(fmt_s "$t") s (a few ms, taken as ≤ 0.010 s: $(verdict "$t" "<=" 0.010))"
+fi
+if has_case json; then
+    r=$(ratio "$(med json numpy)" "$(med json weightinit)")
+    echo "- json: t_python/t = $r (≥ 5: $(verdict "$r" ">=" 5))"
+fi
+
+echo
+echo "Recipes: weightinit \`gen --scheme S --shape R×C -o FILE --force --report none --seed 1\`;"
+echo "numpy: bench/baseline_numpy.py (default_rng standard_normal/random in float32, scaled; truncated normal by"
+echo "redrawing values outside ±2; orthogonal by float64 QR with sign fix, saved as float32; json: json.dump(w.tolist()));"
+echo "torch: bench/baseline_torch.py (torch.nn.init kaiming_normal_/xavier_uniform_/trunc_normal_/orthogonal_ on"
+echo "torch.empty, np.save(t.numpy())); dd: \`dd if=/dev/zero bs=4M\` of the same byte count as weightinit's file;"
+echo "dd+fsync: the same with conv=fsync. weightinit syncs its file before the atomic rename, so dd+fsync is its"
+echo "like-for-like floor, while dd (page cache only) is the issue's reference and the other baselines' equivalent."
+if ((${#NOTES[@]})); then
+    echo
+    echo "Skipped / notes:"
+    for n in "${NOTES[@]}"; do echo "- $n"; done
+fi
+if grep -q $'\tfailed$' "$RAW"; then
+    echo
+    echo "Failed runs (excluded from the medians):"
+    awk -F'\t' '$7 == "failed" { printf "- %s on %s, run %s\n", $2, $1, $3 }' "$RAW"
+fi
