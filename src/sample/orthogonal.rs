@@ -5,6 +5,7 @@
 //! count.
 
 use faer::Mat;
+use faer::linalg::matmul::triangular::BlockStructure;
 
 use crate::error::{Error, Result};
 
@@ -37,16 +38,29 @@ pub fn orthonormal_columns(gaussian: &[f64], tall: usize, narrow: usize) -> Resu
 /// row-major `rows x cols` matrix `w` divided by `gain²`: WᵀW when rows ≥ cols, WWᵀ
 /// otherwise.
 pub fn orthogonality_error(w: &[f64], rows: usize, cols: usize, gain: f64) -> f64 {
-    let m = Mat::from_fn(rows, cols, |i, j| w[i * cols + j] / gain);
-    let gram = if rows >= cols {
-        m.transpose() * &m
+    // Put the smaller side in the columns, so the Gram matrix is MᵀM in both cases.
+    let m = if rows >= cols {
+        Mat::from_fn(rows, cols, |i, j| w[i * cols + j] / gain)
     } else {
-        &m * m.transpose()
+        Mat::from_fn(cols, rows, |i, j| w[j * cols + i] / gain)
     };
-    let n = gram.nrows();
+    let n = m.ncols();
+    // The Gram matrix is symmetric: computing its lower triangle halves the work.
+    let mut gram = Mat::<f64>::zeros(n, n);
+    faer::linalg::matmul::triangular::matmul(
+        gram.as_mut(),
+        BlockStructure::TriangularLower,
+        faer::Accum::Replace,
+        m.transpose(),
+        BlockStructure::Rectangular,
+        m.as_ref(),
+        BlockStructure::Rectangular,
+        1.0,
+        faer::Par::Seq,
+    );
     let mut worst = 0.0f64;
-    for i in 0..n {
-        for j in 0..n {
+    for j in 0..n {
+        for i in j..n {
             let target = if i == j { 1.0 } else { 0.0 };
             worst = worst.max((gram[(i, j)] - target).abs());
         }
