@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::progress;
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
@@ -449,7 +450,16 @@ fn draw<W: Write + Send>(
             JsonWriter::new(writer, &tensor.meta(), tensor.spec.shape.dims()).map_err(io_err)?,
         ),
     };
-    engine::generate(tensor, sink.as_mut(), label)
+    match progress::bar_for(tensor.data_bytes()) {
+        Some(bar) => {
+            let mut with_bar = progress::ProgressSink {
+                inner: sink.as_mut(),
+                bar,
+            };
+            engine::generate(tensor, &mut with_bar, label)
+        }
+        None => engine::generate(tensor, sink.as_mut(), label),
+    }
 }
 
 fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The command line: clap types and one module per subcommand.
 
 pub mod gen_cmd;
+pub mod progress;
 pub mod schemes_cmd;
 
 use clap::{Parser, Subcommand};
