@@ -20,6 +20,10 @@ use crate::tensor::ResolvedTensor;
 /// 256 KiB per thread for f32).
 const BLOCKS_PER_THREAD: usize = 4;
 
+/// Cap on one batch, so many-core machines stay within the memory bound too
+/// (two batches alive: at most 32 MiB).
+const MAX_BATCH_BYTES: usize = 16 << 20;
+
 /// What drawing a tensor measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Generated {
@@ -70,7 +74,10 @@ fn generate_typed<E: AsValues>(
     };
     if let Some(sampler) = Sampler::new(&tensor.resolved.distribution) {
         let blocks = n.div_ceil(BLOCK_LEN);
-        let batch = BLOCKS_PER_THREAD * rayon::current_num_threads().max(1);
+        let block_bytes = BLOCK_LEN * std::mem::size_of::<E>();
+        let batch = (BLOCKS_PER_THREAD * rayon::current_num_threads().max(1))
+            .min(MAX_BATCH_BYTES / block_bytes)
+            .max(1);
         let draw_batch = |first: usize| -> Vec<(Vec<E>, Stats)> {
             let last = (first + batch).min(blocks);
             (first..last)
