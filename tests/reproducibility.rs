@@ -420,6 +420,18 @@ fn parse_layout(text: &str) -> Layout {
     }
 }
 
+/// True on the kind of CPU the pins were made on (x86-64 with AVX-512F).
+fn same_vector_unit_as_pins() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// SHA-256 of whole .npy files (header and data). These pins were produced by weightinit
 /// itself: they are not correctness claims, only a tripwire for any change of the output
 /// bytes (stream, samplers, QR, npy header). If a change is intended, regenerate with
@@ -464,6 +476,17 @@ fn golden_npy_hashes() {
             case["seed"],
             field("name")
         );
+        // Orthogonal output goes through faer's QR, whose gemm kernels are chosen by
+        // the CPU at run time; its pins were made on an AVX-512 x86-64 machine and are
+        // only exact on one. Elsewhere the statistics tests still check orthogonality.
+        if case["scheme"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("orthogonal"))
+            && !same_vector_unit_as_pins()
+        {
+            eprintln!("{label}: not compared (QR kernels differ on this CPU)");
+            continue;
+        }
         if bless {
             println!("{label}: {actual}");
             case["sha256"] = Value::String(actual);
