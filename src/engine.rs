@@ -78,13 +78,18 @@ fn generate_typed<E: AsValues>(
         let batch = (BLOCKS_PER_THREAD * rayon::current_num_threads().max(1))
             .min(MAX_BATCH_BYTES / block_bytes)
             .max(1);
+        // Block buffers are recycled: fresh 256 KiB allocations would cost a page fault
+        // per page and a memset each time.
+        let spare: std::sync::Mutex<Vec<Vec<E>>> = std::sync::Mutex::new(Vec::new());
         let draw_batch = |first: usize| -> Vec<(Vec<E>, Stats)> {
             let last = (first + batch).min(blocks);
             (first..last)
                 .into_par_iter()
                 .map(|b| {
                     let len = BLOCK_LEN.min(n - b * BLOCK_LEN);
-                    let mut buf = vec![E::default(); len];
+                    let recycled = spare.lock().map(|mut s| s.pop()).unwrap_or(None);
+                    let mut buf = recycled.unwrap_or_default();
+                    buf.resize(len, E::default());
                     sampler.fill(&key, b as u64, &mut buf);
                     let stats = Stats::of_slice(&buf);
                     (buf, stats)
@@ -109,9 +114,10 @@ fn generate_typed<E: AsValues>(
                 || more.then(|| draw_batch(next_first)),
             );
             generated.stats.merge(&written.map_err(io_err)?);
-            match upcoming {
-                Some(batch_made) => ready = batch_made,
-                None => break,
+            let Some(batch_made) = upcoming else { break };
+            let done = std::mem::replace(&mut ready, batch_made);
+            if let Ok(mut spare) = spare.lock() {
+                spare.extend(done.into_iter().map(|(buf, _)| buf));
             }
             next_first += batch;
         }

@@ -394,7 +394,7 @@ fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
         match destination {
             Destination::Stdout => {
                 let stdout = std::io::stdout();
-                let writer = std::io::BufWriter::with_capacity(1 << 20, stdout);
+                let writer = std::io::BufWriter::with_capacity(atomic::BUFFER, stdout);
                 let generated = draw(tensor, plan.format, writer, "<stdout>")?;
                 reports.push(TensorReport::new(tensor, &generated, "-".into()));
             }

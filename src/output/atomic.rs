@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Size of the write buffer in front of the file.
-const BUFFER: usize = 1 << 20;
+/// Size of the write buffer in front of the file. Smaller than one block of tensor data
+/// (256 KiB of f32), so whole blocks bypass it and reach `write(2)` without a copy,
+/// while JSON's many small pieces are still batched.
+pub const BUFFER: usize = 64 << 10;
 
 /// A file being written under a temporary name.
 pub struct AtomicFile {
