@@ -58,55 +58,54 @@ impl Stats {
         }
     }
 
-    /// Statistics of one block of stored values, in lanes the compiler can vectorize.
+    /// Statistics of one block of stored values in a single pass, in lanes the compiler
+    /// can vectorize.
     ///
-    /// Eight independent partial sums per pass (combined in a fixed order), so the result
-    /// is deterministic and independent of the CPU's vector width.
+    /// Sums are taken of `x − c` and `(x − c)²` with the shift `c` = the first value
+    /// (same scale as the data, so no cancellation), in four independent lanes combined
+    /// in a fixed order: deterministic, and independent of the CPU's vector width.
     pub fn of_slice<E: Element>(values: &[E]) -> Stats {
-        const LANES: usize = 8;
-        if values.is_empty() {
+        const LANES: usize = 4;
+        let Some(first) = values.first() else {
             return Stats::default();
-        }
+        };
+        let shift = first.to_f64();
         let chunks = values.chunks_exact(LANES);
         let tail = chunks.remainder();
-        let mut sum = [0.0f64; LANES];
-        let mut min = [f64::INFINITY; LANES];
-        let mut max = [f64::NEG_INFINITY; LANES];
-        for chunk in chunks.clone() {
-            for lane in 0..LANES {
-                let x = chunk[lane].to_f64();
-                sum[lane] += x;
-                min[lane] = min[lane].min(x);
-                max[lane] = max[lane].max(x);
-            }
-        }
-        let mut total = sum.iter().sum::<f64>();
-        let mut lo = min.iter().copied().fold(f64::INFINITY, f64::min);
-        let mut hi = max.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        for x in tail.iter().map(|x| x.to_f64()) {
-            total += x;
-            lo = lo.min(x);
-            hi = hi.max(x);
-        }
-        let count = values.len();
-        let mean = total / count as f64;
-        let mut m2 = [0.0f64; LANES];
+        let mut s1 = [0.0f64; LANES];
+        let mut s2 = [0.0f64; LANES];
+        let mut lo = [shift; LANES];
+        let mut hi = [shift; LANES];
         for chunk in chunks {
             for lane in 0..LANES {
-                let d = chunk[lane].to_f64() - mean;
-                m2[lane] += d * d;
+                let x = chunk[lane].to_f64();
+                let d = x - shift;
+                s1[lane] += d;
+                s2[lane] += d * d;
+                // Compare-and-select (not f64::min) so it maps onto vector min/max.
+                lo[lane] = if x < lo[lane] { x } else { lo[lane] };
+                hi[lane] = if x > hi[lane] { x } else { hi[lane] };
             }
         }
-        let mut squares = m2.iter().sum::<f64>();
+        let mut sum_d = s1.iter().sum::<f64>();
+        let mut sum_d2 = s2.iter().sum::<f64>();
+        let mut min = lo.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut max = hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         for x in tail.iter().map(|x| x.to_f64()) {
-            squares += (x - mean) * (x - mean);
+            let d = x - shift;
+            sum_d += d;
+            sum_d2 += d * d;
+            min = min.min(x);
+            max = max.max(x);
         }
+        let n = values.len() as f64;
+        let mean_d = sum_d / n;
         Stats {
-            count: count as u64,
-            mean,
-            m2: squares,
-            min: lo,
-            max: hi,
+            count: values.len() as u64,
+            mean: shift + mean_d,
+            m2: (sum_d2 - sum_d * mean_d).max(0.0),
+            min,
+            max,
         }
     }
 
