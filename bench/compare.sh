@@ -3,7 +3,7 @@
 # (issue 3). Prints a markdown report on stdout; progress goes to stderr.
 #
 #   bench/compare.sh [--quick] [--big] [--runs N] [--python PATH] [--threads N]
-#                    [--only CASE,CASE] [--bin PATH]
+#                    [--only CASE,CASE] [--bin PATH] [--no-prewarm]
 #
 #   --quick         small sizes (4096x4096 instead of 16384x16384, ...): a smoke test
 #   --big           add the 4 GiB he-normal case (32768x32768; 8192x8192 with --quick),
@@ -14,6 +14,7 @@
 #   --only LIST     run only these cases: he-normal, xavier-uniform, truncated-normal,
 #                   orthogonal, small, json, big
 #   --bin PATH      benchmark this weightinit binary instead of building target/release
+#   --no-prewarm    skip the untimed memory pre-warm before each run (see below)
 #
 # Every run writes a new file into a scratch directory on the repo's disk (target/, or
 # $BENCH_TMPDIR) that is deleted right after the run and removed at exit. Nothing calls
@@ -22,13 +23,21 @@
 # start-up and imports count; peak RSS comes from `/usr/bin/time -f %M`. Runs are
 # interleaved (run 1 of every tool, then run 2, ...) so that drifting background load
 # spreads over all tools instead of hitting one.
+#
+# Pre-warm: on a VM that hands idle guest memory back to the host (virtio-balloon free
+# page reporting, DAMON reclaim; this project's machines do), the first touch of that
+# memory costs about 1 s per GiB: a 1 GiB dd took 0.3 s right after other writes and
+# 1.3-3.3 s after 5 idle seconds. So before every timed run an untimed dd writes and
+# deletes twice the case's data size (at most 2 GiB), and every tool starts with the
+# same warm memory. Page-cache writes stay noisy here even so (np.save of 1 GiB took
+# 0.25-2.8 s in back-to-back tries), hence the interleaving and the per-run column.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH="$REPO/bench"
 
-RUNS=3 QUICK=0 BIG=0 PY="" THREADS="" ONLY="" BIN=""
-usage() { sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+RUNS=3 QUICK=0 BIG=0 PY="" THREADS="" ONLY="" BIN="" PREWARM=1
+usage() { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die() { echo "compare.sh: $*" >&2; exit 2; }
 while (($#)); do
     case $1 in
@@ -39,6 +48,7 @@ while (($#)); do
         --threads) THREADS=${2:?--threads needs a number}; shift ;;
         --only) ONLY=${2:?--only needs a list}; shift ;;
         --bin) BIN=${2:?--bin needs a path}; shift ;;
+        --no-prewarm) PREWARM=0 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown option '$1'" ;;
     esac
@@ -158,6 +168,10 @@ run_timed() {
     shift 4
     local mem="$WORK/mem" errlog="$WORK/stderr" t0 t1 status=ok rss=- bytes=-
     rm -f "$out" "$mem" "$WORK/timings"
+    if ((PREWARM)); then
+        dd if=/dev/zero of="$WORK/prewarm" bs=4M count="$PREWARM_BYTES" iflag=count_bytes status=none
+        rm -f "$WORK/prewarm"
+    fi
     t0=$EPOCHREALTIME
     case $TIME_KIND in
         gnu) /usr/bin/time -f '%M' -o "$mem" "$@" >/dev/null 2>"$errlog" || status=failed ;;
@@ -182,11 +196,11 @@ sys.exit(code)' "$mem" "$@" >/dev/null 2>"$errlog" || status=failed ;;
     fi
 }
 
-# Free disk: the largest single output plus 1 GiB of margin.
+# Free disk: the largest single output plus a pre-warm file plus 1 GiB of margin.
 largest=0
 for c in "${CASES[@]}"; do
     IFS='|' read -r _ _ shape _ <<<"$c"
-    b=$(($(elements "$shape") * 4))
+    b=$(($(elements "$shape") * 4 + PREWARM * (2 << 30)))
     ((b > largest)) && largest=$b
 done
 avail=$(df -B1 --output=avail "$WORK" | tail -n1 | tr -d ' ')
@@ -204,6 +218,14 @@ for c in "${CASES[@]}"; do
     [[ $id == small ]] && ((runs < 5)) && runs=5
     [[ $id == big ]] && runs=1
     out="$WORK/out.$format"
+    # Twice the raw data size, at least 64 MiB, at most 2 GiB (more would start the
+    # kernel's background writeback: dirty_background_ratio is 10% of RAM) and at most
+    # half the memory now available.
+    PREWARM_BYTES=$(($(elements "$shape") * 8))
+    ((PREWARM_BYTES < 64 << 20)) && PREWARM_BYTES=$((64 << 20))
+    ((PREWARM_BYTES > 2 << 30)) && PREWARM_BYTES=$((2 << 30))
+    mem_avail=$(($(awk '/MemAvailable/ { print $2 }' /proc/meminfo) * 1024))
+    ((PREWARM_BYTES > mem_avail / 2)) && PREWARM_BYTES=$((mem_avail / 2))
     wi_cmd=("$WI" gen --scheme "$scheme" --shape "$shape" -o "$out" --force --report none --seed 1)
     [[ -n $THREADS ]] && wi_cmd+=(--threads "$THREADS")
     pycase=$id
@@ -289,6 +311,12 @@ done
 echo
 echo "Ratios: t/t_dd above 1 is slower than dd; t_numpy/t above 1 is faster than NumPy."
 echo "Peak MiB is the largest max-RSS over the runs. Times are whole processes (start-up included)."
+if ((PREWARM)); then
+    echo "Before every timed run an untimed dd wrote and deleted twice the case's data size, at most 2 GiB (memory pre-warm;"
+    echo "see the header of bench/compare.sh: this VM returns idle memory to the host, and touching it again is slow)."
+else
+    echo "No memory pre-warm (--no-prewarm): times include re-faulting memory the VM handed back to the host."
+fi
 
 # Inside the Python processes: where the baselines spend their time.
 if [[ -s $PHASES ]]; then
