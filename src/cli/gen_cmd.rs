@@ -10,7 +10,7 @@ use super::progress;
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
-use crate::output::atomic::{self, AtomicFile};
+use crate::output::atomic::{self, AtomicFile, FileOptions};
 use crate::output::json::JsonWriter;
 use crate::output::manifest::{Manifest, ManifestEntry};
 use crate::output::npy::NpyWriter;
@@ -91,6 +91,11 @@ pub struct GenArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Flush each file to the disk before it takes its final name, so it survives a
+    /// power cut too (slower: waits for the device).
+    #[arg(long)]
+    pub fsync: bool,
+
     /// The variance report: human (stderr), json (stdout, or stderr when data is on
     /// stdout) or none.
     #[arg(long, value_enum, default_value_t)]
@@ -154,7 +159,11 @@ pub fn run(args: GenArgs) -> Result<()> {
     let pool = thread_pool(args.threads)?;
     // Last of the checks: planning may create the output directory.
     let plan = args.plan(tensors)?;
-    let reports = pool.install(|| write_all(&plan, args.force))?;
+    let options = FileOptions {
+        force: args.force,
+        fsync: args.fsync,
+    };
+    let reports = pool.install(|| write_all(&plan, options))?;
     let data_on_stdout = plan.items.iter().any(|(_, d)| *d == Destination::Stdout);
     emit_report(args.report, &reports, data_on_stdout)
 }
@@ -387,7 +396,7 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 /// Draws and writes every tensor, then the manifest.
-fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
+fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
     let mut reports = Vec::new();
     let mut entries = Vec::new();
     for (tensor, destination) in &plan.items {
@@ -400,7 +409,7 @@ fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
             }
             Destination::File(path) => {
                 let label = path.display().to_string();
-                let mut file = AtomicFile::create(path, force)?;
+                let mut file = AtomicFile::create(path, options)?;
                 // Hash only for a manifest: SHA-256 would otherwise cost more than the write.
                 let generated;
                 let digest = if plan.manifest.is_some() {
@@ -429,7 +438,7 @@ fn write_all(plan: &Plan, force: bool) -> Result<Vec<TensorReport>> {
         }
     }
     if let Some(path) = &plan.manifest {
-        atomic::write_file(path, &Manifest::new(entries).to_bytes(), force)?;
+        atomic::write_file(path, &Manifest::new(entries).to_bytes(), options)?;
     }
     Ok(reports)
 }

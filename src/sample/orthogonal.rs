@@ -1,19 +1,25 @@
 //! Random (semi-)orthogonal matrices: QR of a Gaussian matrix, with the sign correction
 //! Q·sign(diag R) that makes Q Haar-distributed (Mezzadri, "How to generate random
 //! matrices from the classical compact groups", Notices AMS 54, 2007). The QR itself is
-//! faer's Householder QR, run sequentially so the result does not depend on the thread
-//! count.
+//! faer's Householder QR, split into a fixed number of tasks so the result does not
+//! depend on the thread count.
 
 use faer::Mat;
 use faer::linalg::matmul::triangular::BlockStructure;
 
 use crate::error::{Error, Result};
 
+/// faer splits its work into this many parallel tasks, whatever the size of the rayon
+/// pool that runs them. faer's results depend on how the work is split (measured: Par
+/// with 1, 2, 3 and 7 tasks gave four different matrices), so the split is fixed and
+/// `--threads` only decides how many threads execute the tasks: the bytes stay the same.
+const QR_PARALLELISM: faer::Par = faer::Par::Rayon(std::num::NonZeroUsize::new(4).unwrap());
+
 /// Q with orthonormal columns, `tall x narrow` (`tall >= narrow`), from a Gaussian matrix
 /// given row-major, as a row-major `Vec`.
 pub fn orthonormal_columns(gaussian: &[f64], tall: usize, narrow: usize) -> Result<Vec<f64>> {
     debug_assert!(tall >= narrow && gaussian.len() == tall * narrow);
-    faer::set_global_parallelism(faer::Par::Seq);
+    faer::set_global_parallelism(QR_PARALLELISM);
     let a = Mat::from_fn(tall, narrow, |i, j| gaussian[i * narrow + j]);
     let qr = a.qr();
     let q = qr.compute_thin_Q();
@@ -56,7 +62,7 @@ pub fn orthogonality_error(w: &[f64], rows: usize, cols: usize, gain: f64) -> f6
         m.as_ref(),
         BlockStructure::Rectangular,
         1.0,
-        faer::Par::Seq,
+        QR_PARALLELISM,
     );
     let mut worst = 0.0f64;
     for j in 0..n {
