@@ -380,8 +380,8 @@ echo "numpy: bench/baseline_numpy.py (default_rng standard_normal/random in floa
 echo "redrawing values outside ±2; orthogonal by float64 QR with sign fix, saved as float32; json: json.dump(w.tolist()));"
 echo "torch: bench/baseline_torch.py (torch.nn.init kaiming_normal_/xavier_uniform_/trunc_normal_/orthogonal_ on"
 echo "torch.empty, np.save(t.numpy())); dd: \`dd if=/dev/zero bs=4M\` of the same byte count as weightinit's file;"
-echo "dd+fsync: the same with conv=fsync. weightinit syncs its file before the atomic rename, so dd+fsync is its"
-echo "like-for-like floor, while dd (page cache only) is the issue's reference and the other baselines' equivalent."
+echo "dd+fsync: the same with conv=fsync, the floor for \`weightinit gen --fsync\`. By default weightinit, like dd,"
+echo "np.save and torch.save, stops when its bytes are in the page cache, so plain dd is its like-for-like floor."
 if ((${#NOTES[@]})); then
     echo
     echo "Skipped / notes:"

@@ -61,6 +61,16 @@ impl BlockStream {
         low | (high << 32)
     }
 
+    /// Fills `dst` with the next `dst.len()` words: the same words, in the same order,
+    /// as that many calls of [`next_u32`](Self::next_u32), produced in bulk.
+    pub fn fill_u32(&mut self, dst: &mut [u32]) {
+        self.chacha.fill_bytes(bytemuck::cast_slice_mut(dst));
+        // The keystream bytes are little-endian words; a no-op on little-endian machines.
+        for w in dst.iter_mut() {
+            *w = u32::from_le(*w);
+        }
+    }
+
     /// A double in [0, 1) with 53 random bits (two words).
     #[inline]
     pub fn next_f64(&mut self) -> f64 {
@@ -103,6 +113,20 @@ mod tests {
         let d = BlockStream::new(&derive_key(8, "w0"), 0).next_u64();
         assert!(a != b && a != c && a != d && b != c);
         assert_eq!(a, BlockStream::new(&key, 0).next_u64());
+    }
+
+    #[test]
+    fn bulk_words_equal_single_words() {
+        let key = derive_key(3, "bulk");
+        let mut one = BlockStream::new(&key, 5);
+        let mut bulk = BlockStream::new(&key, 5);
+        let _ = (one.next_u32(), bulk.next_u32()); // start unaligned to the 64-word buffer
+        let mut words = vec![0u32; 1000];
+        bulk.fill_u32(&mut words);
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(*w, one.next_u32(), "word {i}");
+        }
+        assert_eq!(bulk.next_u32(), one.next_u32());
     }
 
     #[test]

@@ -58,8 +58,9 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn standard_normal(rng: &mut BlockStream) -> f64;
     /// The same draw with the ziggurat tables passed in (for hot loops).
     fn standard_normal_with(t: &normal::Tables, rng: &mut BlockStream) -> f64;
-    /// `low + width · u` with `u` uniform on [0, 1) at this dtype's resolution.
-    fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64;
+    /// Fills `out` with `low + width · u`, `u` uniform on [0, 1) at this dtype's
+    /// resolution (see [`uniform`]).
+    fn fill_uniform(rng: &mut BlockStream, low: f64, width: f64, out: &mut [Self]);
 }
 
 impl Element for f32 {
@@ -80,9 +81,8 @@ impl Element for f32 {
     fn standard_normal_with(t: &normal::Tables, rng: &mut BlockStream) -> f64 {
         normal::standard_normal_f32_with(t, rng)
     }
-    #[inline]
-    fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64 {
-        uniform::uniform_f32(rng, low, width)
+    fn fill_uniform(rng: &mut BlockStream, low: f64, width: f64, out: &mut [f32]) {
+        uniform::fill_uniform_f32(rng, low, width, out)
     }
 }
 
@@ -104,9 +104,8 @@ impl Element for f64 {
     fn standard_normal_with(t: &normal::Tables, rng: &mut BlockStream) -> f64 {
         normal::standard_normal_f64_with(t, rng)
     }
-    #[inline]
-    fn uniform(rng: &mut BlockStream, low: f64, width: f64) -> f64 {
-        uniform::uniform_f64(rng, low, width)
+    fn fill_uniform(rng: &mut BlockStream, low: f64, width: f64, out: &mut [f64]) {
+        uniform::fill_uniform_f64(rng, low, width, out)
     }
 }
 
@@ -163,11 +162,7 @@ impl Sampler {
         let mut rng = BlockStream::new(key, block);
         match *self {
             Sampler::Constant(value) => out.fill(E::from_f64(value)),
-            Sampler::Uniform { low, width } => {
-                for x in out.iter_mut() {
-                    *x = E::from_f64(E::uniform(&mut rng, low, width));
-                }
-            }
+            Sampler::Uniform { low, width } => E::fill_uniform(&mut rng, low, width, out),
             Sampler::Normal { mean, std } => {
                 let t = normal::tables();
                 for x in out.iter_mut() {
