@@ -102,18 +102,20 @@ fn generate_typed<E: AsValues>(
         let mut next_first = batch;
         loop {
             let more = next_first < blocks;
+            let totals = &mut generated.stats;
             let (written, upcoming) = rayon::join(
-                || -> std::io::Result<Stats> {
-                    let mut stats = Stats::default();
+                || -> std::io::Result<()> {
                     for (buf, block_stats) in &ready {
                         sink.write_values(E::values(buf))?;
-                        stats.merge(block_stats);
+                        // Block by block, in order: the same floating-point sums for
+                        // every batch size, so the report does not depend on --threads.
+                        totals.merge(block_stats);
                     }
-                    Ok(stats)
+                    Ok(())
                 },
                 || more.then(|| draw_batch(next_first)),
             );
-            generated.stats.merge(&written.map_err(io_err)?);
+            written.map_err(io_err)?;
             let Some(batch_made) = upcoming else { break };
             let done = std::mem::replace(&mut ready, batch_made);
             if let Ok(mut spare) = spare.lock() {
