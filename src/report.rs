@@ -285,7 +285,12 @@ impl TensorReport {
                 )
             }
         } else if self.consistent {
-            "  ok".to_string()
+            match m.distribution {
+                Distribution::Constant { value } => {
+                    format!("  ok: every element is exactly {value}")
+                }
+                _ => "  ok".to_string(),
+            }
         } else {
             "  WARNING: the stored values do not match the scheme".to_string()
         };
