@@ -11,6 +11,9 @@
 //!   regression pins only: the expected values were produced by weightinit itself, so
 //!   they prove nothing about correctness; they catch any unintended change of the bytes.
 
+mod common;
+use common::*;
+
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -18,10 +21,10 @@ use sha2::{Digest, Sha256};
 use weightinit::engine::{Generated, draw_array, generate};
 use weightinit::fan::Layout;
 use weightinit::output::npy::NpyWriter;
-use weightinit::rng::{BLOCK_LEN, BlockStream, RngMode};
+use weightinit::rng::{BLOCK_LEN, BlockStream};
 use weightinit::sample::DType;
 use weightinit::scheme::{ParamKey, SchemeKind, SchemeSpec};
-use weightinit::tensor::{ResolvedTensor, TensorSpec};
+use weightinit::tensor::ResolvedTensor;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -34,43 +37,6 @@ fn read_json(name: &str) -> Value {
     let text = std::fs::read_to_string(fixture(name))
         .unwrap_or_else(|e| panic!("reading fixture {name}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing fixture {name}: {e}"))
-}
-
-fn spec(
-    scheme: SchemeSpec,
-    shape: &str,
-    layout: Layout,
-    dtype: DType,
-    seed: u64,
-    name: &str,
-) -> ResolvedTensor {
-    TensorSpec {
-        name: name.into(),
-        shape: shape
-            .parse()
-            .unwrap_or_else(|e| panic!("shape {shape}: {e}")),
-        layout,
-        scheme,
-        dtype,
-        seed,
-        rng: RngMode::Native,
-    }
-    .resolve()
-    .unwrap_or_else(|e| panic!("{shape}: {e}"))
-}
-
-fn tensor(
-    scheme: &str,
-    shape: &str,
-    layout: Layout,
-    dtype: DType,
-    seed: u64,
-    name: &str,
-) -> ResolvedTensor {
-    let scheme = scheme
-        .parse()
-        .unwrap_or_else(|e| panic!("scheme {scheme}: {e}"));
-    spec(scheme, shape, layout, dtype, seed, name)
 }
 
 /// The tensor as a complete .npy file in memory, and what the engine measured.

@@ -22,13 +22,16 @@
 //! The CDFs come from `Distribution::cdf`; `cdf_matches_independent_values` pins that
 //! function to values computed independently (Python's `math.erfc`).
 
+mod common;
+use common::*;
+
 use weightinit::distribution::Distribution;
 use weightinit::engine::{Generated, draw_array};
 use weightinit::fan::Layout;
-use weightinit::rng::RngMode;
+
 use weightinit::sample::DType;
 use weightinit::sample::truncated::TruncatedStandard;
-use weightinit::tensor::{ResolvedTensor, TensorSpec};
+use weightinit::tensor::ResolvedTensor;
 
 /// Sample size of each KS test.
 const N_KS: usize = 200_000;
@@ -41,31 +44,6 @@ fn ks_critical(n: usize) -> f64 {
 /// Standard deviation of N(0, 1) truncated to [−2, 2], as published in Keras' and JAX's
 /// `variance_scaling` source (0.87962566103423978).
 const KERAS_TRUNCATION_STD: f64 = 0.879_625_661_034_239_8;
-
-fn tensor(
-    scheme: &str,
-    shape: &str,
-    layout: Layout,
-    dtype: DType,
-    seed: u64,
-    name: &str,
-) -> ResolvedTensor {
-    TensorSpec {
-        name: name.into(),
-        shape: shape
-            .parse()
-            .unwrap_or_else(|e| panic!("shape {shape}: {e}")),
-        layout,
-        scheme: scheme
-            .parse()
-            .unwrap_or_else(|e| panic!("scheme {scheme}: {e}")),
-        dtype,
-        seed,
-        rng: RngMode::Native,
-    }
-    .resolve()
-    .unwrap_or_else(|e| panic!("{scheme} {shape}: {e}"))
-}
 
 /// Draws a tensor in its own dtype and widens the stored values to f64 (exactly).
 fn draw(t: &ResolvedTensor) -> (Vec<f64>, Generated) {

@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests that use the library API.
+
+use weightinit::fan::Layout;
+use weightinit::rng::RngMode;
+use weightinit::sample::DType;
+use weightinit::scheme::SchemeSpec;
+use weightinit::tensor::{ResolvedTensor, TensorSpec};
+
+/// A resolved tensor from an already-parsed scheme; panics with the offending value.
+pub fn spec(
+    scheme: SchemeSpec,
+    shape: &str,
+    layout: Layout,
+    dtype: DType,
+    seed: u64,
+    name: &str,
+) -> ResolvedTensor {
+    TensorSpec {
+        name: name.into(),
+        shape: shape
+            .parse()
+            .unwrap_or_else(|e| panic!("shape {shape}: {e}")),
+        layout,
+        scheme,
+        dtype,
+        seed,
+        rng: RngMode::Native,
+    }
+    .resolve()
+    .unwrap_or_else(|e| panic!("{shape}: {e}"))
+}
+
+/// A resolved tensor from a scheme spec string such as `he-normal:mode=fan-out`.
+pub fn tensor(
+    scheme: &str,
+    shape: &str,
+    layout: Layout,
+    dtype: DType,
+    seed: u64,
+    name: &str,
+) -> ResolvedTensor {
+    let parsed = scheme
+        .parse()
+        .unwrap_or_else(|e| panic!("scheme {scheme}: {e}"));
+    spec(parsed, shape, layout, dtype, seed, name)
+}
