@@ -165,7 +165,7 @@ fn whole_matrix<E: Element>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Option<f
         Distribution::Orthogonal { gain } => {
             let (tall, narrow) = (rows.max(cols), rows.min(cols));
             let gaussian = gaussian_matrix::<E>(&tensor.key(), tall * narrow);
-            let q = orthogonal::orthonormal_columns(&gaussian, tall, narrow)?;
+            let q = orthogonal::orthonormal_columns(&gaussian, tall, narrow, E::DTYPE)?;
             let mut w = vec![E::default(); rows * cols];
             if rows >= cols {
                 for (out, &x) in w.iter_mut().zip(&q) {

@@ -5,9 +5,11 @@
 //! depend on the thread count.
 
 use faer::Mat;
+use faer::traits::RealField;
 use faer::linalg::matmul::triangular::BlockStructure;
 
 use crate::error::{Error, Result};
+use crate::sample::DType;
 
 /// faer splits its work into this many parallel tasks, whatever the size of the rayon
 /// pool that runs them. faer's results depend on how the work is split (measured: Par
@@ -17,16 +19,42 @@ const QR_PARALLELISM: faer::Par = faer::Par::Rayon(std::num::NonZeroUsize::new(4
 
 /// Q with orthonormal columns, `tall x narrow` (`tall >= narrow`), from a Gaussian matrix
 /// given row-major, as a row-major `Vec`.
-pub fn orthonormal_columns(gaussian: &[f64], tall: usize, narrow: usize) -> Result<Vec<f64>> {
+///
+/// The QR runs at the tensor's precision: in f32 for f32 tensors (half the flops of f64;
+/// max |QᵀQ − I| ≈ 6e-7 at 4096², the same order as PyTorch's f32 `orthogonal_`, and well
+/// inside the 1e-5 tolerance), in f64 for f64 tensors.
+pub fn orthonormal_columns(
+    gaussian: &[f64],
+    tall: usize,
+    narrow: usize,
+    precision: DType,
+) -> Result<Vec<f64>> {
     debug_assert!(tall >= narrow && gaussian.len() == tall * narrow);
+    match precision {
+        DType::F32 => q_with_positive_r_diagonal(
+            &Mat::from_fn(tall, narrow, |i, j| gaussian[i * narrow + j] as f32),
+            |x| f64::from(x),
+        ),
+        DType::F64 => q_with_positive_r_diagonal(
+            &Mat::from_fn(tall, narrow, |i, j| gaussian[i * narrow + j]),
+            |x| x,
+        ),
+    }
+}
+
+/// Q·sign(diag R) of the thin QR of `a`, row-major, widened to f64 by `widen`.
+fn q_with_positive_r_diagonal<T: RealField + Copy + std::fmt::Display>(
+    a: &Mat<T>,
+    widen: impl Fn(T) -> f64,
+) -> Result<Vec<f64>> {
     faer::set_global_parallelism(QR_PARALLELISM);
-    let a = Mat::from_fn(tall, narrow, |i, j| gaussian[i * narrow + j]);
+    let (tall, narrow) = (a.nrows(), a.ncols());
     let qr = a.qr();
     let q = qr.compute_thin_Q();
     let r = qr.thin_R();
     let mut out = vec![0.0; tall * narrow];
     for j in 0..narrow {
-        let d = r[(j, j)];
+        let d = widen(r[(j, j)]);
         if !d.is_finite() || d == 0.0 {
             return Err(Error::Numerical(format!(
                 "QR of the Gaussian matrix gave R[{j},{j}] = {d}; try another seed"
@@ -34,7 +62,7 @@ pub fn orthonormal_columns(gaussian: &[f64], tall: usize, narrow: usize) -> Resu
         }
         let sign = if d < 0.0 { -1.0 } else { 1.0 };
         for i in 0..tall {
-            out[i * narrow + j] = q[(i, j)] * sign;
+            out[i * narrow + j] = widen(q[(i, j)]) * sign;
         }
     }
     Ok(out)
