@@ -8,6 +8,63 @@ use serde::Serialize;
 
 use crate::sample::Element;
 
+/// Independent accumulator lanes in [`Stats::of_slice`]. Sixteen f64 lanes are two AVX-512
+/// or four AVX2 registers per sum: enough independent add chains to hide the adder's
+/// latency, which is what limits this loop, not the arithmetic.
+const LANES: usize = 16;
+
+/// The body of [`Stats::of_slice`], compiled for AVX-512, AVX2 and the baseline and
+/// picked at run time. Every version performs the same IEEE operations in the same order
+/// per lane (Rust never contracts a multiply and an add into an FMA), so they agree bit
+/// for bit.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+avx+sse4.2"
+))]
+fn of_slice_lanes<E: Element>(values: &[E]) -> Stats {
+    let Some(first) = values.first() else {
+        return Stats::default();
+    };
+    let shift = first.to_f64();
+    let chunks = values.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    let mut s1 = [0.0f64; LANES];
+    let mut s2 = [0.0f64; LANES];
+    let mut lo = [shift; LANES];
+    let mut hi = [shift; LANES];
+    for chunk in chunks {
+        for lane in 0..LANES {
+            let x = chunk[lane].to_f64();
+            let d = x - shift;
+            s1[lane] += d;
+            s2[lane] += d * d;
+            // Compare-and-select (not f64::min) so it maps onto vector min/max.
+            lo[lane] = if x < lo[lane] { x } else { lo[lane] };
+            hi[lane] = if x > hi[lane] { x } else { hi[lane] };
+        }
+    }
+    let mut sum_d = s1.iter().sum::<f64>();
+    let mut sum_d2 = s2.iter().sum::<f64>();
+    let mut min = lo.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut max = hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for x in tail.iter().map(|x| x.to_f64()) {
+        let d = x - shift;
+        sum_d += d;
+        sum_d2 += d * d;
+        min = min.min(x);
+        max = max.max(x);
+    }
+    let n = values.len() as f64;
+    let mean_d = sum_d / n;
+    Stats {
+        count: values.len() as u64,
+        mean: shift + mean_d,
+        m2: (sum_d2 - sum_d * mean_d).max(0.0),
+        min,
+        max,
+    }
+}
+
 /// Summary statistics of the values actually stored.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Stats {
@@ -62,53 +119,12 @@ impl Stats {
     /// can vectorize.
     ///
     /// Sums are taken of `x − c` and `(x − c)²` with the shift `c` = the first value
-    /// (same scale as the data, so no cancellation), in four independent lanes combined
-    /// in a fixed order: deterministic, and independent of the CPU's vector width.
+    /// (same scale as the data, so no cancellation), in [`LANES`] independent lanes
+    /// combined in a fixed order: deterministic, and the same on every CPU whatever its
+    /// vector width (the lane count is fixed; only the instructions differ).
     pub fn of_slice<E: Element>(values: &[E]) -> Stats {
-        const LANES: usize = 4;
-        let Some(first) = values.first() else {
-            return Stats::default();
-        };
-        let shift = first.to_f64();
-        let chunks = values.chunks_exact(LANES);
-        let tail = chunks.remainder();
-        let mut s1 = [0.0f64; LANES];
-        let mut s2 = [0.0f64; LANES];
-        let mut lo = [shift; LANES];
-        let mut hi = [shift; LANES];
-        for chunk in chunks {
-            for lane in 0..LANES {
-                let x = chunk[lane].to_f64();
-                let d = x - shift;
-                s1[lane] += d;
-                s2[lane] += d * d;
-                // Compare-and-select (not f64::min) so it maps onto vector min/max.
-                lo[lane] = if x < lo[lane] { x } else { lo[lane] };
-                hi[lane] = if x > hi[lane] { x } else { hi[lane] };
-            }
-        }
-        let mut sum_d = s1.iter().sum::<f64>();
-        let mut sum_d2 = s2.iter().sum::<f64>();
-        let mut min = lo.iter().copied().fold(f64::INFINITY, f64::min);
-        let mut max = hi.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        for x in tail.iter().map(|x| x.to_f64()) {
-            let d = x - shift;
-            sum_d += d;
-            sum_d2 += d * d;
-            min = min.min(x);
-            max = max.max(x);
-        }
-        let n = values.len() as f64;
-        let mean_d = sum_d / n;
-        Stats {
-            count: values.len() as u64,
-            mean: shift + mean_d,
-            m2: (sum_d2 - sum_d * mean_d).max(0.0),
-            min,
-            max,
-        }
+        of_slice_lanes(values)
     }
-
     /// Folds `other` into `self` as if their values had been seen one after another.
     pub fn merge(&mut self, other: &Stats) {
         if other.count == 0 {

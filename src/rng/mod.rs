@@ -1,8 +1,10 @@
 //! Random streams. Today only the native stream; framework-exact streams (NumPy's PCG64,
 //! PyTorch's mt19937) will sit beside it.
 
+mod chacha;
 pub mod native;
 
+pub use chacha::BATCH_WORDS;
 pub use native::{BLOCK_LEN, BlockStream, derive_key};
 
 use std::fmt;

@@ -6,16 +6,17 @@
 //! * **Blocks**: element `i` of the tensor (row-major order) belongs to block
 //!   `i / BLOCK_LEN`. Block `b` draws from the ChaCha8 keystream with that key, 64-bit
 //!   nonce (stream id) `b`, and 64-bit block counter starting at 0 — the original
-//!   Bernstein layout, as `rand_chacha::ChaCha8Rng` with `set_stream(b)` implements it.
+//!   Bernstein layout, as `rand_chacha::ChaCha8Rng` with `set_stream(b)` implements it
+//!   (computed by [`super::chacha`]).
 //! * **Words**: the keystream is read as little-endian `u32` words in order; a `u64` is
 //!   two consecutive words, the first one the low half.
 //!
 //! Because a block's values depend on nothing but its index, blocks can be drawn on any
 //! thread, in any order, on any machine.
 
-use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
+
+use super::chacha::{BATCH_BLOCKS, BATCH_WORDS, ChaCha8};
 
 /// Elements per block. Part of the output contract: changing it changes every file.
 pub const BLOCK_LEN: usize = 1 << 16;
@@ -36,21 +37,42 @@ pub fn derive_key(seed: u64, name: &str) -> [u8; 32] {
 /// The stream of words that block `block` of a tensor draws from.
 #[derive(Clone, Debug)]
 pub struct BlockStream {
-    chacha: ChaCha8Rng,
+    chacha: ChaCha8,
+    /// The ChaCha block counter of the first block not yet computed.
+    counter: u64,
+    /// Keystream words computed but not all handed out yet: `buffer[next..]`.
+    buffer: [u32; BATCH_WORDS],
+    next: usize,
 }
 
 impl BlockStream {
     /// The stream for block number `block` of the tensor keyed by `key`.
     pub fn new(key: &[u8; 32], block: u64) -> Self {
-        let mut chacha = ChaCha8Rng::from_seed(*key);
-        chacha.set_stream(block);
-        BlockStream { chacha }
+        BlockStream {
+            chacha: ChaCha8::new(key, block),
+            counter: 0,
+            buffer: [0; BATCH_WORDS],
+            next: BATCH_WORDS,
+        }
+    }
+
+    /// Computes the next batch of keystream into the buffer.
+    #[cold]
+    fn refill(&mut self) {
+        self.chacha.blocks(self.counter, &mut self.buffer);
+        self.counter += BATCH_BLOCKS as u64;
+        self.next = 0;
     }
 
     /// The next 32-bit word.
     #[inline]
     pub fn next_u32(&mut self) -> u32 {
-        self.chacha.next_u32()
+        if self.next == BATCH_WORDS {
+            self.refill();
+        }
+        let word = self.buffer[self.next];
+        self.next += 1;
+        word
     }
 
     /// The next two words as one 64-bit value, low half first.
@@ -64,11 +86,46 @@ impl BlockStream {
     /// Fills `dst` with the next `dst.len()` words: the same words, in the same order,
     /// as that many calls of [`next_u32`](Self::next_u32), produced in bulk.
     pub fn fill_u32(&mut self, dst: &mut [u32]) {
-        self.chacha.fill_bytes(bytemuck::cast_slice_mut(dst));
-        // The keystream bytes are little-endian words; a no-op on little-endian machines.
-        for w in dst.iter_mut() {
-            *w = u32::from_le(*w);
+        let buffered = (BATCH_WORDS - self.next).min(dst.len());
+        let (head, mut rest) = dst.split_at_mut(buffered);
+        head.copy_from_slice(&self.buffer[self.next..self.next + buffered]);
+        self.next += buffered;
+        // Whole batches go straight to the destination.
+        while rest.len() >= BATCH_WORDS {
+            let (batch, after) = rest.split_at_mut(BATCH_WORDS);
+            let batch: &mut [u32; BATCH_WORDS] = batch.try_into().expect("batch length");
+            self.chacha.blocks(self.counter, batch);
+            self.counter += BATCH_BLOCKS as u64;
+            rest = after;
         }
+        for w in rest {
+            *w = self.next_u32();
+        }
+    }
+
+    /// The computed keystream batch and the position of the next unused word in it
+    /// (computing a new batch first if this one is used up). With [`skip`](Self::skip),
+    /// lets a sampler precompute from many words at once and then take exactly the
+    /// words a word-by-word draw would have taken.
+    pub fn window(&mut self) -> (&[u32; BATCH_WORDS], usize) {
+        if self.next == BATCH_WORDS {
+            self.refill();
+        }
+        (&self.buffer, self.next)
+    }
+
+    /// Marks the next `words` words of the current batch as used.
+    #[inline]
+    pub fn skip(&mut self, words: usize) {
+        debug_assert!(self.next + words <= BATCH_WORDS);
+        self.next += words;
+    }
+
+    /// How many batches have been computed so far: changes exactly when the words
+    /// returned by [`window`](Self::window) are replaced.
+    #[inline]
+    pub fn batches(&self) -> u64 {
+        self.counter / BATCH_BLOCKS as u64
     }
 
     /// A double in [0, 1) with 53 random bits (two words).

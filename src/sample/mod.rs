@@ -61,6 +61,11 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     /// Fills `out` with `low + width · u`, `u` uniform on [0, 1) at this dtype's
     /// resolution (see [`uniform`]).
     fn fill_uniform(rng: &mut BlockStream, low: f64, width: f64, out: &mut [Self]);
+    /// Keystream words one ziggurat attempt takes at this dtype.
+    const NORMAL_WORDS: usize;
+    /// The ziggurat's rectangle test on the words of one attempt: the signed candidate
+    /// and whether it is accepted.
+    fn normal_fast_path(t: &normal::Tables, words: &[u32]) -> (f64, bool);
 }
 
 impl Element for f32 {
@@ -84,6 +89,11 @@ impl Element for f32 {
     fn fill_uniform(rng: &mut BlockStream, low: f64, width: f64, out: &mut [f32]) {
         uniform::fill_uniform_f32(rng, low, width, out)
     }
+    const NORMAL_WORDS: usize = 1;
+    #[inline(always)]
+    fn normal_fast_path(t: &normal::Tables, words: &[u32]) -> (f64, bool) {
+        normal::fast_path_f32(t, words[0])
+    }
 }
 
 impl Element for f64 {
@@ -106,6 +116,11 @@ impl Element for f64 {
     }
     fn fill_uniform(rng: &mut BlockStream, low: f64, width: f64, out: &mut [f64]) {
         uniform::fill_uniform_f64(rng, low, width, out)
+    }
+    const NORMAL_WORDS: usize = 2;
+    #[inline(always)]
+    fn normal_fast_path(t: &normal::Tables, words: &[u32]) -> (f64, bool) {
+        normal::fast_path_f64(t, u64::from(words[0]) | (u64::from(words[1]) << 32))
     }
 }
 
@@ -165,9 +180,8 @@ impl Sampler {
             Sampler::Uniform { low, width } => E::fill_uniform(&mut rng, low, width, out),
             Sampler::Normal { mean, std } => {
                 let t = normal::tables();
-                for x in out.iter_mut() {
-                    *x = E::from_f64(mean + std * E::standard_normal_with(t, &mut rng));
-                }
+                let window = normal::Window::normal(mean, std);
+                normal::fill(&mut rng, &window, |r| E::standard_normal_with(t, r), out);
             }
             Sampler::Truncated {
                 mean,
@@ -177,10 +191,22 @@ impl Sampler {
                 standard,
             } => {
                 let t = normal::tables();
-                for x in out.iter_mut() {
-                    let z = standard.sample(&mut rng, |rng| E::standard_normal_with(t, rng));
-                    // mean + std·z can round a hair past a bound; keep the promise.
-                    *x = E::from_f64((mean + std * z).clamp(low, high));
+                let draw = |r: &mut BlockStream| standard.sample(r, |r| E::standard_normal_with(t, r));
+                // mean + std·z can round a hair past a bound: the stored value is clamped.
+                if let Some((z_low, z_high)) = standard.normal_proposal_window() {
+                    let window = normal::Window {
+                        mean,
+                        std,
+                        z_low,
+                        z_high,
+                        low,
+                        high,
+                    };
+                    normal::fill(&mut rng, &window, draw, out);
+                } else {
+                    for x in out.iter_mut() {
+                        *x = E::from_f64((mean + std * draw(&mut rng)).clamp(low, high));
+                    }
                 }
             }
         }

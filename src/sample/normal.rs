@@ -14,7 +14,8 @@
 
 use std::sync::LazyLock;
 
-use crate::rng::BlockStream;
+use crate::rng::{BATCH_WORDS, BlockStream};
+use crate::sample::Element;
 
 /// Layers in the ziggurat.
 const LAYERS: usize = 256;
@@ -92,6 +93,124 @@ pub fn standard_normal_f32_with(t: &Tables, rng: &mut BlockStream) -> f64 {
     slow_f32(t, rng, bits)
 }
 
+/// Which standard normal draws a batched fill keeps, and what it stores for them.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub mean: f64,
+    pub std: f64,
+    /// Draws `z` outside `[z_low, z_high]` are rejected (truncation); infinite for a plain
+    /// normal.
+    pub z_low: f64,
+    pub z_high: f64,
+    /// The stored value is `(mean + std·z)` clamped to `[low, high]`.
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Window {
+    /// A plain normal: every draw kept, nothing clamped.
+    pub fn normal(mean: f64, std: f64) -> Self {
+        Window {
+            mean,
+            std,
+            z_low: f64::NEG_INFINITY,
+            z_high: f64::INFINITY,
+            low: f64::NEG_INFINITY,
+            high: f64::INFINITY,
+        }
+    }
+
+    #[inline(always)]
+    fn store<E: Element>(&self, z: f64) -> E {
+        E::from_f64((self.mean + self.std * z).clamp(self.low, self.high))
+    }
+}
+
+/// Fills `out` with `window.store(z)` for standard normal draws `z` that fall in the
+/// window: the same values, from the same words, as calling `draw` once per element,
+/// where `draw` is the one-at-a-time sampler (`E::standard_normal_with`, or the
+/// truncated sampler's normal-proposal loop), only faster.
+///
+/// For each batch of keystream words, the fast path (the rectangle test that accepts
+/// about 99% of attempts, plus the window test) is evaluated for every attempt that could
+/// start there, in one loop the compiler vectorizes. Then the attempts are taken in
+/// stream order: runs of accepted ones are copied, and at a rejected one `draw` takes
+/// over word by word, exactly as the one-at-a-time fill would.
+pub fn fill<E: Element>(
+    rng: &mut BlockStream,
+    window: &Window,
+    mut draw: impl FnMut(&mut BlockStream) -> f64,
+    out: &mut [E],
+) {
+    let t = tables();
+    let attempts = BATCH_WORDS / E::NORMAL_WORDS;
+    let mut value = [E::default(); BATCH_WORDS];
+    let mut accepted = [false; BATCH_WORDS];
+    let mut done = 0;
+    while done < out.len() {
+        let (words, start) = rng.window();
+        debug_assert_eq!(start % E::NORMAL_WORDS, 0);
+        let mut attempt = start / E::NORMAL_WORDS;
+        fast_paths(t, window, words, &mut value, &mut accepted);
+        let batch = rng.batches();
+        while done < out.len() && attempt < attempts && rng.batches() == batch {
+            let end = attempts.min(attempt + (out.len() - done));
+            let run = accepted[attempt..end]
+                .iter()
+                .position(|&ok| !ok)
+                .unwrap_or(end - attempt);
+            out[done..done + run].copy_from_slice(&value[attempt..attempt + run]);
+            rng.skip(run * E::NORMAL_WORDS);
+            done += run;
+            attempt += run;
+            if attempt < end {
+                // Rejected by the fast path: redo this element word by word.
+                out[done] = window.store(draw(rng));
+                done += 1;
+                attempt = rng.window().1 / E::NORMAL_WORDS;
+            }
+        }
+    }
+}
+
+/// The fast-path outcome of every attempt in the batch `words`: `value[a]` is what
+/// attempt `a` stores if `accepted[a]`. (All attempts, even those before the stream's
+/// position: a fixed trip count is what lets the loop vectorize.)
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+avx+sse4.2"
+))]
+fn fast_paths<E: Element>(
+    t: &Tables,
+    window: &Window,
+    words: &[u32; BATCH_WORDS],
+    value: &mut [E; BATCH_WORDS],
+    accepted: &mut [bool; BATCH_WORDS],
+) {
+    for a in 0..BATCH_WORDS / E::NORMAL_WORDS {
+        let (z, inside) = E::normal_fast_path(t, &words[a * E::NORMAL_WORDS..]);
+        value[a] = window.store(z);
+        accepted[a] = inside && z >= window.z_low && z <= window.z_high;
+    }
+}
+
+/// The f32 path's rectangle test on one word: the signed candidate and whether it is
+/// accepted (see [`standard_normal_f32_with`]).
+#[inline(always)]
+pub fn fast_path_f32(t: &Tables, bits: u32) -> (f64, bool) {
+    let layer = (bits & 0xff) as usize;
+    let z = ((bits >> 9) as f64 * (1.0 / (1u32 << 23) as f64)) * t.x[layer];
+    (with_sign(z, bits & 0x100 != 0), z < t.x[layer + 1])
+}
+
+/// The f64 path's rectangle test on one 64-bit draw (see [`standard_normal_f64_with`]).
+#[inline(always)]
+pub fn fast_path_f64(t: &Tables, bits: u64) -> (f64, bool) {
+    let layer = (bits & 0xff) as usize;
+    let z = ((bits >> 12) as f64 * (1.0 / (1u64 << 52) as f64)) * t.x[layer];
+    (with_sign(z, bits & 0x100 != 0), z < t.x[layer + 1])
+}
+
 /// `-z` when `negative`, else `z`, without a branch: the sign bit is random, so a
 /// branch on it would be mispredicted half the time.
 #[inline(always)]
@@ -156,6 +275,60 @@ fn tail(rng: &mut BlockStream) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::derive_key;
+    use crate::sample::truncated::TruncatedStandard;
+
+    /// The batched fill must store exactly what one draw per element stores, word for
+    /// word: it is an optimization, not a different sampler. Checked for both dtypes,
+    /// plain and truncated windows (a narrow one rejects a third of the draws), and
+    /// lengths around the batch size.
+    fn batched_equals_one_at_a_time<E: Element + PartialEq + std::fmt::Debug>() {
+        let t = tables();
+        let lengths = [1, 7, 255, 256, 257, 1000, 5000, 65536];
+        let truncated = TruncatedStandard::new(-0.5, 1.0);
+        let (z_low, z_high) = truncated.normal_proposal_window().expect("normal proposal");
+        let windows = [
+            (Window::normal(0.25, 3.0), None),
+            (
+                Window {
+                    mean: 1.0,
+                    std: 2.0,
+                    z_low,
+                    z_high,
+                    low: 0.0,
+                    high: 3.0,
+                },
+                Some(truncated),
+            ),
+        ];
+        for (stream, &len) in lengths.iter().enumerate() {
+            let key = derive_key(stream as u64, "batched");
+            for (window, truncated) in &windows {
+                let draw = |r: &mut BlockStream| match truncated {
+                    Some(tr) => tr.sample(r, |r| E::standard_normal_with(t, r)),
+                    None => E::standard_normal_with(t, r),
+                };
+                let mut one = BlockStream::new(&key, 9);
+                let expected: Vec<E> = (0..len).map(|_| window.store(draw(&mut one))).collect();
+                let mut batched = BlockStream::new(&key, 9);
+                let mut got = vec![E::default(); len];
+                fill(&mut batched, window, draw, &mut got);
+                assert_eq!(got, expected, "{:?} len {len} window {window:?}", E::DTYPE);
+                // And the stream is left at the same word.
+                assert_eq!(batched.next_u32(), one.next_u32());
+            }
+        }
+    }
+
+    #[test]
+    fn batched_fill_equals_one_at_a_time_f32() {
+        batched_equals_one_at_a_time::<f32>();
+    }
+
+    #[test]
+    fn batched_fill_equals_one_at_a_time_f64() {
+        batched_equals_one_at_a_time::<f64>();
+    }
 
     #[test]
     fn tables_close_the_ziggurat() {

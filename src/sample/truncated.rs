@@ -73,6 +73,12 @@ impl TruncatedStandard {
         }
     }
 
+    /// `Some([alpha, beta])` when draws are standard normals kept if they land there (the
+    /// normal-proposal method), which [`super::normal::fill`] can batch.
+    pub fn normal_proposal_window(&self) -> Option<(f64, f64)> {
+        (self.method == Method::NormalProposal).then_some((self.alpha, self.beta))
+    }
+
     /// One draw in [alpha, beta]. `normal` is the dtype's standard normal sampler
     /// (generic, so the hot loop inlines it).
     #[inline]
