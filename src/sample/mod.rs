@@ -179,9 +179,7 @@ impl Sampler {
             Sampler::Constant(value) => out.fill(E::from_f64(value)),
             Sampler::Uniform { low, width } => E::fill_uniform(&mut rng, low, width, out),
             Sampler::Normal { mean, std } => {
-                let t = normal::tables();
-                let window = normal::Window::normal(mean, std);
-                normal::fill(&mut rng, &window, |r| E::standard_normal_with(t, r), out);
+                normal::fill(&mut rng, &normal::Window::normal(mean, std), out);
             }
             Sampler::Truncated {
                 mean,
@@ -190,8 +188,6 @@ impl Sampler {
                 high,
                 standard,
             } => {
-                let t = normal::tables();
-                let draw = |r: &mut BlockStream| standard.sample(r, |r| E::standard_normal_with(t, r));
                 // mean + std·z can round a hair past a bound: the stored value is clamped.
                 if let Some((z_low, z_high)) = standard.normal_proposal_window() {
                     let window = normal::Window {
@@ -202,10 +198,12 @@ impl Sampler {
                         low,
                         high,
                     };
-                    normal::fill(&mut rng, &window, draw, out);
+                    normal::fill(&mut rng, &window, out);
                 } else {
+                    let t = normal::tables();
                     for x in out.iter_mut() {
-                        *x = E::from_f64((mean + std * draw(&mut rng)).clamp(low, high));
+                        let z = standard.sample(&mut rng, |r| E::standard_normal_with(t, r));
+                        *x = E::from_f64((mean + std * z).clamp(low, high));
                     }
                 }
             }

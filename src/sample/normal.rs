@@ -49,6 +49,44 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     Tables { x, f }
 });
 
+/// Absolute slack added to the wedge's squeeze bounds. It covers the rounding of the
+/// bounds themselves (a few ulp of values ≤ 1, ~1e-15) and of `libm::exp(-0.5·z·z)`
+/// (< 1 ulp of exp, plus ~1e-15 relative from rounding the argument), with three orders
+/// of magnitude to spare; the wedges are 1e-3 or more tall, so it costs nothing.
+const SQUEEZE_SLACK: f64 = 1e-12;
+
+/// Decides the wedge test `y < exp(−z²/2)` for `z` in layer `layer`'s wedge
+/// `[x[layer+1], x[layer])`, without calling `exp` when straight lines settle it.
+///
+/// The density is convex for |z| ≥ 1 and concave for |z| ≤ 1. On a convex stretch the
+/// chord through the wedge's corners lies above the curve and the tangent at `x[layer]`
+/// below it; on a concave stretch the other way round. A `y` below the lower line (minus
+/// the slack) is below the density whatever the rounding, one above the upper line (plus
+/// the slack) is not, so the answer equals the `exp` comparison's exactly; only `y`
+/// between the lines — and the one layer that straddles |z| = 1 — reach `exp`.
+#[inline]
+fn wedge_accepts(t: &Tables, layer: usize, z: f64, y: f64) -> bool {
+    let (x_out, f_out) = (t.x[layer], t.f[layer]); // outer corner: wider, lower
+    let (x_in, f_in) = (t.x[layer + 1], t.f[layer + 1]); // inner corner
+    let chord = f_out + (f_in - f_out) * ((x_out - z) / (x_out - x_in));
+    // Tangent at the outer corner: f'(x) = −x·f(x).
+    let tangent = f_out + x_out * f_out * (x_out - z);
+    let (lower, upper) = if x_in >= 1.0 {
+        (tangent, chord)
+    } else if x_out <= 1.0 {
+        (chord, tangent)
+    } else {
+        return y < libm::exp(-0.5 * z * z);
+    };
+    if y < lower - SQUEEZE_SLACK {
+        true
+    } else if y > upper + SQUEEZE_SLACK {
+        false
+    } else {
+        y < libm::exp(-0.5 * z * z)
+    }
+}
+
 /// The ziggurat tables, computed on first use. Hot loops fetch them once and pass the
 /// reference down, rather than touching the lazy static per draw.
 pub fn tables() -> &'static Tables {
@@ -120,53 +158,75 @@ impl Window {
         }
     }
 
+    /// Whether a draw `z` is kept (the truncated sampler's acceptance test).
+    #[inline(always)]
+    pub fn keeps(&self, z: f64) -> bool {
+        z >= self.z_low && z <= self.z_high
+    }
+
     #[inline(always)]
     fn store<E: Element>(&self, z: f64) -> E {
         E::from_f64((self.mean + self.std * z).clamp(self.low, self.high))
     }
 }
 
-/// Fills `out` with `window.store(z)` for standard normal draws `z` that fall in the
-/// window: the same values, from the same words, as calling `draw` once per element,
-/// where `draw` is the one-at-a-time sampler (`E::standard_normal_with`, or the
-/// truncated sampler's normal-proposal loop), only faster.
+/// What the fast path says about one ziggurat attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+enum Outcome {
+    /// Inside the rectangle and the window: store the precomputed value.
+    #[default]
+    Keep,
+    /// Inside the rectangle but outside the window: the words are used, nothing stored.
+    Drop,
+    /// Missed the rectangle: the slow path decides, drawing more words.
+    Slow,
+}
+
+/// Fills `out` with `window.store(z)` for the standard normal draws `z` that fall in the
+/// window, skipping those that do not: the same values, from the same words, as a loop
+/// of one-at-a-time draws (`E::standard_normal_with`, redrawn while outside the window),
+/// only faster.
 ///
-/// For each batch of keystream words, the fast path (the rectangle test that accepts
-/// about 99% of attempts, plus the window test) is evaluated for every attempt that could
+/// For each batch of keystream words, the fast path (the rectangle test that settles
+/// about 99% of attempts, and the window test) is evaluated for every attempt that could
 /// start there, in one loop the compiler vectorizes. Then the attempts are taken in
-/// stream order: runs of accepted ones are copied, and at a rejected one `draw` takes
-/// over word by word, exactly as the one-at-a-time fill would.
-pub fn fill<E: Element>(
-    rng: &mut BlockStream,
-    window: &Window,
-    mut draw: impl FnMut(&mut BlockStream) -> f64,
-    out: &mut [E],
-) {
+/// stream order: runs of kept ones are copied, dropped ones skipped, and at a rectangle
+/// miss the one-at-a-time draw takes over word by word, exactly as it would have.
+pub fn fill<E: Element>(rng: &mut BlockStream, window: &Window, out: &mut [E]) {
     let t = tables();
     let attempts = BATCH_WORDS / E::NORMAL_WORDS;
     let mut value = [E::default(); BATCH_WORDS];
-    let mut accepted = [false; BATCH_WORDS];
+    let mut outcome = [Outcome::Keep; BATCH_WORDS];
     let mut done = 0;
     while done < out.len() {
         let (words, start) = rng.window();
         debug_assert_eq!(start % E::NORMAL_WORDS, 0);
         let mut attempt = start / E::NORMAL_WORDS;
-        fast_paths(t, window, words, &mut value, &mut accepted);
+        fast_paths(t, window, words, &mut value, &mut outcome);
         let batch = rng.batches();
         while done < out.len() && attempt < attempts && rng.batches() == batch {
             let end = attempts.min(attempt + (out.len() - done));
-            let run = accepted[attempt..end]
+            let run = outcome[attempt..end]
                 .iter()
-                .position(|&ok| !ok)
+                .position(|&o| o != Outcome::Keep)
                 .unwrap_or(end - attempt);
             out[done..done + run].copy_from_slice(&value[attempt..attempt + run]);
             rng.skip(run * E::NORMAL_WORDS);
             done += run;
             attempt += run;
-            if attempt < end {
-                // Rejected by the fast path: redo this element word by word.
-                out[done] = window.store(draw(rng));
-                done += 1;
+            if attempt == end {
+                continue;
+            }
+            if outcome[attempt] == Outcome::Drop {
+                rng.skip(E::NORMAL_WORDS);
+                attempt += 1;
+            } else {
+                let z = E::standard_normal_with(t, rng);
+                if window.keeps(z) {
+                    out[done] = window.store(z);
+                    done += 1;
+                }
                 attempt = rng.window().1 / E::NORMAL_WORDS;
             }
         }
@@ -174,8 +234,8 @@ pub fn fill<E: Element>(
 }
 
 /// The fast-path outcome of every attempt in the batch `words`: `value[a]` is what
-/// attempt `a` stores if `accepted[a]`. (All attempts, even those before the stream's
-/// position: a fixed trip count is what lets the loop vectorize.)
+/// attempt `a` stores if `outcome[a]` is [`Outcome::Keep`]. (All attempts, even those
+/// before the stream's position: a fixed trip count is what lets the loop vectorize.)
 #[multiversion::multiversion(targets(
     "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
     "x86_64+avx2+avx+sse4.2"
@@ -185,12 +245,18 @@ fn fast_paths<E: Element>(
     window: &Window,
     words: &[u32; BATCH_WORDS],
     value: &mut [E; BATCH_WORDS],
-    accepted: &mut [bool; BATCH_WORDS],
+    outcome: &mut [Outcome; BATCH_WORDS],
 ) {
     for a in 0..BATCH_WORDS / E::NORMAL_WORDS {
         let (z, inside) = E::normal_fast_path(t, &words[a * E::NORMAL_WORDS..]);
         value[a] = window.store(z);
-        accepted[a] = inside && z >= window.z_low && z <= window.z_high;
+        outcome[a] = if !inside {
+            Outcome::Slow
+        } else if window.keeps(z) {
+            Outcome::Keep
+        } else {
+            Outcome::Drop
+        };
     }
 }
 
@@ -257,7 +323,7 @@ fn accept(t: &Tables, rng: &mut BlockStream, layer: usize, u: f64) -> Option<f64
     }
     // Wedge: accept if a uniform height under the layer falls below the density.
     let y = t.f[layer] + rng.next_f64() * (t.f[layer + 1] - t.f[layer]);
-    (y < libm::exp(-0.5 * z * z)).then_some(z)
+    wedge_accepts(t, layer, z, y).then_some(z)
 }
 
 /// A draw from the normal tail beyond `R` (Marsaglia 1964).
@@ -312,12 +378,58 @@ mod tests {
                 let expected: Vec<E> = (0..len).map(|_| window.store(draw(&mut one))).collect();
                 let mut batched = BlockStream::new(&key, 9);
                 let mut got = vec![E::default(); len];
-                fill(&mut batched, window, draw, &mut got);
+                fill(&mut batched, window, &mut got);
                 assert_eq!(got, expected, "{:?} len {len} window {window:?}", E::DTYPE);
                 // And the stream is left at the same word.
                 assert_eq!(batched.next_u32(), one.next_u32());
             }
         }
+    }
+
+    /// The squeeze must give the `exp` comparison's answer for every point of every
+    /// wedge: a grid over each wedge plus points packed around the curve itself, where
+    /// the two are closest to disagreeing.
+    #[test]
+    fn squeeze_agrees_with_exp_everywhere() {
+        let t = tables();
+        let mut checked = 0u64;
+        let mut settled = 0u64;
+        for layer in 1..LAYERS {
+            let (x_out, x_in) = (t.x[layer], t.x[layer + 1]);
+            for i in 0..=200 {
+                let z = x_in + (x_out - x_in) * (i as f64 / 200.0);
+                let density = libm::exp(-0.5 * z * z);
+                let mut heights: Vec<f64> = (0..=100)
+                    .map(|j| t.f[layer] + (t.f[layer + 1] - t.f[layer]) * (j as f64 / 100.0))
+                    .collect();
+                // Around the curve: the density itself and its neighbours up to 64 ulp away.
+                let mut above = density;
+                let mut below = density;
+                for _ in 0..64 {
+                    above = f64::from_bits(above.to_bits() + 1);
+                    below = f64::from_bits(below.to_bits() - 1);
+                    heights.extend([above, below]);
+                }
+                heights.push(density);
+                for (k, y) in heights.into_iter().enumerate() {
+                    let expected = y < density;
+                    assert_eq!(wedge_accepts(t, layer, z, y), expected, "layer {layer} z {z} y {y}");
+                    if k > 100 {
+                        continue; // near-curve points are not part of the speed count
+                    }
+                    checked += 1;
+                    let line = |lo: f64, hi: f64| y < lo - SQUEEZE_SLACK || y > hi + SQUEEZE_SLACK;
+                    let chord = t.f[layer] + (t.f[layer + 1] - t.f[layer]) * ((x_out - z) / (x_out - x_in));
+                    let tangent = t.f[layer] + x_out * t.f[layer] * (x_out - z);
+                    if line(chord.min(tangent), chord.max(tangent)) {
+                        settled += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 5_000_000, "{checked} grid points");
+        // Most grid points are settled without exp (the speed-up the squeeze is for).
+        assert!(settled * 2 > checked, "{settled} of {checked} settled by the squeeze");
     }
 
     #[test]
