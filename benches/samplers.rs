@@ -59,6 +59,15 @@ fn keystream(c: &mut Criterion) {
             black_box(acc)
         })
     });
+    let mut words = vec![0u32; BLOCK_LEN];
+    group.bench_function("chacha8 fill_u32", |b| {
+        b.iter(|| {
+            block = block.wrapping_add(1);
+            let mut rng = BlockStream::new(&key, black_box(block));
+            rng.fill_u32(&mut words);
+            black_box(words[BLOCK_LEN - 1])
+        })
+    });
     group.finish();
 }
 

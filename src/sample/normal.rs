@@ -198,19 +198,17 @@ pub fn fill<E: Element>(rng: &mut BlockStream, window: &Window, out: &mut [E]) {
     let attempts = BATCH_WORDS / E::NORMAL_WORDS;
     let mut value = [E::default(); BATCH_WORDS];
     let mut outcome = [Outcome::Keep; BATCH_WORDS];
+    let mut kept = [0u64; BATCH_WORDS / 64];
     let mut done = 0;
     while done < out.len() {
         let (words, start) = rng.window();
         debug_assert_eq!(start % E::NORMAL_WORDS, 0);
         let mut attempt = start / E::NORMAL_WORDS;
-        fast_paths(t, window, words, &mut value, &mut outcome);
+        fast_paths(t, window, words, &mut value, &mut outcome, &mut kept);
         let batch = rng.batches();
         while done < out.len() && attempt < attempts && rng.batches() == batch {
             let end = attempts.min(attempt + (out.len() - done));
-            let run = outcome[attempt..end]
-                .iter()
-                .position(|&o| o != Outcome::Keep)
-                .unwrap_or(end - attempt);
+            let run = kept_run(&kept, attempt, end);
             out[done..done + run].copy_from_slice(&value[attempt..attempt + run]);
             rng.skip(run * E::NORMAL_WORDS);
             done += run;
@@ -233,9 +231,26 @@ pub fn fill<E: Element>(rng: &mut BlockStream, window: &Window, out: &mut [E]) {
     }
 }
 
+/// How many attempts from `from` (up to `end`) are kept: the run of set bits in `kept`.
+#[inline]
+fn kept_run(kept: &[u64; BATCH_WORDS / 64], from: usize, end: usize) -> usize {
+    let mut at = from;
+    while at < end {
+        let shift = at % 64;
+        let ones = (!(kept[at / 64] >> shift)).trailing_zeros() as usize;
+        let available = 64 - shift;
+        at += ones.min(available);
+        if ones < available {
+            break;
+        }
+    }
+    at.min(end) - from
+}
+
 /// The fast-path outcome of every attempt in the batch `words`: `value[a]` is what
-/// attempt `a` stores if `outcome[a]` is [`Outcome::Keep`]. (All attempts, even those
-/// before the stream's position: a fixed trip count is what lets the loop vectorize.)
+/// attempt `a` stores if `outcome[a]` is [`Outcome::Keep`], and bit `a` of `kept` says
+/// whether it is. (All attempts, even those before the stream's position: a fixed trip
+/// count is what lets the loop vectorize.)
 #[multiversion::multiversion(targets(
     "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
     "x86_64+avx2+avx+sse4.2"
@@ -246,6 +261,7 @@ fn fast_paths<E: Element>(
     words: &[u32; BATCH_WORDS],
     value: &mut [E; BATCH_WORDS],
     outcome: &mut [Outcome; BATCH_WORDS],
+    kept: &mut [u64; BATCH_WORDS / 64],
 ) {
     for a in 0..BATCH_WORDS / E::NORMAL_WORDS {
         let (z, inside) = E::normal_fast_path(t, &words[a * E::NORMAL_WORDS..]);
@@ -257,6 +273,12 @@ fn fast_paths<E: Element>(
         } else {
             Outcome::Drop
         };
+    }
+    for (bits, chunk) in kept.iter_mut().zip(outcome.chunks_exact(64)) {
+        *bits = chunk
+            .iter()
+            .enumerate()
+            .fold(0, |m, (i, &o)| m | (u64::from(o == Outcome::Keep) << i));
     }
 }
 
@@ -413,13 +435,18 @@ mod tests {
                 heights.push(density);
                 for (k, y) in heights.into_iter().enumerate() {
                     let expected = y < density;
-                    assert_eq!(wedge_accepts(t, layer, z, y), expected, "layer {layer} z {z} y {y}");
+                    assert_eq!(
+                        wedge_accepts(t, layer, z, y),
+                        expected,
+                        "layer {layer} z {z} y {y}"
+                    );
                     if k > 100 {
                         continue; // near-curve points are not part of the speed count
                     }
                     checked += 1;
                     let line = |lo: f64, hi: f64| y < lo - SQUEEZE_SLACK || y > hi + SQUEEZE_SLACK;
-                    let chord = t.f[layer] + (t.f[layer + 1] - t.f[layer]) * ((x_out - z) / (x_out - x_in));
+                    let chord =
+                        t.f[layer] + (t.f[layer + 1] - t.f[layer]) * ((x_out - z) / (x_out - x_in));
                     let tangent = t.f[layer] + x_out * t.f[layer] * (x_out - z);
                     if line(chord.min(tangent), chord.max(tangent)) {
                         settled += 1;
@@ -429,7 +456,10 @@ mod tests {
         }
         assert!(checked > 5_000_000, "{checked} grid points");
         // Most grid points are settled without exp (the speed-up the squeeze is for).
-        assert!(settled * 2 > checked, "{settled} of {checked} settled by the squeeze");
+        assert!(
+            settled * 2 > checked,
+            "{settled} of {checked} settled by the squeeze"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! depend on the thread count.
 
 use faer::Mat;
-use faer::traits::RealField;
 use faer::linalg::matmul::triangular::BlockStructure;
+use faer::traits::RealField;
 
 use crate::error::{Error, Result};
 use crate::sample::DType;
