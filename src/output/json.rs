@@ -46,7 +46,7 @@ impl<W: Write> JsonWriter<W> {
 
     fn element(&mut self, x: f64) -> io::Result<()> {
         let i = self.index;
-        let opens = self.spans.iter().filter(|&&s| i % s == 0).count();
+        let opens = self.spans.iter().filter(|&&s| i.is_multiple_of(s)).count();
         if i > 0 {
             self.w.write_all(b",")?;
         }
@@ -54,7 +54,11 @@ impl<W: Write> JsonWriter<W> {
             self.w.write_all(b"[")?;
         }
         self.w.write_all(self.text.format_finite(x).as_bytes())?;
-        let closes = self.spans.iter().filter(|&&s| (i + 1) % s == 0).count();
+        let closes = self
+            .spans
+            .iter()
+            .filter(|&&s| (i + 1).is_multiple_of(s))
+            .count();
         for _ in 0..closes {
             self.w.write_all(b"]")?;
         }

@@ -33,7 +33,7 @@ pub fn orthonormal_columns(
     match precision {
         DType::F32 => q_with_positive_r_diagonal(
             &Mat::from_fn(tall, narrow, |i, j| gaussian[i * narrow + j] as f32),
-            |x| f64::from(x),
+            f64::from,
         ),
         DType::F64 => q_with_positive_r_diagonal(
             &Mat::from_fn(tall, narrow, |i, j| gaussian[i * narrow + j]),
