@@ -13,15 +13,13 @@ use crate::sample::Element;
 /// latency, which is what limits this loop, not the arithmetic.
 const LANES: usize = 16;
 
-/// The body of [`Stats::of_slice`], compiled for AVX-512, AVX2 and the baseline and
-/// picked at run time. Every version performs the same IEEE operations in the same order
-/// per lane (Rust never contracts a multiply and an add into an FMA), so they agree bit
-/// for bit.
-#[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+avx+sse4.2"
-))]
-fn of_slice_lanes<E: Element>(values: &[E]) -> Stats {
+crate::simd::dispatched! {
+    /// The body of [`Stats::of_slice`], compiled per vector level (see [`crate::simd`]).
+    fn of_slice_lanes<E: Element>(values: &[E]) -> Stats = of_slice_body;
+}
+
+#[inline(always)]
+fn of_slice_body<E: Element>(values: &[E]) -> Stats {
     let Some(first) = values.first() else {
         return Stats::default();
     };

@@ -475,3 +475,56 @@ fn golden_npy_hashes() {
         mismatches.join("\n")
     );
 }
+
+/// The hot loops are compiled for AVX-512, AVX2 and baseline x86-64 and picked at run
+/// time (src/simd.rs). Every level this CPU has must write the pinned bytes: the CLI is
+/// run once per level with `WEIGHTINIT_SIMD` capping it.
+#[test]
+fn golden_pins_hold_at_every_vector_level() {
+    let doc = read_json(GOLDEN);
+    let cases = doc["cases"].as_array().expect("cases");
+    let levels = ["baseline", "avx2", "avx512"];
+    let mut mismatches = Vec::new();
+    for level in levels {
+        for case in cases {
+            let field = |k: &str| case[k].as_str().expect(k).to_string();
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_weightinit"))
+                .env("WEIGHTINIT_SIMD", level)
+                .args([
+                    "gen",
+                    "--scheme",
+                    &field("scheme"),
+                    "--shape",
+                    &field("shape"),
+                ])
+                .args(["--layout", &field("layout"), "--dtype", &field("dtype")])
+                .args([
+                    "--seed",
+                    &case["seed"].to_string(),
+                    "--name",
+                    &field("name"),
+                ])
+                .args(["-o", "-", "--report", "none"])
+                .output()
+                .expect("running weightinit");
+            assert!(
+                output.status.success(),
+                "{level}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let actual = hex(&Sha256::digest(&output.stdout));
+            let orthogonal = field("scheme").starts_with("orthogonal");
+            if orthogonal && !same_vector_unit_as_pins() {
+                continue; // faer's own kernels; see golden_npy_hashes
+            }
+            if case["sha256"].as_str() != Some(actual.as_str()) {
+                mismatches.push(format!(
+                    "{level}: {} {}: got {actual}",
+                    field("scheme"),
+                    field("shape")
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

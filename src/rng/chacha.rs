@@ -45,7 +45,7 @@ impl ChaCha8 {
     /// each as its 16 little-endian words.
     pub fn blocks(&self, counter: u64, out: &mut [u32; BATCH_WORDS]) {
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
+        if crate::simd::level() == crate::simd::Level::Avx512 {
             // SAFETY: the CPU has AVX-512F, the only feature the function enables.
             unsafe { avx512::batch(&self.key, self.stream, counter, out) };
             return;
@@ -54,10 +54,14 @@ impl ChaCha8 {
     }
 }
 
-/// The portable version: plain arrays the compiler vectorizes (well for the rounds, with
-/// scattered stores for the final transpose).
-#[multiversion::multiversion(targets("x86_64+avx2+avx+sse4.2"))]
-fn batch(key: &[u32; 8], stream: u64, counter: u64, out: &mut [u32; BATCH_WORDS]) {
+crate::simd::dispatched! {
+    /// The portable version: plain arrays the compiler vectorizes (well for the rounds,
+    /// with scattered stores for the final transpose).
+    fn batch(key: &[u32; 8], stream: u64, counter: u64, out: &mut [u32; BATCH_WORDS]) = batch_body;
+}
+
+#[inline(always)]
+fn batch_body(key: &[u32; 8], stream: u64, counter: u64, out: &mut [u32; BATCH_WORDS]) {
     // One variable per state word (not an array of them) so that every word stays in a
     // vector register through the rounds; lane `l` is block `counter + l`.
     let splat = |w: u32| -> Lanes { [w; BATCH_BLOCKS] };

@@ -199,27 +199,42 @@ pub fn fill<E: Element>(rng: &mut BlockStream, window: &Window, out: &mut [E]) {
     let mut value = [E::default(); BATCH_WORDS];
     let mut outcome = [Outcome::Keep; BATCH_WORDS];
     let mut kept = [0u64; BATCH_WORDS / 64];
+    let mut slow = [0u64; BATCH_WORDS / 64];
     let mut done = 0;
     while done < out.len() {
         let (words, start) = rng.window();
         debug_assert_eq!(start % E::NORMAL_WORDS, 0);
         let mut attempt = start / E::NORMAL_WORDS;
-        fast_paths(t, window, words, &mut value, &mut outcome, &mut kept);
+        fast_paths(
+            t,
+            window,
+            words,
+            &mut value,
+            &mut outcome,
+            &mut kept,
+            &mut slow,
+        );
         let batch = rng.batches();
         while done < out.len() && attempt < attempts && rng.batches() == batch {
-            let end = attempts.min(attempt + (out.len() - done));
-            let run = kept_run(&kept, attempt, end);
+            let slow_at = next_set(&slow, attempt).min(attempts);
+            // A leading run of kept attempts is copied in one go ...
+            let limit = slow_at.min(attempt + (out.len() - done));
+            let run = kept_run(&kept, attempt, limit);
             out[done..done + run].copy_from_slice(&value[attempt..attempt + run]);
-            rng.skip(run * E::NORMAL_WORDS);
             done += run;
-            attempt += run;
-            if attempt == end {
-                continue;
+            let mut next = attempt + run;
+            // ... then kept and dropped ones (truncation) up to the next slow one are
+            // compacted without branches: each value is written at `done`, which only
+            // moves past it if the attempt was kept.
+            while next < slow_at && done < out.len() {
+                out[done] = value[next];
+                done += usize::from(outcome[next] == Outcome::Keep);
+                next += 1;
             }
-            if outcome[attempt] == Outcome::Drop {
-                rng.skip(E::NORMAL_WORDS);
-                attempt += 1;
-            } else {
+            rng.skip((next - attempt) * E::NORMAL_WORDS);
+            attempt = next;
+            if done < out.len() && attempt == slow_at && attempt < attempts {
+                // Missed the rectangle: redo this attempt word by word.
                 let z = E::standard_normal_with(t, rng);
                 if window.keeps(z) {
                     out[done] = window.store(z);
@@ -229,6 +244,20 @@ pub fn fill<E: Element>(rng: &mut BlockStream, window: &Window, out: &mut [E]) {
             }
         }
     }
+}
+
+/// The first set bit of `bits` at or after `from` (`bits.len()·64` if none).
+#[inline]
+fn next_set(bits: &[u64; BATCH_WORDS / 64], from: usize) -> usize {
+    let mut at = from;
+    while at < BATCH_WORDS {
+        let rest = bits[at / 64] >> (at % 64);
+        if rest != 0 {
+            return at + rest.trailing_zeros() as usize;
+        }
+        at = (at / 64 + 1) * 64;
+    }
+    BATCH_WORDS
 }
 
 /// How many attempts from `from` (up to `end`) are kept: the run of set bits in `kept`.
@@ -247,21 +276,32 @@ fn kept_run(kept: &[u64; BATCH_WORDS / 64], from: usize, end: usize) -> usize {
     at.min(end) - from
 }
 
-/// The fast-path outcome of every attempt in the batch `words`: `value[a]` is what
-/// attempt `a` stores if `outcome[a]` is [`Outcome::Keep`], and bit `a` of `kept` says
-/// whether it is. (All attempts, even those before the stream's position: a fixed trip
-/// count is what lets the loop vectorize.)
-#[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
-    "x86_64+avx2+avx+sse4.2"
-))]
-fn fast_paths<E: Element>(
+crate::simd::dispatched! {
+    /// The fast-path outcome of every attempt in the batch `words`: `value[a]` is what
+    /// attempt `a` stores if `outcome[a]` is [`Outcome::Keep`]; bit `a` of `kept` and of
+    /// `slow` says whether the outcome is `Keep`, respectively `Slow`. (All attempts,
+    /// even those before the stream's position: a fixed trip count is what lets the
+    /// loop vectorize.)
+    fn fast_paths<E: Element>(
+        t: &Tables,
+        window: &Window,
+        words: &[u32; BATCH_WORDS],
+        value: &mut [E; BATCH_WORDS],
+        outcome: &mut [Outcome; BATCH_WORDS],
+        kept: &mut [u64; BATCH_WORDS / 64],
+        slow: &mut [u64; BATCH_WORDS / 64],
+    ) = fast_paths_body;
+}
+
+#[inline(always)]
+fn fast_paths_body<E: Element>(
     t: &Tables,
     window: &Window,
     words: &[u32; BATCH_WORDS],
     value: &mut [E; BATCH_WORDS],
     outcome: &mut [Outcome; BATCH_WORDS],
     kept: &mut [u64; BATCH_WORDS / 64],
+    slow: &mut [u64; BATCH_WORDS / 64],
 ) {
     for a in 0..BATCH_WORDS / E::NORMAL_WORDS {
         let (z, inside) = E::normal_fast_path(t, &words[a * E::NORMAL_WORDS..]);
@@ -274,11 +314,19 @@ fn fast_paths<E: Element>(
             Outcome::Drop
         };
     }
-    for (bits, chunk) in kept.iter_mut().zip(outcome.chunks_exact(64)) {
-        *bits = chunk
+    let mask_of = |chunk: &[Outcome], of: Outcome| {
+        chunk
             .iter()
             .enumerate()
-            .fold(0, |m, (i, &o)| m | (u64::from(o == Outcome::Keep) << i));
+            .fold(0, |m, (i, &o)| m | (u64::from(o == of) << i))
+    };
+    for ((k, s), chunk) in kept
+        .iter_mut()
+        .zip(slow.iter_mut())
+        .zip(outcome.chunks_exact(64))
+    {
+        *k = mask_of(chunk, Outcome::Keep);
+        *s = mask_of(chunk, Outcome::Slow);
     }
 }
 

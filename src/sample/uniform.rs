@@ -6,7 +6,8 @@
 //! once to the tensor's dtype. (Rounding to f32 can land on `high` itself when `high` is
 //! not an f32; the report's bounds allow for that.)
 //!
-//! The words are taken from the stream in bulk, so the mapping loops vectorize.
+//! The words are taken from the stream in bulk, so the mapping loops vectorize (compiled
+//! per vector level, see [`crate::simd`]).
 
 use crate::rng::BlockStream;
 
@@ -32,9 +33,18 @@ pub fn fill_uniform_f32(rng: &mut BlockStream, low: f64, width: f64, out: &mut [
     for chunk in out.chunks_mut(BATCH_WORDS) {
         let words = &mut words[..chunk.len()];
         rng.fill_u32(words);
-        for (x, &w) in chunk.iter_mut().zip(words.iter()) {
-            *x = (low + width * unit_f32(w)) as f32;
-        }
+        map_f32(words, low, width, chunk);
+    }
+}
+
+crate::simd::dispatched! {
+    fn map_f32(words: &[u32], low: f64, width: f64, out: &mut [f32]) = map_f32_body;
+}
+
+#[inline(always)]
+fn map_f32_body(words: &[u32], low: f64, width: f64, out: &mut [f32]) {
+    for (x, &w) in out.iter_mut().zip(words.iter()) {
+        *x = (low + width * unit_f32(w)) as f32;
     }
 }
 
@@ -44,8 +54,17 @@ pub fn fill_uniform_f64(rng: &mut BlockStream, low: f64, width: f64, out: &mut [
     for chunk in out.chunks_mut(BATCH_WORDS / 2) {
         let words = &mut words[..2 * chunk.len()];
         rng.fill_u32(words);
-        for (x, pair) in chunk.iter_mut().zip(words.chunks_exact(2)) {
-            *x = low + width * unit_f64(pair[0], pair[1]);
-        }
+        map_f64(words, low, width, chunk);
+    }
+}
+
+crate::simd::dispatched! {
+    fn map_f64(words: &[u32], low: f64, width: f64, out: &mut [f64]) = map_f64_body;
+}
+
+#[inline(always)]
+fn map_f64_body(words: &[u32], low: f64, width: f64, out: &mut [f64]) {
+    for (x, pair) in out.iter_mut().zip(words.chunks_exact(2)) {
+        *x = low + width * unit_f64(pair[0], pair[1]);
     }
 }
