@@ -2,7 +2,7 @@
 //!
 //! The default build targets baseline x86-64 (SSE2), so the loops that draw and summarize
 //! values are compiled three times — for AVX-512, AVX2 and the baseline — by
-//! [`dispatched!`], and the best one the CPU supports runs. All three perform the same
+//! `dispatched!`, and the best one the CPU supports runs. All three perform the same
 //! IEEE-754 operations in the same order (Rust never fuses a multiply and an add, and
 //! integer operations are exact), so they produce the same bits; only speed differs.
 //!

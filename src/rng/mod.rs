@@ -1,7 +1,7 @@
 //! Random streams. Today only the native stream; framework-exact streams (NumPy's PCG64,
 //! PyTorch's mt19937) will sit beside it.
 
-mod chacha;
+pub mod chacha;
 pub mod native;
 
 pub use chacha::BATCH_WORDS;
