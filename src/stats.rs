@@ -117,7 +117,7 @@ impl Stats {
     /// can vectorize.
     ///
     /// Sums are taken of `x − c` and `(x − c)²` with the shift `c` = the first value
-    /// (same scale as the data, so no cancellation), in [`LANES`] independent lanes
+    /// (same scale as the data, so no cancellation), in `LANES` (16) independent lanes
     /// combined in a fixed order: deterministic, and the same on every CPU whatever its
     /// vector width (the lane count is fixed; only the instructions differ).
     pub fn of_slice<E: Element>(values: &[E]) -> Stats {
