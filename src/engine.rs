@@ -10,8 +10,9 @@ use rayon::prelude::*;
 use crate::distribution::Distribution;
 use crate::error::{Error, Result};
 use crate::output::{TensorSink, Values};
-use crate::rng::{BLOCK_LEN, BlockStream};
-use crate::sample::{DType, Element, Sampler, orthogonal};
+use crate::rng::numpy::Pcg64;
+use crate::rng::{BLOCK_LEN, BlockStream, RngMode};
+use crate::sample::{self, DType, Element, Sampler, orthogonal};
 use crate::stats::Stats;
 use crate::tensor::ResolvedTensor;
 
@@ -32,8 +33,45 @@ pub struct Generated {
     pub orthogonality_error: Option<f64>,
 }
 
-/// Draws `tensor` into `sink`. I/O errors are reported against `label` (a path or
-/// `<stdout>`). Parallelism comes from the current rayon pool.
+/// What lasts across the tensors of one run: the framework generators. Like the script
+/// it mirrors, `--rng numpy` creates `np.random.default_rng(seed)` once and draws every
+/// tensor from it in order (a tensor with a different seed starts a new generator).
+#[derive(Debug, Default)]
+pub struct Session {
+    numpy: Option<(u64, Pcg64)>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Draws `tensor` into `sink` with the tensor's random stream (see [`generate`]).
+    pub fn generate(
+        &mut self,
+        tensor: &ResolvedTensor,
+        sink: &mut (dyn TensorSink + Send),
+        label: &str,
+    ) -> Result<Generated> {
+        match tensor.spec.rng {
+            RngMode::Native => generate(tensor, sink, label),
+            RngMode::Numpy => {
+                let seed = tensor.spec.seed;
+                if self.numpy.as_ref().is_none_or(|(s, _)| *s != seed) {
+                    self.numpy = Some((seed, Pcg64::new(seed)));
+                }
+                let (_, rng) = self.numpy.as_mut().expect("generator just set");
+                match tensor.spec.dtype {
+                    DType::F32 => generate_numpy::<f32>(tensor, sink, label, rng),
+                    DType::F64 => generate_numpy::<f64>(tensor, sink, label, rng),
+                }
+            }
+        }
+    }
+}
+
+/// Draws `tensor` into `sink` from the native stream. I/O errors are reported against
+/// `label` (a path or `<stdout>`). Parallelism comes from the current rayon pool.
 pub fn generate(
     tensor: &ResolvedTensor,
     sink: &mut (dyn TensorSink + Send),
@@ -150,11 +188,27 @@ pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
     }
 }
 
-/// Builds an orthogonal or identity matrix whole; returns it with the orthogonality
-/// error measured on the stored (rounded) values.
+/// Builds an orthogonal or identity matrix whole from the native stream; returns it with
+/// the orthogonality error measured on the stored (rounded) values.
 fn whole_matrix<E: Element>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Option<f64>)> {
     let (rows, cols) = matrix_view(tensor);
+    let (tall, narrow) = (rows.max(cols), rows.min(cols));
     match tensor.resolved.distribution {
+        Distribution::Orthogonal { gain } => {
+            let gaussian = gaussian_matrix::<E>(&tensor.key(), tall * narrow);
+            orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
+        }
+        other => matrix_without_randomness(&other, rows, cols),
+    }
+}
+
+/// The identity matrix (no randomness), or an error for any other law.
+fn matrix_without_randomness<E: Element>(
+    distribution: &Distribution,
+    rows: usize,
+    cols: usize,
+) -> Result<(Vec<E>, Option<f64>)> {
+    match *distribution {
         Distribution::Identity { gain } => {
             let mut w = vec![E::default(); rows * cols];
             for i in 0..rows.min(cols) {
@@ -162,31 +216,111 @@ fn whole_matrix<E: Element>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Option<f
             }
             Ok((w, None))
         }
-        Distribution::Orthogonal { gain } => {
-            let (tall, narrow) = (rows.max(cols), rows.min(cols));
-            let gaussian = gaussian_matrix::<E>(&tensor.key(), tall * narrow);
-            let q = orthogonal::orthonormal_columns(&gaussian, tall, narrow, E::DTYPE)?;
-            let mut w = vec![E::default(); rows * cols];
-            if rows >= cols {
-                for (out, &x) in w.iter_mut().zip(&q) {
-                    *out = E::from_f64(gain * x);
-                }
-            } else {
-                // Wide matrix: the transpose of a tall orthonormal-column matrix.
-                for i in 0..rows {
-                    for j in 0..cols {
-                        w[i * cols + j] = E::from_f64(gain * q[j * narrow + i]);
-                    }
-                }
-            }
-            let stored: Vec<f64> = w.iter().map(|x| x.to_f64()).collect();
-            let error = orthogonal::orthogonality_error(&stored, rows, cols, gain);
-            Ok((w, Some(error)))
-        }
         other => Err(Error::Numerical(format!(
-            "{other:?} is elementwise and has no matrix construction"
+            "{other:?} is not a matrix construction without randomness"
         ))),
     }
+}
+
+/// `gain ·` the orthonormal factor of `gaussian` (the tall orientation, `max(rows, cols)
+/// x min(rows, cols)` row-major), transposed back for a wide matrix; the QR runs at
+/// `precision`. Returns the stored values and their orthogonality error.
+fn orthogonal_from<E: Element>(
+    gaussian: &[f64],
+    rows: usize,
+    cols: usize,
+    gain: f64,
+    precision: DType,
+) -> Result<(Vec<E>, Option<f64>)> {
+    let (tall, narrow) = (rows.max(cols), rows.min(cols));
+    let q = orthogonal::orthonormal_columns(gaussian, tall, narrow, precision)?;
+    let mut w = vec![E::default(); rows * cols];
+    if rows >= cols {
+        for (out, &x) in w.iter_mut().zip(&q) {
+            *out = E::from_f64(gain * x);
+        }
+    } else {
+        // Wide matrix: the transpose of a tall orthonormal-column matrix.
+        for i in 0..rows {
+            for j in 0..cols {
+                w[i * cols + j] = E::from_f64(gain * q[j * narrow + i]);
+            }
+        }
+    }
+    let stored: Vec<f64> = w.iter().map(|x| x.to_f64()).collect();
+    let error = orthogonal::orthogonality_error(&stored, rows, cols, gain);
+    Ok((w, Some(error)))
+}
+
+/// `--rng numpy`: the tensor drawn from NumPy's generator in NumPy's order. Elementwise
+/// laws stream (one block drawn while the previous one is written; the generator is
+/// sequential, so drawing itself cannot be split); orthogonal follows NumPy's QR recipe.
+fn generate_numpy<E: AsValues>(
+    tensor: &ResolvedTensor,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+    rng: &mut Pcg64,
+) -> Result<Generated> {
+    let io_err = |e| Error::io(label, e);
+    let distribution = tensor.resolved.distribution;
+    let mut generated = Generated {
+        stats: Stats::default(),
+        orthogonality_error: None,
+    };
+    if distribution.is_elementwise() {
+        let n = tensor.spec.shape.len();
+        let mut current = vec![E::default(); BLOCK_LEN.min(n)];
+        sample::numpy::fill(rng, &distribution, &mut current);
+        let mut done = current.len();
+        let mut next = Vec::with_capacity(current.len());
+        let stats = &mut generated.stats;
+        loop {
+            let next_len = BLOCK_LEN.min(n - done);
+            next.resize(next_len, E::default());
+            let (written, ()) = rayon::join(
+                || -> std::io::Result<()> {
+                    sink.write_values(E::values(&current))?;
+                    stats.merge(&Stats::of_slice(&current));
+                    Ok(())
+                },
+                || sample::numpy::fill(rng, &distribution, &mut next),
+            );
+            written.map_err(io_err)?;
+            if next_len == 0 {
+                break;
+            }
+            std::mem::swap(&mut current, &mut next);
+            done += next_len;
+        }
+    } else {
+        let (rows, cols) = matrix_view(tensor);
+        let (values, check) = match distribution {
+            Distribution::Orthogonal { gain } => {
+                // a = rng.standard_normal((rows, cols)), transposed when wide.
+                let drawn = sample::numpy::standard_normals_f64(rng, rows * cols);
+                let tall_gaussian = if rows >= cols {
+                    drawn
+                } else {
+                    let mut t = vec![0.0; rows * cols];
+                    for i in 0..rows {
+                        for j in 0..cols {
+                            t[j * rows + i] = drawn[i * cols + j];
+                        }
+                    }
+                    t
+                };
+                orthogonal_from::<E>(&tall_gaussian, rows, cols, gain, DType::F64)?
+            }
+            other => matrix_without_randomness(&other, rows, cols)?,
+        };
+        for chunk in values.chunks(BLOCK_LEN) {
+            sink.write_values(E::values(chunk)).map_err(io_err)?;
+            generated.stats.merge(&Stats::of_slice(chunk));
+        }
+        generated.orthogonality_error = check;
+    }
+    sink.finish().map_err(io_err)?;
+    Ok(generated)
 }
 
 /// `len` standard normals in the native block layout (the same stream an elementwise
@@ -225,24 +359,36 @@ impl<E: Element> TensorSink for VecSink<E> {
     }
 }
 
-/// Draws `tensor` into memory as an n-dimensional array in its shape.
+/// Draws `tensor` into memory as an n-dimensional array in its shape (a fresh
+/// [`Session`]: a `--rng numpy` tensor starts its own generator).
 ///
 /// `E` must match the tensor's dtype (`f32` for [`DType::F32`], `f64` for
 /// [`DType::F64`]), so the values are exactly those a file would hold.
 pub fn draw_array<E: Element>(tensor: &ResolvedTensor) -> Result<(ndarray::ArrayD<E>, Generated)> {
-    if E::DTYPE != tensor.spec.dtype {
-        return Err(Error::Usage(format!(
-            "tensor '{}' is {}, but an array of {} was requested",
-            tensor.spec.name,
-            tensor.spec.dtype,
-            E::DTYPE
-        )));
+    Session::new().draw_array(tensor)
+}
+
+impl Session {
+    /// [`draw_array`] within this session: framework generators continue from the
+    /// tensors drawn before.
+    pub fn draw_array<E: Element>(
+        &mut self,
+        tensor: &ResolvedTensor,
+    ) -> Result<(ndarray::ArrayD<E>, Generated)> {
+        if E::DTYPE != tensor.spec.dtype {
+            return Err(Error::Usage(format!(
+                "tensor '{}' is {}, but an array of {} was requested",
+                tensor.spec.name,
+                tensor.spec.dtype,
+                E::DTYPE
+            )));
+        }
+        let mut sink = VecSink {
+            values: Vec::with_capacity(tensor.spec.shape.len()),
+        };
+        let generated = self.generate(tensor, &mut sink, "<memory>")?;
+        let array = ndarray::ArrayD::from_shape_vec(tensor.spec.shape.dims(), sink.values)
+            .map_err(|e| Error::Numerical(format!("array shape: {e}")))?;
+        Ok((array, generated))
     }
-    let mut sink = VecSink {
-        values: Vec::with_capacity(tensor.spec.shape.len()),
-    };
-    let generated = generate(tensor, &mut sink, "<memory>")?;
-    let array = ndarray::ArrayD::from_shape_vec(tensor.spec.shape.dims(), sink.values)
-        .map_err(|e| Error::Numerical(format!("array shape: {e}")))?;
-    Ok((array, generated))
 }

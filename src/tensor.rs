@@ -12,6 +12,9 @@ use crate::shape::Shape;
 /// Identifies the native stream's contract version in every file's metadata.
 pub const STREAM_CONTRACT: &str = "weightinit-native-v1";
 
+/// The `stream` of `--rng numpy` tensors in their metadata.
+pub const NUMPY_STREAM: &str = "numpy default_rng: SeedSequence -> PCG64, NumPy 2.x samplers";
+
 /// What the user asked for, for one tensor. The output bytes are a pure function of
 /// these fields.
 #[derive(Debug, Clone)]
@@ -38,6 +41,11 @@ impl TensorSpec {
     /// Resolves the scheme; fails with a one-line reason when it does not apply.
     pub fn resolve(self) -> Result<ResolvedTensor> {
         let resolved = self.scheme.resolve(&self.shape, self.layout)?;
+        if self.rng == RngMode::Numpy {
+            crate::sample::numpy::supports(&resolved.distribution).map_err(|why| {
+                crate::Error::Usage(format!("scheme '{}' with --rng numpy: {why}", self.scheme))
+            })?;
+        }
         Ok(ResolvedTensor {
             spec: self,
             resolved,
@@ -46,6 +54,21 @@ impl TensorSpec {
 }
 
 impl ResolvedTensor {
+    /// For a framework stream, the framework code that computes this tensor's values as
+    /// `w` (for `--rng numpy`: given `rng = np.random.default_rng(seed)`, from which the
+    /// run's earlier tensors were drawn first).
+    pub fn equivalent(&self) -> Option<String> {
+        match self.spec.rng {
+            RngMode::Native => None,
+            RngMode::Numpy => Some(crate::sample::numpy::expression(
+                &self.resolved.distribution,
+                self.spec.dtype,
+                self.spec.shape.dims(),
+                crate::engine::matrix_view(self),
+            )),
+        }
+    }
+
     /// The ChaCha8 key of this tensor's native stream.
     pub fn key(&self) -> [u8; 32] {
         derive_key(self.spec.seed, &self.spec.name)
@@ -85,7 +108,11 @@ impl ResolvedTensor {
             },
             seed: s.seed,
             rng: s.rng,
-            stream: STREAM_CONTRACT,
+            stream: match s.rng {
+                RngMode::Native => STREAM_CONTRACT,
+                RngMode::Numpy => NUMPY_STREAM,
+            },
+            equivalent: self.equivalent(),
             generator: concat!("weightinit ", env!("CARGO_PKG_VERSION")),
         }
     }
@@ -117,5 +144,9 @@ pub struct TensorMeta {
     pub seed: u64,
     pub rng: RngMode,
     pub stream: &'static str,
+    /// For framework streams: the code computing the values as `w` from the run's
+    /// generator `rng` (see [`ResolvedTensor::equivalent`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalent: Option<String>,
     pub generator: &'static str,
 }

@@ -270,3 +270,85 @@ fn numpy_loads_npy_and_json_with_identical_values() {
         "every case must be checked:\n{stdout}"
     );
 }
+
+/// `--rng numpy` against the NumPy installed here, live: each run's JSON report gives,
+/// per tensor, the NumPy code it equals; tests/interop/check_numpy_mode.py executes that
+/// code with `rng = np.random.default_rng(seed)` and compares with the written file.
+#[test]
+fn numpy_mode_equals_live_numpy() {
+    let python = python();
+    if let Some(problem) = numpy_problem(&python) {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set, so NumPy is required for the interop test: {problem}");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED numpy_mode_equals_live_numpy: {problem}"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runs: &[(&str, u64, &[&str], &[&str])] = &[
+        // A two-tensor run: one generator, drawn in order.
+        ("he-normal", 42, &["784x128", "128x10"], &[]),
+        ("xavier-uniform", 7, &["300x200"], &["--dtype", "f64"]),
+        ("lecun-normal", u64::MAX, &["3x3x16x32"], &[]),
+        ("normal:mean=0.5,std=0.02", 1, &["1000"], &[]),
+        ("he-uniform", 0, &["64x3x3x3"], &["--layout", "oi"]),
+        ("orthogonal", 3, &["64x200"], &[]),
+    ];
+    let mut documents = Vec::new();
+    let mut expected_ok = 0;
+    for (k, (scheme, seed, shapes, extra)) in runs.iter().enumerate() {
+        let out_dir = dir.path().join(format!("run{k}"));
+        let mut cmd = Command::new(BIN);
+        cmd.args(["gen", "--rng", "numpy", "--scheme", scheme, "--seed"])
+            .arg(seed.to_string())
+            .args(["--report", "json", "-o"])
+            .arg(format!("{}/", out_dir.display()));
+        for shape in *shapes {
+            cmd.args(["--shape", shape]);
+        }
+        cmd.args(*extra);
+        let out = cmd.output().expect("weightinit runs");
+        assert!(
+            out.status.success(),
+            "{scheme}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        let tensors: Vec<Value> = report["tensors"]
+            .as_array()
+            .expect("tensors")
+            .iter()
+            .map(|t| {
+                json!({
+                    "output": t["output"],
+                    "equivalent": t["equivalent"],
+                    "scheme": t["scheme"],
+                })
+            })
+            .collect();
+        expected_ok += tensors.len();
+        documents.push(json!({ "seed": seed, "tensors": tensors }));
+    }
+    let runs_path = dir.path().join("runs.json");
+    std::fs::write(&runs_path, serde_json::to_vec_pretty(&documents).unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/check_numpy_mode.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(&runs_path)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "check_numpy_mode.py failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        expected_ok,
+        "{stdout}"
+    );
+}

@@ -399,12 +399,13 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
     let mut reports = Vec::new();
     let mut entries = Vec::new();
+    let mut session = engine::Session::new();
     for (tensor, destination) in &plan.items {
         match destination {
             Destination::Stdout => {
                 let stdout = std::io::stdout();
                 let writer = std::io::BufWriter::with_capacity(atomic::BUFFER, stdout);
-                let generated = draw(tensor, plan.format, writer, "<stdout>")?;
+                let generated = draw(&mut session, tensor, plan.format, writer, "<stdout>")?;
                 reports.push(TensorReport::new(tensor, &generated, "-".into()));
             }
             Destination::File(path) => {
@@ -414,10 +415,10 @@ fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
                 let generated;
                 let digest = if plan.manifest.is_some() {
                     let mut hashing = HashingWriter::new(file.writer());
-                    generated = draw(tensor, plan.format, &mut hashing, &label)?;
+                    generated = draw(&mut session, tensor, plan.format, &mut hashing, &label)?;
                     Some(hashing.digest())
                 } else {
-                    generated = draw(tensor, plan.format, file.writer(), &label)?;
+                    generated = draw(&mut session, tensor, plan.format, file.writer(), &label)?;
                     None
                 };
                 file.commit()?;
@@ -445,6 +446,7 @@ fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
 
 /// Draws one tensor into `writer` in `format`.
 fn draw<W: Write + Send>(
+    session: &mut engine::Session,
     tensor: &ResolvedTensor,
     format: Format,
     writer: W,
@@ -465,9 +467,9 @@ fn draw<W: Write + Send>(
                 inner: sink.as_mut(),
                 bar,
             };
-            engine::generate(tensor, &mut with_bar, label)
+            session.generate(tensor, &mut with_bar, label)
         }
-        None => engine::generate(tensor, sink.as_mut(), label),
+        None => session.generate(tensor, sink.as_mut(), label),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod chacha;
 pub mod native;
+pub mod numpy;
 
 pub use chacha::BATCH_WORDS;
 pub use native::{BLOCK_LEN, BlockStream, derive_key};
@@ -18,12 +19,16 @@ pub enum RngMode {
     /// ChaCha8 blocks keyed by (seed, tensor name): the documented native contract.
     #[default]
     Native,
+    /// NumPy's `np.random.default_rng(seed)`, bit for bit; one generator per run,
+    /// drawn tensor after tensor.
+    Numpy,
 }
 
 impl fmt::Display for RngMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             RngMode::Native => "native",
+            RngMode::Numpy => "numpy",
         })
     }
 }

@@ -6,6 +6,8 @@
 //! the native output contract.
 
 pub mod normal;
+pub mod numpy;
+mod numpy_tables;
 pub mod orthogonal;
 pub mod truncated;
 pub mod uniform;

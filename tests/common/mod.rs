@@ -15,6 +15,19 @@ pub fn spec(
     seed: u64,
     name: &str,
 ) -> ResolvedTensor {
+    spec_with_rng(scheme, shape, layout, dtype, seed, name, RngMode::Native)
+}
+
+/// [`spec`] with a chosen random stream.
+pub fn spec_with_rng(
+    scheme: SchemeSpec,
+    shape: &str,
+    layout: Layout,
+    dtype: DType,
+    seed: u64,
+    name: &str,
+    rng: RngMode,
+) -> ResolvedTensor {
     TensorSpec {
         name: name.into(),
         shape: shape
@@ -24,7 +37,7 @@ pub fn spec(
         scheme,
         dtype,
         seed,
-        rng: RngMode::Native,
+        rng,
     }
     .resolve()
     .unwrap_or_else(|e| panic!("{shape}: {e}"))

@@ -1,0 +1,225 @@
+//! `--rng numpy`: the values NumPy's `Generator` methods return, bit for bit, drawn from
+//! [`Pcg64`] in NumPy's order, and the NumPy expression each tensor equals.
+//!
+//! * Normal draws use NumPy's 256-layer ziggurat (`random_standard_normal` and, for
+//!   float32, `random_standard_normal_f`, which works in single precision on 32-bit
+//!   draws) with NumPy's own tables ([`super::numpy_tables`]). The wedge test calls `exp`
+//!   and the tail `log1p`/`log1pf`; NumPy takes those from the platform's C library, we
+//!   from the `libm` crate (musl's algorithms, which glibc shares for these functions).
+//!   They are reached by about 1% (exp) and 0.03% (log) of draws, and a difference in
+//!   their last bit would change a draw only if it flipped a comparison.
+//! * Uniform tensors are `rng.uniform(low, high, shape)` (float64), rounded to float32
+//!   for float32 tensors, as `.astype(np.float32)` does.
+//! * Normal float32 tensors are `rng.standard_normal(shape, dtype=np.float32) *
+//!   np.float32(std)` (`+ np.float32(mean)` when the mean is not 0); float64 ones are
+//!   `rng.normal(mean, std, shape)`.
+
+use super::numpy_tables::{
+    FI_DOUBLE, FI_FLOAT, KI_DOUBLE, KI_FLOAT, NOR_INV_R, NOR_INV_R_F, NOR_R, NOR_R_F, WI_DOUBLE,
+    WI_FLOAT,
+};
+use crate::distribution::Distribution;
+use crate::rng::numpy::Pcg64;
+use crate::sample::{DType, Element};
+
+/// `random_standard_normal`: one float64 standard normal.
+pub fn standard_normal_f64(rng: &mut Pcg64) -> f64 {
+    loop {
+        let bits = rng.next_u64();
+        let layer = (bits & 0xff) as usize;
+        let rest = bits >> 8;
+        let negative = rest & 1 == 1;
+        let position = (rest >> 1) & 0x000f_ffff_ffff_ffff;
+        let mut x = position as f64 * WI_DOUBLE[layer];
+        if negative {
+            x = -x;
+        }
+        if position < KI_DOUBLE[layer] {
+            return x;
+        }
+        if layer == 0 {
+            // The tail beyond R (Marsaglia's method on 1 − U, so the log never sees 0).
+            loop {
+                let xx = -NOR_INV_R * libm::log1p(-rng.next_f64());
+                let yy = -libm::log1p(-rng.next_f64());
+                if yy + yy > xx * xx {
+                    // NumPy takes the tail's sign from bit 8 of the position.
+                    return if (position >> 8) & 1 == 1 {
+                        -(NOR_R + xx)
+                    } else {
+                        NOR_R + xx
+                    };
+                }
+            }
+        }
+        let height = (FI_DOUBLE[layer - 1] - FI_DOUBLE[layer]) * rng.next_f64() + FI_DOUBLE[layer];
+        if height < libm::exp(-0.5 * x * x) {
+            return x;
+        }
+    }
+}
+
+/// `random_standard_normal_f`: one float32 standard normal, computed in single precision
+/// except for the wedge's `exp`, which C evaluates in double.
+pub fn standard_normal_f32(rng: &mut Pcg64) -> f32 {
+    loop {
+        let bits = rng.next_u32();
+        let layer = (bits & 0xff) as usize;
+        let negative = (bits >> 8) & 1 == 1;
+        let position = (bits >> 9) & 0x007f_ffff;
+        let mut x = position as f32 * WI_FLOAT[layer];
+        if negative {
+            x = -x;
+        }
+        if position < KI_FLOAT[layer] {
+            return x;
+        }
+        if layer == 0 {
+            loop {
+                let xx = -NOR_INV_R_F * libm::log1pf(-rng.next_f32());
+                let yy = -libm::log1pf(-rng.next_f32());
+                if yy + yy > xx * xx {
+                    return if (position >> 8) & 1 == 1 {
+                        -(NOR_R_F + xx)
+                    } else {
+                        NOR_R_F + xx
+                    };
+                }
+            }
+        }
+        let height = (FI_FLOAT[layer - 1] - FI_FLOAT[layer]) * rng.next_f32() + FI_FLOAT[layer];
+        let x64 = f64::from(x);
+        if f64::from(height) < libm::exp(-0.5 * x64 * x64) {
+            return x;
+        }
+    }
+}
+
+/// Whether `--rng numpy` can draw `distribution`, and if not, why (one line).
+pub fn supports(distribution: &Distribution) -> Result<(), String> {
+    match distribution {
+        Distribution::TruncatedNormal { .. } => Err(
+            "NumPy's Generator has no truncated normal; use --rng native for truncated-normal \
+             (or a normal scheme with --rng numpy)"
+                .into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Fills `out` with the next `out.len()` values of an elementwise `distribution`, in
+/// NumPy's order (row-major), continuing `rng`.
+pub fn fill<E: Element>(rng: &mut Pcg64, distribution: &Distribution, out: &mut [E]) {
+    match *distribution {
+        Distribution::Constant { value } => out.fill(E::from_f64(value)),
+        Distribution::Uniform { low, high } => {
+            // Generator.uniform: low + (high − low)·next_double, in float64.
+            let range = high - low;
+            for x in out.iter_mut() {
+                *x = E::from_f64(low + range * rng.next_f64());
+            }
+        }
+        Distribution::Normal { mean, std } => match E::DTYPE {
+            DType::F32 => {
+                let (std32, mean32) = (std as f32, mean as f32);
+                for x in out.iter_mut() {
+                    let scaled = standard_normal_f32(rng) * std32;
+                    let value = if mean == 0.0 { scaled } else { scaled + mean32 };
+                    *x = E::from_f64(f64::from(value));
+                }
+            }
+            DType::F64 => {
+                for x in out.iter_mut() {
+                    *x = E::from_f64(mean + std * standard_normal_f64(rng));
+                }
+            }
+        },
+        Distribution::TruncatedNormal { .. }
+        | Distribution::Orthogonal { .. }
+        | Distribution::Identity { .. } => {
+            unreachable!("not elementwise under --rng numpy: {distribution:?}")
+        }
+    }
+}
+
+/// `len` float64 standard normals, as `rng.standard_normal(len)` draws them.
+pub fn standard_normals_f64(rng: &mut Pcg64, len: usize) -> Vec<f64> {
+    (0..len).map(|_| standard_normal_f64(rng)).collect()
+}
+
+/// Python's spelling of a float (any text Python parses back to the same double).
+fn py(x: f64) -> String {
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format(x);
+    text.to_string()
+}
+
+/// The NumPy statements that compute a tensor of `distribution` drawn with `--rng numpy`
+/// as `w`, given `rng = np.random.default_rng(seed)` from which every earlier tensor of the
+/// run has been drawn. `shape` is the tensor's shape, `matrix` its 2-D view (for
+/// orthogonal).
+pub fn expression(
+    distribution: &Distribution,
+    dtype: DType,
+    shape: &[usize],
+    matrix: (usize, usize),
+) -> String {
+    let shape = match shape {
+        [n] => format!("({n},)"),
+        dims => format!(
+            "({})",
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let np_dtype = match dtype {
+        DType::F32 => "np.float32",
+        DType::F64 => "np.float64",
+    };
+    let value = match *distribution {
+        Distribution::Constant { value } => {
+            format!("np.full({shape}, {}, dtype={np_dtype})", py(value))
+        }
+        Distribution::Uniform { low, high } => {
+            let cast = match dtype {
+                DType::F32 => ".astype(np.float32)",
+                DType::F64 => "",
+            };
+            format!("rng.uniform({}, {}, {shape}){cast}", py(low), py(high))
+        }
+        Distribution::Normal { mean, std } => match dtype {
+            DType::F32 => {
+                let shift = if mean == 0.0 {
+                    String::new()
+                } else {
+                    format!(" + np.float32({})", py(mean))
+                };
+                format!(
+                    "rng.standard_normal({shape}, dtype=np.float32) * np.float32({}){shift}",
+                    py(std)
+                )
+            }
+            DType::F64 => format!("rng.normal({}, {}, {shape})", py(mean), py(std)),
+        },
+        Distribution::Orthogonal { gain } => {
+            let (rows, cols) = matrix;
+            let transpose = if rows < cols { ".T" } else { "" };
+            return format!(
+                "a = rng.standard_normal(({rows}, {cols})){transpose}; q, r = np.linalg.qr(a); \
+                 q = q * np.sign(np.diag(r)); w = ({} * q{transpose}).astype({np_dtype}).reshape({shape})",
+                py(gain)
+            );
+        }
+        Distribution::Identity { gain } => {
+            let (rows, cols) = matrix;
+            format!(
+                "({} * np.eye({rows}, {cols})).astype({np_dtype}).reshape({shape})",
+                py(gain)
+            )
+        }
+        Distribution::TruncatedNormal { .. } => return "# no NumPy equivalent".into(),
+    };
+    format!("w = {value}")
+}
