@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests that use the library API.
 
+// Each test binary compiles this module and uses only some of the helpers.
+#![allow(dead_code)]
+
 use weightinit::fan::Layout;
 use weightinit::rng::RngMode;
 use weightinit::sample::DType;
