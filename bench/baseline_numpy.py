@@ -33,6 +33,9 @@ T_IMPORT = time.perf_counter()
 
 def draw(case, shape):
     rng = np.random.default_rng()
+    if case == "numpy-mode":
+        # What `weightinit gen --rng numpy --seed 1 --scheme normal` reproduces.
+        return np.random.default_rng(1).standard_normal(shape, dtype=np.float32)
     fan_in, fan_out = shape[0], shape[1]
     if case in ("he-normal", "json"):
         return rng.standard_normal(shape, dtype=np.float32) * np.float32(np.sqrt(2.0 / fan_in))

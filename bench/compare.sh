@@ -12,7 +12,7 @@
 #   --python PATH   interpreter for the baselines (default: .venv/bin/python, else python3)
 #   --threads N     passed to weightinit as --threads N (default: weightinit's own, all cores)
 #   --only LIST     run only these cases: he-normal, xavier-uniform, truncated-normal,
-#                   orthogonal, small, json, big
+#                   orthogonal, small, json, numpy-mode, big
 #   --bin PATH      benchmark this weightinit binary instead of building target/release
 #   --no-prewarm    skip the untimed memory pre-warm before each run (see below)
 #
@@ -63,8 +63,10 @@ log() { echo "[compare] $*" >&2; }
 # id | weightinit scheme | shape | format
 if ((QUICK)); then
     BIG_SHAPE=8192x8192 ELEM_SHAPE=4096x4096 ORTHO_SHAPE=1024x1024 JSON_SHAPE=256x256
+    NUMPY_MODE_SHAPE=10000000
 else
     BIG_SHAPE=32768x32768 ELEM_SHAPE=16384x16384 ORTHO_SHAPE=4096x4096 JSON_SHAPE=1024x1024
+    NUMPY_MODE_SHAPE=100000000
 fi
 CASES=(
     "he-normal|he-normal|$ELEM_SHAPE|npy"
@@ -73,6 +75,8 @@ CASES=(
     "orthogonal|orthogonal|$ORTHO_SHAPE|npy"
     "small|he-normal|784x128|npy"
     "json|he-normal|$JSON_SHAPE|json"
+    # issue 4: --rng numpy against NumPy itself, 100M float32 standard normals
+    "numpy-mode|normal|$NUMPY_MODE_SHAPE|npy"
 )
 ((BIG)) && CASES+=("big|he-normal|$BIG_SHAPE|npy")
 if [[ -n $ONLY ]]; then
@@ -228,6 +232,7 @@ for c in "${CASES[@]}"; do
     ((PREWARM_BYTES > mem_avail / 2)) && PREWARM_BYTES=$((mem_avail / 2))
     wi_cmd=("$WI" gen --scheme "$scheme" --shape "$shape" -o "$out" --force --report none --seed 1)
     [[ -n $THREADS ]] && wi_cmd+=(--threads "$THREADS")
+    [[ $id == numpy-mode ]] && wi_cmd+=(--rng numpy)
     pycase=$id
     [[ $id == small || $id == big ]] && pycase=$scheme
     log "case $id ($scheme $shape, $format): $runs run(s) per tool"
@@ -247,6 +252,7 @@ for c in "${CASES[@]}"; do
                 "$pycase" "$shape" "$out" --timings "$WORK/timings"
         fi
         [[ $id == json ]] && continue # the issue's JSON baseline is Python's json.dump
+        [[ $id == numpy-mode ]] && continue # NumPy's own draws are the baseline
         if ((HAVE_TORCH)); then
             run_timed "$id" torch "$r" "$out" "${PYENV[@]}" "$PY" "$BENCH/baseline_torch.py" \
                 "$pycase" "$shape" "$out" --timings "$WORK/timings"
@@ -272,6 +278,7 @@ describe() {
         he-normal | xavier-uniform | truncated-normal | orthogonal) echo "$1 $2" ;;
         small) echo "small: he-normal $2" ;;
         json) echo "json: he-normal $2" ;;
+        numpy-mode) echo "numpy-mode: --rng numpy normal $2 (f32)" ;;
         big) echo "big: he-normal $2 (peak memory)" ;;
     esac
 }
@@ -372,6 +379,10 @@ fi
 if has_case json; then
     r=$(ratio "$(med json numpy)" "$(med json weightinit)")
     echo "- json: t_python/t = $r (≥ 5: $(verdict "$r" ">=" 5))"
+fi
+if has_case numpy-mode; then
+    r=$(ratio "$(med numpy-mode numpy)" "$(med numpy-mode weightinit)")
+    echo "- numpy-mode (issue 4): t_numpy/t = $r (≥ 2: $(verdict "$r" ">=" 2)), the same values bit for bit"
 fi
 
 echo
