@@ -1402,3 +1402,59 @@ fn existing_directory_without_trailing_slash() {
     );
     assert_eq!(files.len(), 4, "{files:?}");
 }
+
+bad_input!(bad_numpy_truncated_normal:
+    "gen --rng numpy --scheme truncated-normal --shape 10x10" => 2, ["truncated-normal", "--rng numpy"]);
+bad_input!(bad_rng_name: "gen --rng numpi --scheme he-normal --shape 10x10" => 2, ["numpi"]);
+
+/// `--rng numpy` is recorded in every place metadata goes: the manifest (and its
+/// `equivalent` code, one generator shared in order), the JSON output and the report.
+#[test]
+fn numpy_mode_is_recorded_in_manifest_json_and_report() {
+    let dir = tempdir();
+    let out = run_ok(
+        dir.path(),
+        &argv("gen --rng numpy --seed 5 --scheme he-normal --shape 20x10 --shape 10x3 -o out/"),
+    );
+    let report = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        report.contains("np.random.default_rng(5)")
+            && report.contains("rng.standard_normal((20, 10), dtype=np.float32)"),
+        "{report}"
+    );
+    let manifest = read_json(&dir.path().join("out/manifest.json"));
+    let tensors = manifest["tensors"].as_array().expect("tensors");
+    assert_eq!(tensors.len(), 2);
+    for t in tensors {
+        assert_eq!(t["rng"], "numpy");
+        assert!(t["stream"].as_str().unwrap().contains("PCG64"), "{t}");
+        assert!(
+            t["equivalent"]
+                .as_str()
+                .unwrap()
+                .starts_with("w = rng.standard_normal("),
+            "{t}"
+        );
+    }
+    let json = run_ok(
+        dir.path(),
+        &argv("gen --rng numpy --seed 5 --scheme xavier-uniform --shape 4x3 -o - --format json"),
+    );
+    let doc: Value = serde_json::from_slice(&json.stdout).expect("JSON output");
+    assert_eq!(doc["rng"], "numpy");
+    assert!(
+        doc["equivalent"]
+            .as_str()
+            .unwrap()
+            .starts_with("w = rng.uniform("),
+        "{doc}"
+    );
+    // The native stream carries no `equivalent`.
+    let native = run_ok(
+        dir.path(),
+        &argv("gen --seed 5 --scheme xavier-uniform --shape 4x3 -o - --format json"),
+    );
+    let doc: Value = serde_json::from_slice(&native.stdout).expect("JSON output");
+    assert_eq!(doc["rng"], "native");
+    assert!(doc.get("equivalent").is_none(), "{doc}");
+}

@@ -74,7 +74,9 @@ pub struct GenArgs {
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<String>,
 
-    /// Random stream.
+    /// Random stream: native (weightinit's own; parallel, identical on every machine) or
+    /// numpy (exactly np.random.default_rng(SEED)'s draws, one generator for the run's
+    /// tensors in order; the report prints the equivalent NumPy code).
     #[arg(long, value_enum, default_value_t)]
     pub rng: RngMode,
 
