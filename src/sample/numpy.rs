@@ -5,7 +5,7 @@
 //!   float32, `random_standard_normal_f`, which works in single precision on 32-bit
 //!   draws) with NumPy's own tables (`numpy_tables`). The wedge test calls `exp` and the
 //!   tail `log1p`/`log1pf`, which NumPy takes from the platform's C math library, and so
-//!   do we ([`c_math`]): the C libraries disagree in the last bit on some inputs (glibc
+//!   do we (`c_math`): the C libraries disagree in the last bit on some inputs (glibc
 //!   2.36 and the `libm` crate on 9% of `exp`, 0.09% of `log1pf` arguments), and a tail
 //!   value inherits its logarithm's last bit, so only the same library gives NumPy's
 //!   values. This is the one place weightinit uses the platform's math library.
