@@ -11,6 +11,7 @@ use crate::distribution::Distribution;
 use crate::error::{Error, Result};
 use crate::output::{TensorSink, Values};
 use crate::rng::numpy::Pcg64;
+use crate::rng::torch::Mt19937;
 use crate::rng::{BLOCK_LEN, BlockStream, RngMode};
 use crate::sample::{self, DType, Element, Sampler, orthogonal};
 use crate::stats::Stats;
@@ -34,11 +35,13 @@ pub struct Generated {
 }
 
 /// What lasts across the tensors of one run: the framework generators. Like the script
-/// it mirrors, `--rng numpy` creates `np.random.default_rng(seed)` once and draws every
-/// tensor from it in order (a tensor with a different seed starts a new generator).
+/// it mirrors, `--rng numpy` creates `np.random.default_rng(seed)` once (and `--rng
+/// torch` calls `torch.manual_seed(seed)` once) and draws every tensor from it in order;
+/// a tensor with a different seed starts a new generator.
 #[derive(Debug, Default)]
 pub struct Session {
     numpy: Option<(u64, Pcg64)>,
+    torch: Option<(u64, Mt19937)>,
 }
 
 impl Session {
@@ -64,6 +67,22 @@ impl Session {
                 match tensor.spec.dtype {
                     DType::F32 => generate_numpy::<f32>(tensor, sink, label, rng),
                     DType::F64 => generate_numpy::<f64>(tensor, sink, label, rng),
+                }
+            }
+            RngMode::Torch => {
+                let seed = tensor.spec.seed;
+                if self.torch.as_ref().is_none_or(|(s, _)| *s != seed) {
+                    self.torch = Some((seed, Mt19937::new(seed)));
+                }
+                let (_, rng) = self.torch.as_mut().expect("generator just set");
+                let distribution = tensor.resolved.distribution;
+                match tensor.spec.dtype {
+                    DType::F32 => generate_sequential::<f32>(tensor, sink, label, |out| {
+                        sample::torch::fill(rng, &distribution, out)
+                    }),
+                    DType::F64 => generate_sequential::<f64>(tensor, sink, label, |out| {
+                        sample::torch::fill(rng, &distribution, out)
+                    }),
                 }
             }
         }
@@ -252,6 +271,47 @@ fn orthogonal_from<E: Element>(
     Ok((w, Some(error)))
 }
 
+/// An elementwise tensor from a sequential framework generator: `fill` draws the next
+/// values in order. One block is drawn while the previous one is written; the generator
+/// is sequential, so drawing itself cannot be split.
+fn generate_sequential<E: AsValues>(
+    tensor: &ResolvedTensor,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+    mut fill: impl FnMut(&mut [E]) + Send,
+) -> Result<Generated> {
+    let io_err = |e| Error::io(label, e);
+    let mut stats = Stats::default();
+    let n = tensor.spec.shape.len();
+    let mut current = vec![E::default(); BLOCK_LEN.min(n)];
+    fill(&mut current);
+    let mut done = current.len();
+    let mut next = Vec::with_capacity(current.len());
+    loop {
+        let next_len = BLOCK_LEN.min(n - done);
+        next.resize(next_len, E::default());
+        let (written, ()) = rayon::join(
+            || -> std::io::Result<()> {
+                sink.write_values(E::values(&current))?;
+                stats.merge(&Stats::of_slice(&current));
+                Ok(())
+            },
+            || fill(&mut next),
+        );
+        written.map_err(io_err)?;
+        if next_len == 0 {
+            break;
+        }
+        std::mem::swap(&mut current, &mut next);
+        done += next_len;
+    }
+    sink.finish().map_err(io_err)?;
+    Ok(Generated {
+        stats,
+        orthogonality_error: None,
+    })
+}
+
 /// `--rng numpy`: the tensor drawn from NumPy's generator in NumPy's order. Elementwise
 /// laws stream (one block drawn while the previous one is written; the generator is
 /// sequential, so drawing itself cannot be split); orthogonal follows NumPy's QR recipe.
@@ -268,30 +328,9 @@ fn generate_numpy<E: AsValues>(
         orthogonality_error: None,
     };
     if distribution.is_elementwise() {
-        let n = tensor.spec.shape.len();
-        let mut current = vec![E::default(); BLOCK_LEN.min(n)];
-        sample::numpy::fill(rng, &distribution, &mut current);
-        let mut done = current.len();
-        let mut next = Vec::with_capacity(current.len());
-        let stats = &mut generated.stats;
-        loop {
-            let next_len = BLOCK_LEN.min(n - done);
-            next.resize(next_len, E::default());
-            let (written, ()) = rayon::join(
-                || -> std::io::Result<()> {
-                    sink.write_values(E::values(&current))?;
-                    stats.merge(&Stats::of_slice(&current));
-                    Ok(())
-                },
-                || sample::numpy::fill(rng, &distribution, &mut next),
-            );
-            written.map_err(io_err)?;
-            if next_len == 0 {
-                break;
-            }
-            std::mem::swap(&mut current, &mut next);
-            done += next_len;
-        }
+        return generate_sequential::<E>(tensor, sink, label, |out| {
+            sample::numpy::fill(rng, &distribution, out)
+        });
     } else {
         let (rows, cols) = matrix_view(tensor);
         let (values, check) = match distribution {

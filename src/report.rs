@@ -126,6 +126,10 @@ impl TensorReport {
                     "NumPy: with rng = np.random.default_rng({}) (shared by the run's tensors, in order): {code}",
                     tensor.spec.seed
                 ),
+                RngMode::Torch => format!(
+                    "PyTorch: after torch.manual_seed({}) (shared by the run's tensors, in order): {code}",
+                    tensor.spec.seed
+                ),
                 RngMode::Native => code,
             });
         }

@@ -15,6 +15,9 @@ pub const STREAM_CONTRACT: &str = "weightinit-native-v1";
 /// The `stream` of `--rng numpy` tensors in their metadata.
 pub const NUMPY_STREAM: &str = "numpy default_rng: SeedSequence -> PCG64, NumPy 2.x samplers";
 
+/// The `stream` of `--rng torch` tensors in their metadata.
+pub const TORCH_STREAM: &str = "torch.manual_seed: mt19937, PyTorch 2.x CPU kernels";
+
 /// What the user asked for, for one tensor. The output bytes are a pure function of
 /// these fields.
 #[derive(Debug, Clone)]
@@ -40,11 +43,29 @@ pub struct ResolvedTensor {
 impl TensorSpec {
     /// Resolves the scheme; fails with a one-line reason when it does not apply.
     pub fn resolve(self) -> Result<ResolvedTensor> {
-        let resolved = self.scheme.resolve(&self.shape, self.layout)?;
-        if self.rng == RngMode::Numpy {
-            crate::sample::numpy::supports(&resolved.distribution).map_err(|why| {
-                crate::Error::Usage(format!("scheme '{}' with --rng numpy: {why}", self.scheme))
-            })?;
+        let mut resolved = self.scheme.resolve(&self.shape, self.layout)?;
+        let refuse = |why: String| {
+            crate::Error::Usage(format!(
+                "scheme '{}' with --rng {}: {why}",
+                self.scheme, self.rng
+            ))
+        };
+        match self.rng {
+            RngMode::Native => {}
+            RngMode::Numpy => {
+                crate::sample::numpy::supports(&resolved.distribution).map_err(refuse)?
+            }
+            RngMode::Torch => {
+                crate::sample::torch::supports(&resolved.distribution).map_err(refuse)?;
+                if self.shape.dims().len() >= 2 && self.layout != crate::fan::Layout::Oi {
+                    return Err(refuse(
+                        "PyTorch stores weights out x in (x kernel), and its fans follow that;                          add --layout oi and give the shape as PyTorch does"
+                            .into(),
+                    ));
+                }
+                resolved.distribution =
+                    crate::sample::torch::torch_law(self.scheme.kind, &resolved);
+            }
         }
         Ok(ResolvedTensor {
             spec: self,
@@ -65,6 +86,11 @@ impl ResolvedTensor {
                 self.spec.dtype,
                 self.spec.shape.dims(),
                 crate::engine::matrix_view(self),
+            )),
+            RngMode::Torch => Some(crate::sample::torch::expression(
+                &self.resolved.distribution,
+                self.spec.dtype,
+                self.spec.shape.dims(),
             )),
         }
     }
@@ -111,6 +137,7 @@ impl ResolvedTensor {
             stream: match s.rng {
                 RngMode::Native => STREAM_CONTRACT,
                 RngMode::Numpy => NUMPY_STREAM,
+                RngMode::Torch => TORCH_STREAM,
             },
             equivalent: self.equivalent(),
             generator: concat!("weightinit ", env!("CARGO_PKG_VERSION")),

@@ -22,6 +22,67 @@ use crate::scheme::{ParamKey, SchemeSpec};
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
+/// A module's default parameters, as its framework initializes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// torch.nn.Linear(IN, OUT): --shape INxOUT gives weight OUTxIN, kaiming_uniform_
+    /// with a=√5, then bias OUT, U(±1/√IN).
+    TorchLinear,
+    /// torch.nn.Conv2d(IN, OUT, (KH, KW)): --shape INxOUTxKHxKW gives weight OUTxINxKHxKW,
+    /// kaiming_uniform_ with a=√5, then bias OUT, U(±1/√(IN·KH·KW)).
+    TorchConv2d,
+}
+
+impl Preset {
+    fn name(self) -> &'static str {
+        match self {
+            Preset::TorchLinear => "torch-linear",
+            Preset::TorchConv2d => "torch-conv2d",
+        }
+    }
+
+    /// The weight and bias specs (shape, scheme) for one `--shape` in constructor order.
+    fn tensors(self, args: &Shape) -> Result<[(Shape, SchemeSpec); 2]> {
+        let dims = args.dims();
+        let (inputs, outputs, kernel): (usize, usize, &[usize]) = match (self, dims) {
+            (Preset::TorchLinear, [i, o]) => (*i, *o, &[]),
+            (Preset::TorchConv2d, [i, o, kernel @ ..]) if kernel.len() == 2 => (*i, *o, kernel),
+            _ => {
+                let wanted = match self {
+                    Preset::TorchLinear => "INxOUT, as in nn.Linear(IN, OUT)",
+                    Preset::TorchConv2d => "INxOUTxKHxKW, as in nn.Conv2d(IN, OUT, (KH, KW))",
+                };
+                return Err(Error::Usage(format!(
+                    "preset {} takes --shape {wanted}, not '{args}'",
+                    self.name()
+                )));
+            }
+        };
+        let mut weight_dims = vec![outputs, inputs];
+        weight_dims.extend_from_slice(kernel);
+        let join = |d: &[usize]| {
+            d.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("x")
+        };
+        let weight_shape: Shape = join(&weight_dims).parse()?;
+        let bias_shape: Shape = outputs.to_string().parse()?;
+        // PyTorch: kaiming_uniform_(weight, a=math.sqrt(5)); weightinit's leaky-relu gain
+        // is sqrt(2 / (1 + a·a)), the same double as PyTorch's sqrt(2 / (1 + a**2)).
+        let a = ryu::Buffer::new().format(5f64.sqrt()).to_string();
+        let weight: SchemeSpec =
+            format!("he-uniform:nonlinearity=leaky-relu,negative-slope={a}").parse()?;
+        // bias: bound = 1 / math.sqrt(fan_in), fan_in = IN·KH·KW.
+        let fan_in: usize = inputs * kernel.iter().product::<usize>();
+        let bound = 1.0 / (fan_in as f64).sqrt();
+        let text = |x: f64| ryu::Buffer::new().format(x).to_string();
+        let bias: SchemeSpec =
+            format!("uniform:low={},high={}", text(-bound), text(bound)).parse()?;
+        Ok([(weight_shape, weight), (bias_shape, bias)])
+    }
+}
+
 /// Where the report goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum ReportMode {
@@ -44,8 +105,18 @@ pub enum ReportMode {
 pub struct GenArgs {
     /// Scheme name, optionally with parameters: he-normal, normal:std=0.02,
     /// variance-scaling:scale=2,mode=fan-avg (see `weightinit schemes`).
-    #[arg(long, short = 's', value_name = "SCHEME")]
-    pub scheme: String,
+    #[arg(
+        long,
+        short = 's',
+        value_name = "SCHEME",
+        required_unless_present = "preset"
+    )]
+    pub scheme: Option<String>,
+
+    /// Instead of --scheme: a module's weight and bias as its framework initializes them
+    /// (names NAME.weight and NAME.bias; the shape is the constructor's arguments).
+    #[arg(long, value_enum, conflicts_with = "scheme")]
+    pub preset: Option<Preset>,
 
     /// Tensor shape as stored, e.g. 784x128 or 3x3x64x128; repeat for several tensors.
     #[arg(
@@ -173,7 +244,8 @@ pub fn run(args: GenArgs) -> Result<()> {
 impl GenArgs {
     /// The scheme with inline and flag parameters merged.
     fn scheme_spec(&self) -> Result<SchemeSpec> {
-        let mut spec: SchemeSpec = self.scheme.parse()?;
+        let text = self.scheme.as_deref().unwrap_or_default();
+        let mut spec: SchemeSpec = text.parse()?;
         let flags = [
             (ParamKey::Value, &self.value),
             (ParamKey::Mean, &self.mean),
@@ -207,8 +279,11 @@ impl GenArgs {
         }
     }
 
-    /// One resolved spec per --shape.
+    /// One resolved spec per --shape (two for a preset: weight, then bias).
     fn tensor_specs(&self) -> Result<Vec<ResolvedTensor>> {
+        if let Some(preset) = self.preset {
+            return self.preset_specs(preset);
+        }
         let scheme = self.scheme_spec()?;
         let shapes = self
             .shape
@@ -235,6 +310,48 @@ impl GenArgs {
             .collect()
     }
 
+    /// A preset's tensors: for every --shape its weight (layout oi) and bias, named
+    /// NAME.weight and NAME.bias (NAME from --name, else l0, l1, ...; bare `weight` and
+    /// `bias` for a single shape).
+    fn preset_specs(&self, preset: Preset) -> Result<Vec<ResolvedTensor>> {
+        let shapes = self
+            .shape
+            .iter()
+            .map(|s| s.parse::<Shape>())
+            .collect::<Result<Vec<_>>>()?;
+        let prefixes: Vec<String> = if self.name.is_empty() && shapes.len() == 1 {
+            vec![String::new()]
+        } else if self.name.is_empty() {
+            (0..shapes.len()).map(|i| format!("l{i}.")).collect()
+        } else {
+            self.names(shapes.len())?
+                .into_iter()
+                .map(|n| format!("{n}."))
+                .collect()
+        };
+        let seed = self.seed()?;
+        let mut specs = Vec::new();
+        for (shape, prefix) in shapes.iter().zip(prefixes) {
+            for ((tensor_shape, scheme), part) in
+                preset.tensors(shape)?.into_iter().zip(["weight", "bias"])
+            {
+                specs.push(
+                    TensorSpec {
+                        name: format!("{prefix}{part}"),
+                        shape: tensor_shape,
+                        layout: Layout::Oi,
+                        scheme,
+                        dtype: self.dtype,
+                        seed,
+                        rng: self.rng,
+                    }
+                    .resolve()?,
+                );
+            }
+        }
+        Ok(specs)
+    }
+
     fn names(&self, count: usize) -> Result<Vec<String>> {
         if self.name.is_empty() {
             return Ok((0..count).map(|i| format!("w{i}")).collect());
@@ -259,7 +376,7 @@ impl GenArgs {
     /// Decides every destination and checks them all before any drawing starts.
     fn plan(&self, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
         let count = tensors.len();
-        let named = !self.name.is_empty();
+        let named = !self.name.is_empty() || self.preset.is_some();
         let stem = |t: &ResolvedTensor| -> String {
             if named {
                 t.spec.name.clone()

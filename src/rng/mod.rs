@@ -4,6 +4,7 @@
 pub mod chacha;
 pub mod native;
 pub mod numpy;
+pub mod torch;
 
 pub use chacha::BATCH_WORDS;
 pub use native::{BLOCK_LEN, BlockStream, derive_key};
@@ -22,6 +23,9 @@ pub enum RngMode {
     /// NumPy's `np.random.default_rng(seed)`, bit for bit; one generator per run,
     /// drawn tensor after tensor.
     Numpy,
+    /// PyTorch's CPU generator after `torch.manual_seed(seed)` (uniform_-based inits),
+    /// bit for bit; one generator per run, drawn tensor after tensor.
+    Torch,
 }
 
 impl fmt::Display for RngMode {
@@ -29,6 +33,7 @@ impl fmt::Display for RngMode {
         f.write_str(match self {
             RngMode::Native => "native",
             RngMode::Numpy => "numpy",
+            RngMode::Torch => "torch",
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod normal;
 pub mod numpy;
 mod numpy_tables;
 pub mod orthogonal;
+pub mod torch;
 pub mod truncated;
 pub mod uniform;
 
