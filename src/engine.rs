@@ -11,7 +11,7 @@ use crate::distribution::Distribution;
 use crate::error::{Error, Result};
 use crate::output::{TensorSink, Values};
 use crate::rng::numpy::Pcg64;
-use crate::rng::torch::Mt19937;
+use crate::rng::torch::CpuGenerator;
 use crate::rng::{BLOCK_LEN, BlockStream, RngMode};
 use crate::sample::{self, DType, Element, Sampler, orthogonal};
 use crate::stats::Stats;
@@ -41,7 +41,7 @@ pub struct Generated {
 #[derive(Debug, Default)]
 pub struct Session {
     numpy: Option<(u64, Pcg64)>,
-    torch: Option<(u64, Mt19937)>,
+    torch: Option<(u64, CpuGenerator)>,
 }
 
 impl Session {
@@ -72,17 +72,21 @@ impl Session {
             RngMode::Torch => {
                 let seed = tensor.spec.seed;
                 if self.torch.as_ref().is_none_or(|(s, _)| *s != seed) {
-                    self.torch = Some((seed, Mt19937::new(seed)));
+                    self.torch = Some((seed, CpuGenerator::new(seed)));
                 }
                 let (_, rng) = self.torch.as_mut().expect("generator just set");
                 let distribution = tensor.resolved.distribution;
                 match tensor.spec.dtype {
-                    DType::F32 => generate_sequential::<f32>(tensor, sink, label, |out| {
-                        sample::torch::fill(rng, &distribution, out)
-                    }),
-                    DType::F64 => generate_sequential::<f64>(tensor, sink, label, |out| {
-                        sample::torch::fill(rng, &distribution, out)
-                    }),
+                    DType::F32 => {
+                        generate_sequential::<f32>(tensor, sink, label, |out, total, last| {
+                            sample::torch::fill(rng, &distribution, out, total, last)
+                        })
+                    }
+                    DType::F64 => {
+                        generate_sequential::<f64>(tensor, sink, label, |out, total, last| {
+                            sample::torch::fill(rng, &distribution, out, total, last)
+                        })
+                    }
                 }
             }
         }
@@ -271,32 +275,51 @@ fn orthogonal_from<E: Element>(
     Ok((w, Some(error)))
 }
 
-/// An elementwise tensor from a sequential framework generator: `fill` draws the next
-/// values in order. One block is drawn while the previous one is written; the generator
-/// is sequential, so drawing itself cannot be split.
+/// An elementwise tensor from a sequential framework generator: `fill(block, total,
+/// last)` draws the next values in order. One block is drawn while the previous one is
+/// written; the generator is sequential, so drawing itself cannot be split.
+///
+/// Blocks hold [`BLOCK_LEN`] elements (a multiple of 16), except that a remainder of
+/// fewer than 16 joins the block before it: PyTorch's `normal_` redraws the last 16
+/// values of a tensor whose size is not a multiple of 16, and they must all be in the
+/// last block.
 fn generate_sequential<E: AsValues>(
     tensor: &ResolvedTensor,
     sink: &mut (dyn TensorSink + Send),
     label: &str,
-    mut fill: impl FnMut(&mut [E]) + Send,
+    mut fill: impl FnMut(&mut [E], usize, bool) + Send,
 ) -> Result<Generated> {
     let io_err = |e| Error::io(label, e);
     let mut stats = Stats::default();
     let n = tensor.spec.shape.len();
-    let mut current = vec![E::default(); BLOCK_LEN.min(n)];
-    fill(&mut current);
+    let block_after = |done: usize| {
+        let rest = n - done;
+        if rest < BLOCK_LEN + 16 {
+            rest
+        } else {
+            BLOCK_LEN
+        }
+    };
+    let first = block_after(0);
+    let mut current = vec![E::default(); first];
+    fill(&mut current, n, first == n);
     let mut done = current.len();
     let mut next = Vec::with_capacity(current.len());
     loop {
-        let next_len = BLOCK_LEN.min(n - done);
+        let next_len = block_after(done);
         next.resize(next_len, E::default());
+        let last = done + next_len == n;
         let (written, ()) = rayon::join(
             || -> std::io::Result<()> {
                 sink.write_values(E::values(&current))?;
                 stats.merge(&Stats::of_slice(&current));
                 Ok(())
             },
-            || fill(&mut next),
+            || {
+                if next_len > 0 {
+                    fill(&mut next, n, last)
+                }
+            },
         );
         written.map_err(io_err)?;
         if next_len == 0 {
@@ -328,7 +351,7 @@ fn generate_numpy<E: AsValues>(
         orthogonality_error: None,
     };
     if distribution.is_elementwise() {
-        return generate_sequential::<E>(tensor, sink, label, |out| {
+        return generate_sequential::<E>(tensor, sink, label, |out, _, _| {
             sample::numpy::fill(rng, &distribution, out)
         });
     } else {

@@ -4,7 +4,10 @@
 //! values are compiled three times — for AVX-512, AVX2 and the baseline — by
 //! `dispatched!`, and the best one the CPU supports runs. All three perform the same
 //! IEEE-754 operations in the same order (Rust never fuses a multiply and an add, and
-//! integer operations are exact), so they produce the same bits; only speed differs.
+//! integer operations are exact), so they produce the same bits; only speed differs. The
+//! levels include FMA so that an explicit `mul_add` (the framework-exact samplers need
+//! fused operations where the frameworks' compilers made them) is one instruction rather
+//! than a call to the software `fma`; both are exact, so the result is the same.
 //!
 //! `WEIGHTINIT_SIMD=baseline|avx2|avx512` caps the level, so the equality can be tested on
 //! one machine (tests/reproducibility.rs runs the golden cases at every level) and a
@@ -40,7 +43,9 @@ pub fn level() -> Level {
 fn detected() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx512f")
+        let fma = std::is_x86_feature_detected!("fma");
+        if fma
+            && std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512cd")
             && std::is_x86_feature_detected!("avx512dq")
@@ -48,7 +53,7 @@ fn detected() -> Level {
         {
             return Level::Avx512;
         }
-        if std::is_x86_feature_detected!("avx2") {
+        if fma && std::is_x86_feature_detected!("avx2") {
             return Level::Avx2;
         }
     }
@@ -68,11 +73,11 @@ macro_rules! dispatched {
         $vis fn $name $(<$T: $B>)? ($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512dq,avx512vl")]
+                #[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512dq,avx512vl,fma")]
                 fn avx512 $(<$T: $B>)? ($($arg: $ty),*) $(-> $ret)? {
                     $body($($arg),*)
                 }
-                #[target_feature(enable = "avx2,avx,sse4.2")]
+                #[target_feature(enable = "avx2,avx,sse4.2,fma")]
                 fn avx2 $(<$T: $B>)? ($($arg: $ty),*) $(-> $ret)? {
                     $body($($arg),*)
                 }

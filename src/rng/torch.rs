@@ -70,6 +70,46 @@ impl Mt19937 {
     }
 }
 
+/// PyTorch's `CPUGeneratorImpl`: the engine plus the second Box–Muller value that
+/// `normal_` on a small tensor keeps for the next call (cleared by `torch.manual_seed`).
+#[derive(Debug, Clone)]
+pub struct CpuGenerator {
+    engine: Mt19937,
+    next_double_normal: Option<f64>,
+}
+
+impl CpuGenerator {
+    /// The state right after `torch.manual_seed(seed)`.
+    pub fn new(seed: u64) -> Self {
+        CpuGenerator {
+            engine: Mt19937::new(seed),
+            next_double_normal: None,
+        }
+    }
+
+    /// `random()`.
+    #[inline]
+    pub fn random(&mut self) -> u32 {
+        self.engine.next_u32()
+    }
+
+    /// `random64()`.
+    #[inline]
+    pub fn random64(&mut self) -> u64 {
+        self.engine.next_u64()
+    }
+
+    /// Takes the cached normal value, if any.
+    pub fn take_double_normal(&mut self) -> Option<f64> {
+        self.next_double_normal.take()
+    }
+
+    /// Caches a normal value for the next small `normal_` draw.
+    pub fn set_double_normal(&mut self, value: f64) {
+        self.next_double_normal = Some(value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! turning keystream words into numbers (see `uniform` and `normal`), which is part of
 //! the native output contract.
 
+mod c_math;
 pub mod normal;
 pub mod numpy;
 mod numpy_tables;

@@ -5,7 +5,7 @@
 //!   float32, `random_standard_normal_f`, which works in single precision on 32-bit
 //!   draws) with NumPy's own tables (`numpy_tables`). The wedge test calls `exp` and the
 //!   tail `log1p`/`log1pf`, which NumPy takes from the platform's C math library, and so
-//!   do we (`c_math`): the C libraries disagree in the last bit on some inputs (glibc
+//!   do we (`c_math.rs`): the C libraries disagree in the last bit on some inputs (glibc
 //!   2.36 and the `libm` crate on 9% of `exp`, 0.09% of `log1pf` arguments), and a tail
 //!   value inherits its logarithm's last bit, so only the same library gives NumPy's
 //!   values. This is the one place weightinit uses the platform's math library.
@@ -21,35 +21,8 @@ use super::numpy_tables::{
 };
 use crate::distribution::Distribution;
 use crate::rng::numpy::Pcg64;
+use crate::sample::c_math;
 use crate::sample::{DType, Element};
-
-/// The C math library's `exp`, `log1p` and `log1pf`, the functions NumPy's ziggurat calls
-/// (it is linked into every Rust program on the platforms NumPy runs on).
-mod c_math {
-    unsafe extern "C" {
-        #[link_name = "exp"]
-        fn c_exp(x: f64) -> f64;
-        #[link_name = "log1p"]
-        fn c_log1p(x: f64) -> f64;
-        #[link_name = "log1pf"]
-        fn c_log1pf(x: f32) -> f32;
-    }
-
-    pub fn exp(x: f64) -> f64 {
-        // SAFETY: a pure C99 function of one double, defined for every input.
-        unsafe { c_exp(x) }
-    }
-
-    pub fn log1p(x: f64) -> f64 {
-        // SAFETY: as above; NumPy only passes values in (−1, 0].
-        unsafe { c_log1p(x) }
-    }
-
-    pub fn log1pf(x: f32) -> f32 {
-        // SAFETY: as above.
-        unsafe { c_log1pf(x) }
-    }
-}
 
 /// `random_standard_normal`: one float64 standard normal.
 #[inline(always)]
