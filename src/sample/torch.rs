@@ -31,11 +31,9 @@ use crate::scheme::{Resolved, SchemeKind};
 /// Whether `--rng torch` can draw `distribution`, and if not, why (one line).
 pub fn supports(distribution: &Distribution) -> Result<(), String> {
     match distribution {
-        Distribution::TruncatedNormal { .. } | Distribution::Orthogonal { .. } => Err(
-            "uniform_- and normal_-based initializers (uniform, normal, kaiming/he, xavier, \
-             lecun, fan-in-uniform, the torch-linear/torch-conv2d presets) and \
-             zeros/ones/constant/identity are reproduced so far; trunc_normal_ and \
-             orthogonal_ are not yet"
+        Distribution::TruncatedNormal { .. } => Err(
+            "trunc_normal_ is not reproduced yet (uniform_ and normal_ based initializers, \
+             orthogonal_, the presets and zeros/ones/constant/identity are)"
                 .into(),
         ),
         _ => Ok(()),
@@ -336,6 +334,9 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
         }
         Distribution::Identity { gain } => {
             format!("w = torch.nn.init.eye_({empty}) * {}", py(gain))
+        }
+        Distribution::Orthogonal { gain } => {
+            format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
         }
         Distribution::Normal { mean, std } => {
             format!("w = {empty}.normal_({}, {})", py(mean), py(std))
