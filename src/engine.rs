@@ -334,6 +334,34 @@ fn generate_torch<E: AsValues>(
     rng: &mut CpuGenerator,
 ) -> Result<Generated> {
     let distribution = tensor.resolved.distribution;
+    if let Distribution::TruncatedNormal {
+        mean,
+        std,
+        low,
+        high,
+    } = distribution
+    {
+        // trunc_normal_ (PyTorch 2.15, window holding > 30%): normal_ on the whole
+        // tensor; while values lie outside [a, b] (bounds rounded to the dtype), a whole
+        // new normal_ tensor replaces them. Needs the tensor in memory, as PyTorch does.
+        let n = tensor.spec.shape.len();
+        let normal = Distribution::Normal { mean, std };
+        let (lo, hi) = (E::from_f64(low).to_f64(), E::from_f64(high).to_f64());
+        let outside = |x: E| x.to_f64() < lo || x.to_f64() > hi;
+        let mut values = vec![E::default(); n];
+        sample::torch::fill(rng, &normal, &mut values, n, true);
+        let mut pending: Vec<usize> = (0..n).filter(|&i| outside(values[i])).collect();
+        let mut fresh = Vec::new();
+        while !pending.is_empty() {
+            fresh.resize(n, E::default());
+            sample::torch::fill(rng, &normal, &mut fresh, n, true);
+            pending.retain(|&i| {
+                values[i] = fresh[i];
+                outside(values[i])
+            });
+        }
+        return write_whole(values, None, sink, label);
+    }
     if distribution.is_elementwise() {
         return generate_sequential::<E>(tensor, sink, label, |out, total, last| {
             sample::torch::fill(rng, &distribution, out, total, last)

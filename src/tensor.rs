@@ -57,9 +57,19 @@ impl TensorSpec {
             }
             RngMode::Torch => {
                 crate::sample::torch::supports(&resolved.distribution).map_err(refuse)?;
-                if self.shape.dims().len() >= 2 && self.layout != crate::fan::Layout::Oi {
+                // Fans and the 2-D view of orthogonal/identity follow the layout.
+                let uses_layout = resolved.fan.is_some()
+                    || matches!(
+                        resolved.distribution,
+                        crate::distribution::Distribution::Orthogonal { .. }
+                            | crate::distribution::Distribution::Identity { .. }
+                    );
+                if uses_layout
+                    && self.shape.dims().len() >= 2
+                    && self.layout != crate::fan::Layout::Oi
+                {
                     return Err(refuse(
-                        "PyTorch stores weights out x in (x kernel), and its fans follow that;                          add --layout oi and give the shape as PyTorch does"
+                        "PyTorch stores weights out x in (x kernel), and its fans follow that; add --layout oi and give the shape as PyTorch does"
                             .into(),
                     ));
                 }

@@ -365,12 +365,53 @@ fn orthogonal_matches_pytorch_up_to_its_own_rounding() {
     }
 }
 
-/// trunc_normal_ is not reproduced yet and says so; an io layout is refused because
-/// PyTorch's fans follow its out x in layout.
+/// trunc_normal_ (PyTorch 2.15's redraw path) on windows holding more than 30%.
+#[test]
+fn trunc_normal_equals_pytorch_bit_for_bit() {
+    let doc = fixture();
+    let mut failures = Vec::new();
+    for r in doc["trunc_normal"].as_array().expect("trunc_normal") {
+        let seed = r["seed"].as_u64().unwrap();
+        let size = r["size"].as_u64().unwrap();
+        let dtype = if r["dtype"] == "f32" {
+            DType::F32
+        } else {
+            DType::F64
+        };
+        let num = |k: &str| r[k].as_f64().unwrap();
+        let scheme = format!(
+            "truncated-normal:mean={},std={},low={},high={}",
+            num("mean"),
+            num("std"),
+            num("low"),
+            num("high")
+        );
+        let tensor = spec_with_rng(
+            scheme.parse().unwrap(),
+            &size.to_string(),
+            Layout::Oi,
+            dtype,
+            seed,
+            "w",
+            RngMode::Torch,
+        );
+        let label = format!("{scheme} size {size} {dtype} seed {seed}");
+        draw_and_check(&mut Session::new(), &tensor, r, &label, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A window PyTorch samples by uniform proposals is refused and says why; an io layout
+/// is refused for fan-based schemes because PyTorch's fans follow its out x in layout.
 #[test]
 fn unsupported_requests_are_refused_with_a_reason() {
     for (scheme, shape, layout, needle) in [
-        ("truncated-normal", "10x10", Layout::Oi, "trunc_normal_"),
+        (
+            "truncated-normal:low=2,high=3",
+            "10x10",
+            Layout::Oi,
+            "trunc_normal_",
+        ),
         ("xavier-uniform", "10x10", Layout::Io, "--layout oi"),
     ] {
         let spec = weightinit::tensor::TensorSpec {

@@ -1,5 +1,6 @@
 //! The platform C math library's functions that NumPy's and PyTorch's samplers call
-//! (`exp`, `log`, `log1p`, `cos`, `sin` in double and `log1pf` in single precision).
+//! (`exp`, `log`, `log1p`, `cos`, `sin`, `erf` in double and `log1pf` in single
+//! precision; `erf` is what Python's `math.erf` calls).
 //!
 //! The native stream never uses these (its draws must not depend on the platform); the
 //! framework-exact streams must, because the frameworks do: C libraries disagree in the
@@ -21,6 +22,8 @@ unsafe extern "C" {
     fn c_sin(x: f64) -> f64;
     #[link_name = "log1pf"]
     fn c_log1pf(x: f32) -> f32;
+    #[link_name = "erf"]
+    fn c_erf(x: f64) -> f64;
 }
 
 // SAFETY (all below): pure C99 functions of one floating-point argument, defined for
@@ -48,4 +51,8 @@ pub fn sin(x: f64) -> f64 {
 
 pub fn log1pf(x: f32) -> f32 {
     unsafe { c_log1pf(x) }
+}
+
+pub fn erf(x: f64) -> f64 {
+    unsafe { c_erf(x) }
 }

@@ -20,7 +20,12 @@
 //! Every `torch.nn.init` function built on these — `kaiming_uniform_`, `xavier_uniform_`,
 //! `kaiming_normal_`, `xavier_normal_`, the `nn.Linear`/`nn.Conv2d` defaults — reduces to
 //! them once its parameter is computed the way PyTorch computes it ([`torch_law`]).
-//! `trunc_normal_` and `orthogonal_` are not reproduced yet and are refused.
+//! `trunc_normal_` (PyTorch 2.15's algorithm) is reproduced when the window holds more
+//! than 30% of the mass: `normal_` on the whole tensor, then, while any value lies
+//! outside [a, b], a whole new `normal_` tensor whose values replace the outside ones
+//! (the engine keeps the tensor in memory for that). Narrower windows, where PyTorch
+//! switches to uniform proposals, are refused. `orthogonal_` draws `normal_` and
+//! factors it in f64 (see `engine`).
 
 use crate::distribution::Distribution;
 use crate::rng::torch::CpuGenerator;
@@ -31,13 +36,25 @@ use crate::scheme::{Resolved, SchemeKind};
 /// Whether `--rng torch` can draw `distribution`, and if not, why (one line).
 pub fn supports(distribution: &Distribution) -> Result<(), String> {
     match distribution {
-        Distribution::TruncatedNormal { .. } => Err(
-            "trunc_normal_ is not reproduced yet (uniform_ and normal_ based initializers, \
-             orthogonal_, the presets and zeros/ones/constant/identity are)"
-                .into(),
-        ),
+        Distribution::TruncatedNormal {
+            mean,
+            std,
+            low,
+            high,
+        } if !trunc_normal_redraws(*mean, *std, *low, *high) => Err(format!(
+            "the window [{low}, {high}] holds 30% or less of N({mean}, {std}²); PyTorch's \
+             trunc_normal_ then uses a uniform-proposal method that is not reproduced yet \
+             (wider windows are)"
+        )),
         _ => Ok(()),
     }
+}
+
+/// Whether PyTorch 2.15's `trunc_normal_` takes its redraw path for this window: when
+/// `Φ((b − mean)/std) − Φ((a − mean)/std) > 0.3`, computed as it does with `math.erf`.
+pub fn trunc_normal_redraws(mean: f64, std: f64, a: f64, b: f64) -> bool {
+    let norm_cdf = |x: f64| (1.0 + c_math::erf(x / 2f64.sqrt())) / 2.0;
+    norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3
 }
 
 /// The law PyTorch's own formula gives where it rounds differently from weightinit's:
@@ -338,9 +355,20 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
         Distribution::Orthogonal { gain } => {
             format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
         }
+        Distribution::TruncatedNormal {
+            mean,
+            std,
+            low,
+            high,
+        } => format!(
+            "w = torch.nn.init.trunc_normal_({empty}, mean={}, std={}, a={}, b={})",
+            py(mean),
+            py(std),
+            py(low),
+            py(high)
+        ),
         Distribution::Normal { mean, std } => {
             format!("w = {empty}.normal_({}, {})", py(mean), py(std))
         }
-        _ => "# not reproduced under --rng torch".into(),
     }
 }
