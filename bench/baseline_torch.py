@@ -8,6 +8,7 @@ CASE is one of
   xavier-uniform    torch.nn.init.xavier_uniform_(torch.empty(shape))
   truncated-normal  torch.nn.init.trunc_normal_(torch.empty(shape))     (N(0, 1) cut at +-2)
   orthogonal        torch.nn.init.orthogonal_(torch.empty(shape))
+  torch-mode        torch.manual_seed(1); torch.empty(shape).normal_()   (what --rng torch reproduces)
 
 then np.save(OUT, t.numpy()). --timings FILE writes one line "IMPORT DRAW SAVE" (seconds),
 measured inside the process (IMPORT covers both torch and numpy).
@@ -29,6 +30,7 @@ INIT = {
     "xavier-uniform": torch.nn.init.xavier_uniform_,
     "truncated-normal": torch.nn.init.trunc_normal_,
     "orthogonal": torch.nn.init.orthogonal_,
+    "torch-mode": lambda t: (torch.manual_seed(1), t.normal_()),
 }
 
 

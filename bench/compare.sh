@@ -12,7 +12,7 @@
 #   --python PATH   interpreter for the baselines (default: .venv/bin/python, else python3)
 #   --threads N     passed to weightinit as --threads N (default: weightinit's own, all cores)
 #   --only LIST     run only these cases: he-normal, xavier-uniform, truncated-normal,
-#                   orthogonal, small, json, numpy-mode, big
+#                   orthogonal, small, json, numpy-mode, torch-mode, big
 #   --bin PATH      benchmark this weightinit binary instead of building target/release
 #   --no-prewarm    skip the untimed memory pre-warm before each run (see below)
 #
@@ -77,6 +77,8 @@ CASES=(
     "json|he-normal|$JSON_SHAPE|json"
     # issue 4: --rng numpy against NumPy itself, 100M float32 standard normals
     "numpy-mode|normal|$NUMPY_MODE_SHAPE|npy"
+    # issue 4: --rng torch against PyTorch's normal_, 100M float32 normals
+    "torch-mode|normal|$NUMPY_MODE_SHAPE|npy"
 )
 ((BIG)) && CASES+=("big|he-normal|$BIG_SHAPE|npy")
 if [[ -n $ONLY ]]; then
@@ -233,6 +235,7 @@ for c in "${CASES[@]}"; do
     wi_cmd=("$WI" gen --scheme "$scheme" --shape "$shape" -o "$out" --force --report none --seed 1)
     [[ -n $THREADS ]] && wi_cmd+=(--threads "$THREADS")
     [[ $id == numpy-mode ]] && wi_cmd+=(--rng numpy)
+    [[ $id == torch-mode ]] && wi_cmd+=(--rng torch)
     pycase=$id
     [[ $id == small || $id == big ]] && pycase=$scheme
     log "case $id ($scheme $shape, $format): $runs run(s) per tool"
@@ -247,7 +250,7 @@ for c in "${CASES[@]}"; do
         run_timed "$id" dd+fsync "$r" "$WORK/dd.bin" \
             dd if=/dev/zero of="$WORK/dd.bin" bs=4M count="$dd_bytes" iflag=count_bytes conv=fsync status=none
         [[ $id == big ]] && continue # peak memory of weightinit only
-        if ((HAVE_NUMPY)); then
+        if ((HAVE_NUMPY)) && [[ $id != torch-mode ]]; then
             run_timed "$id" numpy "$r" "$out" "${PYENV[@]}" "$PY" "$BENCH/baseline_numpy.py" \
                 "$pycase" "$shape" "$out" --timings "$WORK/timings"
         fi
@@ -279,6 +282,7 @@ describe() {
         small) echo "small: he-normal $2" ;;
         json) echo "json: he-normal $2" ;;
         numpy-mode) echo "numpy-mode: --rng numpy normal $2 (f32)" ;;
+        torch-mode) echo "torch-mode: --rng torch normal $2 (f32)" ;;
         big) echo "big: he-normal $2 (peak memory)" ;;
     esac
 }
@@ -379,6 +383,10 @@ fi
 if has_case json; then
     r=$(ratio "$(med json numpy)" "$(med json weightinit)")
     echo "- json: t_python/t = $r (≥ 5: $(verdict "$r" ">=" 5))"
+fi
+if has_case torch-mode; then
+    r=$(ratio "$(med torch-mode torch)" "$(med torch-mode weightinit)")
+    echo "- torch-mode (issue 4): t_torch/t = $r (≥ 1: $(verdict "$r" ">=" 1)), the same values bit for bit (whole processes; PyTorch's own draw time is in the table above)"
 fi
 if has_case numpy-mode; then
     r=$(ratio "$(med numpy-mode numpy)" "$(med numpy-mode weightinit)")

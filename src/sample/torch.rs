@@ -97,8 +97,9 @@ pub fn fill<E: Element>(
             DType::F32 => {
                 let (from, to) = (low as f32, high as f32);
                 let width = to - from;
-                for x in out.iter_mut() {
-                    let value = unit_f32(rng).mul_add(width, from);
+                let units = units_f32(rng, out.len());
+                for (x, unit) in out.iter_mut().zip(units) {
+                    let value = unit.mul_add(width, from);
                     *x = E::from_f64(f64::from(if value == to { from } else { value }));
                 }
             }
@@ -118,7 +119,7 @@ pub fn fill<E: Element>(
         Distribution::Normal { mean, std } => match E::DTYPE {
             DType::F32 => {
                 let (mean, std) = (mean as f32, std as f32);
-                let mut data: Vec<f32> = (0..out.len()).map(|_| unit_f32(rng)).collect();
+                let mut data = units_f32(rng, out.len());
                 box_muller_f32(&mut data, mean, std);
                 if last && !total.is_multiple_of(16) {
                     let tail = data.len() - 16;
@@ -148,6 +149,16 @@ pub fn fill<E: Element>(
         },
         _ => unreachable!("not drawn under --rng torch: {distribution:?}"),
     }
+}
+
+/// `len` values of `uniform_real_distribution<float>(0, 1)`, in bulk.
+fn units_f32(rng: &mut CpuGenerator, len: usize) -> Vec<f32> {
+    let mut words = vec![0u32; len];
+    rng.fill_random(&mut words);
+    words
+        .into_iter()
+        .map(|w| (w & 0x00ff_ffff) as f32 * (1.0 / 16_777_216.0))
+        .collect()
 }
 
 /// `uniform_real_distribution<float>(0, 1)`: 24 bits of one 32-bit draw.
