@@ -1458,3 +1458,53 @@ fn numpy_mode_is_recorded_in_manifest_json_and_report() {
     assert_eq!(doc["rng"], "native");
     assert!(doc.get("equivalent").is_none(), "{doc}");
 }
+
+bad_input!(bad_preset_shape:
+    "gen --preset torch-linear --shape 3x4x5 -o out/" => 2, ["torch-linear", "3x4x5", "INxOUT"]);
+bad_input!(bad_preset_with_scheme:
+    "gen --preset torch-linear --scheme he-normal --shape 3x4 -o out/" => 2, ["--preset", "--scheme"]);
+bad_input!(bad_torch_io_layout:
+    "gen --rng torch --scheme he-normal --shape 784x128" => 2, ["--layout oi"]);
+
+/// `--preset torch-linear` names its files weight/bias (NAME.weight/NAME.bias with
+/// --name), with PyTorch's shapes, and records the rng and the equivalent code.
+#[test]
+fn preset_torch_linear_writes_weight_and_bias() {
+    let dir = tempdir();
+    run_ok(
+        dir.path(),
+        &argv(
+            "gen --rng torch --seed 0 --preset torch-linear --shape 784x128 --shape 128x10 --name fc1 --name fc2 -o net/",
+        ),
+    );
+    let manifest = read_json(&dir.path().join("net/manifest.json"));
+    let tensors = manifest["tensors"].as_array().expect("tensors");
+    let names: Vec<&str> = tensors
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
+    let shapes: Vec<Value> = tensors.iter().map(|t| t["shape"].clone()).collect();
+    assert_eq!(
+        shapes,
+        [
+            serde_json::json!([128, 784]),
+            serde_json::json!([128]),
+            serde_json::json!([10, 128]),
+            serde_json::json!([10])
+        ]
+    );
+    for t in tensors {
+        assert_eq!(t["rng"], "torch");
+        assert!(
+            t["equivalent"].as_str().unwrap().contains(".uniform_("),
+            "{t}"
+        );
+        assert!(
+            dir.path()
+                .join("net")
+                .join(t["file"].as_str().unwrap())
+                .exists()
+        );
+    }
+}

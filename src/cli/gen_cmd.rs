@@ -145,9 +145,11 @@ pub struct GenArgs {
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub seed: Option<String>,
 
-    /// Random stream: native (weightinit's own; parallel, identical on every machine) or
-    /// numpy (exactly np.random.default_rng(SEED)'s draws, one generator for the run's
-    /// tensors in order; the report prints the equivalent NumPy code).
+    /// Random stream: native (weightinit's own; parallel, identical on every machine),
+    /// numpy (exactly np.random.default_rng(SEED)'s draws) or torch (exactly what
+    /// torch.nn.init draws after torch.manual_seed(SEED); use --layout oi). The framework
+    /// streams use one generator for the run's tensors in order; the report prints the
+    /// equivalent code.
     #[arg(long, value_enum, default_value_t)]
     pub rng: RngMode,
 
