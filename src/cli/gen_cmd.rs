@@ -418,9 +418,13 @@ impl GenArgs {
             }
             Some(path) => {
                 if count > 1 {
+                    let why = match self.preset {
+                        Some(preset) => format!("preset {} makes {count} tensors", preset.name()),
+                        None => format!("{count} shapes make {count} tensors"),
+                    };
                     return Err(Error::Usage(format!(
-                        "-o '{}' is one file, but {count} shapes make {count} tensors; \
-                         -o DIR/ writes one file each plus manifest.json",
+                        "-o '{}' is one file, but {why}; -o DIR/ writes one file each plus \
+                         manifest.json",
                         path.display()
                     )));
                 }
