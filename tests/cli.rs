@@ -7,7 +7,7 @@
 //! deviations), never from the tool's own output. Tensors are kept small so the whole
 //! file runs in seconds even in a debug build.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Output, Stdio};
@@ -1508,3 +1508,80 @@ fn preset_torch_linear_writes_weight_and_bias() {
         );
     }
 }
+
+/// Reads every member of an .npz written by weightinit: name → (shape, f32 values).
+fn read_npz_f32(path: &Path) -> BTreeMap<String, (Vec<usize>, Vec<f32>)> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = zip::ZipArchive::new(file).expect("a zip archive");
+    let mut out = BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut member = archive.by_index(i).unwrap();
+        let name = member
+            .name()
+            .expect("member name")
+            .strip_suffix(".npy")
+            .expect(".npy member")
+            .to_string();
+        let mut bytes = Vec::new();
+        member.read_to_end(&mut bytes).unwrap();
+        let a: ArrayD<f32> = ndarray_npy::ReadNpyExt::read_npy(&bytes[..]).unwrap();
+        out.insert(name, (a.shape().to_vec(), a.iter().copied().collect()));
+    }
+    out
+}
+
+/// `--layers 784-256-128-10` into .npz and .safetensors: fcI.weight/fcI.bias with the
+/// right shapes, He-normal weights for ReLU, zero biases, and the same values a
+/// directory of .npy files gets (names key the stream, so they are the same tensors).
+#[test]
+fn layers_into_npz_and_safetensors_hold_the_same_tensors_as_npy_files() {
+    let dir = tempdir();
+    let line = "gen --layers 784-256-128-10 --activation relu --seed 3";
+    run_ok(dir.path(), &argv(&format!("{line} -o mlp.npz")));
+    run_ok(dir.path(), &argv(&format!("{line} -o mlp.safetensors")));
+    run_ok(dir.path(), &argv(&format!("{line} -o files/")));
+    let npz = read_npz_f32(&dir.path().join("mlp.npz"));
+    let names: Vec<&String> = npz.keys().collect();
+    assert_eq!(names.len(), 6, "{names:?}");
+    let bytes = std::fs::read(dir.path().join("mlp.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
+    for (name, (shape, values)) in &npz {
+        let npy = read_f32(&dir.path().join("files").join(format!("{name}.npy")));
+        assert_eq!(&npy.shape().to_vec(), shape, "{name}");
+        assert_eq!(
+            npy.iter().copied().collect::<Vec<_>>(),
+            *values,
+            "{name} in .npz"
+        );
+        let view = st.tensor(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(view.shape(), &shape[..], "{name}");
+        assert_eq!(view.dtype(), safetensors::Dtype::F32);
+        let st_values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        assert_eq!(st_values, *values, "{name} in .safetensors");
+        if name.ends_with(".bias") {
+            assert!(values.iter().all(|&x| x == 0.0), "{name} must be zeros");
+        } else {
+            // He normal: std √(2/fan_in), checked loosely (the statistics tests are exact).
+            let fan_in = shape[0] as f64;
+            let var =
+                values.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / values.len() as f64;
+            let want = 2.0 / fan_in;
+            assert!(
+                (var / want - 1.0).abs() < 0.1,
+                "{name}: variance {var} vs {want}"
+            );
+        }
+    }
+    assert_eq!(npz["fc1.weight"].0, vec![256, 128], "io layout: in x out");
+}
+
+bad_input!(bad_layers_zero_width: "gen --layers 784-0-10 -o m.npz" => 2, ["784-0-10", "positive width"]);
+bad_input!(bad_layers_single_width: "gen --layers 784 -o m.npz" => 2, ["784", "two widths"]);
+bad_input!(bad_npz_to_stdout:
+    "gen --scheme he-normal --shape 4x4 --format npz -o -" => 2, ["npz", "stdout"]);
+bad_input!(bad_safetensors_into_directory:
+    "gen --scheme he-normal --shape 4x4 --format safetensors -o out/" => 2, ["safetensors", "directory"]);

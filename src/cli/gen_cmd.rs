@@ -14,6 +14,8 @@ use crate::output::atomic::{self, AtomicFile, FileOptions};
 use crate::output::json::JsonWriter;
 use crate::output::manifest::{Manifest, ManifestEntry};
 use crate::output::npy::NpyWriter;
+use crate::output::npz::NpzWriter;
+use crate::output::safetensors;
 use crate::output::{Format, HashingWriter, TensorSink};
 use crate::report::{TensorReport, render_human};
 use crate::rng::{RngMode, fresh_seed};
@@ -21,6 +23,65 @@ use crate::sample::DType;
 use crate::scheme::{ParamKey, SchemeSpec};
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
+
+/// The activation after each layer of a `--layers` chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Activation {
+    Relu,
+    LeakyRelu,
+    Gelu,
+    Tanh,
+    Sigmoid,
+    Linear,
+    Selu,
+}
+
+impl Activation {
+    /// The weight scheme that keeps the signal's variance for this activation (He et al.
+    /// 2015 for the ReLU family, Glorot & Bengio 2010 for tanh/sigmoid/linear, Klambauer
+    /// et al. 2017 for SELU). GELU behaves like ReLU for this purpose.
+    fn weight_scheme(self) -> &'static str {
+        match self {
+            Activation::Relu | Activation::Gelu => "he-normal",
+            Activation::LeakyRelu => "he-normal:nonlinearity=leaky-relu",
+            Activation::Tanh | Activation::Sigmoid | Activation::Linear => "xavier-normal",
+            Activation::Selu => "lecun-normal",
+        }
+    }
+}
+
+/// The widths of a `--layers` chain: `784-256-10`, with `512x3` for a repeated width.
+fn parse_layers(text: &str) -> Result<Vec<usize>> {
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "invalid --layers '{text}': {why} (write widths like 784-256-128-10; 512x3 repeats one)"
+        ))
+    };
+    let mut widths = Vec::new();
+    for token in text.split('-') {
+        let (width, times) = match token.split_once('x') {
+            Some((w, k)) => (w, k),
+            None => (token, "1"),
+        };
+        let width: usize = width
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&w| w > 0)
+            .ok_or_else(|| bad(&format!("'{token}' is not a positive width")))?;
+        let times: usize = times
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&k| (1..=100_000).contains(&k))
+            .ok_or_else(|| bad(&format!("'{token}' repeats a width 1 to 100000 times")))?;
+        widths.extend(std::iter::repeat_n(width, times));
+    }
+    if widths.len() < 2 {
+        return Err(bad("it needs at least two widths"));
+    }
+    Ok(widths)
+}
 
 /// A module's default parameters, as its framework initializes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,7 +170,7 @@ pub struct GenArgs {
         long,
         short = 's',
         value_name = "SCHEME",
-        required_unless_present = "preset"
+        required_unless_present_any = ["preset", "layers"]
     )]
     pub scheme: Option<String>,
 
@@ -122,10 +183,32 @@ pub struct GenArgs {
     #[arg(
         long,
         value_name = "SHAPE",
-        required = true,
+        required_unless_present = "layers",
         allow_hyphen_values = true
     )]
     pub shape: Vec<String>,
+
+    /// Instead of --shape: a chain of dense layers by width, e.g. 784-256-128-10
+    /// (512x3 repeats a width), giving fc0.weight, fc0.bias, fc1.weight, ... with the
+    /// weight scheme chosen by --activation unless --scheme is given.
+    #[arg(long, value_name = "WIDTHS", conflicts_with_all = ["shape", "preset", "name"])]
+    pub layers: Option<String>,
+
+    /// With --layers: the activation after each layer, which picks the weight scheme:
+    /// relu, leaky-relu, gelu → he-normal; tanh, sigmoid, linear → xavier-normal;
+    /// selu → lecun-normal.
+    #[arg(long, value_enum, default_value_t = Activation::Relu, requires = "layers")]
+    pub activation: Activation,
+
+    /// With --layers: the bias scheme (zeros, a 1-D scheme such as normal:std=0.01,
+    /// fan-in-uniform for PyTorch's U(±1/√fan_in)), or none for no biases.
+    #[arg(
+        long,
+        value_name = "SCHEME",
+        default_value = "zeros",
+        requires = "layers"
+    )]
+    pub bias: String,
 
     /// Tensor name, once per --shape; it names the file in a directory and, with the
     /// seed, keys the random stream. Default: w0, w1, ...
@@ -220,6 +303,8 @@ pub struct GenArgs {
 enum Destination {
     Stdout,
     File(PathBuf),
+    /// A member of the run's one container file (`Plan::container`).
+    Member,
 }
 
 /// Every tensor with its destination and format, plus the manifest for a directory.
@@ -227,6 +312,8 @@ struct Plan {
     items: Vec<(ResolvedTensor, Destination)>,
     format: Format,
     manifest: Option<PathBuf>,
+    /// The .npz/.safetensors file that holds every tensor, for container formats.
+    container: Option<PathBuf>,
 }
 
 pub fn run(args: GenArgs) -> Result<()> {
@@ -286,6 +373,9 @@ impl GenArgs {
         if let Some(preset) = self.preset {
             return self.preset_specs(preset);
         }
+        if let Some(layers) = &self.layers {
+            return self.layer_specs(layers);
+        }
         let scheme = self.scheme_spec()?;
         let shapes = self
             .shape
@@ -310,6 +400,52 @@ impl GenArgs {
                 .resolve()
             })
             .collect()
+    }
+
+    /// A `--layers` chain: fcI.weight (in x out, or out x in with --layout oi) and
+    /// fcI.bias for every consecutive pair of widths.
+    fn layer_specs(&self, layers: &str) -> Result<Vec<ResolvedTensor>> {
+        let widths = parse_layers(layers)?;
+        let weight_scheme: SchemeSpec = match &self.scheme {
+            Some(_) => self.scheme_spec()?,
+            None => self.activation.weight_scheme().parse()?,
+        };
+        let seed = self.seed()?;
+        let mut specs = Vec::new();
+        for (i, pair) in widths.windows(2).enumerate() {
+            let (inputs, outputs) = (pair[0], pair[1]);
+            let weight_shape = match self.layout {
+                Layout::Io => format!("{inputs}x{outputs}"),
+                Layout::Oi => format!("{outputs}x{inputs}"),
+            };
+            let mut tensors = vec![(format!("fc{i}.weight"), weight_shape, weight_scheme.clone())];
+            match self.bias.trim() {
+                "none" => {}
+                "fan-in-uniform" => {
+                    // PyTorch's bias default: U(±1/√fan_in).
+                    let bound = 1.0 / (inputs as f64).sqrt();
+                    let text = |x: f64| ryu::Buffer::new().format(x).to_string();
+                    let scheme = format!("uniform:low={},high={}", text(-bound), text(bound));
+                    tensors.push((format!("fc{i}.bias"), outputs.to_string(), scheme.parse()?));
+                }
+                other => tensors.push((format!("fc{i}.bias"), outputs.to_string(), other.parse()?)),
+            }
+            for (name, shape, scheme) in tensors {
+                specs.push(
+                    TensorSpec {
+                        name,
+                        shape: shape.parse()?,
+                        layout: self.layout,
+                        scheme,
+                        dtype: self.dtype,
+                        seed,
+                        rng: self.rng,
+                    }
+                    .resolve()?,
+                );
+            }
+        }
+        Ok(specs)
     }
 
     /// A preset's tensors: for every --shape its weight (layout oi) and bias, named
@@ -378,7 +514,7 @@ impl GenArgs {
     /// Decides every destination and checks them all before any drawing starts.
     fn plan(&self, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
         let count = tensors.len();
-        let named = !self.name.is_empty() || self.preset.is_some();
+        let named = !self.name.is_empty() || self.preset.is_some() || self.layers.is_some();
         let stem = |t: &ResolvedTensor| -> String {
             if named {
                 t.spec.name.clone()
@@ -389,11 +525,22 @@ impl GenArgs {
             }
         };
         let mut manifest = None;
+        let mut container = None;
+        let one_file_only = |format: Format, what: &str| -> Result<()> {
+            if format.is_container() {
+                return Err(Error::Usage(format!(
+                    "--format {format} puts every tensor in one file, so it cannot go {what}; \
+                     use -o FILE.{format}"
+                )));
+            }
+            Ok(())
+        };
         let (format, destinations): (Format, Vec<Destination>) = match &self.output {
             Some(path) if path.as_os_str() == "-" => {
+                one_file_only(self.format.unwrap_or(Format::Npy), "to stdout")?;
                 if count > 1 {
                     return Err(Error::Usage(format!(
-                        "{count} tensors cannot all go to stdout; use -o DIR/ for one file each"
+                        "{count} tensors cannot all go to stdout; use -o DIR/ for one file each, or -o FILE.npz or FILE.safetensors for one file with them all"
                     )));
                 }
                 let format = self.format.unwrap_or(Format::Npy);
@@ -408,6 +555,7 @@ impl GenArgs {
             }
             Some(path) if is_directory_target(path) => {
                 let format = self.format.unwrap_or(Format::Npy);
+                one_file_only(format, "into a directory")?;
                 prepare_directory(path)?;
                 manifest = Some(path.join("manifest.json"));
                 let files = tensors
@@ -417,31 +565,43 @@ impl GenArgs {
                 (format, files)
             }
             Some(path) => {
-                if count > 1 {
-                    let why = match self.preset {
-                        Some(preset) => format!("preset {} makes {count} tensors", preset.name()),
-                        None => format!("{count} shapes make {count} tensors"),
-                    };
-                    return Err(Error::Usage(format!(
-                        "-o '{}' is one file, but {why}; -o DIR/ writes one file each plus \
-                         manifest.json",
-                        path.display()
-                    )));
-                }
                 let format = match (self.format, Format::from_path(path)) {
                     (Some(f), _) | (None, Some(f)) => f,
                     (None, None) => {
                         return Err(Error::Usage(format!(
-                            "cannot tell the format of '{}' from its extension; use .npy or \
-                             .json, or pass --format",
+                            "cannot tell the format of '{}' from its extension; use .npy, \
+                             .json, .npz or .safetensors, or pass --format",
                             path.display()
                         )));
                     }
                 };
-                (format, vec![Destination::File(path.clone())])
+                if format.is_container() {
+                    container = Some(path.clone());
+                    (
+                        format,
+                        tensors.iter().map(|_| Destination::Member).collect(),
+                    )
+                } else {
+                    if count > 1 {
+                        let why = match self.preset {
+                            Some(preset) => {
+                                format!("preset {} makes {count} tensors", preset.name())
+                            }
+                            None => format!("{count} shapes make {count} tensors"),
+                        };
+                        return Err(Error::Usage(format!(
+                            "-o '{}' is one file, but {why}; -o DIR/ writes one file each \
+                             plus manifest.json, and -o FILE.npz or FILE.safetensors holds \
+                             them all",
+                            path.display()
+                        )));
+                    }
+                    (format, vec![Destination::File(path.clone())])
+                }
             }
             None => {
                 let format = self.format.unwrap_or(Format::Npy);
+                one_file_only(format, "to a default file name")?;
                 let files = tensors
                     .iter()
                     .map(|t| Destination::File(PathBuf::from(format!("{}.{format}", stem(t)))))
@@ -454,13 +614,14 @@ impl GenArgs {
                 atomic::check_target(path, self.force)?;
             }
         }
-        if let Some(path) = &manifest {
+        for path in manifest.iter().chain(&container) {
             atomic::check_target(path, self.force)?;
         }
         Ok(Plan {
             items: tensors.into_iter().zip(destinations).collect(),
             format,
             manifest,
+            container,
         })
     }
 }
@@ -522,6 +683,9 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 
 /// Draws and writes every tensor, then the manifest.
 fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
+    if let Some(path) = &plan.container {
+        return write_container(plan, path, options);
+    }
     let mut reports = Vec::new();
     let mut entries = Vec::new();
     let mut session = engine::Session::new();
@@ -533,6 +697,7 @@ fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
                 let generated = draw(&mut session, tensor, plan.format, writer, "<stdout>")?;
                 reports.push(TensorReport::new(tensor, &generated, "-".into()));
             }
+            Destination::Member => unreachable!("members are written by write_container"),
             Destination::File(path) => {
                 let label = path.display().to_string();
                 let mut file = AtomicFile::create(path, options)?;
@@ -569,6 +734,77 @@ fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
     Ok(reports)
 }
 
+/// Draws every tensor into the one .npz or .safetensors file `path`, in order, streaming:
+/// the file is written through a temporary file and renamed when complete.
+fn write_container(plan: &Plan, path: &Path, options: FileOptions) -> Result<Vec<TensorReport>> {
+    let label = path.display().to_string();
+    let io_err = |e| Error::io(&label, e);
+    let mut file = AtomicFile::create(path, options)?;
+    let mut session = engine::Session::new();
+    let mut reports = Vec::new();
+    let tensors: Vec<&ResolvedTensor> = plan.items.iter().map(|(t, _)| t).collect();
+    match plan.format {
+        Format::Safetensors => {
+            let entries: Vec<safetensors::Entry<'_>> = tensors
+                .iter()
+                .map(|t| safetensors::Entry {
+                    name: &t.spec.name,
+                    dtype: t.spec.dtype,
+                    shape: t.spec.shape.dims(),
+                })
+                .collect();
+            let metas: Vec<_> = tensors.iter().map(|t| t.meta()).collect();
+            let metadata = std::collections::BTreeMap::from([
+                (
+                    "generator".to_string(),
+                    concat!("weightinit ", env!("CARGO_PKG_VERSION")).to_string(),
+                ),
+                (
+                    "weightinit".to_string(),
+                    serde_json::to_string(&metas).expect("metadata serializes"),
+                ),
+            ]);
+            let w = file.writer();
+            safetensors::write_header(w, &entries, &metadata).map_err(io_err)?;
+            for t in &tensors {
+                let mut sink = safetensors::RawWriter::new(&mut *w);
+                let generated = generate_into(&mut session, t, &mut sink, &label)?;
+                reports.push(TensorReport::new(t, &generated, label.clone()));
+            }
+        }
+        Format::Npz => {
+            let mut npz = NpzWriter::new(file.writer());
+            for t in &tensors {
+                let mut sink = npz
+                    .member(&t.spec.name, t.spec.dtype, &t.spec.shape)
+                    .map_err(io_err)?;
+                let generated = generate_into(&mut session, t, &mut sink, &label)?;
+                reports.push(TensorReport::new(t, &generated, label.clone()));
+            }
+            npz.finish().map_err(io_err)?;
+        }
+        Format::Npy | Format::Json => unreachable!("not a container format"),
+    }
+    file.commit()?;
+    Ok(reports)
+}
+
+/// Runs the engine into `sink`, with a progress bar for big tensors.
+fn generate_into(
+    session: &mut engine::Session,
+    tensor: &ResolvedTensor,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+) -> Result<engine::Generated> {
+    match progress::bar_for(tensor.data_bytes()) {
+        Some(bar) => {
+            let mut with_bar = progress::ProgressSink { inner: sink, bar };
+            session.generate(tensor, &mut with_bar, label)
+        }
+        None => session.generate(tensor, sink, label),
+    }
+}
+
 /// Draws one tensor into `writer` in `format`.
 fn draw<W: Write + Send>(
     session: &mut engine::Session,
@@ -585,17 +821,9 @@ fn draw<W: Write + Send>(
         Format::Json => Box::new(
             JsonWriter::new(writer, &tensor.meta(), tensor.spec.shape.dims()).map_err(io_err)?,
         ),
+        Format::Npz | Format::Safetensors => unreachable!("written by write_container"),
     };
-    match progress::bar_for(tensor.data_bytes()) {
-        Some(bar) => {
-            let mut with_bar = progress::ProgressSink {
-                inner: sink.as_mut(),
-                bar,
-            };
-            session.generate(tensor, &mut with_bar, label)
-        }
-        None => session.generate(tensor, sink.as_mut(), label),
-    }
+    generate_into(session, tensor, sink.as_mut(), label)
 }
 
 fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool) -> Result<()> {

@@ -8,6 +8,8 @@ pub mod atomic;
 pub mod json;
 pub mod manifest;
 pub mod npy;
+pub mod npz;
+pub mod safetensors;
 
 use std::fmt;
 use std::io;
@@ -38,6 +40,10 @@ pub enum Format {
     Npy,
     /// One JSON document: metadata plus `data` as nested arrays.
     Json,
+    /// NumPy .npz: every tensor of the run in one zip archive, loads with `np.load`.
+    Npz,
+    /// Hugging Face .safetensors: every tensor of the run in one file.
+    Safetensors,
 }
 
 impl Format {
@@ -46,6 +52,8 @@ impl Format {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "npy" => Some(Format::Npy),
             "json" => Some(Format::Json),
+            "npz" => Some(Format::Npz),
+            "safetensors" => Some(Format::Safetensors),
             _ => None,
         }
     }
@@ -54,7 +62,14 @@ impl Format {
         match self {
             Format::Npy => "npy",
             Format::Json => "json",
+            Format::Npz => "npz",
+            Format::Safetensors => "safetensors",
         }
+    }
+
+    /// Whether one file of this format holds all the tensors of a run.
+    pub fn is_container(self) -> bool {
+        matches!(self, Format::Npz | Format::Safetensors)
     }
 }
 

@@ -41,17 +41,13 @@ pub fn write_npy_header<W: Write>(w: &mut W, dtype: DType, shape: &Shape) -> io:
 /// A [`TensorSink`] that writes an `.npy` stream.
 pub struct NpyWriter<W: Write> {
     w: W,
-    scratch: Vec<u8>,
 }
 
 impl<W: Write> NpyWriter<W> {
     /// Writes the header and returns a sink for the elements.
     pub fn new(mut w: W, dtype: DType, shape: &Shape) -> io::Result<Self> {
         write_npy_header(&mut w, dtype, shape)?;
-        Ok(NpyWriter {
-            w,
-            scratch: Vec::new(),
-        })
+        Ok(NpyWriter { w })
     }
 
     pub fn into_inner(self) -> W {
@@ -61,29 +57,29 @@ impl<W: Write> NpyWriter<W> {
 
 impl<W: Write> TensorSink for NpyWriter<W> {
     fn write_values(&mut self, values: Values<'_>) -> io::Result<()> {
-        // .npy data is little-endian: on little-endian machines the in-memory bytes are
-        // already the file's bytes; elsewhere each element is byte-swapped.
-        if cfg!(target_endian = "little") {
-            return match values {
-                Values::F32(xs) => self.w.write_all(bytemuck::cast_slice(xs)),
-                Values::F64(xs) => self.w.write_all(bytemuck::cast_slice(xs)),
-            };
-        }
-        self.scratch.clear();
-        match values {
-            Values::F32(xs) => xs
-                .iter()
-                .for_each(|x| self.scratch.extend_from_slice(&x.to_le_bytes())),
-            Values::F64(xs) => xs
-                .iter()
-                .for_each(|x| self.scratch.extend_from_slice(&x.to_le_bytes())),
-        }
-        self.w.write_all(&self.scratch)
+        write_le(&mut self.w, values)
     }
 
     fn finish(&mut self) -> io::Result<()> {
         self.w.flush()
     }
+}
+
+/// Writes `values` as little-endian bytes (the data of .npy, .npz and .safetensors). On
+/// little-endian machines the in-memory bytes already are the file's bytes and go out
+/// without a copy; elsewhere each element is byte-swapped.
+pub fn write_le<W: Write>(w: &mut W, values: Values<'_>) -> io::Result<()> {
+    if cfg!(target_endian = "little") {
+        return match values {
+            Values::F32(xs) => w.write_all(bytemuck::cast_slice(xs)),
+            Values::F64(xs) => w.write_all(bytemuck::cast_slice(xs)),
+        };
+    }
+    let bytes: Vec<u8> = match values {
+        Values::F32(xs) => xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Values::F64(xs) => xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
+    };
+    w.write_all(&bytes)
 }
 
 #[cfg(test)]
