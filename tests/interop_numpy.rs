@@ -352,3 +352,68 @@ fn numpy_mode_equals_live_numpy() {
         "{stdout}"
     );
 }
+
+/// NumPy loads the .npz and the `safetensors` package the .safetensors that a
+/// `--layers` run writes, equal to the .npy files of a directory run (f32 and f64).
+/// Without the safetensors package the second half is skipped, except under CI.
+#[test]
+fn numpy_and_safetensors_load_container_files() {
+    let python = python();
+    if let Some(problem) = numpy_problem(&python) {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set, so NumPy is required for the interop test: {problem}");
+        }
+        let _ = writeln!(std::io::stderr(), "SKIPPED container interop: {problem}");
+        return;
+    }
+    for dtype in ["f32", "f64"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for out in ["model.npz", "model.safetensors", "files/"] {
+            let status = Command::new(BIN)
+                .args([
+                    "gen",
+                    "--layers",
+                    "20-16x2-3",
+                    "--activation",
+                    "tanh",
+                    "--seed",
+                    "4",
+                ])
+                .args([
+                    "--bias",
+                    "normal:std=0.1",
+                    "--dtype",
+                    dtype,
+                    "--report",
+                    "none",
+                    "-o",
+                ])
+                .arg(dir.path().join(out))
+                .status()
+                .expect("weightinit runs");
+            assert!(status.success(), "{out}");
+        }
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/check_containers.py");
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg(dir.path())
+            .output()
+            .expect("python runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stdout.contains("ok npz 6"), "{dtype}: {stdout}{stderr}");
+        if out.status.code() == Some(3) {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set, so the safetensors package is required: {stdout}"
+            );
+            let _ = writeln!(std::io::stderr(), "SKIPPED safetensors half: {stdout}");
+            continue;
+        }
+        assert!(
+            out.status.success() && stdout.contains("ok safetensors 6"),
+            "{dtype}: {stdout}{stderr}"
+        );
+    }
+}
