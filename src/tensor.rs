@@ -18,6 +18,19 @@ pub const NUMPY_STREAM: &str = "numpy default_rng: SeedSequence -> PCG64, NumPy 
 /// The `stream` of `--rng torch` tensors in their metadata.
 pub const TORCH_STREAM: &str = "torch.manual_seed: mt19937, PyTorch 2.x CPU kernels";
 
+/// Names become file names, archive members and stream keys: keep them portable and
+/// unambiguous.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.is_empty() || name.len() > 200 || name.starts_with('.') || !name.chars().all(ok_char) {
+        return Err(crate::Error::Usage(format!(
+            "invalid tensor name '{name}': use 1-200 letters, digits, '_', '-' or '.', \
+             not starting with '.'"
+        )));
+    }
+    Ok(())
+}
+
 /// What the user asked for, for one tensor. The output bytes are a pure function of
 /// these fields.
 #[derive(Debug, Clone)]

@@ -1585,3 +1585,65 @@ bad_input!(bad_npz_to_stdout:
     "gen --scheme he-normal --shape 4x4 --format npz -o -" => 2, ["npz", "stdout"]);
 bad_input!(bad_safetensors_into_directory:
     "gen --scheme he-normal --shape 4x4 --format safetensors -o out/" => 2, ["safetensors", "directory"]);
+
+/// `--spec net.toml`: tensors, rules and defaults from the file, into one .safetensors;
+/// the same spec as JSON gives the same bytes.
+#[test]
+fn spec_file_toml_and_json_give_the_same_model() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("net.toml"),
+        r#"
+seed = 42
+layout = "oi"
+scheme = "he-normal"
+
+[[rule]]
+match = "*.bias"
+scheme = "zeros"
+
+[[tensor]]
+name = "embed.weight"
+shape = [100, 16]
+scheme = "normal:std=0.02"
+
+[[tensor]]
+name = "fc.weight"
+shape = "10x16"
+
+[[tensor]]
+name = "fc.bias"
+shape = [10]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("net.json"),
+        r#"{"seed": 42, "layout": "oi", "scheme": "he-normal",
+            "rule": [{"match": "*.bias", "scheme": "zeros"}],
+            "tensor": [{"name": "embed.weight", "shape": [100, 16], "scheme": "normal:std=0.02"},
+                       {"name": "fc.weight", "shape": [10, 16]},
+                       {"name": "fc.bias", "shape": [10]}]}"#,
+    )
+    .unwrap();
+    run_ok(dir.path(), &argv("gen --spec net.toml -o a.safetensors"));
+    run_ok(dir.path(), &argv("gen --spec net.json -o b.safetensors"));
+    let a = std::fs::read(dir.path().join("a.safetensors")).unwrap();
+    let b = std::fs::read(dir.path().join("b.safetensors")).unwrap();
+    assert_eq!(a, b, "TOML and JSON specs must give the same file");
+    let st = safetensors::SafeTensors::deserialize(&a).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    names.sort();
+    assert_eq!(names, ["embed.weight", "fc.bias", "fc.weight"]);
+    assert_eq!(st.tensor("fc.weight").unwrap().shape(), &[10, 16]);
+    assert!(st.tensor("fc.bias").unwrap().data().iter().all(|&b| b == 0));
+    // --seed overrides the file's seed.
+    run_ok(
+        dir.path(),
+        &argv("gen --spec net.toml --seed 43 -o c.safetensors"),
+    );
+    let c = std::fs::read(dir.path().join("c.safetensors")).unwrap();
+    assert_ne!(a, c);
+}
+
+bad_input!(bad_spec_unknown_key: ["gen", "--spec", "bad.toml", "-o", "m.npz"] => 2, ["bad.toml"]);

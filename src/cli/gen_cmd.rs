@@ -170,7 +170,7 @@ pub struct GenArgs {
         long,
         short = 's',
         value_name = "SCHEME",
-        required_unless_present_any = ["preset", "layers"]
+        required_unless_present_any = ["preset", "layers", "spec"]
     )]
     pub scheme: Option<String>,
 
@@ -183,10 +183,15 @@ pub struct GenArgs {
     #[arg(
         long,
         value_name = "SHAPE",
-        required_unless_present = "layers",
+        required_unless_present_any = ["layers", "spec"],
         allow_hyphen_values = true
     )]
     pub shape: Vec<String>,
+
+    /// Instead of --shape: a TOML or JSON file listing the model's tensors (name, shape,
+    /// scheme, dtype, layout), with defaults and name rules; see README "Spec files".
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "name", "scheme"])]
+    pub spec: Option<PathBuf>,
 
     /// Instead of --shape: a chain of dense layers by width, e.g. 784-256-128-10
     /// (512x3 repeats a width), giving fc0.weight, fc0.bias, fc1.weight, ... with the
@@ -376,6 +381,16 @@ impl GenArgs {
         if let Some(layers) = &self.layers {
             return self.layer_specs(layers);
         }
+        if let Some(path) = &self.spec {
+            let defaults = crate::model_spec::Defaults {
+                seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
+                fresh_seed: fresh_seed(),
+                rng: self.rng,
+                dtype: self.dtype,
+                layout: self.layout,
+            };
+            return crate::model_spec::load(path, defaults);
+        }
         let scheme = self.scheme_spec()?;
         let shapes = self
             .shape
@@ -501,7 +516,7 @@ impl GenArgs {
             )));
         }
         for (i, name) in self.name.iter().enumerate() {
-            validate_name(name)?;
+            crate::tensor::validate_name(name)?;
             if self.name[..i].contains(name) {
                 return Err(Error::Usage(format!(
                     "tensor name '{name}' is given twice; names must be unique"
@@ -514,7 +529,10 @@ impl GenArgs {
     /// Decides every destination and checks them all before any drawing starts.
     fn plan(&self, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
         let count = tensors.len();
-        let named = !self.name.is_empty() || self.preset.is_some() || self.layers.is_some();
+        let named = !self.name.is_empty()
+            || self.preset.is_some()
+            || self.layers.is_some()
+            || self.spec.is_some();
         let stem = |t: &ResolvedTensor| -> String {
             if named {
                 t.spec.name.clone()
@@ -624,18 +642,6 @@ impl GenArgs {
             container,
         })
     }
-}
-
-/// Names become file names and stream keys: keep them portable and unambiguous.
-fn validate_name(name: &str) -> Result<()> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    if name.is_empty() || name.len() > 200 || name.starts_with('.') || !name.chars().all(ok_char) {
-        return Err(Error::Usage(format!(
-            "invalid tensor name '{name}': use 1-200 letters, digits, '_', '-' or '.', \
-             not starting with '.'"
-        )));
-    }
-    Ok(())
 }
 
 fn is_directory_target(path: &Path) -> bool {

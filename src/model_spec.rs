@@ -1,0 +1,383 @@
+//! Spec files: a whole model's tensors in one TOML or JSON file (`gen --spec FILE`).
+//!
+//! ```toml
+//! seed = 42                    # optional; --seed overrides it
+//! dtype = "f32"                # defaults for every tensor (then the command line's)
+//! layout = "oi"
+//! rng = "native"
+//! scheme = "he-normal"         # the scheme of tensors no rule matches
+//!
+//! [[rule]]                     # name patterns (glob: * and ?), first match wins
+//! match = "*.bias"
+//! scheme = "zeros"
+//!
+//! [[tensor]]
+//! name = "embed.weight"
+//! shape = [50257, 768]         # or "50257x768"
+//! scheme = "normal:std=0.02"   # overrides the rules; dtype and layout may be given too
+//! ```
+//!
+//! JSON files have the same keys (`{"seed": 42, "rule": [...], "tensor": [...]}`; `rules`
+//! and `tensors` are accepted too). Every error names the file and the line (TOML, JSON
+//! syntax) or the key path (`tensor[3].shape`) and says what is wrong, in one line.
+
+use std::path::Path;
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::fan::Layout;
+use crate::rng::RngMode;
+use crate::sample::DType;
+use crate::scheme::SchemeSpec;
+use crate::shape::Shape;
+use crate::tensor::{ResolvedTensor, TensorSpec};
+
+/// Limit on a spec file's size: a model of thousands of tensors is a few hundred KiB.
+const MAX_SPEC_BYTES: u64 = 16 << 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    seed: Option<u64>,
+    rng: Option<String>,
+    dtype: Option<String>,
+    layout: Option<String>,
+    scheme: Option<String>,
+    #[serde(default, alias = "rules")]
+    rule: Vec<Rule>,
+    #[serde(default, alias = "tensors")]
+    tensor: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rule {
+    #[serde(rename = "match")]
+    pattern: String,
+    scheme: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    name: String,
+    shape: ShapeValue,
+    scheme: Option<String>,
+    dtype: Option<String>,
+    layout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ShapeValue {
+    Text(String),
+    Dims(Vec<u64>),
+}
+
+/// What the command line contributes: defaults, and a seed that overrides the file's.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    pub seed: Option<u64>,
+    pub fresh_seed: u64,
+    pub rng: RngMode,
+    pub dtype: DType,
+    pub layout: Layout,
+}
+
+/// Reads and resolves every tensor of the spec file at `path`.
+pub fn load(path: &Path, defaults: Defaults) -> Result<Vec<ResolvedTensor>> {
+    let label = path.display().to_string();
+    // A spec file that cannot be read is a mistake in the command (exit code 2).
+    let unreadable =
+        |e: std::io::Error| Error::Usage(format!("cannot read spec file '{label}': {e}"));
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if metadata.len() > MAX_SPEC_BYTES {
+        return Err(Error::Usage(format!(
+            "{label}: {} bytes is too large for a spec file (at most {MAX_SPEC_BYTES})",
+            metadata.len()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let file = if is_json {
+        parse_json(&label, &text)?
+    } else {
+        parse_toml(&label, &text)?
+    };
+    resolve(&label, file, defaults)
+}
+
+fn parse_json(label: &str, text: &str) -> Result<File> {
+    serde_json::from_str(text).map_err(|e| {
+        // serde_json's message ends with " at line L column C"; say it up front instead.
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        Error::Usage(format!("{label}:{}:{}: {message}", e.line(), e.column()))
+    })
+}
+
+fn parse_toml(label: &str, text: &str) -> Result<File> {
+    toml::from_str(text).map_err(|e| {
+        let place = e
+            .span()
+            .map(|span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("{line}:{column}:")
+            })
+            .unwrap_or_default();
+        let message = e.message().trim().replace('\n', " ");
+        Error::Usage(format!("{label}:{place} {message}"))
+    })
+}
+
+/// Parses a clap value enum from the file (same names and aliases as the flags).
+fn value<T: clap::ValueEnum>(label: &str, key: &str, text: &str) -> Result<T> {
+    T::from_str(text, true).map_err(|_| {
+        let accepted: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        Error::Usage(format!(
+            "{label}: {key} = '{text}' is not one of {}",
+            accepted.join(", ")
+        ))
+    })
+}
+
+fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTensor>> {
+    if file.tensor.is_empty() {
+        return Err(Error::Usage(format!(
+            "{label}: no [[tensor]] entries (each needs name and shape)"
+        )));
+    }
+    let rng = match &file.rng {
+        Some(t) => value::<RngMode>(label, "rng", t)?,
+        None => defaults.rng,
+    };
+    let dtype = match &file.dtype {
+        Some(t) => value::<DType>(label, "dtype", t)?,
+        None => defaults.dtype,
+    };
+    let layout = match &file.layout {
+        Some(t) => value::<Layout>(label, "layout", t)?,
+        None => defaults.layout,
+    };
+    let seed = defaults.seed.or(file.seed).unwrap_or(defaults.fresh_seed);
+    let parse_scheme = |key: &str, text: &str| -> Result<SchemeSpec> {
+        text.parse()
+            .map_err(|e: Error| Error::Usage(format!("{label}: {key}: {e}")))
+    };
+    let default_scheme = file
+        .scheme
+        .as_deref()
+        .map(|s| parse_scheme("scheme", s))
+        .transpose()?;
+    let mut rules: Vec<(GlobMatcher, SchemeSpec)> = Vec::new();
+    for (i, rule) in file.rule.iter().enumerate() {
+        let key = format!("rule[{i}]");
+        let glob = Glob::new(&rule.pattern)
+            .map_err(|e| Error::Usage(format!("{label}: {key}.match = '{}': {e}", rule.pattern)))?;
+        rules.push((
+            glob.compile_matcher(),
+            parse_scheme(&format!("{key}.scheme"), &rule.scheme)?,
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut tensors = Vec::with_capacity(file.tensor.len());
+    for (i, entry) in file.tensor.iter().enumerate() {
+        let key = format!("tensor[{i}]");
+        let at = |e: Error| Error::Usage(format!("{label}: {key} '{}': {e}", entry.name));
+        crate::tensor::validate_name(&entry.name).map_err(at)?;
+        if !seen.insert(entry.name.as_str()) {
+            return Err(Error::Usage(format!(
+                "{label}: {key}: tensor name '{}' appears twice; names must be unique",
+                entry.name
+            )));
+        }
+        let shape: Shape = match &entry.shape {
+            ShapeValue::Text(t) => t.parse().map_err(at)?,
+            ShapeValue::Dims(d) => d
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("x")
+                .parse()
+                .map_err(at)?,
+        };
+        let scheme = match &entry.scheme {
+            Some(s) => parse_scheme(&format!("{key}.scheme"), s)?,
+            None => match rules.iter().find(|(m, _)| m.is_match(&entry.name)) {
+                Some((_, s)) => s.clone(),
+                None => default_scheme.clone().ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{label}: {key} '{}' has no scheme: give it scheme = \"...\", add a \
+                         [[rule]] whose match fits its name, or a top-level scheme",
+                        entry.name
+                    ))
+                })?,
+            },
+        };
+        let dtype = match &entry.dtype {
+            Some(t) => value::<DType>(label, &format!("{key}.dtype"), t)?,
+            None => dtype,
+        };
+        let layout = match &entry.layout {
+            Some(t) => value::<Layout>(label, &format!("{key}.layout"), t)?,
+            None => layout,
+        };
+        let spec = TensorSpec {
+            name: entry.name.clone(),
+            shape,
+            layout,
+            scheme,
+            dtype,
+            seed,
+            rng,
+        };
+        tensors.push(spec.resolve().map_err(at)?);
+    }
+    Ok(tensors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Defaults {
+        Defaults {
+            seed: None,
+            fresh_seed: 99,
+            rng: RngMode::Native,
+            dtype: DType::F32,
+            layout: Layout::Io,
+        }
+    }
+
+    fn load_text(name: &str, text: &str) -> Result<Vec<ResolvedTensor>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        load(&path, defaults())
+    }
+
+    const TOML: &str = r#"
+seed = 42
+layout = "oi"
+scheme = "he-normal"
+
+[[rule]]
+match = "*.bias"
+scheme = "zeros"
+
+[[rule]]
+match = "embed*"
+scheme = "normal:std=0.02"
+
+[[tensor]]
+name = "embed.weight"
+shape = [1000, 64]
+
+[[tensor]]
+name = "fc.weight"
+shape = "10x64"
+
+[[tensor]]
+name = "fc.bias"
+shape = [10]
+
+[[tensor]]
+name = "head.weight"
+shape = [10, 64]
+scheme = "xavier-uniform"
+dtype = "f64"
+"#;
+
+    #[test]
+    fn toml_rules_defaults_and_overrides() {
+        let t = load_text("net.toml", TOML).unwrap();
+        let schemes: Vec<String> = t.iter().map(|t| t.spec.scheme.to_string()).collect();
+        assert_eq!(
+            schemes,
+            ["normal:std=0.02", "he-normal", "zeros", "xavier-uniform"]
+        );
+        assert!(
+            t.iter()
+                .all(|t| t.spec.seed == 42 && t.spec.layout == Layout::Oi)
+        );
+        assert_eq!(t[3].spec.dtype, DType::F64);
+        assert_eq!(t[1].spec.shape.dims(), &[10, 64]);
+        // oi: fan_in is the second axis.
+        assert_eq!(t[1].resolved.fans.unwrap().fan_in, 64);
+    }
+
+    #[test]
+    fn json_has_the_same_keys() {
+        let json = r#"{"seed": 7, "scheme": "lecun-normal",
+            "rules": [{"match": "*.b", "scheme": "zeros"}],
+            "tensors": [{"name": "l.w", "shape": [3, 4]}, {"name": "l.b", "shape": "4"}]}"#;
+        let t = load_text("net.json", json).unwrap();
+        assert_eq!(t[0].spec.scheme.to_string(), "lecun-normal");
+        assert_eq!(t[1].spec.scheme.to_string(), "zeros");
+    }
+
+    /// Each bad file gets one line naming the file and the place.
+    #[test]
+    fn errors_name_the_file_and_the_place() {
+        let cases = [
+            (
+                "a.toml",
+                "seed = 1\n[[tensor]]\nname = \"w\"\nshap = [3]\n",
+                "a.toml:4:1:",
+            ),
+            (
+                "b.toml",
+                "[[tensor]]\nname = \"w\"\nshape = [3, 0]\nscheme = \"zeros\"\n",
+                "tensor[0] 'w'",
+            ),
+            (
+                "c.toml",
+                "[[tensor]]\nname = \"w\"\nshape = [3, 4]\n",
+                "has no scheme",
+            ),
+            (
+                "d.toml",
+                "[[tensor]]\nname = \"w\"\nshape = [3, 4]\nscheme = \"he-normall\"\n",
+                "tensor[0].scheme",
+            ),
+            (
+                "e.json",
+                "{\"tensor\": [{\"name\": \"w\", \"shape\": [3]},]}",
+                "e.json:1:",
+            ),
+            (
+                "f.toml",
+                "dtype = \"f16\"\n[[tensor]]\nname = \"w\"\nshape = [3]\nscheme = \"zeros\"\n",
+                "dtype = 'f16'",
+            ),
+            (
+                "g.toml",
+                "[[tensor]]\nname = \"w\"\nshape = [3]\nscheme = \"zeros\"\n[[tensor]]\nname = \"w\"\nshape = [3]\nscheme = \"zeros\"\n",
+                "appears twice",
+            ),
+            ("h.toml", "seed = 1\n", "no [[tensor]]"),
+        ];
+        for (name, text, needle) in cases {
+            let err = load_text(name, text).expect_err(name).to_string();
+            assert!(err.contains(needle), "{name}: {err}");
+            assert!(!err.contains('\n'), "{name}: one line: {err}");
+            assert!(
+                err.contains(name),
+                "{name}: error must name the file: {err}"
+            );
+        }
+    }
+}
