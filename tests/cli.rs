@@ -1647,3 +1647,110 @@ shape = [10]
 }
 
 bad_input!(bad_spec_unknown_key: ["gen", "--spec", "bad.toml", "-o", "m.npz"] => 2, ["bad.toml"]);
+
+/// `--like` on files written by the real safetensors library and by np.savez
+/// (tests/fixtures/like/): the same names and shapes, float dtypes kept (f16 becomes
+/// f32, with a note), the int64 buffer left out, schemes by --rule then --default.
+#[test]
+fn like_rebuilds_the_layout_of_safetensors_and_npz_files() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/like");
+    for source in ["model.safetensors", "model.npz"] {
+        let dir = tempdir();
+        let src = fixtures.join(source);
+        let out = run_ok(
+            dir.path(),
+            &[
+                "gen",
+                "--like",
+                src.to_str().unwrap(),
+                "--rule",
+                "*.bias=zeros",
+                "--rule",
+                "*norm*.weight=ones",
+                "--rule",
+                "embed*=normal:std=0.02",
+                "--default",
+                "he-normal",
+                "--layout",
+                "oi",
+                "--seed",
+                "5",
+                "-o",
+                "fresh.safetensors",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("'position_ids'") && stderr.contains("left out"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("'head.weight'") && stderr.contains("written as f32"),
+            "{stderr}"
+        );
+        let bytes = std::fs::read(dir.path().join("fresh.safetensors")).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut names: Vec<String> = st.names().into_iter().map(|s| s.to_string()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "block.0.fc.bias",
+                "block.0.fc.weight",
+                "block.0.norm.weight",
+                "embed.weight",
+                "head.weight"
+            ],
+            "{source}"
+        );
+        let t = |n: &str| st.tensor(n).unwrap();
+        assert_eq!(t("embed.weight").shape(), &[50, 8]);
+        assert_eq!(
+            t("block.0.fc.weight").dtype(),
+            safetensors::Dtype::F64,
+            "{source}: f64 kept"
+        );
+        assert_eq!(t("head.weight").dtype(), safetensors::Dtype::F32);
+        assert!(t("block.0.fc.bias").data().iter().all(|&b| b == 0));
+        let ones: Vec<f32> = t("block.0.norm.weight")
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        assert_eq!(ones, vec![1.0; 8]);
+    }
+}
+
+/// --like refusals: a tensor no rule covers, a file that is not a model, a truncated or
+/// hostile safetensors header (nothing is written in any case).
+#[test]
+fn bad_like_inputs() {
+    let dir = tempdir();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/like/model.npz");
+    std::fs::copy(&fixture, dir.path().join("model.npz")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"hello").unwrap();
+    let mut hostile = u64::MAX.to_le_bytes().to_vec();
+    hostile.extend_from_slice(b"{}");
+    std::fs::write(dir.path().join("hostile.safetensors"), &hostile).unwrap();
+    std::fs::write(dir.path().join("short.safetensors"), b"abc").unwrap();
+    for (args, needles) in [
+        (
+            argv("gen --like model.npz -o x.npz"),
+            vec!["matches no --rule"],
+        ),
+        (
+            argv("gen --like notes.txt --default zeros -o x.npz"),
+            vec!["notes.txt", ".safetensors or .npz"],
+        ),
+        (
+            argv("gen --like hostile.safetensors --default zeros -o x.npz"),
+            vec!["hostile.safetensors", "limit"],
+        ),
+        (
+            argv("gen --like short.safetensors --default zeros -o x.npz"),
+            vec!["short.safetensors", "shorter"],
+        ),
+    ] {
+        assert_bad_in(dir.path(), &args, 2, &needles);
+    }
+}

@@ -170,7 +170,7 @@ pub struct GenArgs {
         long,
         short = 's',
         value_name = "SCHEME",
-        required_unless_present_any = ["preset", "layers", "spec"]
+        required_unless_present_any = ["preset", "layers", "spec", "like"]
     )]
     pub scheme: Option<String>,
 
@@ -183,10 +183,24 @@ pub struct GenArgs {
     #[arg(
         long,
         value_name = "SHAPE",
-        required_unless_present_any = ["layers", "spec"],
+        required_unless_present_any = ["layers", "spec", "like"],
         allow_hyphen_values = true
     )]
     pub shape: Vec<String>,
+
+    /// Instead of --shape: the layout (names, shapes, dtypes) of a .safetensors or .npz
+    /// file, read from its headers only; schemes come from --rule and --default.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "spec", "name", "scheme"])]
+    pub like: Option<PathBuf>,
+
+    /// With --like: PATTERN=SCHEME, e.g. '*.bias=zeros' or 'embed*=normal:std=0.02'
+    /// (glob on tensor names; repeatable, first match wins).
+    #[arg(long = "rule", value_name = "PATTERN=SCHEME", requires = "like")]
+    pub rules: Vec<String>,
+
+    /// With --like: the scheme of tensors no --rule matches.
+    #[arg(long = "default", value_name = "SCHEME", requires = "like")]
+    pub default_scheme: Option<String>,
 
     /// Instead of --shape: a TOML or JSON file listing the model's tensors (name, shape,
     /// scheme, dtype, layout), with defaults and name rules; see README "Spec files".
@@ -381,6 +395,9 @@ impl GenArgs {
         if let Some(layers) = &self.layers {
             return self.layer_specs(layers);
         }
+        if let Some(path) = &self.like {
+            return self.like_specs(path);
+        }
         if let Some(path) = &self.spec {
             let defaults = crate::model_spec::Defaults {
                 seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
@@ -415,6 +432,93 @@ impl GenArgs {
                 .resolve()
             })
             .collect()
+    }
+
+    /// `--like FILE`: the source's float tensors, in its order, with schemes from
+    /// `--rule`/`--default`. Integer tensors (buffers such as position ids), scalars and
+    /// empty tensors are left out, and dtypes weightinit cannot write yet become
+    /// `--dtype`; each case is said on stderr.
+    fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
+        let layout = crate::model_like::read_layout(path)?;
+        let mut rules = Vec::new();
+        for rule in &self.rules {
+            let (pattern, scheme) = rule.split_once('=').ok_or_else(|| {
+                Error::Usage(format!(
+                    "invalid --rule '{rule}': write PATTERN=SCHEME, e.g. '*.bias=zeros'"
+                ))
+            })?;
+            let matcher = globset::Glob::new(pattern.trim())
+                .map_err(|e| Error::Usage(format!("invalid --rule pattern '{pattern}': {e}")))?
+                .compile_matcher();
+            rules.push((matcher, scheme.trim().parse::<SchemeSpec>()?));
+        }
+        let default = self
+            .default_scheme
+            .as_deref()
+            .map(str::parse::<SchemeSpec>)
+            .transpose()?;
+        let seed = self.seed()?;
+        let label = path.display();
+        let mut specs = Vec::new();
+        // Said only once everything resolved, so that an error stays the only line.
+        let mut notes = Vec::new();
+        for t in layout {
+            if !t.is_float || t.shape.is_empty() || t.shape.contains(&0) {
+                notes.push(format!(
+                    "weightinit: note: --like '{label}': '{}' ({} {:?}) is left out: only \
+                     non-empty floating-point tensors are initialized",
+                    t.name, t.source_dtype, t.shape
+                ));
+                continue;
+            }
+            let dtype = t.dtype.unwrap_or_else(|| {
+                notes.push(format!(
+                    "weightinit: note: --like '{label}': '{}' is {} in the source; written as {} \
+                     (weightinit writes f32 and f64)",
+                    t.name, t.source_dtype, self.dtype
+                ));
+                self.dtype
+            });
+            let scheme = match rules.iter().find(|(m, _)| m.is_match(&t.name)) {
+                Some((_, s)) => s.clone(),
+                None => default.clone().ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--like '{label}': tensor '{}' matches no --rule and there is no \
+                         --default scheme",
+                        t.name
+                    ))
+                })?,
+            };
+            crate::tensor::validate_name(&t.name)?;
+            let shape: Shape = t
+                .shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("x")
+                .parse()?;
+            let spec = TensorSpec {
+                name: t.name.clone(),
+                shape,
+                layout: self.layout,
+                scheme,
+                dtype,
+                seed,
+                rng: self.rng,
+            };
+            specs.push(spec.resolve().map_err(|e| {
+                Error::Usage(format!("--like '{label}': tensor '{}': {e}", t.name))
+            })?);
+        }
+        if specs.is_empty() {
+            return Err(Error::Usage(format!(
+                "--like '{label}': no floating-point tensors to initialize"
+            )));
+        }
+        for note in notes {
+            eprintln!("{note}");
+        }
+        Ok(specs)
     }
 
     /// A `--layers` chain: fcI.weight (in x out, or out x in with --layout oi) and
@@ -532,7 +636,8 @@ impl GenArgs {
         let named = !self.name.is_empty()
             || self.preset.is_some()
             || self.layers.is_some()
-            || self.spec.is_some();
+            || self.spec.is_some()
+            || self.like.is_some();
         let stem = |t: &ResolvedTensor| -> String {
             if named {
                 t.spec.name.clone()
