@@ -26,6 +26,7 @@ pub mod rng;
 pub mod sample;
 pub mod scheme;
 pub mod shape;
+pub mod shard;
 pub mod simd;
 pub mod stats;
 pub mod tensor;

@@ -1754,3 +1754,51 @@ fn bad_like_inputs() {
         assert_bad_in(dir.path(), &args, 2, &needles);
     }
 }
+
+/// `--shard I/N` from N separate processes: the shards together hold exactly the
+/// tensors, byte for byte, of one run writing everything, and every shard writes the
+/// same index.
+#[test]
+fn shards_from_separate_processes_equal_one_run() {
+    let dir = tempdir();
+    let model = "gen --layers 64-48x3-10 --activation tanh --bias normal:std=0.1 --seed 21";
+    for i in 1..=3 {
+        run_ok(
+            dir.path(),
+            &argv(&format!("{model} --shard {i}/3 -o shards/")),
+        );
+    }
+    run_ok(dir.path(), &argv(&format!("{model} -o one.safetensors")));
+    let one_bytes = std::fs::read(dir.path().join("one.safetensors")).unwrap();
+    let one = safetensors::SafeTensors::deserialize(&one_bytes).unwrap();
+    let index = read_json(&dir.path().join("shards/model.safetensors.index.json"));
+    let weight_map = index["weight_map"].as_object().expect("weight_map");
+    assert_eq!(weight_map.len(), one.names().len());
+    let total: u64 = one
+        .tensors()
+        .iter()
+        .map(|(_, v)| v.data().len() as u64)
+        .sum();
+    assert_eq!(index["metadata"]["total_size"], total);
+    let mut seen = 0;
+    for i in 1..=3 {
+        let file = format!("model-{i:05}-of-00003.safetensors");
+        let bytes = std::fs::read(dir.path().join("shards").join(&file)).unwrap();
+        let shard = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        assert!(!shard.names().is_empty(), "{file} is empty");
+        for name in shard.names() {
+            assert_eq!(weight_map[name], file.as_str(), "{name}");
+            assert_eq!(
+                shard.tensor(name).unwrap().data(),
+                one.tensor(name).unwrap().data(),
+                "{name} in {file}"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, one.names().len(), "every tensor in exactly one shard");
+}
+
+bad_input!(bad_shard_out_of_range: "gen --layers 8-4-2 --shard 4/3 -o s/" => 2, ["4/3"]);
+bad_input!(bad_shard_framework_rng: "gen --layers 8-4-2 --rng numpy --shard 1/2 -o s/" => 2, ["--shard", "numpy"]);
+bad_input!(bad_shard_needs_directory: "gen --layers 8-4-2 --shard 1/2 -o m.safetensors" => 2, ["--shard", "DIR/"]);

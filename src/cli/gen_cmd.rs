@@ -198,6 +198,12 @@ pub struct GenArgs {
     #[arg(long = "rule", value_name = "PATTERN=SCHEME", requires = "like")]
     pub rules: Vec<String>,
 
+    /// Write only shard I of N (1-based) of the model as Hugging Face sharded safetensors
+    /// in -o DIR/: model-0000I-of-0000N.safetensors plus model.safetensors.index.json.
+    /// Shards can run on different machines; together they equal one run.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
     /// With --like: the scheme of tensors no --rule matches.
     #[arg(long = "default", value_name = "SCHEME", requires = "like")]
     pub default_scheme: Option<String>,
@@ -333,6 +339,8 @@ struct Plan {
     manifest: Option<PathBuf>,
     /// The .npz/.safetensors file that holds every tensor, for container formats.
     container: Option<PathBuf>,
+    /// For --shard: the index file and its content (the same for every shard).
+    shard_index: Option<(PathBuf, Vec<u8>)>,
 }
 
 pub fn run(args: GenArgs) -> Result<()> {
@@ -345,6 +353,18 @@ pub fn run(args: GenArgs) -> Result<()> {
         fsync: args.fsync,
     };
     let reports = pool.install(|| write_all(&plan, options))?;
+    if let Some((path, index)) = &plan.shard_index
+        && std::fs::read(path).ok().as_ref() != Some(index)
+    {
+        atomic::write_file(
+            path,
+            index,
+            FileOptions {
+                force: true,
+                ..options
+            },
+        )?;
+    }
     let data_on_stdout = plan.items.iter().any(|(_, d)| *d == Destination::Stdout);
     emit_report(args.report, &reports, data_on_stdout)
 }
@@ -630,8 +650,65 @@ impl GenArgs {
         Ok(self.name.clone())
     }
 
+    /// `--shard I/N`: this shard's tensors into `DIR/model-0000I-of-0000N.safetensors`.
+    fn plan_shard(&self, tensors: Vec<ResolvedTensor>, text: &str) -> Result<Plan> {
+        let shard: crate::shard::Shard = text.parse()?;
+        if self.rng != RngMode::Native {
+            return Err(Error::Usage(format!(
+                "--shard needs --rng native: --rng {} draws every tensor from one generator \
+                 in order, so shards could not run independently",
+                self.rng
+            )));
+        }
+        if self.format.is_some_and(|f| f != Format::Safetensors) {
+            return Err(Error::Usage(
+                "--shard writes Hugging Face sharded .safetensors; drop --format".into(),
+            ));
+        }
+        let dir = match &self.output {
+            Some(path) if path.as_os_str() != "-" && is_directory_target(path) => path.clone(),
+            _ => {
+                return Err(Error::Usage(
+                    "--shard writes into a directory: give -o DIR/".into(),
+                ));
+            }
+        };
+        let assignment = crate::shard::assign(&tensors, shard.count)?;
+        let index = crate::shard::index_json(&tensors, &assignment, shard.count);
+        prepare_directory(&dir)?;
+        let container = dir.join(shard.file_name());
+        atomic::check_target(&container, self.force)?;
+        let index_path = dir.join("model.safetensors.index.json");
+        // Every shard writes the same index; one already there must be that one.
+        if let Ok(existing) = std::fs::read(&index_path)
+            && existing != index
+            && !self.force
+        {
+            return Err(Error::Usage(format!(
+                "{} exists and lists a different model; use --force to replace it",
+                index_path.display()
+            )));
+        }
+        let items = tensors
+            .into_iter()
+            .zip(assignment)
+            .filter(|(_, k)| *k == shard.index)
+            .map(|(t, _)| (t, Destination::Member))
+            .collect();
+        Ok(Plan {
+            items,
+            format: Format::Safetensors,
+            manifest: None,
+            container: Some(container),
+            shard_index: Some((index_path, index)),
+        })
+    }
+
     /// Decides every destination and checks them all before any drawing starts.
     fn plan(&self, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
+        if let Some(shard) = &self.shard {
+            return self.plan_shard(tensors, shard);
+        }
         let count = tensors.len();
         let named = !self.name.is_empty()
             || self.preset.is_some()
@@ -745,6 +822,7 @@ impl GenArgs {
             format,
             manifest,
             container,
+            shard_index: None,
         })
     }
 }
