@@ -12,7 +12,7 @@
 #   --python PATH   interpreter for the baselines (default: .venv/bin/python, else python3)
 #   --threads N     passed to weightinit as --threads N (default: weightinit's own, all cores)
 #   --only LIST     run only these cases: he-normal, xavier-uniform, truncated-normal,
-#                   orthogonal, small, json, numpy-mode, torch-mode, big
+#                   orthogonal, small, json, numpy-mode, torch-mode, model, big
 #   --bin PATH      benchmark this weightinit binary instead of building target/release
 #   --no-prewarm    skip the untimed memory pre-warm before each run (see below)
 #
@@ -64,9 +64,11 @@ log() { echo "[compare] $*" >&2; }
 if ((QUICK)); then
     BIG_SHAPE=8192x8192 ELEM_SHAPE=4096x4096 ORTHO_SHAPE=1024x1024 JSON_SHAPE=256x256
     NUMPY_MODE_SHAPE=10000000
+    MODEL_LAYERS=2048x5
 else
     BIG_SHAPE=32768x32768 ELEM_SHAPE=16384x16384 ORTHO_SHAPE=4096x4096 JSON_SHAPE=1024x1024
     NUMPY_MODE_SHAPE=100000000
+    MODEL_LAYERS=8192x5
 fi
 CASES=(
     "he-normal|he-normal|$ELEM_SHAPE|npy"
@@ -79,6 +81,9 @@ CASES=(
     "numpy-mode|normal|$NUMPY_MODE_SHAPE|npy"
     # issue 4: --rng torch against PyTorch's normal_, 100M float32 normals
     "torch-mode|normal|$NUMPY_MODE_SHAPE|npy"
+    # issue 5: a model of several tensors as one .safetensors (4 matrices + biases, the
+    # same bytes as the he-normal case), against the single-tensor .npy rate
+    "model|he-normal|$MODEL_LAYERS|safetensors"
 )
 ((BIG)) && CASES+=("big|he-normal|$BIG_SHAPE|npy")
 if [[ -n $ONLY ]]; then
@@ -95,6 +100,16 @@ if [[ -n $ONLY ]]; then
 fi
 
 elements() { local IFS=x n=1 d; for d in $1; do n=$((n * d)); done; echo "$n"; }
+# Elements of a case: a shape's product, or for the model case (--layers WxK, K equal
+# widths) the K-1 square matrices and their biases.
+case_elements() {
+    if [[ $1 == model ]]; then
+        local w=${2%x*} k=${2#*x}
+        echo $(((k - 1) * (w * w + w)))
+    else
+        elements "$2"
+    fi
+}
 
 # ---------------------------------------------------------------- tools
 if [[ -z $BIN ]]; then
@@ -205,8 +220,8 @@ sys.exit(code)' "$mem" "$@" >/dev/null 2>"$errlog" || status=failed ;;
 # Free disk: the largest single output plus a pre-warm file plus 1 GiB of margin.
 largest=0
 for c in "${CASES[@]}"; do
-    IFS='|' read -r _ _ shape _ <<<"$c"
-    b=$(($(elements "$shape") * 4 + PREWARM * (2 << 30)))
+    IFS='|' read -r cid _ shape _ <<<"$c"
+    b=$(($(case_elements "$cid" "$shape") * 4 + PREWARM * (2 << 30)))
     ((b > largest)) && largest=$b
 done
 avail=$(df -B1 --output=avail "$WORK" | tail -n1 | tr -d ' ')
@@ -227,12 +242,13 @@ for c in "${CASES[@]}"; do
     # Twice the raw data size, at least 64 MiB, at most 2 GiB (more would start the
     # kernel's background writeback: dirty_background_ratio is 10% of RAM) and at most
     # half the memory now available.
-    PREWARM_BYTES=$(($(elements "$shape") * 8))
+    PREWARM_BYTES=$(($(case_elements "$id" "$shape") * 8))
     ((PREWARM_BYTES < 64 << 20)) && PREWARM_BYTES=$((64 << 20))
     ((PREWARM_BYTES > 2 << 30)) && PREWARM_BYTES=$((2 << 30))
     mem_avail=$(($(awk '/MemAvailable/ { print $2 }' /proc/meminfo) * 1024))
     ((PREWARM_BYTES > mem_avail / 2)) && PREWARM_BYTES=$((mem_avail / 2))
     wi_cmd=("$WI" gen --scheme "$scheme" --shape "$shape" -o "$out" --force --report none --seed 1)
+    [[ $id == model ]] && wi_cmd=("$WI" gen --layers "$shape" -o "$out" --force --report none --seed 1)
     [[ -n $THREADS ]] && wi_cmd+=(--threads "$THREADS")
     [[ $id == numpy-mode ]] && wi_cmd+=(--rng numpy)
     [[ $id == torch-mode ]] && wi_cmd+=(--rng torch)
@@ -244,18 +260,19 @@ for c in "${CASES[@]}"; do
         # dd writes as many bytes as weightinit's file has (its first successful run),
         # or the raw data size if weightinit failed.
         dd_bytes=$(awk -F'\t' -v c="$id" '$1 == c && $2 == "weightinit" && $6 != "-" { print $6; exit }' "$RAW")
-        [[ -z $dd_bytes ]] && dd_bytes=$(($(elements "$shape") * 4))
+        [[ -z $dd_bytes ]] && dd_bytes=$(($(case_elements "$id" "$shape") * 4))
         run_timed "$id" dd "$r" "$WORK/dd.bin" \
             dd if=/dev/zero of="$WORK/dd.bin" bs=4M count="$dd_bytes" iflag=count_bytes status=none
         run_timed "$id" dd+fsync "$r" "$WORK/dd.bin" \
             dd if=/dev/zero of="$WORK/dd.bin" bs=4M count="$dd_bytes" iflag=count_bytes conv=fsync status=none
         [[ $id == big ]] && continue # peak memory of weightinit only
-        if ((HAVE_NUMPY)) && [[ $id != torch-mode ]]; then
+        if ((HAVE_NUMPY)) && [[ $id != torch-mode && $id != model ]]; then
             run_timed "$id" numpy "$r" "$out" "${PYENV[@]}" "$PY" "$BENCH/baseline_numpy.py" \
                 "$pycase" "$shape" "$out" --timings "$WORK/timings"
         fi
         [[ $id == json ]] && continue # the issue's JSON baseline is Python's json.dump
         [[ $id == numpy-mode ]] && continue # NumPy's own draws are the baseline
+        [[ $id == model ]] && continue # compared with weightinit's own .npy rate
         if ((HAVE_TORCH)); then
             run_timed "$id" torch "$r" "$out" "${PYENV[@]}" "$PY" "$BENCH/baseline_torch.py" \
                 "$pycase" "$shape" "$out" --timings "$WORK/timings"
@@ -283,6 +300,7 @@ describe() {
         json) echo "json: he-normal $2" ;;
         numpy-mode) echo "numpy-mode: --rng numpy normal $2 (f32)" ;;
         torch-mode) echo "torch-mode: --rng torch normal $2 (f32)" ;;
+        model) echo "model: --layers $2 as .safetensors" ;;
         big) echo "big: he-normal $2 (peak memory)" ;;
     esac
 }
@@ -383,6 +401,11 @@ fi
 if has_case json; then
     r=$(ratio "$(med json numpy)" "$(med json weightinit)")
     echo "- json: t_python/t = $r (≥ 5: $(verdict "$r" ">=" 5))"
+fi
+if has_case model; then
+    t=$(med model weightinit)
+    r=$(ratio "$t" "$(med he-normal weightinit)")
+    echo "- model (issue 5): $(fmt_s "$t") s, t/t_he-normal-npy = $r (≤ 1.5: $(verdict "$r" "<=" 1.5)); peak $(peak_mib model weightinit) MiB"
 fi
 if has_case torch-mode; then
     r=$(ratio "$(med torch-mode torch)" "$(med torch-mode weightinit)")

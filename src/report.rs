@@ -223,7 +223,51 @@ pub fn render_human(reports: &[TensorReport]) -> String {
     for r in reports {
         let _ = r.write_human(&mut out);
     }
+    if reports.len() > 1 {
+        let t = Total::of(reports);
+        let _ = writeln!(
+            out,
+            "total: {} tensors, {} elements, {} bytes of data; {}",
+            t.tensors,
+            t.elements,
+            t.bytes,
+            if t.inconsistent == 0 {
+                "all consistent with their scheme".to_string()
+            } else {
+                format!("{} NOT consistent with their scheme", t.inconsistent)
+            }
+        );
+    }
     out
+}
+
+/// The run as a whole: the report's last line, and `total` in the JSON report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Total {
+    pub tensors: usize,
+    pub elements: u64,
+    pub bytes: u64,
+    /// Tensors whose statistics do not fit their scheme.
+    pub inconsistent: usize,
+}
+
+impl Total {
+    pub fn of(reports: &[TensorReport]) -> Total {
+        let elements: u64 = reports
+            .iter()
+            .map(|r| r.meta.shape.iter().product::<usize>() as u64)
+            .sum();
+        let bytes = reports
+            .iter()
+            .map(|r| r.meta.shape.iter().product::<usize>() as u64 * r.meta.dtype.size() as u64)
+            .sum();
+        Total {
+            tensors: reports.len(),
+            elements,
+            bytes,
+            inconsistent: reports.iter().filter(|r| !r.consistent).count(),
+        }
+    }
 }
 
 impl TensorReport {

@@ -1802,3 +1802,25 @@ fn shards_from_separate_processes_equal_one_run() {
 bad_input!(bad_shard_out_of_range: "gen --layers 8-4-2 --shard 4/3 -o s/" => 2, ["4/3"]);
 bad_input!(bad_shard_framework_rng: "gen --layers 8-4-2 --rng numpy --shard 1/2 -o s/" => 2, ["--shard", "numpy"]);
 bad_input!(bad_shard_needs_directory: "gen --layers 8-4-2 --shard 1/2 -o m.safetensors" => 2, ["--shard", "DIR/"]);
+
+/// A run of several tensors ends its report with a total, in both report forms.
+#[test]
+fn report_has_a_total_for_several_tensors() {
+    let dir = tempdir();
+    let out = run_ok(dir.path(), &argv("gen --layers 20-10-3 --seed 1 -o m.npz"));
+    let human = String::from_utf8_lossy(&out.stderr).into_owned();
+    let last = human.lines().last().unwrap_or_default();
+    assert_eq!(
+        last, "total: 4 tensors, 243 elements, 972 bytes of data; all consistent with their scheme",
+        "{human}"
+    );
+    let out = run_ok(
+        dir.path(),
+        &argv("gen --layers 20-10-3 --seed 1 -o m2.npz --report json"),
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["total"]["tensors"], 4);
+    assert_eq!(doc["total"]["elements"], 243);
+    assert_eq!(doc["total"]["bytes"], 972);
+    assert_eq!(doc["total"]["inconsistent"], 0);
+}

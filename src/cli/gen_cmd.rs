@@ -1021,7 +1021,9 @@ fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool)
         ReportMode::Human => render_human(reports),
         ReportMode::Json => {
             let consistent = reports.iter().all(|r| r.consistent);
-            let doc = serde_json::json!({ "consistent": consistent, "tensors": reports });
+            let total = crate::report::Total::of(reports);
+            let doc =
+                serde_json::json!({ "consistent": consistent, "total": total, "tensors": reports });
             let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");
             text.push('\n');
             text
