@@ -67,6 +67,7 @@ impl Session {
                 match tensor.spec.dtype {
                     DType::F32 => generate_numpy::<f32>(tensor, sink, label, rng),
                     DType::F64 => generate_numpy::<f64>(tensor, sink, label, rng),
+                    DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
                 }
             }
             RngMode::Torch => {
@@ -78,6 +79,7 @@ impl Session {
                 match tensor.spec.dtype {
                     DType::F32 => generate_torch::<f32>(tensor, sink, label, rng),
                     DType::F64 => generate_torch::<f64>(tensor, sink, label, rng),
+                    DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
                 }
             }
         }
@@ -94,7 +96,18 @@ pub fn generate(
     match tensor.spec.dtype {
         DType::F32 => generate_typed::<f32>(tensor, sink, label),
         DType::F64 => generate_typed::<f64>(tensor, sink, label),
+        DType::F16 => generate_typed::<half::f16>(tensor, sink, label),
+        DType::Bf16 => generate_typed::<half::bf16>(tensor, sink, label),
     }
+}
+
+/// Framework streams are reproduced for f32 and f64 only (resolution refuses the rest
+/// first; this is the engine's own guard).
+fn half_refused(tensor: &ResolvedTensor) -> Error {
+    Error::Usage(format!(
+        "--rng {} is reproduced for f32 and f64, not {}",
+        tensor.spec.rng, tensor.spec.dtype
+    ))
 }
 
 /// Wraps the element slice for the sink.
@@ -109,6 +122,16 @@ impl AsValues for f32 {
 impl AsValues for f64 {
     fn values(xs: &[f64]) -> Values<'_> {
         Values::F64(xs)
+    }
+}
+impl AsValues for half::f16 {
+    fn values(xs: &[half::f16]) -> Values<'_> {
+        Values::F16(xs)
+    }
+}
+impl AsValues for half::bf16 {
+    fn values(xs: &[half::bf16]) -> Values<'_> {
+        Values::Bf16(xs)
     }
 }
 
@@ -492,12 +515,8 @@ struct VecSink<E> {
 
 impl<E: Element> TensorSink for VecSink<E> {
     fn write_values(&mut self, values: Values<'_>) -> std::io::Result<()> {
-        match values {
-            Values::F32(xs) => self
-                .values
-                .extend(xs.iter().map(|&x| E::from_f64(f64::from(x)))),
-            Values::F64(xs) => self.values.extend(xs.iter().map(|&x| E::from_f64(x))),
-        }
+        self.values
+            .extend((0..values.len()).map(|i| E::from_f64(values.get_f64(i))));
         Ok(())
     }
 

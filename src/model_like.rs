@@ -28,7 +28,7 @@ pub struct LikeTensor {
     pub shape: Vec<usize>,
     /// The source's dtype as written there (`F32`, `BF16`, `<f4`, `<i8`, ...).
     pub source_dtype: String,
-    /// The dtype to write: the source's when weightinit has it (f32, f64).
+    /// The dtype to write: the source's when weightinit has it (f32, f64, f16, bf16).
     pub dtype: Option<DType>,
     /// Whether the source dtype is a floating-point one (integer tensors are buffers,
     /// not weights).
@@ -72,7 +72,8 @@ fn safetensors_dtype(name: &str) -> (Option<DType>, bool, Option<usize>) {
     match name {
         "F32" => (Some(DType::F32), true, Some(4)),
         "F64" => (Some(DType::F64), true, Some(8)),
-        "F16" | "BF16" => (None, true, Some(2)),
+        "F16" => (Some(DType::F16), true, Some(2)),
+        "BF16" => (Some(DType::Bf16), true, Some(2)),
         "F8_E4M3" | "F8_E5M2" | "F8_E8M0" => (None, true, Some(1)),
         "I8" | "U8" | "BOOL" => (None, false, Some(1)),
         "I16" | "U16" => (None, false, Some(2)),
@@ -190,6 +191,7 @@ fn npz_layout(file: std::fs::File) -> std::result::Result<Vec<LikeTensor>, Strin
         let (dtype, is_float) = match kind {
             "f4" => (Some(DType::F32), true),
             "f8" => (Some(DType::F64), true),
+            "f2" => (Some(DType::F16), true),
             k if k.starts_with('f') => (None, true),
             _ => (None, false),
         };
@@ -300,7 +302,7 @@ mod tests {
         let t = layout(&safetensors_bytes(header, 32)).unwrap();
         assert_eq!(t[0].name, "a");
         assert_eq!(t[0].shape, vec![3, 4]);
-        assert_eq!(t[0].dtype, None);
+        assert_eq!(t[0].dtype, Some(DType::Bf16));
         assert!(t[0].is_float);
         assert_eq!(t[1].dtype, Some(DType::F32));
     }

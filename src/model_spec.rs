@@ -360,8 +360,8 @@ dtype = "f64"
             ),
             (
                 "f.toml",
-                "dtype = \"f16\"\n[[tensor]]\nname = \"w\"\nshape = [3]\nscheme = \"zeros\"\n",
-                "dtype = 'f16'",
+                "dtype = \"f8\"\n[[tensor]]\nname = \"w\"\nshape = [3]\nscheme = \"zeros\"\n",
+                "dtype = 'f8'",
             ),
             (
                 "g.toml",

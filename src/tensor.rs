@@ -63,6 +63,12 @@ impl TensorSpec {
                 self.scheme, self.rng
             ))
         };
+        if self.rng != RngMode::Native && self.dtype.is_half() {
+            return Err(refuse(format!(
+                "the framework streams are reproduced for f32 and f64, not {}",
+                self.dtype
+            )));
+        }
         match self.rng {
             RngMode::Native => {}
             RngMode::Numpy => {

@@ -29,6 +29,15 @@ struct Case {
 const CASES: &[Case] = &[
     Case {
         scheme: "he-normal",
+        shape: "300x40",
+        dtype: "f16",
+        layout: "io",
+        seed: 17,
+        fans: Some((300, 40)),
+        extra: &[],
+    },
+    Case {
+        scheme: "he-normal",
         shape: "784x128",
         dtype: "f32",
         layout: "io",

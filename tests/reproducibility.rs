@@ -62,6 +62,18 @@ fn values(t: &ResolvedTensor) -> Vec<f64> {
             .iter()
             .copied()
             .collect(),
+        DType::F16 => draw_array::<half::f16>(t)
+            .expect("draw f16")
+            .0
+            .iter()
+            .map(|x| x.to_f64())
+            .collect(),
+        DType::Bf16 => draw_array::<half::bf16>(t)
+            .expect("draw bf16")
+            .0
+            .iter()
+            .map(|x| x.to_f64())
+            .collect(),
     }
 }
 
@@ -116,11 +128,8 @@ fn uniform_matches_python_reference_bit_for_bit() {
         scheme.set_param(ParamKey::High, &high.to_string()).unwrap();
 
         for dtype in [DType::F32, DType::F64] {
-            let key = match dtype {
-                DType::F32 => "f32",
-                DType::F64 => "f64",
-            };
-            let expected: Vec<f64> = case[key]
+            let key = dtype.to_string();
+            let expected: Vec<f64> = case[key.as_str()]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -162,6 +171,7 @@ fn uniform_matches_python_reference_bit_for_bit() {
                         checked += 1;
                     }
                 }
+                DType::F16 | DType::Bf16 => unreachable!("f32 and f64 only"),
             }
         }
     }
@@ -322,6 +332,7 @@ fn schemes_of_one_family_share_the_underlying_draws() {
         let eps = match dtype {
             DType::F32 => 2f64.powi(-24),
             DType::F64 => 2f64.powi(-53),
+            DType::F16 | DType::Bf16 => unreachable!("f32 and f64 only"),
         };
         let he_std = (2.0 / fan_in).sqrt();
         let xavier_std = (2.0 / (fan_in + fan_out)).sqrt();

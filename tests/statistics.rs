@@ -56,6 +56,24 @@ fn draw(t: &ResolvedTensor) -> (Vec<f64>, Generated) {
             let (a, g) = draw_array::<f64>(t).expect("draw f64");
             (a.iter().copied().collect(), g)
         }
+        DType::F16 => {
+            let (a, g) = draw_array::<half::f16>(t).expect("draw f16");
+            (a.iter().map(|x| x.to_f64()).collect(), g)
+        }
+        DType::Bf16 => {
+            let (a, g) = draw_array::<half::bf16>(t).expect("draw bf16");
+            (a.iter().map(|x| x.to_f64()).collect(), g)
+        }
+    }
+}
+
+/// `x` rounded to `dtype`, widened back (exact).
+fn stored(dtype: DType, x: f64) -> f64 {
+    match dtype {
+        DType::F32 => f64::from(x as f32),
+        DType::F64 => x,
+        DType::F16 => half::f16::from_f64(x).to_f64(),
+        DType::Bf16 => half::bf16::from_f64(x).to_f64(),
     }
 }
 
@@ -222,10 +240,7 @@ fn ks_case(scheme: &str, expected: Distribution, dtype: DType, seed: u64) -> Res
         _ => None,
     };
     if let Some((low, high)) = support {
-        let (low, high) = match dtype {
-            DType::F32 => (f64::from(low as f32), f64::from(high as f32)),
-            DType::F64 => (low, high),
-        };
+        let (low, high) = (stored(dtype, low), stored(dtype, high));
         if let Some(bad) = xs.iter().find(|&&x| !(x >= low && x <= high)) {
             return Err(format!(
                 "{scheme} {dtype}: value {bad} outside [{low}, {high}]"
@@ -774,6 +789,8 @@ fn tolerance(dtype: DType) -> f64 {
     match dtype {
         DType::F32 => 1e-5,
         DType::F64 => 1e-12,
+        DType::F16 => 2e-3,
+        DType::Bf16 => 1.6e-2,
     }
 }
 
@@ -812,6 +829,8 @@ fn orthogonal_gain_scales_the_same_matrix() {
         let eps = match dtype {
             DType::F32 => 2f64.powi(-23),
             DType::F64 => 2f64.powi(-51),
+            DType::F16 => 2f64.powi(-10),
+            DType::Bf16 => 2f64.powi(-7),
         };
         for &(shape, layout) in &[("300x100", Layout::Io), ("32x16x3x3", Layout::Oi)] {
             let (rows, cols) = matrix_dims(shape, layout);
@@ -914,10 +933,7 @@ fn identity_is_gain_on_the_diagonal_and_exact_zeros_elsewhere() {
                 for layout in [Layout::Io, Layout::Oi] {
                     let t = tensor(scheme, shape, layout, dtype, 3, "eye");
                     let (w, _) = draw(&t);
-                    let diag = match dtype {
-                        DType::F32 => f64::from(gain as f32),
-                        DType::F64 => gain,
-                    };
+                    let diag = stored(dtype, gain);
                     for i in 0..rows {
                         for j in 0..cols {
                             let want = if i == j { diag } else { 0.0 };
@@ -946,10 +962,7 @@ fn constant_schemes_fill_every_element() {
         ] {
             let t = tensor(scheme, "70000x2", Layout::Io, dtype, 9, "c");
             let (xs, generated) = draw(&t);
-            let want = match dtype {
-                DType::F32 => f64::from(value as f32),
-                DType::F64 => value,
-            };
+            let want = stored(dtype, value);
             assert_eq!(xs.len(), 140_000);
             if let Some((i, x)) = xs
                 .iter()
@@ -965,4 +978,66 @@ fn constant_schemes_fill_every_element() {
             );
         }
     }
+}
+
+/// f16 and bf16 tensors are the f32 tensors' draws rounded once to 16 bits from the f64
+/// value (README "Reproducibility"): each value is within one 16-bit step of the f32
+/// value rounded to 16 bits, almost always equal (they differ only when rounding through
+/// f32 first would round twice), and the engine's report finds them consistent with the
+/// law. Orthogonal matrices stay orthogonal to 16-bit precision.
+#[test]
+fn half_types_are_the_f32_draws_rounded_once() {
+    let mut failures = Vec::new();
+    for dtype in [DType::F16, DType::Bf16] {
+        let step = match dtype {
+            DType::F16 => 2f64.powi(-10),
+            _ => 2f64.powi(-7),
+        };
+        for scheme in [
+            "he-normal",
+            "xavier-uniform",
+            "truncated-normal:std=0.02",
+            "normal:mean=3",
+        ] {
+            let t16 = tensor(scheme, "400x300", Layout::Io, dtype, 11, "h");
+            let t32 = tensor(scheme, "400x300", Layout::Io, DType::F32, 11, "h");
+            let (a16, generated) = draw(&t16);
+            let (a32, _) = draw(&t32);
+            let mut equal = 0usize;
+            for (i, (&x16, &x32)) in a16.iter().zip(&a32).enumerate() {
+                let rounded = stored(dtype, x32);
+                if x16 == rounded {
+                    equal += 1;
+                } else if (x16 - rounded).abs() > step * x32.abs().max(f64::MIN_POSITIVE) {
+                    failures.push(format!("{scheme} {dtype} [{i}]: {x16} vs f32 {x32}"));
+                    break;
+                }
+            }
+            if equal * 1000 < a16.len() * 999 {
+                failures.push(format!(
+                    "{scheme} {dtype}: only {equal} of {} equal",
+                    a16.len()
+                ));
+            }
+            let report = weightinit::report::TensorReport::new(&t16, &generated, "-".into());
+            if !report.consistent {
+                failures.push(format!(
+                    "{scheme} {dtype}: report says inconsistent: {:?}",
+                    report.notes
+                ));
+            }
+        }
+        for &(shape, layout) in ORTHO_SHAPES.iter() {
+            let (rows, cols) = matrix_dims(shape, layout);
+            let t = tensor("orthogonal", shape, layout, dtype, 7, "q");
+            let (w, _) = draw(&t);
+            let err = gram_error(&w, rows, cols, 1.0);
+            if err > tolerance(dtype) {
+                failures.push(format!(
+                    "orthogonal {shape} {dtype}: max |Gram − I| = {err:e}"
+                ));
+            }
+        }
+    }
+    check_all(failures);
 }

@@ -184,6 +184,7 @@ fn draw_and_check(
             let w = w.as_slice().unwrap();
             check(record, label, w[0], w[w.len() - 1], &bytes_f64(w), failures);
         }
+        DType::F16 | DType::Bf16 => unreachable!("fixtures are f32 and f64"),
     }
 }
 
@@ -213,27 +214,7 @@ fn uniform_inits_equal_pytorch_bit_for_bit() {
             RngMode::Torch,
         );
         let label = format!("{scheme} {shape} {dtype} seed {seed}");
-        let mut session = Session::new();
-        match dtype {
-            DType::F32 => {
-                let (w, _) = session.draw_array::<f32>(&tensor).expect("draw");
-                let w = w.as_slice().unwrap();
-                let ends = (f64::from(w[0]), f64::from(w[w.len() - 1]));
-                check(r, &label, ends.0, ends.1, &bytes_f32(w), &mut failures);
-            }
-            DType::F64 => {
-                let (w, _) = session.draw_array::<f64>(&tensor).expect("draw");
-                let w = w.as_slice().unwrap();
-                check(
-                    r,
-                    &label,
-                    w[0],
-                    w[w.len() - 1],
-                    &bytes_f64(w),
-                    &mut failures,
-                );
-            }
-        }
+        draw_and_check(&mut Session::new(), &tensor, r, &label, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -332,6 +313,7 @@ fn orthogonal_matches_pytorch_up_to_its_own_rounding() {
                 .iter()
                 .copied()
                 .collect(),
+            DType::F16 | DType::Bf16 => unreachable!("fixtures are f32 and f64"),
         };
         let list = |k: &str| -> Vec<f64> {
             case[k]
@@ -353,6 +335,7 @@ fn orthogonal_matches_pytorch_up_to_its_own_rounding() {
         let (exact_bound, torch_bound) = match dtype {
             DType::F32 => (1e-7, 5e-6),
             DType::F64 => (1e-13, 1e-6),
+            DType::F16 | DType::Bf16 => unreachable!("fixtures are f32 and f64"),
         };
         assert!(
             to_exact <= exact_bound,

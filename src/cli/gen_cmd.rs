@@ -494,7 +494,7 @@ impl GenArgs {
             let dtype = t.dtype.unwrap_or_else(|| {
                 notes.push(format!(
                     "weightinit: note: --like '{label}': '{}' is {} in the source; written as {} \
-                     (weightinit writes f32 and f64)",
+                     (weightinit writes f32, f64, f16 and bf16)",
                     t.name, t.source_dtype, self.dtype
                 ));
                 self.dtype
@@ -809,6 +809,14 @@ impl GenArgs {
                 (format, files)
             }
         };
+        if matches!(format, Format::Npy | Format::Npz)
+            && let Some(t) = tensors.iter().find(|t| t.spec.dtype == DType::Bf16)
+        {
+            return Err(Error::Usage(format!(
+                "tensor '{}' is bf16, which NumPy has no dtype for; write .safetensors (or .json)",
+                t.spec.name
+            )));
+        }
         for d in &destinations {
             if let Destination::File(path) = d {
                 atomic::check_target(path, self.force)?;

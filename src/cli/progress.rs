@@ -41,6 +41,7 @@ impl TensorSink for ProgressSink<'_> {
         let bytes = match values {
             Values::F32(xs) => 4 * xs.len(),
             Values::F64(xs) => 8 * xs.len(),
+            Values::F16(_) | Values::Bf16(_) => 2 * values.len(),
         };
         self.bar.inc(bytes as u64);
         Ok(())

@@ -76,6 +76,7 @@ impl<W: Write> TensorSink for JsonWriter<W> {
         match values {
             Values::F32(xs) => xs.iter().try_for_each(|&x| self.element(f64::from(x))),
             Values::F64(xs) => xs.iter().try_for_each(|&x| self.element(x)),
+            _ => (0..values.len()).try_for_each(|i| self.element(values.get_f64(i))),
         }
     }
 

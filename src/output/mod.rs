@@ -22,6 +22,33 @@ use serde::Serialize;
 pub enum Values<'a> {
     F32(&'a [f32]),
     F64(&'a [f64]),
+    F16(&'a [half::f16]),
+    Bf16(&'a [half::bf16]),
+}
+
+impl Values<'_> {
+    /// Element `i` widened to f64 (exact for every type).
+    pub fn get_f64(&self, i: usize) -> f64 {
+        match self {
+            Values::F32(x) => f64::from(x[i]),
+            Values::F64(x) => x[i],
+            Values::F16(x) => x[i].to_f64(),
+            Values::Bf16(x) => x[i].to_f64(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Values::F32(x) => x.len(),
+            Values::F64(x) => x.len(),
+            Values::F16(x) => x.len(),
+            Values::Bf16(x) => x.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Where generated values go, in order.

@@ -17,6 +17,13 @@ pub fn write_npy_header<W: Write>(w: &mut W, dtype: DType, shape: &Shape) -> io:
     let descr = match dtype {
         DType::F32 => "<f4",
         DType::F64 => "<f8",
+        DType::F16 => "<f2",
+        DType::Bf16 => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "bf16 has no NumPy dtype; write .safetensors",
+            ));
+        }
     };
     let dims: Vec<String> = shape.dims().iter().map(|d| d.to_string()).collect();
     // A 1-tuple needs its trailing comma in Python syntax: (128,)
@@ -73,11 +80,15 @@ pub fn write_le<W: Write>(w: &mut W, values: Values<'_>) -> io::Result<()> {
         return match values {
             Values::F32(xs) => w.write_all(bytemuck::cast_slice(xs)),
             Values::F64(xs) => w.write_all(bytemuck::cast_slice(xs)),
+            Values::F16(xs) => w.write_all(bytemuck::cast_slice(xs)),
+            Values::Bf16(xs) => w.write_all(bytemuck::cast_slice(xs)),
         };
     }
     let bytes: Vec<u8> = match values {
         Values::F32(xs) => xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
         Values::F64(xs) => xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Values::F16(xs) => xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        Values::Bf16(xs) => xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
     };
     w.write_all(&bytes)
 }
@@ -105,6 +116,7 @@ mod tests {
                     let xs: Vec<f64> = (0..n).map(|i| i as f64 * 0.25).collect();
                     sink.write_values(Values::F64(&xs)).unwrap();
                 }
+                DType::F16 | DType::Bf16 => unreachable!("not among the cases"),
             }
             let bytes = sink.into_inner();
             let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
@@ -124,6 +136,7 @@ mod tests {
                     assert_eq!(a.shape(), shape.dims());
                     assert_eq!(a.iter().nth(3), Some(&0.75));
                 }
+                DType::F16 | DType::Bf16 => unreachable!("not among the cases"),
             }
         }
     }

@@ -24,6 +24,8 @@ fn dtype_name(dtype: DType) -> &'static str {
     match dtype {
         DType::F32 => "F32",
         DType::F64 => "F64",
+        DType::F16 => "F16",
+        DType::Bf16 => "BF16",
     }
 }
 

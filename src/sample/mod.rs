@@ -31,6 +31,12 @@ pub enum DType {
     F32,
     #[value(alias = "float64")]
     F64,
+    /// IEEE half precision (safetensors F16, NumPy float16).
+    #[value(alias = "float16", alias = "half")]
+    F16,
+    /// bfloat16 (safetensors BF16; NumPy has no such dtype).
+    #[value(alias = "bfloat16")]
+    Bf16,
 }
 
 impl DType {
@@ -39,7 +45,13 @@ impl DType {
         match self {
             DType::F32 => 4,
             DType::F64 => 8,
+            DType::F16 | DType::Bf16 => 2,
         }
+    }
+
+    /// Whether this is a 16-bit type (drawn like f32, rounded once to 16 bits).
+    pub fn is_half(self) -> bool {
+        matches!(self, DType::F16 | DType::Bf16)
     }
 }
 
@@ -48,6 +60,8 @@ impl fmt::Display for DType {
         f.write_str(match self {
             DType::F32 => "f32",
             DType::F64 => "f64",
+            DType::F16 => "f16",
+            DType::Bf16 => "bf16",
         })
     }
 }
@@ -127,6 +141,50 @@ impl Element for f64 {
         normal::fast_path_f64(t, u64::from(words[0]) | (u64::from(words[1]) << 32))
     }
 }
+
+/// The 16-bit types draw exactly as f32 does (one keystream word per uniform or
+/// ziggurat attempt) and round the f64 value once to 16 bits.
+macro_rules! half_element {
+    ($t:ty, $dtype:expr) => {
+        impl Element for $t {
+            const DTYPE: DType = $dtype;
+            #[inline]
+            fn from_f64(x: f64) -> Self {
+                <$t>::from_f64(x)
+            }
+            #[inline]
+            fn to_f64(self) -> f64 {
+                <$t>::to_f64(self)
+            }
+            #[inline]
+            fn standard_normal(rng: &mut BlockStream) -> f64 {
+                normal::standard_normal_f32(rng)
+            }
+            #[inline(always)]
+            fn standard_normal_with(t: &normal::Tables, rng: &mut BlockStream) -> f64 {
+                normal::standard_normal_f32_with(t, rng)
+            }
+            fn fill_uniform(rng: &mut BlockStream, low: f64, width: f64, out: &mut [Self]) {
+                let mut words = [0u32; 1024];
+                for chunk in out.chunks_mut(words.len()) {
+                    let words = &mut words[..chunk.len()];
+                    rng.fill_u32(words);
+                    for (x, &w) in chunk.iter_mut().zip(words.iter()) {
+                        *x = <$t>::from_f64(low + width * uniform::unit_f32(w));
+                    }
+                }
+            }
+            const NORMAL_WORDS: usize = 1;
+            #[inline(always)]
+            fn normal_fast_path(t: &normal::Tables, words: &[u32]) -> (f64, bool) {
+                normal::fast_path_f32(t, words[0])
+            }
+        }
+    };
+}
+
+half_element!(half::f16, DType::F16);
+half_element!(half::bf16, DType::Bf16);
 
 /// An elementwise distribution, ready to draw from.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -169,6 +169,7 @@ pub fn fill<E: Element>(rng: &mut Pcg64, distribution: &Distribution, out: &mut 
                     *x = E::from_f64(mean + std * standard_normal_f64(rng));
                 }
             }
+            DType::F16 | DType::Bf16 => unreachable!("16-bit types are refused with --rng numpy"),
         },
         Distribution::TruncatedNormal { .. }
         | Distribution::Orthogonal { .. }
@@ -213,6 +214,7 @@ pub fn expression(
     let np_dtype = match dtype {
         DType::F32 => "np.float32",
         DType::F64 => "np.float64",
+        DType::F16 | DType::Bf16 => return "# not reproduced for 16-bit types".into(),
     };
     let value = match *distribution {
         Distribution::Constant { value } => {
@@ -220,8 +222,8 @@ pub fn expression(
         }
         Distribution::Uniform { low, high } => {
             let cast = match dtype {
-                DType::F32 => ".astype(np.float32)",
                 DType::F64 => "",
+                _ => ".astype(np.float32)",
             };
             format!("rng.uniform({}, {}, {shape}){cast}", py(low), py(high))
         }
@@ -237,7 +239,7 @@ pub fn expression(
                     py(std)
                 )
             }
-            DType::F64 => format!("rng.normal({}, {}, {shape})", py(mean), py(std)),
+            _ => format!("rng.normal({}, {}, {shape})", py(mean), py(std)),
         },
         Distribution::Orthogonal { gain } => {
             let (rows, cols) = matrix;

@@ -31,7 +31,8 @@ pub fn orthonormal_columns(
 ) -> Result<Vec<f64>> {
     debug_assert!(tall >= narrow && gaussian.len() == tall * narrow);
     match precision {
-        DType::F32 => q_with_positive_r_diagonal(
+        // 16-bit tensors: an f32 QR is far more precise than their storage.
+        DType::F32 | DType::F16 | DType::Bf16 => q_with_positive_r_diagonal(
             &Mat::from_fn(tall, narrow, |i, j| gaussian[i * narrow + j] as f32),
             f64::from,
         ),

@@ -110,6 +110,7 @@ pub fn fill<E: Element>(
                     *x = E::from_f64(if value == high { low } else { value });
                 }
             }
+            DType::F16 | DType::Bf16 => unreachable!("16-bit types are refused with --rng torch"),
         },
         Distribution::Normal { mean, std } if total < 16 => {
             for x in out.iter_mut() {
@@ -146,6 +147,7 @@ pub fn fill<E: Element>(
                     *x = E::from_f64(v);
                 }
             }
+            DType::F16 | DType::Bf16 => unreachable!("16-bit types are refused with --rng torch"),
         },
         _ => unreachable!("not drawn under --rng torch: {distribution:?}"),
     }
@@ -350,6 +352,7 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
     let torch_dtype = match dtype {
         DType::F32 => "torch.float32",
         DType::F64 => "torch.float64",
+        DType::F16 | DType::Bf16 => return "# not reproduced for 16-bit types".into(),
     };
     let empty = format!("torch.empty({dims}, dtype={torch_dtype})");
     let py = |x: f64| ryu::Buffer::new().format(x).to_string();

@@ -6,7 +6,7 @@ Called by tests/interop_numpy.rs as
 
 where CASES.json is a list of objects:
 
-    {"npy": PATH, "json": PATH, "shape": [..], "dtype": "f32" | "f64",
+    {"npy": PATH, "json": PATH, "shape": [..], "dtype": "f32" | "f64" | "f16",
      "seed": N, "fan_in": N | null, "fan_out": N | null}
 
 For every case it checks that
@@ -29,7 +29,11 @@ import sys
 
 import numpy as np
 
-DTYPES = {"f32": (np.dtype("<f4"), np.uint32), "f64": (np.dtype("<f8"), np.uint64)}
+DTYPES = {
+    "f32": (np.dtype("<f4"), np.uint32),
+    "f64": (np.dtype("<f8"), np.uint64),
+    "f16": (np.dtype("<f2"), np.uint16),
+}
 
 
 def fail(case, message):
