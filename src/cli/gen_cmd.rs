@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::progress;
+pub use super::sources::{Activation, Preset};
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
@@ -23,126 +24,6 @@ use crate::sample::DType;
 use crate::scheme::{ParamKey, SchemeSpec};
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
-
-/// The activation after each layer of a `--layers` chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Activation {
-    Relu,
-    LeakyRelu,
-    Gelu,
-    Tanh,
-    Sigmoid,
-    Linear,
-    Selu,
-}
-
-impl Activation {
-    /// The weight scheme that keeps the signal's variance for this activation (He et al.
-    /// 2015 for the ReLU family, Glorot & Bengio 2010 for tanh/sigmoid/linear, Klambauer
-    /// et al. 2017 for SELU). GELU behaves like ReLU for this purpose.
-    fn weight_scheme(self) -> &'static str {
-        match self {
-            Activation::Relu | Activation::Gelu => "he-normal",
-            Activation::LeakyRelu => "he-normal:nonlinearity=leaky-relu",
-            Activation::Tanh | Activation::Sigmoid | Activation::Linear => "xavier-normal",
-            Activation::Selu => "lecun-normal",
-        }
-    }
-}
-
-/// The widths of a `--layers` chain: `784-256-10`, with `512x3` for a repeated width.
-fn parse_layers(text: &str) -> Result<Vec<usize>> {
-    let bad = |why: &str| {
-        Error::Usage(format!(
-            "invalid --layers '{text}': {why} (write widths like 784-256-128-10; 512x3 repeats one)"
-        ))
-    };
-    let mut widths = Vec::new();
-    for token in text.split('-') {
-        let (width, times) = match token.split_once('x') {
-            Some((w, k)) => (w, k),
-            None => (token, "1"),
-        };
-        let width: usize = width
-            .trim()
-            .parse()
-            .ok()
-            .filter(|&w| w > 0)
-            .ok_or_else(|| bad(&format!("'{token}' is not a positive width")))?;
-        let times: usize = times
-            .trim()
-            .parse()
-            .ok()
-            .filter(|&k| (1..=100_000).contains(&k))
-            .ok_or_else(|| bad(&format!("'{token}' repeats a width 1 to 100000 times")))?;
-        widths.extend(std::iter::repeat_n(width, times));
-    }
-    if widths.len() < 2 {
-        return Err(bad("it needs at least two widths"));
-    }
-    Ok(widths)
-}
-
-/// A module's default parameters, as its framework initializes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
-    /// torch.nn.Linear(IN, OUT): --shape INxOUT gives weight OUTxIN, kaiming_uniform_
-    /// with a=√5, then bias OUT, U(±1/√IN).
-    TorchLinear,
-    /// torch.nn.Conv2d(IN, OUT, (KH, KW)): --shape INxOUTxKHxKW gives weight OUTxINxKHxKW,
-    /// kaiming_uniform_ with a=√5, then bias OUT, U(±1/√(IN·KH·KW)).
-    TorchConv2d,
-}
-
-impl Preset {
-    fn name(self) -> &'static str {
-        match self {
-            Preset::TorchLinear => "torch-linear",
-            Preset::TorchConv2d => "torch-conv2d",
-        }
-    }
-
-    /// The weight and bias specs (shape, scheme) for one `--shape` in constructor order.
-    fn tensors(self, args: &Shape) -> Result<[(Shape, SchemeSpec); 2]> {
-        let dims = args.dims();
-        let (inputs, outputs, kernel): (usize, usize, &[usize]) = match (self, dims) {
-            (Preset::TorchLinear, [i, o]) => (*i, *o, &[]),
-            (Preset::TorchConv2d, [i, o, kernel @ ..]) if kernel.len() == 2 => (*i, *o, kernel),
-            _ => {
-                let wanted = match self {
-                    Preset::TorchLinear => "INxOUT, as in nn.Linear(IN, OUT)",
-                    Preset::TorchConv2d => "INxOUTxKHxKW, as in nn.Conv2d(IN, OUT, (KH, KW))",
-                };
-                return Err(Error::Usage(format!(
-                    "preset {} takes --shape {wanted}, not '{args}'",
-                    self.name()
-                )));
-            }
-        };
-        let mut weight_dims = vec![outputs, inputs];
-        weight_dims.extend_from_slice(kernel);
-        let join = |d: &[usize]| {
-            d.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("x")
-        };
-        let weight_shape: Shape = join(&weight_dims).parse()?;
-        let bias_shape: Shape = outputs.to_string().parse()?;
-        // PyTorch: kaiming_uniform_(weight, a=math.sqrt(5)); weightinit's leaky-relu gain
-        // is sqrt(2 / (1 + a·a)), the same double as PyTorch's sqrt(2 / (1 + a**2)).
-        let a = ryu::Buffer::new().format(5f64.sqrt()).to_string();
-        let weight: SchemeSpec =
-            format!("he-uniform:nonlinearity=leaky-relu,negative-slope={a}").parse()?;
-        // bias: bound = 1 / math.sqrt(fan_in), fan_in = IN·KH·KW.
-        let fan_in: usize = inputs * kernel.iter().product::<usize>();
-        let bound = 1.0 / (fan_in as f64).sqrt();
-        let text = |x: f64| ryu::Buffer::new().format(x).to_string();
-        let bias: SchemeSpec =
-            format!("uniform:low={},high={}", text(-bound), text(bound)).parse()?;
-        Ok([(weight_shape, weight), (bias_shape, bias)])
-    }
-}
 
 /// Where the report goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -371,7 +252,7 @@ pub fn run(args: GenArgs) -> Result<()> {
 
 impl GenArgs {
     /// The scheme with inline and flag parameters merged.
-    fn scheme_spec(&self) -> Result<SchemeSpec> {
+    pub(super) fn scheme_spec(&self) -> Result<SchemeSpec> {
         let text = self.scheme.as_deref().unwrap_or_default();
         let mut spec: SchemeSpec = text.parse()?;
         let flags = [
@@ -395,7 +276,7 @@ impl GenArgs {
         Ok(spec)
     }
 
-    fn seed(&self) -> Result<u64> {
+    pub(super) fn seed(&self) -> Result<u64> {
         match &self.seed {
             None => Ok(fresh_seed()),
             Some(text) => text.trim().parse().map_err(|_| {
@@ -454,182 +335,7 @@ impl GenArgs {
             .collect()
     }
 
-    /// `--like FILE`: the source's float tensors, in its order, with schemes from
-    /// `--rule`/`--default`. Integer tensors (buffers such as position ids), scalars and
-    /// empty tensors are left out, and dtypes weightinit cannot write yet become
-    /// `--dtype`; each case is said on stderr.
-    fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
-        let layout = crate::model_like::read_layout(path)?;
-        let mut rules = Vec::new();
-        for rule in &self.rules {
-            let (pattern, scheme) = rule.split_once('=').ok_or_else(|| {
-                Error::Usage(format!(
-                    "invalid --rule '{rule}': write PATTERN=SCHEME, e.g. '*.bias=zeros'"
-                ))
-            })?;
-            let matcher = globset::Glob::new(pattern.trim())
-                .map_err(|e| Error::Usage(format!("invalid --rule pattern '{pattern}': {e}")))?
-                .compile_matcher();
-            rules.push((matcher, scheme.trim().parse::<SchemeSpec>()?));
-        }
-        let default = self
-            .default_scheme
-            .as_deref()
-            .map(str::parse::<SchemeSpec>)
-            .transpose()?;
-        let seed = self.seed()?;
-        let label = path.display();
-        let mut specs = Vec::new();
-        // Said only once everything resolved, so that an error stays the only line.
-        let mut notes = Vec::new();
-        for t in layout {
-            if !t.is_float || t.shape.is_empty() || t.shape.contains(&0) {
-                notes.push(format!(
-                    "weightinit: note: --like '{label}': '{}' ({} {:?}) is left out: only \
-                     non-empty floating-point tensors are initialized",
-                    t.name, t.source_dtype, t.shape
-                ));
-                continue;
-            }
-            let dtype = t.dtype.unwrap_or_else(|| {
-                notes.push(format!(
-                    "weightinit: note: --like '{label}': '{}' is {} in the source; written as {} \
-                     (weightinit writes f32, f64, f16 and bf16)",
-                    t.name, t.source_dtype, self.dtype
-                ));
-                self.dtype
-            });
-            let scheme = match rules.iter().find(|(m, _)| m.is_match(&t.name)) {
-                Some((_, s)) => s.clone(),
-                None => default.clone().ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--like '{label}': tensor '{}' matches no --rule and there is no \
-                         --default scheme",
-                        t.name
-                    ))
-                })?,
-            };
-            crate::tensor::validate_name(&t.name)?;
-            let shape: Shape = t
-                .shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("x")
-                .parse()?;
-            let spec = TensorSpec {
-                name: t.name.clone(),
-                shape,
-                layout: self.layout,
-                scheme,
-                dtype,
-                seed,
-                rng: self.rng,
-            };
-            specs.push(spec.resolve().map_err(|e| {
-                Error::Usage(format!("--like '{label}': tensor '{}': {e}", t.name))
-            })?);
-        }
-        if specs.is_empty() {
-            return Err(Error::Usage(format!(
-                "--like '{label}': no floating-point tensors to initialize"
-            )));
-        }
-        for note in notes {
-            eprintln!("{note}");
-        }
-        Ok(specs)
-    }
-
-    /// A `--layers` chain: fcI.weight (in x out, or out x in with --layout oi) and
-    /// fcI.bias for every consecutive pair of widths.
-    fn layer_specs(&self, layers: &str) -> Result<Vec<ResolvedTensor>> {
-        let widths = parse_layers(layers)?;
-        let weight_scheme: SchemeSpec = match &self.scheme {
-            Some(_) => self.scheme_spec()?,
-            None => self.activation.weight_scheme().parse()?,
-        };
-        let seed = self.seed()?;
-        let mut specs = Vec::new();
-        for (i, pair) in widths.windows(2).enumerate() {
-            let (inputs, outputs) = (pair[0], pair[1]);
-            let weight_shape = match self.layout {
-                Layout::Io => format!("{inputs}x{outputs}"),
-                Layout::Oi => format!("{outputs}x{inputs}"),
-            };
-            let mut tensors = vec![(format!("fc{i}.weight"), weight_shape, weight_scheme.clone())];
-            match self.bias.trim() {
-                "none" => {}
-                "fan-in-uniform" => {
-                    // PyTorch's bias default: U(±1/√fan_in).
-                    let bound = 1.0 / (inputs as f64).sqrt();
-                    let text = |x: f64| ryu::Buffer::new().format(x).to_string();
-                    let scheme = format!("uniform:low={},high={}", text(-bound), text(bound));
-                    tensors.push((format!("fc{i}.bias"), outputs.to_string(), scheme.parse()?));
-                }
-                other => tensors.push((format!("fc{i}.bias"), outputs.to_string(), other.parse()?)),
-            }
-            for (name, shape, scheme) in tensors {
-                specs.push(
-                    TensorSpec {
-                        name,
-                        shape: shape.parse()?,
-                        layout: self.layout,
-                        scheme,
-                        dtype: self.dtype,
-                        seed,
-                        rng: self.rng,
-                    }
-                    .resolve()?,
-                );
-            }
-        }
-        Ok(specs)
-    }
-
-    /// A preset's tensors: for every --shape its weight (layout oi) and bias, named
-    /// NAME.weight and NAME.bias (NAME from --name, else l0, l1, ...; bare `weight` and
-    /// `bias` for a single shape).
-    fn preset_specs(&self, preset: Preset) -> Result<Vec<ResolvedTensor>> {
-        let shapes = self
-            .shape
-            .iter()
-            .map(|s| s.parse::<Shape>())
-            .collect::<Result<Vec<_>>>()?;
-        let prefixes: Vec<String> = if self.name.is_empty() && shapes.len() == 1 {
-            vec![String::new()]
-        } else if self.name.is_empty() {
-            (0..shapes.len()).map(|i| format!("l{i}.")).collect()
-        } else {
-            self.names(shapes.len())?
-                .into_iter()
-                .map(|n| format!("{n}."))
-                .collect()
-        };
-        let seed = self.seed()?;
-        let mut specs = Vec::new();
-        for (shape, prefix) in shapes.iter().zip(prefixes) {
-            for ((tensor_shape, scheme), part) in
-                preset.tensors(shape)?.into_iter().zip(["weight", "bias"])
-            {
-                specs.push(
-                    TensorSpec {
-                        name: format!("{prefix}{part}"),
-                        shape: tensor_shape,
-                        layout: Layout::Oi,
-                        scheme,
-                        dtype: self.dtype,
-                        seed,
-                        rng: self.rng,
-                    }
-                    .resolve()?,
-                );
-            }
-        }
-        Ok(specs)
-    }
-
-    fn names(&self, count: usize) -> Result<Vec<String>> {
+    pub(super) fn names(&self, count: usize) -> Result<Vec<String>> {
         if self.name.is_empty() {
             return Ok((0..count).map(|i| format!("w{i}")).collect());
         }

@@ -3,6 +3,7 @@
 pub mod gen_cmd;
 pub mod progress;
 pub mod schemes_cmd;
+mod sources;
 
 use clap::{Parser, Subcommand};
 
