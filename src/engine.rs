@@ -59,11 +59,7 @@ impl Session {
         match tensor.spec.rng {
             RngMode::Native => generate(tensor, sink, label),
             RngMode::Numpy => {
-                let seed = tensor.spec.seed;
-                if self.numpy.as_ref().is_none_or(|(s, _)| *s != seed) {
-                    self.numpy = Some((seed, Pcg64::new(seed)));
-                }
-                let (_, rng) = self.numpy.as_mut().expect("generator just set");
+                let rng = seeded(&mut self.numpy, tensor.spec.seed, Pcg64::new);
                 match tensor.spec.dtype {
                     DType::F32 => generate_numpy::<f32>(tensor, sink, label, rng),
                     DType::F64 => generate_numpy::<f64>(tensor, sink, label, rng),
@@ -71,11 +67,7 @@ impl Session {
                 }
             }
             RngMode::Torch => {
-                let seed = tensor.spec.seed;
-                if self.torch.as_ref().is_none_or(|(s, _)| *s != seed) {
-                    self.torch = Some((seed, CpuGenerator::new(seed)));
-                }
-                let (_, rng) = self.torch.as_mut().expect("generator just set");
+                let rng = seeded(&mut self.torch, tensor.spec.seed, CpuGenerator::new);
                 match tensor.spec.dtype {
                     DType::F32 => generate_torch::<f32>(tensor, sink, label, rng),
                     DType::F64 => generate_torch::<f64>(tensor, sink, label, rng),
@@ -84,6 +76,14 @@ impl Session {
             }
         }
     }
+}
+
+/// The run's generator in `slot`, created from `seed` unless it already was.
+fn seeded<G>(slot: &mut Option<(u64, G)>, seed: u64, new: impl FnOnce(u64) -> G) -> &mut G {
+    if slot.as_ref().is_none_or(|(s, _)| *s != seed) {
+        *slot = Some((seed, new(seed)));
+    }
+    &mut slot.as_mut().expect("generator just set").1
 }
 
 /// Draws `tensor` into `sink` from the native stream. I/O errors are reported against
@@ -200,11 +200,7 @@ fn generate_typed<E: AsValues>(
         }
     } else {
         let (values, check) = whole_matrix::<E>(tensor)?;
-        for chunk in values.chunks(BLOCK_LEN) {
-            sink.write_values(E::values(chunk)).map_err(io_err)?;
-            generated.stats.merge(&Stats::of_slice(chunk));
-        }
-        generated.orthogonality_error = check;
+        return write_whole(values, check, sink, label);
     }
     sink.finish().map_err(io_err)?;
     Ok(generated)
@@ -405,18 +401,8 @@ fn generate_torch<E: AsValues>(
             let mut drawn = vec![E::default(); n];
             sample::torch::fill(rng, &standard, &mut drawn, n, true);
             let drawn: Vec<f64> = drawn.iter().map(|x| x.to_f64()).collect();
-            let tall_gaussian = if rows >= cols {
-                drawn
-            } else {
-                let mut t = vec![0.0; n];
-                for i in 0..rows {
-                    for j in 0..cols {
-                        t[j * rows + i] = drawn[i * cols + j];
-                    }
-                }
-                t
-            };
-            orthogonal_from::<E>(&tall_gaussian, rows, cols, gain, DType::F64)?
+            let tall = tall_orientation(drawn, rows, cols);
+            orthogonal_from::<E>(&tall, rows, cols, gain, DType::F64)?
         }
         other => matrix_without_randomness(&other, rows, cols)?,
     };
@@ -452,45 +438,38 @@ fn generate_numpy<E: AsValues>(
     label: &str,
     rng: &mut Pcg64,
 ) -> Result<Generated> {
-    let io_err = |e| Error::io(label, e);
     let distribution = tensor.resolved.distribution;
-    let mut generated = Generated {
-        stats: Stats::default(),
-        orthogonality_error: None,
-    };
     if distribution.is_elementwise() {
         return generate_sequential::<E>(tensor, sink, label, |out, _, _| {
             sample::numpy::fill(rng, &distribution, out)
         });
-    } else {
-        let (rows, cols) = matrix_view(tensor);
-        let (values, check) = match distribution {
-            Distribution::Orthogonal { gain } => {
-                // a = rng.standard_normal((rows, cols)), transposed when wide.
-                let drawn = sample::numpy::standard_normals_f64(rng, rows * cols);
-                let tall_gaussian = if rows >= cols {
-                    drawn
-                } else {
-                    let mut t = vec![0.0; rows * cols];
-                    for i in 0..rows {
-                        for j in 0..cols {
-                            t[j * rows + i] = drawn[i * cols + j];
-                        }
-                    }
-                    t
-                };
-                orthogonal_from::<E>(&tall_gaussian, rows, cols, gain, DType::F64)?
-            }
-            other => matrix_without_randomness(&other, rows, cols)?,
-        };
-        for chunk in values.chunks(BLOCK_LEN) {
-            sink.write_values(E::values(chunk)).map_err(io_err)?;
-            generated.stats.merge(&Stats::of_slice(chunk));
-        }
-        generated.orthogonality_error = check;
     }
-    sink.finish().map_err(io_err)?;
-    Ok(generated)
+    let (rows, cols) = matrix_view(tensor);
+    let (values, check) = match distribution {
+        Distribution::Orthogonal { gain } => {
+            // a = rng.standard_normal((rows, cols)), transposed when wide.
+            let drawn = sample::numpy::standard_normals_f64(rng, rows * cols);
+            let tall = tall_orientation(drawn, rows, cols);
+            orthogonal_from::<E>(&tall, rows, cols, gain, DType::F64)?
+        }
+        other => matrix_without_randomness(&other, rows, cols)?,
+    };
+    write_whole(values, check, sink, label)
+}
+
+/// A row-major `rows x cols` matrix in its tall orientation (transposed when wide), as
+/// the frameworks' orthogonal recipes factor it.
+fn tall_orientation(drawn: Vec<f64>, rows: usize, cols: usize) -> Vec<f64> {
+    if rows >= cols {
+        return drawn;
+    }
+    let mut t = vec![0.0; rows * cols];
+    for i in 0..rows {
+        for j in 0..cols {
+            t[j * rows + i] = drawn[i * cols + j];
+        }
+    }
+    t
 }
 
 /// `len` standard normals in the native block layout (the same stream an elementwise

@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use super::gen_cmd::GenArgs;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
-use crate::scheme::SchemeSpec;
+use crate::scheme::{SchemeSpec, shortest};
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
@@ -121,15 +121,14 @@ impl Preset {
         let bias_shape: Shape = outputs.to_string().parse()?;
         // PyTorch: kaiming_uniform_(weight, a=math.sqrt(5)); weightinit's leaky-relu gain
         // is sqrt(2 / (1 + a·a)), the same double as PyTorch's sqrt(2 / (1 + a**2)).
-        let a = ryu::Buffer::new().format(5f64.sqrt()).to_string();
+        let a = shortest(5f64.sqrt());
         let weight: SchemeSpec =
             format!("he-uniform:nonlinearity=leaky-relu,negative-slope={a}").parse()?;
         // bias: bound = 1 / math.sqrt(fan_in), fan_in = IN·KH·KW.
         let fan_in: usize = inputs * kernel.iter().product::<usize>();
         let bound = 1.0 / (fan_in as f64).sqrt();
-        let text = |x: f64| ryu::Buffer::new().format(x).to_string();
         let bias: SchemeSpec =
-            format!("uniform:low={},high={}", text(-bound), text(bound)).parse()?;
+            format!("uniform:low={},high={}", shortest(-bound), shortest(bound)).parse()?;
         Ok([(weight_shape, weight), (bias_shape, bias)])
     }
 }
@@ -244,8 +243,8 @@ impl GenArgs {
                 "fan-in-uniform" => {
                     // PyTorch's bias default: U(±1/√fan_in).
                     let bound = 1.0 / (inputs as f64).sqrt();
-                    let text = |x: f64| ryu::Buffer::new().format(x).to_string();
-                    let scheme = format!("uniform:low={},high={}", text(-bound), text(bound));
+                    let scheme =
+                        format!("uniform:low={},high={}", shortest(-bound), shortest(bound));
                     tensors.push((format!("fc{i}.bias"), outputs.to_string(), scheme.parse()?));
                 }
                 other => tensors.push((format!("fc{i}.bias"), outputs.to_string(), other.parse()?)),

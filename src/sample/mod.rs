@@ -22,6 +22,21 @@ use crate::distribution::Distribution;
 use crate::rng::BlockStream;
 use truncated::TruncatedStandard;
 
+/// A shape as a Python tuple literal: `(784, 128)`, `(128,)`, for the framework code
+/// the framework-exact streams print.
+pub(crate) fn python_tuple(dims: &[usize]) -> String {
+    match dims {
+        [n] => format!("({n},)"),
+        dims => format!(
+            "({})",
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// The float type of a stored tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

@@ -22,7 +22,9 @@ use super::numpy_tables::{
 use crate::distribution::Distribution;
 use crate::rng::numpy::Pcg64;
 use crate::sample::c_math;
+use crate::sample::python_tuple;
 use crate::sample::{DType, Element};
+use crate::scheme::shortest;
 
 /// `random_standard_normal`: one float64 standard normal.
 #[inline(always)]
@@ -184,13 +186,6 @@ pub fn standard_normals_f64(rng: &mut Pcg64, len: usize) -> Vec<f64> {
     (0..len).map(|_| standard_normal_f64(rng)).collect()
 }
 
-/// Python's spelling of a float (any text Python parses back to the same double).
-fn py(x: f64) -> String {
-    let mut buffer = ryu::Buffer::new();
-    let text = buffer.format(x);
-    text.to_string()
-}
-
 /// The NumPy statements that compute a tensor of `distribution` drawn with `--rng numpy`
 /// as `w`, given `rng = np.random.default_rng(seed)` from which every earlier tensor of the
 /// run has been drawn. `shape` is the tensor's shape, `matrix` its 2-D view (for
@@ -201,16 +196,9 @@ pub fn expression(
     shape: &[usize],
     matrix: (usize, usize),
 ) -> String {
-    let shape = match shape {
-        [n] => format!("({n},)"),
-        dims => format!(
-            "({})",
-            dims.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let shape = python_tuple(shape);
+    // Any text Python parses back to the same double.
+    let py = shortest;
     let np_dtype = match dtype {
         DType::F32 => "np.float32",
         DType::F64 => "np.float64",

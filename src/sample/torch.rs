@@ -30,6 +30,7 @@
 use crate::distribution::Distribution;
 use crate::rng::torch::CpuGenerator;
 use crate::sample::c_math;
+use crate::sample::python_tuple;
 use crate::sample::{DType, Element};
 use crate::scheme::{Resolved, SchemeKind};
 
@@ -339,23 +340,14 @@ mod cephes {
 /// The PyTorch statements that compute such a tensor as `w` right after the run's earlier
 /// tensors were drawn from the generator seeded by `torch.manual_seed(seed)`.
 pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) -> String {
-    let dims = match shape {
-        [n] => format!("({n},)"),
-        dims => format!(
-            "({})",
-            dims.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let dims = python_tuple(shape);
     let torch_dtype = match dtype {
         DType::F32 => "torch.float32",
         DType::F64 => "torch.float64",
         DType::F16 | DType::Bf16 => return "# not reproduced for 16-bit types".into(),
     };
     let empty = format!("torch.empty({dims}, dtype={torch_dtype})");
-    let py = |x: f64| ryu::Buffer::new().format(x).to_string();
+    let py = crate::scheme::shortest;
     match *distribution {
         Distribution::Constant { value } => {
             format!("w = torch.full({dims}, {}, dtype={torch_dtype})", py(value))

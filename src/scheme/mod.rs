@@ -11,7 +11,7 @@ mod resolve;
 use std::fmt;
 use std::str::FromStr;
 
-pub use params::{FanMode, ParamKey, ParamValue, Params, ScalingDistribution};
+pub use params::{FanMode, ParamKey, ParamValue, Params, ScalingDistribution, shortest};
 pub use resolve::{Resolved, TRUNCATED_NORMAL_STD_CORRECTION};
 
 use crate::error::{Error, Result};
