@@ -77,13 +77,17 @@ enum ShapeValue {
 }
 
 /// What the command line contributes: defaults, and a seed that overrides the file's.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Defaults {
     pub seed: Option<u64>,
     pub fresh_seed: u64,
     pub rng: RngMode,
     pub dtype: DType,
     pub layout: Layout,
+    /// `--rule`s, tried after the file's own rules.
+    pub rules: Vec<(GlobMatcher, SchemeSpec)>,
+    /// `--default`, for tensors that no rule matches when the file has no `scheme`.
+    pub scheme: Option<SchemeSpec>,
 }
 
 /// Reads and resolves every tensor of the spec file at `path`.
@@ -176,11 +180,10 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
         text.parse()
             .map_err(|e: Error| Error::Usage(format!("{label}: {key}: {e}")))
     };
-    let default_scheme = file
-        .scheme
-        .as_deref()
-        .map(|s| parse_scheme("scheme", s))
-        .transpose()?;
+    let default_scheme = match file.scheme.as_deref() {
+        Some(s) => Some(parse_scheme("scheme", s)?),
+        None => defaults.scheme.clone(),
+    };
     let mut rules: Vec<(GlobMatcher, SchemeSpec)> = Vec::new();
     for (i, rule) in file.rule.iter().enumerate() {
         let key = format!("rule[{i}]");
@@ -191,6 +194,7 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
             parse_scheme(&format!("{key}.scheme"), &rule.scheme)?,
         ));
     }
+    rules.extend(defaults.rules.iter().cloned());
     let mut seen = std::collections::HashSet::new();
     let mut tensors = Vec::with_capacity(file.tensor.len());
     for (i, entry) in file.tensor.iter().enumerate() {
@@ -220,7 +224,8 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
                 None => default_scheme.clone().ok_or_else(|| {
                     Error::Usage(format!(
                         "{label}: {key} '{}' has no scheme: give it scheme = \"...\", add a \
-                         [[rule]] whose match fits its name, or a top-level scheme",
+                         [[rule]] whose match fits its name, or a top-level scheme (or \
+                         --rule/--default)",
                         entry.name
                     ))
                 })?,
@@ -259,6 +264,8 @@ mod tests {
             rng: RngMode::Native,
             dtype: DType::F32,
             layout: Layout::Io,
+            rules: Vec::new(),
+            scheme: None,
         }
     }
 

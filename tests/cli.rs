@@ -1850,3 +1850,38 @@ fn half_precision_outputs() {
         &["bf16", "safetensors"],
     );
 }
+
+/// `--rule`/`--default` extend a spec file (after its own rules and scheme), and are
+/// refused where tensors are not chosen by name.
+#[test]
+fn rules_and_default_from_the_command_line() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("net.toml"),
+        "[[rule]]\nmatch = \"*.bias\"\nscheme = \"zeros\"\n\
+         [[tensor]]\nname = \"a.weight\"\nshape = [8, 4]\n\
+         [[tensor]]\nname = \"a.bias\"\nshape = [8]\n\
+         [[tensor]]\nname = \"a.scale\"\nshape = [8]\n",
+    )
+    .unwrap();
+    let out = run_ok(
+        dir.path(),
+        &argv(
+            "gen --spec net.toml --rule *.scale=ones --rule *.bias=constant:value=3 --default he-normal -o m.npz --report json",
+        ),
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schemes: Vec<&str> = doc["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["scheme"].as_str().unwrap())
+        .collect();
+    // The file's *.bias rule comes before the command line's.
+    assert_eq!(schemes, ["he-normal", "zeros", "ones"]);
+    assert_bad(
+        &argv("gen --scheme zeros --shape 3 --default he-normal -o w.npy"),
+        2,
+        &["--default", "--like"],
+    );
+}

@@ -74,9 +74,10 @@ pub struct GenArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "spec", "name", "scheme"])]
     pub like: Option<PathBuf>,
 
-    /// With --like: PATTERN=SCHEME, e.g. '*.bias=zeros' or 'embed*=normal:std=0.02'
-    /// (glob on tensor names; repeatable, first match wins).
-    #[arg(long = "rule", value_name = "PATTERN=SCHEME", requires = "like")]
+    /// With --like or --spec: PATTERN=SCHEME, e.g. '*.bias=zeros' or
+    /// 'embed*=normal:std=0.02' (glob on tensor names; repeatable, first match wins; after
+    /// a spec file's own rules).
+    #[arg(long = "rule", value_name = "PATTERN=SCHEME")]
     pub rules: Vec<String>,
 
     /// Write only shard I of N (1-based) of the model as Hugging Face sharded safetensors
@@ -85,8 +86,9 @@ pub struct GenArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
 
-    /// With --like: the scheme of tensors no --rule matches.
-    #[arg(long = "default", value_name = "SCHEME", requires = "like")]
+    /// With --like or --spec: the scheme of tensors no rule matches (a spec file's own
+    /// top-level scheme comes first).
+    #[arg(long = "default", value_name = "SCHEME")]
     pub default_scheme: Option<String>,
 
     /// Instead of --shape: a TOML or JSON file listing the model's tensors (name, shape,
@@ -290,6 +292,16 @@ impl GenArgs {
 
     /// One resolved spec per --shape (two for a preset: weight, then bias).
     fn tensor_specs(&self) -> Result<Vec<ResolvedTensor>> {
+        if self.like.is_none()
+            && self.spec.is_none()
+            && (!self.rules.is_empty() || self.default_scheme.is_some())
+        {
+            return Err(Error::Usage(
+                "--rule and --default choose schemes by tensor name for --like and --spec; \
+                 with --shape, --layers or --preset give --scheme"
+                    .into(),
+            ));
+        }
         if let Some(preset) = self.preset {
             return self.preset_specs(preset);
         }
@@ -300,12 +312,15 @@ impl GenArgs {
             return self.like_specs(path);
         }
         if let Some(path) = &self.spec {
+            let (rules, scheme) = self.name_rules()?;
             let defaults = crate::model_spec::Defaults {
                 seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
                 fresh_seed: fresh_seed(),
                 rng: self.rng,
                 dtype: self.dtype,
                 layout: self.layout,
+                rules,
+                scheme,
             };
             return crate::model_spec::load(path, defaults);
         }

@@ -14,6 +14,9 @@ use crate::scheme::{SchemeSpec, shortest};
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
+/// Name patterns with their schemes, first match wins.
+pub(crate) type NameRules = Vec<(globset::GlobMatcher, SchemeSpec)>;
+
 /// The activation after each layer of a `--layers` chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Activation {
@@ -134,12 +137,8 @@ impl Preset {
 }
 
 impl GenArgs {
-    /// `--like FILE`: the source's float tensors, in its order, with schemes from
-    /// `--rule`/`--default`. Integer tensors (buffers such as position ids), scalars and
-    /// empty tensors are left out, and dtypes weightinit cannot write yet become
-    /// `--dtype`; each case is said on stderr.
-    pub(super) fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
-        let layout = crate::model_like::read_layout(path)?;
+    /// `--rule PATTERN=SCHEME` (in order) and `--default SCHEME`, for --like and --spec.
+    pub(super) fn name_rules(&self) -> Result<(NameRules, Option<SchemeSpec>)> {
         let mut rules = Vec::new();
         for rule in &self.rules {
             let (pattern, scheme) = rule.split_once('=').ok_or_else(|| {
@@ -157,6 +156,16 @@ impl GenArgs {
             .as_deref()
             .map(str::parse::<SchemeSpec>)
             .transpose()?;
+        Ok((rules, default))
+    }
+
+    /// `--like FILE`: the source's float tensors, in its order, with schemes from
+    /// `--rule`/`--default`. Integer tensors (buffers such as position ids), scalars and
+    /// empty tensors are left out, and dtypes weightinit cannot write yet become
+    /// `--dtype`; each case is said on stderr.
+    pub(super) fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
+        let layout = crate::model_like::read_layout(path)?;
+        let (rules, default) = self.name_rules()?;
         let seed = self.seed()?;
         let label = path.display();
         let mut specs = Vec::new();
