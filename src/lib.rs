@@ -12,12 +12,14 @@
 //!
 //! The [`cli`] module is the command-line front end built on the same API.
 
+pub mod activation;
 pub mod cli;
 pub mod distribution;
 pub mod engine;
 pub mod error;
 pub mod fan;
 pub mod gain;
+pub mod layers;
 pub mod model_like;
 pub mod model_spec;
 pub mod output;

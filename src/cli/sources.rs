@@ -7,6 +7,8 @@ use std::path::Path;
 
 use clap::ValueEnum;
 
+pub use crate::activation::Activation;
+
 use super::gen_cmd::GenArgs;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
@@ -16,65 +18,6 @@ use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// Name patterns with their schemes, first match wins.
 pub(crate) type NameRules = Vec<(globset::GlobMatcher, SchemeSpec)>;
-
-/// The activation after each layer of a `--layers` chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Activation {
-    Relu,
-    LeakyRelu,
-    Gelu,
-    Tanh,
-    Sigmoid,
-    Linear,
-    Selu,
-}
-
-impl Activation {
-    /// The weight scheme that keeps the signal's variance for this activation (He et al.
-    /// 2015 for the ReLU family, Glorot & Bengio 2010 for tanh/sigmoid/linear, Klambauer
-    /// et al. 2017 for SELU). GELU behaves like ReLU for this purpose.
-    fn weight_scheme(self) -> &'static str {
-        match self {
-            Activation::Relu | Activation::Gelu => "he-normal",
-            Activation::LeakyRelu => "he-normal:nonlinearity=leaky-relu",
-            Activation::Tanh | Activation::Sigmoid | Activation::Linear => "xavier-normal",
-            Activation::Selu => "lecun-normal",
-        }
-    }
-}
-
-/// The widths of a `--layers` chain: `784-256-10`, with `512x3` for a repeated width.
-fn parse_layers(text: &str) -> Result<Vec<usize>> {
-    let bad = |why: &str| {
-        Error::Usage(format!(
-            "invalid --layers '{text}': {why} (write widths like 784-256-128-10; 512x3 repeats one)"
-        ))
-    };
-    let mut widths = Vec::new();
-    for token in text.split('-') {
-        let (width, times) = match token.split_once('x') {
-            Some((w, k)) => (w, k),
-            None => (token, "1"),
-        };
-        let width: usize = width
-            .trim()
-            .parse()
-            .ok()
-            .filter(|&w| w > 0)
-            .ok_or_else(|| bad(&format!("'{token}' is not a positive width")))?;
-        let times: usize = times
-            .trim()
-            .parse()
-            .ok()
-            .filter(|&k| (1..=100_000).contains(&k))
-            .ok_or_else(|| bad(&format!("'{token}' repeats a width 1 to 100000 times")))?;
-        widths.extend(std::iter::repeat_n(width, times));
-    }
-    if widths.len() < 2 {
-        return Err(bad("it needs at least two widths"));
-    }
-    Ok(widths)
-}
 
 /// A module's default parameters, as its framework initializes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -233,7 +176,7 @@ impl GenArgs {
     /// A `--layers` chain: fcI.weight (in x out, or out x in with --layout oi) and
     /// fcI.bias for every consecutive pair of widths.
     pub(super) fn layer_specs(&self, layers: &str) -> Result<Vec<ResolvedTensor>> {
-        let widths = parse_layers(layers)?;
+        let widths = crate::layers::parse_widths(layers)?;
         let weight_scheme: SchemeSpec = match &self.scheme {
             Some(_) => self.scheme_spec()?,
             None => self.activation.weight_scheme().parse()?,
@@ -242,11 +185,12 @@ impl GenArgs {
         let mut specs = Vec::new();
         for (i, pair) in widths.windows(2).enumerate() {
             let (inputs, outputs) = (pair[0], pair[1]);
-            let weight_shape = match self.layout {
-                Layout::Io => format!("{inputs}x{outputs}"),
-                Layout::Oi => format!("{outputs}x{inputs}"),
-            };
-            let mut tensors = vec![(format!("fc{i}.weight"), weight_shape, weight_scheme.clone())];
+            let weight_shape = crate::layers::weight_shape(inputs, outputs, self.layout);
+            let mut tensors = vec![(
+                crate::layers::weight_name(i),
+                weight_shape,
+                weight_scheme.clone(),
+            )];
             match self.bias.trim() {
                 "none" => {}
                 "fan-in-uniform" => {
@@ -254,9 +198,17 @@ impl GenArgs {
                     let bound = 1.0 / (inputs as f64).sqrt();
                     let scheme =
                         format!("uniform:low={},high={}", shortest(-bound), shortest(bound));
-                    tensors.push((format!("fc{i}.bias"), outputs.to_string(), scheme.parse()?));
+                    tensors.push((
+                        crate::layers::bias_name(i),
+                        outputs.to_string(),
+                        scheme.parse()?,
+                    ));
                 }
-                other => tensors.push((format!("fc{i}.bias"), outputs.to_string(), other.parse()?)),
+                other => tensors.push((
+                    crate::layers::bias_name(i),
+                    outputs.to_string(),
+                    other.parse()?,
+                )),
             }
             for (name, shape, scheme) in tensors {
                 specs.push(

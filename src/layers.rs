@@ -1,0 +1,75 @@
+//! Dense chains (`--layers 784-256-10`): the widths, and the names and shapes of each
+//! layer's tensors. `gen --layers` writes them; `probe` draws the same weights, so one
+//! seed gives one network whichever command asked for it.
+
+use crate::error::{Error, Result};
+use crate::fan::Layout;
+
+/// The widths of a chain: `784-256-10`, with `512x3` for a repeated width.
+pub fn parse_widths(text: &str) -> Result<Vec<usize>> {
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "invalid --layers '{text}': {why} (write widths like 784-256-128-10; 512x3 repeats one)"
+        ))
+    };
+    let mut widths = Vec::new();
+    for token in text.split('-') {
+        let (width, times) = match token.split_once('x') {
+            Some((w, k)) => (w, k),
+            None => (token, "1"),
+        };
+        let width: usize = width
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&w| w > 0)
+            .ok_or_else(|| bad(&format!("'{token}' is not a positive width")))?;
+        let times: usize = times
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&k| (1..=100_000).contains(&k))
+            .ok_or_else(|| bad(&format!("'{token}' repeats a width 1 to 100000 times")))?;
+        widths.extend(std::iter::repeat_n(width, times));
+    }
+    if widths.len() < 2 {
+        return Err(bad("it needs at least two widths"));
+    }
+    Ok(widths)
+}
+
+/// The name of layer `index`'s (0-based) weight matrix.
+pub fn weight_name(index: usize) -> String {
+    format!("fc{index}.weight")
+}
+
+/// The name of layer `index`'s (0-based) bias vector.
+pub fn bias_name(index: usize) -> String {
+    format!("fc{index}.bias")
+}
+
+/// The weight's shape text: `INxOUT`, or `OUTxIN` for `--layout oi`.
+pub fn weight_shape(inputs: usize, outputs: usize, layout: Layout) -> String {
+    match layout {
+        Layout::Io => format!("{inputs}x{outputs}"),
+        Layout::Oi => format!("{outputs}x{inputs}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_expand_repeats_and_refuse_nonsense() {
+        assert_eq!(
+            parse_widths("784-512x3-10").unwrap(),
+            [784, 512, 512, 512, 10]
+        );
+        assert_eq!(parse_widths("4x2").unwrap(), [4, 4]);
+        for bad in ["784", "784-0-10", "784--10", "a-b", "5x0", "5x100001", ""] {
+            let e = parse_widths(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("'{bad}'")), "{e}");
+        }
+    }
+}
