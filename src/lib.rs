@@ -23,6 +23,7 @@ pub mod layers;
 pub mod model_like;
 pub mod model_spec;
 pub mod output;
+pub mod probe;
 pub mod report;
 pub mod rng;
 pub mod sample;
