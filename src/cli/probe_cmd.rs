@@ -1,0 +1,424 @@
+//! `weightinit probe`: runs schemes through a dense chain and prints what happened to
+//! the signal, as a table, a terminal chart, JSON or an image.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::activation::Activation;
+use crate::error::{Error, Result};
+use crate::probe::{Input, Probe, SchemeProbe, Setup};
+use crate::rng::fresh_seed;
+use crate::scheme::SchemeSpec;
+
+const EXAMPLES: &str = "\
+Examples:
+  weightinit probe --layers 784-512x50-10 --activation relu \\
+                   --scheme he-normal,xavier-normal,normal:std=0.01,normal:std=1,zeros
+  weightinit probe --layers 256x30 --activation tanh --scheme xavier-uniform,he-uniform --plot probe.svg
+  weightinit probe --layers 784-256-10 --input x.npy --json | jq '.schemes[].verdict.kind'";
+
+/// Push a batch through a dense chain initialized by each scheme and watch the signal:
+/// activation and gradient variance per layer, dead and distinct units, and a verdict
+/// (stable / vanishing / exploding / symmetric) with the layer where it turned.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct ProbeArgs {
+    /// The chain's widths, input first: 784-512x50-10 (512x50 repeats a width).
+    #[arg(long)]
+    pub layers: String,
+
+    /// Activation after every hidden layer (the last layer is linear).
+    #[arg(long, value_enum, default_value_t = Activation::Relu)]
+    pub activation: Activation,
+
+    /// Schemes to compare, comma-separated or repeated; parameters go inline
+    /// (normal:std=0.01). Default: the one the activation calls for.
+    #[arg(long = "scheme", value_name = "SCHEME[,SCHEME...]")]
+    pub schemes: Vec<String>,
+
+    /// Number of standard-normal input rows.
+    #[arg(long, default_value_t = 1024, conflicts_with = "input")]
+    pub batch: usize,
+
+    /// Real inputs instead: a 2-D float array (rows × first width) in .npy, or one tensor
+    /// of an .npz/.safetensors file (with --input-tensor).
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// The tensor of --input to use when the file holds several.
+    #[arg(long, value_name = "NAME", requires = "input")]
+    pub input_tensor: Option<String>,
+
+    /// Seed for the weights, input and output gradient (as in `gen`). Without it a fresh
+    /// seed is drawn and printed.
+    #[arg(long)]
+    pub seed: Option<String>,
+
+    /// Print everything measured as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also print every layer of every scheme.
+    #[arg(long)]
+    pub detail: bool,
+
+    /// Leave out the terminal chart.
+    #[arg(long)]
+    pub no_chart: bool,
+
+    /// Draw activation variance against depth, one line per scheme, into FILE.svg or
+    /// FILE.png.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+
+    /// Replace an existing --plot file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Splits `he-normal,normal:std=0.01,mean=1,zeros` into schemes: a piece with `=` but no
+/// `:` continues the previous scheme's parameters (scheme names never contain `=`).
+pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
+    let mut texts: Vec<String> = Vec::new();
+    for list in lists {
+        for piece in list.split(',').map(str::trim) {
+            if piece.is_empty() {
+                return Err(Error::Usage(format!(
+                    "invalid --scheme '{list}': empty scheme name (separate schemes with single commas)"
+                )));
+            }
+            match texts.last_mut() {
+                Some(previous) if piece.contains('=') && !piece.contains(':') => {
+                    previous.push(',');
+                    previous.push_str(piece);
+                }
+                _ => texts.push(piece.to_string()),
+            }
+        }
+    }
+    texts.iter().map(|t| t.parse::<SchemeSpec>()).collect()
+}
+
+/// Refuses a `--plot` path before any work: an extension other than .svg/.png, or an
+/// existing file without `--force`.
+pub fn check_plot_target(path: &std::path::Path, force: bool) -> Result<()> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("svg" | "png")) {
+        return Err(Error::Usage(format!(
+            "--plot '{}': expected a file name ending in .svg or .png",
+            path.display()
+        )));
+    }
+    crate::output::atomic::check_target(path, force)
+}
+
+fn parse_seed(text: Option<&str>) -> Result<u64> {
+    match text {
+        None => Ok(fresh_seed()),
+        Some(t) => t.trim().parse().map_err(|_| {
+            Error::Usage(format!(
+                "invalid seed '{t}': expected a whole number from 0 to {}",
+                u64::MAX
+            ))
+        }),
+    }
+}
+
+/// The rows of `--input`, as a batch × width matrix.
+fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
+    let label = path.display().to_string();
+    let mut tensors = crate::load::load_tensors(path, tensor)?;
+    if tensors.len() != 1 {
+        let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "--input '{label}' holds {} tensors ({}); choose one with --input-tensor",
+            tensors.len(),
+            names.join(", ")
+        )));
+    }
+    let t = tensors.remove(0);
+    let (rows, cols) = match t.shape[..] {
+        [rows, cols] => (rows, cols),
+        [cols] => (1, cols),
+        _ => {
+            return Err(Error::Usage(format!(
+                "--input '{label}' has shape {:?}: expected rows x features (2-D) or one row (1-D)",
+                t.shape
+            )));
+        }
+    };
+    if rows == 0 || cols == 0 {
+        return Err(Error::Usage(format!("--input '{label}' is empty")));
+    }
+    if let Some(bad) = t.values.iter().find(|v| !v.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--input '{label}' contains {bad}: a probe needs finite inputs"
+        )));
+    }
+    Ok(Input::Data {
+        label,
+        rows: crate::probe::Matrix::from_row_major(rows, cols, &t.values),
+    })
+}
+
+pub fn run(args: &ProbeArgs) -> Result<()> {
+    let widths = crate::layers::parse_widths(&args.layers)?;
+    let schemes = if args.schemes.is_empty() {
+        vec![args.activation.weight_scheme().parse()?]
+    } else {
+        split_schemes(&args.schemes)?
+    };
+    if args.batch == 0 {
+        return Err(Error::Usage(
+            "invalid --batch 0: a probe needs at least one input row".into(),
+        ));
+    }
+    if let Some(plot) = &args.plot {
+        check_plot_target(plot, args.force)?;
+    }
+    let input = match &args.input {
+        Some(path) => read_input(path, args.input_tensor.as_deref())?,
+        None => Input::StandardNormal { batch: args.batch },
+    };
+    let setup = Setup {
+        widths,
+        activation: args.activation,
+        seed: parse_seed(args.seed.as_deref())?,
+        input,
+    };
+    let probe = crate::probe::run(&setup, &schemes)?;
+    if let Some(path) = &args.plot {
+        crate::plot::write_line_chart(path, &variance_chart(&probe), args.force)?;
+    }
+    let text = if args.json {
+        let mut text = serde_json::to_string_pretty(&probe)
+            .map_err(|e| Error::Numerical(format!("JSON: {e}")))?;
+        text.push('\n');
+        text
+    } else {
+        render(&probe, args)
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// log10 of activation variance against depth (0 = the input), one series per scheme.
+pub fn variance_chart(probe: &Probe) -> crate::plot::LineChart {
+    let series = probe
+        .schemes
+        .iter()
+        .map(|s| crate::plot::Series {
+            label: s.scheme.clone(),
+            points: std::iter::once((0.0, probe.input_variance))
+                .chain(
+                    s.layers
+                        .iter()
+                        .map(|l| (l.layer as f64, l.activation_variance)),
+                )
+                .collect(),
+        })
+        .collect();
+    crate::plot::LineChart {
+        title: format!(
+            "Activation variance through {} ({}, batch {})",
+            chain_text(&probe.widths),
+            probe.activation,
+            probe.batch
+        ),
+        x_label: "layer (0 = input)".into(),
+        y_label: "activation variance".into(),
+        log_y: true,
+        series,
+    }
+}
+
+/// `784-512x50-10` back from the widths.
+fn chain_text(widths: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < widths.len() {
+        let run = widths[i..].iter().take_while(|&&w| w == widths[i]).count();
+        parts.push(if run > 1 {
+            format!("{}x{run}", widths[i])
+        } else {
+            widths[i].to_string()
+        });
+        i += run;
+    }
+    parts.join("-")
+}
+
+fn sci(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        "overflow".into()
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// Pads every column but the last to its widest cell.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (k, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if k + 1 < row.len() {
+                line.extend(std::iter::repeat_n(' ', widths[k] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn summary_row(s: &SchemeProbe) -> Vec<String> {
+    let first = s.layers.first();
+    let last = s.layers.last();
+    let hidden = &s.layers[..s.layers.len().saturating_sub(1)];
+    let max_dead = hidden.iter().map(|l| l.dead_fraction).fold(0.0, f64::max);
+    let min_distinct = s.layers.iter().map(|l| l.distinct_units).min().unwrap_or(0);
+    vec![
+        s.scheme.clone(),
+        s.verdict.kind.name().to_string(),
+        s.verdict
+            .layer
+            .map_or("-".to_string(), |l| format!("layer {l}")),
+        sci(first.map_or(f64::NAN, |l| l.activation_variance)),
+        sci(last.map_or(f64::NAN, |l| l.activation_variance)),
+        sci(first.map_or(f64::NAN, |l| l.gradient_variance)),
+        sci(hidden.last().map_or(f64::NAN, |l| l.gradient_variance)),
+        format!("{:.0}%", 100.0 * max_dead),
+        min_distinct.to_string(),
+    ]
+}
+
+fn render(probe: &Probe, args: &ProbeArgs) -> String {
+    let depth = probe.widths.len() - 1;
+    let mut out = format!(
+        "probe: {} ({depth} layers), {} after each hidden layer, batch {} ({}, variance {}), seed {}\n",
+        chain_text(&probe.widths),
+        probe.activation,
+        probe.batch,
+        probe.input,
+        sci(probe.input_variance),
+        probe.seed
+    );
+    out.push_str(&format!(
+        "loss = sum(g * output), g standard normal; a signal turns when its variance moves {}x \
+         from its reference (README \"Why initialization matters\")\n\n",
+        probe.turn_factor
+    ));
+    let mut rows = vec![
+        [
+            "SCHEME",
+            "VERDICT",
+            "TURNED AT",
+            "ACT VAR L1",
+            &format!("ACT VAR L{depth}"),
+            "GRAD VAR L1",
+            &format!("GRAD VAR L{}", depth.saturating_sub(1).max(1)),
+            "MAX DEAD",
+            "MIN DISTINCT",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(probe.schemes.iter().map(summary_row));
+    out.push_str(&table(&rows));
+    out.push('\n');
+    for s in &probe.schemes {
+        out.push_str(&format!(
+            "{}: {}: {}\n",
+            s.scheme,
+            s.verdict.kind.name(),
+            s.verdict.detail
+        ));
+    }
+    if args.detail {
+        for s in &probe.schemes {
+            out.push_str(&format!("\n{}\n", s.scheme));
+            let mut rows = vec![
+                [
+                    "LAYER", "WIDTH", "ACT MEAN", "ACT VAR", "GRAD VAR", "DEAD", "DISTINCT",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            rows.extend(s.layers.iter().map(|l| {
+                vec![
+                    l.layer.to_string(),
+                    l.width.to_string(),
+                    sci(l.activation_mean),
+                    sci(l.activation_variance),
+                    sci(l.gradient_variance),
+                    format!("{:.1}%", 100.0 * l.dead_fraction),
+                    l.distinct_units.to_string(),
+                ]
+            }));
+            out.push_str(&table(&rows));
+        }
+    }
+    if !args.no_chart {
+        out.push('\n');
+        out.push_str(&crate::plot::line_chart_text(&variance_chart(probe), 72, 18));
+    }
+    if let Some(plot) = &args.plot {
+        out.push_str(&format!("\nplot: {}\n", plot.display()));
+    }
+    out.push_str(&format!(
+        "\n{} scheme{} x {depth} layers, batch {}: {:.2} s\n",
+        probe.schemes.len(),
+        if probe.schemes.len() == 1 { "" } else { "s" },
+        probe.batch,
+        probe.seconds
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_lists_keep_parameters_together() {
+        let lists = vec![
+            "he-normal, normal:std=0.01,mean=1 ,zeros".to_string(),
+            "truncated-normal:std=0.02,low=-0.04,high=0.04".to_string(),
+        ];
+        let schemes: Vec<String> = split_schemes(&lists)
+            .unwrap()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(schemes.len(), 4, "{schemes:?}");
+        assert!(schemes[1].contains("std=0.01") && schemes[1].contains("mean=1"));
+        assert!(split_schemes(&["he-normal,,zeros".into()]).is_err());
+        assert!(split_schemes(&["no-such-scheme".into()]).is_err());
+    }
+
+    #[test]
+    fn chain_text_round_trips() {
+        for text in ["784-512x50-10", "256x30", "3-4-5"] {
+            let widths = crate::layers::parse_widths(text).unwrap();
+            assert_eq!(chain_text(&widths), text);
+        }
+    }
+}
