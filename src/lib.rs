@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod fan;
 pub mod gain;
+pub mod load;
 pub mod model_like;
 pub mod model_spec;
 pub mod output;
