@@ -672,15 +672,9 @@ mod tests {
         assert!(error(&path, None).contains("holds no tensors"));
     }
 
-    fn npz(
-        dir: &Path,
-        name: &str,
-        members: &[(&str, Vec<u8>)],
-        compress: bool,
-    ) -> std::path::PathBuf {
-        // The crate's zip build can read deflate but not write it; the stored variant is
-        // enough here, and tests/fixtures/load has archives written by NumPy.
-        assert!(!compress);
+    /// A stored (uncompressed) archive: the crate's zip build reads deflate but does not
+    /// write it; tests/fixtures/load has compressed archives written by NumPy.
+    fn npz(dir: &Path, name: &str, members: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
         let path = dir.join(name);
         let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
         let options = zip::write::SimpleFileOptions::default()
@@ -716,7 +710,7 @@ mod tests {
                 ),
             ),
         ];
-        let path = npz(dir.path(), "m.npz", &members, false);
+        let path = npz(dir.path(), "m.npz", &members);
         let all = load_tensors(&path, None).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].values, vec![1.0, 2.0]);
@@ -726,13 +720,13 @@ mod tests {
         assert!(error(&path, Some("x")).contains("the file holds: w, idx, f"));
 
         let short = [("w.npy", npy_bytes("<f4", false, "(3,)", &f32_le(&[1.0])))];
-        let path = npz(dir.path(), "short.npz", &short, false);
+        let path = npz(dir.path(), "short.npz", &short);
         assert!(error(&path, None).contains("w.npy: 'w' holds 4 bytes of data, but shape [3]"));
         let huge = [(
             "w.npy",
             npy_bytes("<f4", false, "(1000000000000000,)", &[0; 4]),
         )];
-        let path = npz(dir.path(), "huge.npz", &huge, false);
+        let path = npz(dir.path(), "huge.npz", &huge);
         assert!(error(&path, None).contains("needs 4000000000000000"));
         let path = write(dir.path(), "bad.npz", b"PK\x03\x04 not really");
         assert!(error(&path, None).contains("not a readable .npz"));
