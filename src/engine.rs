@@ -206,19 +206,10 @@ fn generate_typed<E: AsValues>(
     Ok(generated)
 }
 
-/// The 2-D view (rows, cols) of a weight tensor for matrix schemes: PyTorch flattens
-/// everything after the first axis (`out x in·k…`), Keras everything before the last
-/// (`k…·in x out`). Either way row-major order of the view is that of the tensor.
+/// The 2-D view (rows, cols) of a weight tensor for matrix schemes; see
+/// [`crate::fan::matrix_view`].
 pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
-    let dims = tensor.spec.shape.dims();
-    let n = tensor.spec.shape.len();
-    match tensor.spec.layout {
-        crate::fan::Layout::Oi => (dims[0], n / dims[0]),
-        crate::fan::Layout::Io => {
-            let last = dims[dims.len() - 1];
-            (n / last, last)
-        }
-    }
+    crate::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout)
 }
 
 /// Builds an orthogonal or identity matrix whole from the native stream; returns it with

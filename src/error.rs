@@ -57,12 +57,21 @@ pub enum Error {
     /// The linear-algebra step (QR for `orthogonal`) failed.
     #[error("numerical failure: {0}")]
     Numerical(String),
+
+    /// `verify` ran and found the file inconsistent with the scheme: not an error in
+    /// running, but the answer "no" (exit code 1). The text is the first reason, e.g.
+    /// `NOT consistent with he-normal: w: variance ...`.
+    #[error("{0}")]
+    Inconsistent(String),
 }
 
 impl Error {
     /// True when the error is about what the user asked for rather than about running it.
     pub fn is_usage(&self) -> bool {
-        !matches!(self, Error::Io { .. } | Error::Numerical(_))
+        !matches!(
+            self,
+            Error::Io { .. } | Error::Numerical(_) | Error::Inconsistent(_)
+        )
     }
 
     /// Wraps an I/O error with the path it concerns.

@@ -70,6 +70,21 @@ impl Fans {
     }
 }
 
+/// The 2-D view (rows, cols) of a tensor of `dims` for matrix schemes (orthogonal,
+/// identity): PyTorch flattens everything after the first axis (`out x in·k…`), Keras
+/// everything before the last (`k…·in x out`). Either way row-major order of the view is
+/// that of the tensor. `dims` must not be empty.
+pub fn matrix_view(dims: &[usize], layout: Layout) -> (usize, usize) {
+    let n: usize = dims.iter().product();
+    match layout {
+        Layout::Oi => (dims[0], n / dims[0].max(1)),
+        Layout::Io => {
+            let last = dims[dims.len() - 1];
+            (n / last.max(1), last)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,9 @@
 //!    while accumulating [`stats::Stats`].
 //! 4. [`report`] compares the statistics with the distribution's theory.
 //!
+//! Reading back: [`load::load_tensors`] reads the float tensors of an `.npy`, `.npz` or
+//! `.safetensors` file, and [`verify::verify_file`] checks them against a scheme.
+//!
 //! The [`cli`] module is the command-line front end built on the same API.
 
 pub mod activation;
@@ -20,6 +23,7 @@ pub mod error;
 pub mod fan;
 pub mod gain;
 pub mod layers;
+pub mod load;
 pub mod model_like;
 pub mod model_spec;
 pub mod output;
@@ -33,5 +37,6 @@ pub mod shard;
 pub mod simd;
 pub mod stats;
 pub mod tensor;
+pub mod verify;
 
 pub use error::{Error, Result};

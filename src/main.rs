@@ -1,5 +1,6 @@
 //! The `weightinit` binary: parse, run, map errors to one line and an exit code
-//! (2 for bad input, 1 for failures while running, 0 after a closed pipe).
+//! (2 for bad input, 1 for failures while running and for a `verify` that answers "not
+//! consistent", 0 after a closed pipe).
 
 use std::process::ExitCode;
 
@@ -17,6 +18,11 @@ fn main() -> ExitCode {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
             // The reader went away (`| head`): not an error for a command-line filter.
             ExitCode::SUCCESS
+        }
+        Err(Error::Inconsistent(reason)) => {
+            // An answer, not a failure: the reason alone, without "error:".
+            eprintln!("weightinit: {reason}");
+            ExitCode::FAILURE
         }
         Err(e) => {
             eprintln!("weightinit: error: {e}");

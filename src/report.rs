@@ -151,12 +151,7 @@ impl TensorReport {
     }
 
     fn constant_notes(&mut self, tensor: &ResolvedTensor, value: f64, s: &Stats) {
-        let stored = match tensor.spec.dtype {
-            DType::F32 => f64::from(value as f32),
-            DType::F64 => value,
-            DType::F16 => half::f16::from_f64(value).to_f64(),
-            DType::Bf16 => half::bf16::from_f64(value).to_f64(),
-        };
+        let stored = stored_value(tensor.spec.dtype, value);
         self.consistent = s.min == stored && s.max == stored;
         if tensor.spec.shape.rank() >= 2 {
             self.notes.push(
@@ -181,25 +176,12 @@ impl TensorReport {
             return;
         }
         let variance = s.variance();
-        let se_mean = (t.variance / n).sqrt();
-        // Standard error of the sample variance for a law with fourth moment μ₄.
-        let var_of_var = (t.fourth_moment - t.variance * t.variance * (n - 3.0) / (n - 1.0)) / n;
-        let se_var = var_of_var.max(0.0).sqrt();
-        let mean_z = (s.mean - t.mean) / se_mean;
-        let variance_z = (variance - t.variance) / se_var;
-        self.mean_z = Some(mean_z);
-        self.variance_z = Some(variance_z);
+        let z = moment_z_scores(&t, s.count, s.mean, variance);
+        self.mean_z = Some(z.mean);
+        self.variance_z = Some(z.variance);
         self.variance_rel_error = Some((variance - t.variance) / t.variance);
-        self.consistent = mean_z.abs() <= Z_LIMIT && variance_z.abs() <= Z_LIMIT;
-        // Bounds: a value may round past a bound that the dtype cannot hold exactly, by
-        // up to half a step of the dtype (2^-24 for f32 ... 2^-9 for bf16, relative).
-        let relative = match dtype {
-            DType::F64 => 1e-15,
-            DType::F32 => 1e-7,
-            DType::F16 => 2f64.powi(-11),
-            DType::Bf16 => 2f64.powi(-8),
-        };
-        let slack = |b: f64| b.abs() * relative;
+        self.consistent = z.mean.abs() <= Z_LIMIT && z.variance.abs() <= Z_LIMIT;
+        let slack = |b: f64| b.abs() * rounding_slack(dtype);
         if let Some(low) = t.low
             && s.min < low - slack(low)
         {
@@ -214,6 +196,58 @@ impl TensorReport {
             self.notes
                 .push(format!("maximum {} is above the upper bound {high}", s.max));
         }
+    }
+}
+
+/// `x` rounded to `dtype` and widened back (exactly): the value a file of that dtype
+/// stores for `x`.
+pub fn stored_value(dtype: DType, x: f64) -> f64 {
+    match dtype {
+        DType::F32 => f64::from(x as f32),
+        DType::F64 => x,
+        DType::F16 => half::f16::from_f64(x).to_f64(),
+        DType::Bf16 => half::bf16::from_f64(x).to_f64(),
+    }
+}
+
+/// How far, relative to its size, a bound may be overstepped by rounding to `dtype`: a
+/// value can round past a bound that the dtype cannot hold exactly, by up to half a step
+/// (2^-24 for f32 ... 2^-9 for bf16, relative), so the allowance is one such half step
+/// with a little room.
+pub fn rounding_slack(dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => 1e-15,
+        DType::F32 => 1e-7,
+        DType::F16 => 2f64.powi(-11),
+        DType::Bf16 => 2f64.powi(-8),
+    }
+}
+
+/// Sample mean and variance of n values, in standard errors from a law's theory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MomentZ {
+    /// (mean − μ) / (σ/√n).
+    pub mean: f64,
+    /// (variance − σ²) / SE, with Var(s²) = (μ₄ − σ⁴·(n−3)/(n−1))/n.
+    pub variance: f64,
+    /// That standard error of the sample variance.
+    pub variance_se: f64,
+}
+
+/// The z-scores of an observed mean and variance of `n` iid values against `theory`
+/// (its variance must be positive and n ≥ 2). The standard error of the variance uses
+/// the law's exact fourth central moment, so the test is right for uniform and
+/// truncated laws too, not only normal ones.
+pub fn moment_z_scores(theory: &Theory, n: u64, mean: f64, variance: f64) -> MomentZ {
+    let n = n as f64;
+    let se_mean = (theory.variance / n).sqrt();
+    let var_of_var =
+        (theory.fourth_moment - theory.variance * theory.variance * (n - 3.0) / (n - 1.0)) / n;
+    let se_var = var_of_var.max(0.0).sqrt();
+    MomentZ {
+        mean: (mean - theory.mean) / se_mean,
+        variance: (variance - theory.variance) / se_var,
+        variance_se: se_var,
     }
 }
 
@@ -381,7 +415,7 @@ impl TensorReport {
 }
 
 /// Six significant digits, switching to exponent form for very small or large values.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if x == 0.0 {
         "0".into()
     } else if x.abs() < 1e-4 || x.abs() >= 1e6 {

@@ -4,6 +4,7 @@ pub mod gen_cmd;
 pub mod progress;
 pub mod schemes_cmd;
 mod sources;
+pub mod verify_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,8 @@ pub enum Command {
     Gen(Box<gen_cmd::GenArgs>),
     /// List the initialization schemes with their formulas.
     Schemes(schemes_cmd::SchemesArgs),
+    /// Check whether a .npy/.npz/.safetensors file looks drawn from a scheme.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 impl Cli {
@@ -33,6 +36,7 @@ impl Cli {
         match self.command {
             Command::Gen(args) => gen_cmd::run(*args),
             Command::Schemes(args) => schemes_cmd::run(&args),
+            Command::Verify(args) => verify_cmd::run(&args),
         }
     }
 }
