@@ -94,7 +94,11 @@ fn overlay(
         Distribution::Orthogonal { gain } => {
             // Entries of a random semi-orthogonal r × c matrix (r ≥ c) are close to
             // N(0, 1/r) once r is large (Haar measure), times the gain.
-            let (rows, cols) = matrix_dims(&t.shape, args.layout);
+            let (rows, cols) = if t.shape.is_empty() {
+                (1, 1)
+            } else {
+                crate::fan::matrix_view(&t.shape, args.layout)
+            };
             let long = rows.max(cols).max(1) as f64;
             (
                 Some(Distribution::Normal {
@@ -108,16 +112,6 @@ fn overlay(
         Distribution::Identity { .. } => (None, format!("{scheme}: an identity matrix")),
         _ => (Some(law), format!("{scheme}: {}", describe(&law))),
     })
-}
-
-/// Rows and columns of the 2-D view `gen` uses for a shape (fan_out × fan_in axes).
-fn matrix_dims(shape: &[usize], layout: Layout) -> (usize, usize) {
-    match (shape.len(), layout) {
-        (0, _) => (1, 1),
-        (1, _) => (shape[0], 1),
-        (_, Layout::Oi) => (shape[0], shape[1..].iter().product()),
-        (n, Layout::Io) => (shape[..n - 1].iter().product(), shape[n - 1]),
-    }
 }
 
 fn describe(law: &Distribution) -> String {
@@ -241,17 +235,5 @@ fn histogram(
         edges,
         density,
         curve,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn matrix_dims_follow_the_layout() {
-        assert_eq!(matrix_dims(&[3, 3, 16, 32], Layout::Io), (144, 32));
-        assert_eq!(matrix_dims(&[32, 16, 3, 3], Layout::Oi), (32, 144));
-        assert_eq!(matrix_dims(&[7], Layout::Io), (7, 1));
     }
 }
