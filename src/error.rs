@@ -57,12 +57,19 @@ pub enum Error {
     /// The linear-algebra step (QR for `orthogonal`) failed.
     #[error("numerical failure: {0}")]
     Numerical(String),
+
+    /// Drawing or encoding a chart image failed (a defect, not bad input).
+    #[error("could not draw the chart: {0}")]
+    Chart(String),
 }
 
 impl Error {
     /// True when the error is about what the user asked for rather than about running it.
     pub fn is_usage(&self) -> bool {
-        !matches!(self, Error::Io { .. } | Error::Numerical(_))
+        !matches!(
+            self,
+            Error::Io { .. } | Error::Numerical(_) | Error::Chart(_)
+        )
     }
 
     /// Wraps an I/O error with the path it concerns.

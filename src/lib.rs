@@ -21,6 +21,7 @@ pub mod gain;
 pub mod model_like;
 pub mod model_spec;
 pub mod output;
+pub mod plot;
 pub mod report;
 pub mod rng;
 pub mod sample;
