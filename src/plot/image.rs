@@ -20,7 +20,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     Histogram, LineChart, format_log_tick, format_tick, line_chart_ranges, plotted_points, runs,
-    value_range, widen,
+    snap_to_zero, value_range, widen,
 };
 use crate::error::{Error, Result};
 use crate::output::atomic::{FileOptions, check_target, write_file};
@@ -222,11 +222,12 @@ fn draw_line_chart<DB: DrawingBackend>(
         .y_label_area_size(70)
         .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
 
+    let x_formatter = |v: &f64| format_tick(snap_to_zero(*v, x_hi - x_lo));
     let y_formatter = |v: &f64| {
         if chart.log_y {
             format_log_tick(*v)
         } else {
-            format_tick(*v)
+            format_tick(snap_to_zero(*v, y_hi - y_lo))
         }
     };
     // On a log axis, at most one label per decade: the range is whole decades, so the
@@ -241,7 +242,7 @@ fn draw_line_chart<DB: DrawingBackend>(
         .y_desc(&chart.y_label)
         .x_labels(10)
         .y_labels(y_labels)
-        .x_label_formatter(&|v| format_tick(*v))
+        .x_label_formatter(&x_formatter)
         .y_label_formatter(&y_formatter)
         .label_style(label_style.clone())
         .axis_desc_style((FONT, AXIS_DESC_SIZE))
@@ -353,8 +354,8 @@ fn draw_histogram<DB: DrawingBackend>(
         .y_desc("density")
         .x_labels(10)
         .y_labels(8)
-        .x_label_formatter(&|v| format_tick(*v))
-        .y_label_formatter(&|v| format_tick(*v))
+        .x_label_formatter(&|v| format_tick(snap_to_zero(*v, x_hi - x_lo)))
+        .y_label_formatter(&|v| format_tick(snap_to_zero(*v, y_hi - y_lo)))
         .label_style((FONT, LABEL_SIZE))
         .axis_desc_style((FONT, AXIS_DESC_SIZE))
         .bold_line_style(GRID)

@@ -256,6 +256,12 @@ pub(crate) fn format_tick(v: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// `v`, or 0 when it is within rounding error of 0 on an axis `span` wide (plotters'
+/// ticks come from float steps and can land on -5.55e-17 instead of 0).
+pub(crate) fn snap_to_zero(v: f64, span: f64) -> f64 {
+    if v.abs() < span.abs() * 1e-9 { 0.0 } else { v }
+}
+
 /// Tick text for a value on a log10 axis, given in log10 units: `1e-40` for whole
 /// decades, the value itself (3 significant digits) between them.
 pub(crate) fn format_log_tick(exponent: f64) -> String {
@@ -370,6 +376,8 @@ mod tests {
         assert_eq!(format_log_tick(-40.0), "1e-40");
         assert_eq!(format_log_tick(0.0), "1e0");
         assert_eq!(format_log_tick(0.5), "3.1623");
+        assert_eq!(format_tick(snap_to_zero(-5.55e-17, 0.6)), "0");
+        assert_eq!(snap_to_zero(1e-3, 0.6), 1e-3);
     }
 
     #[test]
