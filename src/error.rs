@@ -63,6 +63,10 @@ pub enum Error {
     /// `NOT consistent with he-normal: w: variance ...`.
     #[error("{0}")]
     Inconsistent(String),
+
+    /// Drawing or encoding a chart image failed (a defect, not bad input).
+    #[error("could not draw the chart: {0}")]
+    Chart(String),
 }
 
 impl Error {
@@ -70,7 +74,7 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         !matches!(
             self,
-            Error::Io { .. } | Error::Numerical(_) | Error::Inconsistent(_)
+            Error::Io { .. } | Error::Numerical(_) | Error::Inconsistent(_) | Error::Chart(_)
         )
     }
 

@@ -27,6 +27,7 @@ pub mod load;
 pub mod model_like;
 pub mod model_spec;
 pub mod output;
+pub mod plot;
 pub mod probe;
 pub mod report;
 pub mod rng;

@@ -1,6 +1,8 @@
 //! The command line: clap types and one module per subcommand.
 
 pub mod gen_cmd;
+pub mod hist_cmd;
+pub mod probe_cmd;
 pub mod progress;
 pub mod schemes_cmd;
 mod sources;
@@ -26,8 +28,12 @@ pub enum Command {
     Gen(Box<gen_cmd::GenArgs>),
     /// List the initialization schemes with their formulas.
     Schemes(schemes_cmd::SchemesArgs),
+    /// Show what schemes do to a network's signal, layer by layer.
+    Probe(Box<probe_cmd::ProbeArgs>),
     /// Check whether a .npy/.npz/.safetensors file looks drawn from a scheme.
     Verify(verify_cmd::VerifyArgs),
+    /// Histogram of a stored tensor against its scheme's density.
+    Hist(hist_cmd::HistArgs),
 }
 
 impl Cli {
@@ -36,7 +42,9 @@ impl Cli {
         match self.command {
             Command::Gen(args) => gen_cmd::run(*args),
             Command::Schemes(args) => schemes_cmd::run(&args),
+            Command::Probe(args) => probe_cmd::run(&args),
             Command::Verify(args) => verify_cmd::run(&args),
+            Command::Hist(args) => hist_cmd::run(&args),
         }
     }
 }
