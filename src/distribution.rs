@@ -277,8 +277,14 @@ mod tests {
     #[test]
     fn pdf_is_the_derivative_of_the_cdf() {
         let laws = [
-            Distribution::Uniform { low: -0.3, high: 0.5 },
-            Distribution::Normal { mean: 0.2, std: 0.05 },
+            Distribution::Uniform {
+                low: -0.3,
+                high: 0.5,
+            },
+            Distribution::Normal {
+                mean: 0.2,
+                std: 0.05,
+            },
             Distribution::TruncatedNormal {
                 mean: 0.0,
                 std: 0.02,
@@ -301,7 +307,10 @@ mod tests {
                     _ => false,
                 };
                 if !near_edge {
-                    assert!((numeric - pdf).abs() <= 1e-5 * (1.0 + pdf), "{d:?} at {x}: {pdf} vs {numeric}");
+                    assert!(
+                        (numeric - pdf).abs() <= 1e-5 * (1.0 + pdf),
+                        "{d:?} at {x}: {pdf} vs {numeric}"
+                    );
                 }
             }
         }

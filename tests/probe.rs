@@ -108,7 +108,7 @@ fn relu_chain_he_is_stable_xavier_decays_small_vanishes_large_explodes_zeros_sym
     assert!(p.schemes[2].verdict.layer.unwrap() <= 3);
     assert!(p.schemes[3].verdict.layer.unwrap() <= 2);
     let exploded = p.schemes[3].layers.last().unwrap().activation_variance;
-    assert!(!(exploded < 1e100), "normal(1) at layer 51: {exploded}");
+    assert!(exploded >= 1e100, "normal(1) at layer 51: {exploded}");
 
     // zeros: one distinct unit per layer, zero gradient everywhere but the last layer.
     let zeros = &p.schemes[4];

@@ -58,7 +58,11 @@ pub struct HistArgs {
 }
 
 /// The one tensor of `file` that `--tensor` names (or the only one there is).
-pub fn one_tensor(file: &std::path::Path, name: Option<&str>, option: &str) -> Result<LoadedTensor> {
+pub fn one_tensor(
+    file: &std::path::Path,
+    name: Option<&str>,
+    option: &str,
+) -> Result<LoadedTensor> {
     let mut tensors = crate::load::load_tensors(file, name)?;
     if tensors.len() != 1 {
         let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
@@ -87,7 +91,11 @@ fn overlay(
     };
     let scheme: SchemeSpec = text.parse()?;
     let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
-    let shape: Shape = if dims.is_empty() { "1".parse()? } else { dims.join("x").parse()? };
+    let shape: Shape = if dims.is_empty() {
+        "1".parse()?
+    } else {
+        dims.join("x").parse()?
+    };
     let resolved = scheme.resolve(&shape, args.layout)?;
     let law = resolved.distribution;
     Ok(match law {
@@ -195,9 +203,12 @@ fn histogram(
 ) -> Histogram {
     let (mut lo, mut hi) = values
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    if let Some(Distribution::Uniform { low, high } | Distribution::TruncatedNormal { low, high, .. }) =
-        law
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if let Some(
+        Distribution::Uniform { low, high } | Distribution::TruncatedNormal { low, high, .. },
+    ) = law
     {
         lo = lo.min(*low);
         hi = hi.max(*high);

@@ -215,7 +215,12 @@ pub fn variance_chart(probe: &Probe) -> crate::plot::LineChart {
         .schemes
         .iter()
         .map(|s| crate::plot::Series {
-            label: s.scheme.clone(),
+            // A variance of exactly 0 has no place on a log axis; say so in the legend.
+            label: if s.layers.iter().all(|l| l.activation_variance == 0.0) {
+                format!("{} (variance 0)", s.scheme)
+            } else {
+                s.scheme.clone()
+            },
             points: std::iter::once((0.0, probe.input_variance))
                 .chain(
                     s.layers
@@ -280,7 +285,10 @@ fn table(rows: &[Vec<String>]) -> String {
         for (k, cell) in row.iter().enumerate() {
             line.push_str(cell);
             if k + 1 < row.len() {
-                line.extend(std::iter::repeat_n(' ', widths[k] - cell.chars().count() + 2));
+                line.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[k] - cell.chars().count() + 2,
+                ));
             }
         }
         out.push_str(line.trim_end());
@@ -294,7 +302,23 @@ fn summary_row(s: &SchemeProbe) -> Vec<String> {
     let last = s.layers.last();
     let hidden = &s.layers[..s.layers.len().saturating_sub(1)];
     let max_dead = hidden.iter().map(|l| l.dead_fraction).fold(0.0, f64::max);
-    let min_distinct = s.layers.iter().map(|l| l.distinct_units).min().unwrap_or(0);
+    // Distinct units of the hidden layers (the output's few units say little), as
+    // "distinct/width" at the layer where the fraction is smallest.
+    let judged = if hidden.is_empty() {
+        &s.layers[..]
+    } else {
+        hidden
+    };
+    let min_distinct = judged
+        .iter()
+        .min_by(|a, b| {
+            let fa = a.distinct_units as f64 / a.width as f64;
+            let fb = b.distinct_units as f64 / b.width as f64;
+            fa.total_cmp(&fb)
+        })
+        .map_or("-".to_string(), |l| {
+            format!("{}/{}", l.distinct_units, l.width)
+        });
     vec![
         s.scheme.clone(),
         s.verdict.kind.name().to_string(),
@@ -306,7 +330,7 @@ fn summary_row(s: &SchemeProbe) -> Vec<String> {
         sci(first.map_or(f64::NAN, |l| l.gradient_variance)),
         sci(hidden.last().map_or(f64::NAN, |l| l.gradient_variance)),
         format!("{:.0}%", 100.0 * max_dead),
-        min_distinct.to_string(),
+        min_distinct,
     ]
 }
 
@@ -378,7 +402,11 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
     }
     if !args.no_chart {
         out.push('\n');
-        out.push_str(&crate::plot::line_chart_text(&variance_chart(probe), 72, 18));
+        out.push_str(&crate::plot::line_chart_text(
+            &variance_chart(probe),
+            72,
+            18,
+        ));
     }
     if let Some(plot) = &args.plot {
         out.push_str(&format!("\nplot: {}\n", plot.display()));

@@ -32,7 +32,7 @@ use crate::rng::RngMode;
 use crate::sample::DType;
 use crate::scheme::SchemeSpec;
 use crate::tensor::{ResolvedTensor, TensorSpec};
-pub use network::{LayerStats, Matrix};
+pub use network::{LayerStats, Matrix, Weights};
 pub use verdict::{Verdict, VerdictKind};
 
 /// Name of the stream the default input is drawn from.
@@ -162,17 +162,27 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
     }
     let output_gradient = standard_normal(OUTPUT_GRADIENT_NAME, input.rows, last, setup.seed)?;
     let mut results = Vec::with_capacity(schemes.len());
+    let mut workspace = network::Workspace::default();
     for (scheme, tensors) in schemes.iter().zip(&specs) {
         let weights = tensors
             .iter()
             .map(|t| {
                 let (w, _) = crate::engine::draw_array::<f32>(t)?;
-                let (rows, cols) = (w.shape()[0], w.shape()[1]);
-                let values = w.as_slice().expect("a fresh array is contiguous");
-                Ok(Matrix::from_row_major(rows, cols, values))
+                let (inputs, outputs) = (w.shape()[0], w.shape()[1]);
+                Ok(Weights {
+                    inputs,
+                    outputs,
+                    data: w.into_raw_vec_and_offset().0,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
-        let layers = network::run(&input, &weights, setup.activation, &output_gradient);
+        let layers = network::run(
+            &input,
+            &weights,
+            setup.activation,
+            &output_gradient,
+            &mut workspace,
+        );
         results.push(SchemeProbe {
             scheme: scheme.to_string(),
             verdict: verdict::judge(input_variance, &layers),
