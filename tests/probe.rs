@@ -226,3 +226,183 @@ fn same_seed_same_run_and_gens_weights() {
     assert_eq!(specs[0].spec.name, "fc0.weight");
     assert_eq!(specs[1].spec.shape.dims(), [16, 5]);
 }
+
+// ---------------------------------------------------------------------------------------
+// The commands: probe, hist
+// ---------------------------------------------------------------------------------------
+
+mod commands {
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+
+    fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(dir).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("binary runs")
+    }
+
+    fn ok(dir: &Path, args: &[&str]) -> String {
+        let out = run(dir, args, &[]);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Exit code 2 and one stderr line containing every `needle`.
+    fn usage_error(dir: &Path, args: &[&str], needles: &[&str]) {
+        let out = run(dir, args, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: '{n}' not in {err}");
+        }
+    }
+
+    fn json_without_time(text: &str) -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+        v.as_object_mut().unwrap().remove("seconds");
+        v
+    }
+
+    #[test]
+    fn probe_table_chart_json_and_plot() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let args = [
+            "probe",
+            "--layers",
+            "64-48x6-10",
+            "--activation",
+            "relu",
+            "--scheme",
+            "he-normal,normal:mean=0,std=0.01,zeros",
+            "--batch",
+            "128",
+            "--seed",
+            "5",
+        ];
+        let text = ok(d, &args);
+        for needle in [
+            "he-normal",
+            "normal:mean=0,std=0.01",
+            "zeros",
+            "symmetric",
+            "vanishing",
+            "layer (0 = input)",
+            "* he-normal",
+            "seed 5",
+        ] {
+            assert!(text.contains(needle), "'{needle}' missing:\n{text}");
+        }
+        // --json: every layer of every scheme, the same numbers whatever the thread count.
+        let mut json_args = args.to_vec();
+        json_args.push("--json");
+        let one = run(d, &json_args, &[("RAYON_NUM_THREADS", "1")]);
+        let two = run(d, &json_args, &[("RAYON_NUM_THREADS", "2")]);
+        assert!(one.status.success() && two.status.success());
+        let v = json_without_time(std::str::from_utf8(&one.stdout).unwrap());
+        assert_eq!(v, json_without_time(std::str::from_utf8(&two.stdout).unwrap()));
+        assert_eq!(v["schemes"].as_array().unwrap().len(), 3);
+        assert_eq!(v["schemes"][0]["layers"].as_array().unwrap().len(), 7);
+        assert_eq!(v["schemes"][2]["verdict"]["kind"], "symmetric");
+        assert_eq!(v["schemes"][1]["scheme"], "normal:mean=0,std=0.01");
+
+        // --plot: an SVG naming every scheme; not replaced without --force.
+        let mut plot_args = args.to_vec();
+        plot_args.extend(["--plot", "p.svg", "--no-chart"]);
+        ok(d, &plot_args);
+        let svg = std::fs::read_to_string(d.join("p.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("normal:mean=0,std=0.01"));
+        usage_error(d, &plot_args, &["p.svg", "--force"]);
+        plot_args.push("--force");
+        ok(d, &plot_args);
+        let png_args = [&args[..], &["--plot", "p.png", "--no-chart"]].concat();
+        ok(d, &png_args);
+        assert!(std::fs::read(d.join("p.png")).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    }
+
+    #[test]
+    fn probe_refuses_bad_input_with_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let base = ["probe", "--layers", "8-4-2", "--seed", "1"];
+        let with = |extra: &[&'static str]| [&base[..], extra].concat();
+        usage_error(d, &with(&["--scheme", "he-normall"]), &["he-normall"]);
+        usage_error(d, &with(&["--scheme", "he-normal,,zeros"]), &["empty scheme"]);
+        usage_error(d, &with(&["--plot", "p.jpg"]), &["p.jpg", ".svg or .png"]);
+        usage_error(d, &with(&["--batch", "0"]), &["--batch 0"]);
+        usage_error(d, &["probe", "--layers", "8", "--seed", "1"], &["'8'", "two widths"]);
+        usage_error(d, &with(&["--input", "missing.npy"]), &["missing.npy"]);
+        assert!(!d.join("p.jpg").exists());
+    }
+
+    #[test]
+    fn probe_runs_on_real_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Inputs with mean 3 and std 2 (not standardized), 100 rows of 12 features.
+        ok(
+            d,
+            &[
+                "gen", "--scheme", "normal:mean=3,std=2", "--shape", "100x12", "--seed", "9",
+                "-o", "x.npy", "--report", "none",
+            ],
+        );
+        let v = json_without_time(&ok(
+            d,
+            &[
+                "probe", "--layers", "12-16x3-4", "--activation", "tanh", "--input", "x.npy",
+                "--seed", "2", "--json",
+            ],
+        ));
+        assert_eq!(v["batch"], 100);
+        assert_eq!(v["input"], "x.npy");
+        let variance = v["input_variance"].as_f64().unwrap();
+        assert!((variance / 4.0 - 1.0).abs() < 0.15, "{variance}");
+        assert!((v["input_mean"].as_f64().unwrap() - 3.0).abs() < 0.15);
+        usage_error(
+            d,
+            &["probe", "--layers", "10-4-2", "--input", "x.npy", "--seed", "1"],
+            &["x.npy", "12 values", "width 10"],
+        );
+    }
+
+    #[test]
+    fn hist_shows_the_density_and_draws_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        ok(
+            d,
+            &[
+                "gen", "--layers", "50-40-10", "--seed", "3", "-o", "m.npz", "--report", "none",
+            ],
+        );
+        usage_error(d, &["hist", "m.npz"], &["m.npz", "fc0.weight", "--tensor"]);
+        let text = ok(
+            d,
+            &[
+                "hist", "m.npz", "--tensor", "fc0.weight", "--scheme", "he-normal", "--bins", "9",
+                "--plot", "h.png",
+            ],
+        );
+        assert!(text.contains("n = 2000"), "{text}");
+        assert!(text.contains("he-normal"), "{text}");
+        // 9 bin rows, each "[a, b)"-labelled.
+        assert_eq!(text.lines().filter(|l| l.trim_start().starts_with('[')).count(), 9, "{text}");
+        assert!(std::fs::read(d.join("h.png")).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+        // Without --scheme: a fitted normal.
+        let text = ok(d, &["hist", "m.npz", "--tensor", "fc0.weight"]);
+        assert!(text.contains("normal fit"), "{text}");
+        usage_error(d, &["hist", "m.npz", "--tensor", "fc9.weight"], &["fc9.weight"]);
+        usage_error(d, &["hist", "m.npz", "--tensor", "fc0.weight", "--bins", "0"], &["--bins 0"]);
+    }
+}

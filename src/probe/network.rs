@@ -188,17 +188,24 @@ pub struct LayerStats {
 }
 
 /// Mean and variance of all values (two passes; ±inf and NaN propagate).
+///
+/// The sums run over fixed chunks added in order, not rayon's `sum` (whose split
+/// depends on work stealing), so the same values always give the same bits.
 pub fn mean_variance(values: &[f64]) -> (f64, f64) {
     if values.is_empty() {
         return (f64::NAN, f64::NAN);
     }
+    const CHUNK: usize = 1 << 14;
+    let ordered_sum = |f: &(dyn Fn(f64) -> f64 + Sync)| -> f64 {
+        let partial: Vec<f64> = values
+            .par_chunks(CHUNK)
+            .map(|c| c.iter().map(|&v| f(v)).sum::<f64>())
+            .collect();
+        partial.iter().sum()
+    };
     let n = values.len() as f64;
-    let mean = values.par_iter().sum::<f64>() / n;
-    let variance = values
-        .par_iter()
-        .map(|v| (v - mean) * (v - mean))
-        .sum::<f64>()
-        / n;
+    let mean = ordered_sum(&|v| v) / n;
+    let variance = ordered_sum(&|v| (v - mean) * (v - mean)) / n;
     (mean, variance)
 }
 
