@@ -426,3 +426,66 @@ fn numpy_and_safetensors_load_container_files() {
         );
     }
 }
+
+/// `weightinit probe` recomputed by NumPy from the same weights, input and output
+/// gradient, which `gen` writes (tests/interop/check_probe.py has the reference), for
+/// every activation.
+#[test]
+fn numpy_recomputes_the_probe() {
+    let python = python();
+    if let Some(problem) = numpy_problem(&python) {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set, so NumPy is required for the interop test: {problem}");
+        }
+        println!("skipped: {problem}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/check_probe.py");
+    let (layers, batch, seed) = ("24-32x4-6", "40", "77");
+    let bin = |args: &[&str]| {
+        let out = Command::new(BIN).current_dir(d).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let shape_in = format!("{batch}x24");
+    let shape_out = format!("{batch}x6");
+    for (name, shape) in [("probe.input", &shape_in), ("probe.output-gradient", &shape_out)] {
+        bin(&[
+            "gen", "--scheme", "normal", "--dtype", "f64", "--name", name, "--shape", shape,
+            "--seed", seed, "-o", &format!("{name}.npy"), "--report", "none",
+        ]);
+    }
+    for (activation, scheme) in [
+        ("relu", "he-normal"),
+        ("leaky-relu", "he-uniform"),
+        ("tanh", "xavier-normal"),
+        ("sigmoid", "xavier-uniform"),
+        ("selu", "lecun-normal"),
+        ("gelu", "orthogonal"),
+        ("linear", "zeros"),
+    ] {
+        bin(&[
+            "gen", "--layers", layers, "--scheme", scheme, "--bias", "none", "--seed", seed,
+            "-o", "w.npz", "--force", "--report", "none",
+        ]);
+        let json = bin(&[
+            "probe", "--layers", layers, "--activation", activation, "--scheme", scheme,
+            "--batch", batch, "--seed", seed, "--json",
+        ]);
+        std::fs::write(d.join("probe.json"), json).unwrap();
+        let out = Command::new(&python)
+            .arg(&script)
+            .args(["w.npz", "probe.input.npy", "probe.output-gradient.npy", "probe.json"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{activation} / {scheme}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

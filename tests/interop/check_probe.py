@@ -10,8 +10,9 @@ one the weights were written with). The reference is written from the definition
 src/probe/mod.rs (forward with the activation after every hidden layer, the last layer
 linear; loss = sum(g * y); gradient = dloss/dz), in float64 NumPy.
 
-Prints "ok" and exits 0 when every statistic agrees to 1e-9 relative (matrix products
-sum in a different order) and the counts agree exactly; else prints the differences.
+Prints "ok" and exits 0 when every statistic agrees to 1e-4 relative and the counts
+agree exactly; else prints the differences. (weightinit multiplies in float32 with
+exact power-of-two rescaling, ~1e-6 relative per product; NumPy here in float64.)
 """
 
 import json
@@ -107,7 +108,7 @@ def main():
                 scale = max(abs(value), 1e-300)
                 if key == "activation_mean":  # cancellation: judge against the spread
                     scale = max(scale, math.sqrt(want["activation_variance"]))
-                if have is None or abs(have - value) > 1e-9 * scale + 1e-300:
+                if have is None or abs(have - value) > 1e-4 * scale + 1e-300:
                     problems.append(f"layer {want['layer']} {key}: {have} vs {value}")
     if len(expected) != len(got_layers):
         problems.append(f"{len(got_layers)} layers vs {len(expected)}")
