@@ -195,18 +195,20 @@ pub fn mean_variance(values: &[f64]) -> (f64, f64) {
     if values.is_empty() {
         return (f64::NAN, f64::NAN);
     }
-    const CHUNK: usize = 1 << 14;
-    let ordered_sum = |f: &(dyn Fn(f64) -> f64 + Sync)| -> f64 {
-        let partial: Vec<f64> = values
-            .par_chunks(CHUNK)
-            .map(|c| c.iter().map(|&v| f(v)).sum::<f64>())
-            .collect();
-        partial.iter().sum()
-    };
     let n = values.len() as f64;
-    let mean = ordered_sum(&|v| v) / n;
-    let variance = ordered_sum(&|v| (v - mean) * (v - mean)) / n;
+    let mean = ordered_sum(values, |v| v) / n;
+    let variance = ordered_sum(values, |v| (v - mean) * (v - mean)) / n;
     (mean, variance)
+}
+
+/// Σ f(v) over fixed chunks summed in order: the same bits whatever the thread count.
+fn ordered_sum(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> f64 {
+    const CHUNK: usize = 1 << 14;
+    let partial: Vec<f64> = values
+        .par_chunks(CHUNK)
+        .map(|c| c.iter().map(|&v| f(v)).sum::<f64>())
+        .collect();
+    partial.iter().sum()
 }
 
 /// The number of distinct columns, compared bit for bit (+0 and −0 equal).
