@@ -445,16 +445,40 @@ fn numpy_recomputes_the_probe() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/check_probe.py");
     let (layers, batch, seed) = ("24-32x4-6", "40", "77");
     let bin = |args: &[&str]| {
-        let out = Command::new(BIN).current_dir(d).args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(BIN)
+            .current_dir(d)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     let shape_in = format!("{batch}x24");
     let shape_out = format!("{batch}x6");
-    for (name, shape) in [("probe.input", &shape_in), ("probe.output-gradient", &shape_out)] {
+    for (name, shape) in [
+        ("probe.input", &shape_in),
+        ("probe.output-gradient", &shape_out),
+    ] {
         bin(&[
-            "gen", "--scheme", "normal", "--dtype", "f64", "--name", name, "--shape", shape,
-            "--seed", seed, "-o", &format!("{name}.npy"), "--report", "none",
+            "gen",
+            "--scheme",
+            "normal",
+            "--dtype",
+            "f64",
+            "--name",
+            name,
+            "--shape",
+            shape,
+            "--seed",
+            seed,
+            "-o",
+            &format!("{name}.npy"),
+            "--report",
+            "none",
         ]);
     }
     for (activation, scheme) in [
@@ -467,17 +491,32 @@ fn numpy_recomputes_the_probe() {
         ("linear", "zeros"),
     ] {
         bin(&[
-            "gen", "--layers", layers, "--scheme", scheme, "--bias", "none", "--seed", seed,
-            "-o", "w.npz", "--force", "--report", "none",
+            "gen", "--layers", layers, "--scheme", scheme, "--bias", "none", "--seed", seed, "-o",
+            "w.npz", "--force", "--report", "none",
         ]);
         let json = bin(&[
-            "probe", "--layers", layers, "--activation", activation, "--scheme", scheme,
-            "--batch", batch, "--seed", seed, "--json",
+            "probe",
+            "--layers",
+            layers,
+            "--activation",
+            activation,
+            "--scheme",
+            scheme,
+            "--batch",
+            batch,
+            "--seed",
+            seed,
+            "--json",
         ]);
         std::fs::write(d.join("probe.json"), json).unwrap();
         let out = Command::new(&python)
             .arg(&script)
-            .args(["w.npz", "probe.input.npy", "probe.output-gradient.npy", "probe.json"])
+            .args([
+                "w.npz",
+                "probe.input.npy",
+                "probe.output-gradient.npy",
+                "probe.json",
+            ])
             .current_dir(d)
             .output()
             .unwrap();

@@ -181,6 +181,43 @@ fn tanh_chain_xavier_is_stable() {
     }
 }
 
+/// LeCun normal is what self-normalizing networks are derived for (Klambauer et al.
+/// 2017): SELU activations stay near mean 0, variance 1 through depth.
+#[test]
+fn selu_chain_lecun_is_stable_and_self_normalizing() {
+    let p = probe("256x31", Activation::Selu, &["lecun-normal"], 1024);
+    let s = &p.schemes[0];
+    assert_eq!(s.verdict.kind, VerdictKind::Stable, "{}", s.verdict.detail);
+    for l in &s.layers[..29] {
+        assert!(
+            (0.8..1.25).contains(&l.activation_variance),
+            "layer {}: {}",
+            l.layer,
+            l.activation_variance
+        );
+        assert!(
+            l.activation_mean.abs() < 0.15,
+            "layer {}: mean {}",
+            l.layer,
+            l.activation_mean
+        );
+    }
+}
+
+/// Xavier keeps a sigmoid stack's activations but not its gradients: sigmoid′ ≤ 1/4,
+/// so each layer multiplies the gradient variance by about 1/16.
+#[test]
+fn sigmoid_chain_xavier_loses_its_gradients() {
+    let p = probe("256x31", Activation::Sigmoid, &["xavier-normal"], 512);
+    let v = &p.schemes[0].verdict;
+    assert_eq!(v.kind, VerdictKind::Vanishing, "{}", v.detail);
+    assert_eq!(
+        v.signal,
+        Some(weightinit::probe::verdict::Signal::Gradients)
+    );
+    assert!(v.gradient_ratio.0 < 1e-30, "{:?}", v.gradient_ratio);
+}
+
 #[test]
 fn sigmoid_zeros_has_a_gradient_only_at_the_last_layer() {
     // With sigmoid, zero weights give hidden outputs of 1/2, so the last layer's weight
@@ -310,7 +347,10 @@ mod commands {
         let two = run(d, &json_args, &[("RAYON_NUM_THREADS", "2")]);
         assert!(one.status.success() && two.status.success());
         let v = json_without_time(std::str::from_utf8(&one.stdout).unwrap());
-        assert_eq!(v, json_without_time(std::str::from_utf8(&two.stdout).unwrap()));
+        assert_eq!(
+            v,
+            json_without_time(std::str::from_utf8(&two.stdout).unwrap())
+        );
         assert_eq!(v["schemes"].as_array().unwrap().len(), 3);
         assert_eq!(v["schemes"][0]["layers"].as_array().unwrap().len(), 7);
         assert_eq!(v["schemes"][2]["verdict"]["kind"], "symmetric");
@@ -327,7 +367,11 @@ mod commands {
         ok(d, &plot_args);
         let png_args = [&args[..], &["--plot", "p.png", "--no-chart"]].concat();
         ok(d, &png_args);
-        assert!(std::fs::read(d.join("p.png")).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert!(
+            std::fs::read(d.join("p.png"))
+                .unwrap()
+                .starts_with(b"\x89PNG\r\n\x1a\n")
+        );
     }
 
     #[test]
@@ -337,10 +381,18 @@ mod commands {
         let base = ["probe", "--layers", "8-4-2", "--seed", "1"];
         let with = |extra: &[&'static str]| [&base[..], extra].concat();
         usage_error(d, &with(&["--scheme", "he-normall"]), &["he-normall"]);
-        usage_error(d, &with(&["--scheme", "he-normal,,zeros"]), &["empty scheme"]);
+        usage_error(
+            d,
+            &with(&["--scheme", "he-normal,,zeros"]),
+            &["empty scheme"],
+        );
         usage_error(d, &with(&["--plot", "p.jpg"]), &["p.jpg", ".svg or .png"]);
         usage_error(d, &with(&["--batch", "0"]), &["--batch 0"]);
-        usage_error(d, &["probe", "--layers", "8", "--seed", "1"], &["'8'", "two widths"]);
+        usage_error(
+            d,
+            &["probe", "--layers", "8", "--seed", "1"],
+            &["'8'", "two widths"],
+        );
         usage_error(d, &with(&["--input", "missing.npy"]), &["missing.npy"]);
         assert!(!d.join("p.jpg").exists());
     }
@@ -353,15 +405,32 @@ mod commands {
         ok(
             d,
             &[
-                "gen", "--scheme", "normal:mean=3,std=2", "--shape", "100x12", "--seed", "9",
-                "-o", "x.npy", "--report", "none",
+                "gen",
+                "--scheme",
+                "normal:mean=3,std=2",
+                "--shape",
+                "100x12",
+                "--seed",
+                "9",
+                "-o",
+                "x.npy",
+                "--report",
+                "none",
             ],
         );
         let v = json_without_time(&ok(
             d,
             &[
-                "probe", "--layers", "12-16x3-4", "--activation", "tanh", "--input", "x.npy",
-                "--seed", "2", "--json",
+                "probe",
+                "--layers",
+                "12-16x3-4",
+                "--activation",
+                "tanh",
+                "--input",
+                "x.npy",
+                "--seed",
+                "2",
+                "--json",
             ],
         ));
         assert_eq!(v["batch"], 100);
@@ -371,7 +440,9 @@ mod commands {
         assert!((v["input_mean"].as_f64().unwrap() - 3.0).abs() < 0.15);
         usage_error(
             d,
-            &["probe", "--layers", "10-4-2", "--input", "x.npy", "--seed", "1"],
+            &[
+                "probe", "--layers", "10-4-2", "--input", "x.npy", "--seed", "1",
+            ],
             &["x.npy", "12 values", "width 10"],
         );
     }
@@ -390,19 +461,45 @@ mod commands {
         let text = ok(
             d,
             &[
-                "hist", "m.npz", "--tensor", "fc0.weight", "--scheme", "he-normal", "--bins", "9",
-                "--plot", "h.png",
+                "hist",
+                "m.npz",
+                "--tensor",
+                "fc0.weight",
+                "--scheme",
+                "he-normal",
+                "--bins",
+                "9",
+                "--plot",
+                "h.png",
             ],
         );
         assert!(text.contains("n = 2000"), "{text}");
         assert!(text.contains("he-normal"), "{text}");
         // 9 bin rows, each "[a, b)"-labelled.
-        assert_eq!(text.lines().filter(|l| l.trim_start().starts_with('[')).count(), 9, "{text}");
-        assert!(std::fs::read(d.join("h.png")).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.trim_start().starts_with('['))
+                .count(),
+            9,
+            "{text}"
+        );
+        assert!(
+            std::fs::read(d.join("h.png"))
+                .unwrap()
+                .starts_with(b"\x89PNG\r\n\x1a\n")
+        );
         // Without --scheme: a fitted normal.
         let text = ok(d, &["hist", "m.npz", "--tensor", "fc0.weight"]);
         assert!(text.contains("normal fit"), "{text}");
-        usage_error(d, &["hist", "m.npz", "--tensor", "fc9.weight"], &["fc9.weight"]);
-        usage_error(d, &["hist", "m.npz", "--tensor", "fc0.weight", "--bins", "0"], &["--bins 0"]);
+        usage_error(
+            d,
+            &["hist", "m.npz", "--tensor", "fc9.weight"],
+            &["fc9.weight"],
+        );
+        usage_error(
+            d,
+            &["hist", "m.npz", "--tensor", "fc0.weight", "--bins", "0"],
+            &["--bins 0"],
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! contiguous, so per-unit work is a slice): the point of a probe is to watch them
 //! vanish to 1e-80 or explode to 1e120, which f32 could not hold. The weights are the
 //! f32 values `gen` writes, and the matrix products run in f32 with exact power-of-two
-//! rescaling (see [`product`]), at twice the speed of f64 ones.
+//! rescaling (see `product`), at twice the speed of f64 ones.
 
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
@@ -249,7 +249,7 @@ pub fn distinct_columns(m: &Matrix) -> usize {
     distinct
 }
 
-/// Runs `input` (batch × widths[0]) through the chain with `weights[i]` (in × out) and
+/// Runs `input` (batch × first width) through the chain with each `Weights` (in × out) and
 /// `activation` after every layer but the last, then back from `output_gradient`
 /// (batch × last width), the gradient of loss = Σ output_gradient ⊙ output.
 pub fn run(
