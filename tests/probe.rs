@@ -394,6 +394,11 @@ mod commands {
             &["'8'", "two widths"],
         );
         usage_error(d, &with(&["--input", "missing.npy"]), &["missing.npy"]);
+        usage_error(
+            d,
+            &["probe", "--layers", "100000-100000-10", "--seed", "1"],
+            &["100000-100000-10", "GiB", "limit"],
+        );
         assert!(!d.join("p.jpg").exists());
     }
 

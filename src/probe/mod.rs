@@ -128,6 +128,26 @@ fn standard_normal(name: &str, rows: usize, cols: usize, seed: u64) -> Result<Ma
     Ok(Matrix::from_row_major(rows, cols, values))
 }
 
+/// Most memory a probe may ask for: it holds one scheme's weights (f32), the slopes of
+/// every hidden layer (f32, batch × width) and a few batch × width signals (f64).
+/// Beyond this the request is refused with its size rather than aborting on allocation.
+pub const MEMORY_LIMIT: u64 = 8 << 30;
+
+/// The bytes a probe of `widths` with `batch` rows holds at its peak (None on overflow).
+pub fn memory_needed(widths: &[usize], batch: usize) -> Option<u64> {
+    let (b, mut total) = (batch as u64, 0u64);
+    let widest = *widths.iter().max()? as u64;
+    for pair in widths.windows(2) {
+        let weights = (pair[0] as u64)
+            .checked_mul(pair[1] as u64)?
+            .checked_mul(4)?;
+        let slopes = b.checked_mul(pair[1] as u64)?.checked_mul(4)?;
+        total = total.checked_add(weights)?.checked_add(slopes)?;
+    }
+    // Input, output gradient, two signals and two f32 product buffers.
+    total.checked_add(b.checked_mul(widest)?.checked_mul(4 * 8 + 2 * 4)?)
+}
+
 /// Runs every scheme on the same batch and output gradient. Every scheme is resolved
 /// for every layer before anything is drawn, so a bad one fails fast.
 pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
@@ -135,6 +155,28 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
     let widths = &setup.widths;
     let first = widths[0];
     let last = *widths.last().expect("a chain has at least two widths");
+    let batch = match &setup.input {
+        Input::StandardNormal { batch } => *batch,
+        Input::Data { rows, .. } => rows.rows,
+    };
+    match memory_needed(widths, batch) {
+        Some(bytes) if bytes <= MEMORY_LIMIT => {}
+        needed => {
+            return Err(Error::Usage(format!(
+                "a probe of --layers {} with batch {batch} needs {} of memory; the limit is {} GiB \
+                 (use fewer or narrower layers, or a smaller batch)",
+                widths
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>()
+                    .join("-"),
+                needed.map_or("more than 2^64 bytes".to_string(), |b| {
+                    format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30))
+                }),
+                MEMORY_LIMIT >> 30
+            )));
+        }
+    }
     let specs = schemes
         .iter()
         .map(|s| weight_specs(widths, s, setup.seed))
