@@ -170,6 +170,47 @@ impl Distribution {
     }
 }
 
+impl Distribution {
+    /// The law in words, with its numbers (six significant digits).
+    pub fn describe(&self) -> String {
+        use crate::report::num;
+        match *self {
+            Distribution::Constant { value } => format!("every value {}", num(value)),
+            Distribution::Uniform { low, high } => {
+                format!("uniform [{}, {}]", num(low), num(high))
+            }
+            Distribution::Normal { mean, std } => {
+                format!("normal (mean {}, std {})", num(mean), num(std))
+            }
+            Distribution::TruncatedNormal {
+                mean,
+                std,
+                low,
+                high,
+            } => format!(
+                "normal (mean {}, std {}) truncated to [{}, {}]",
+                num(mean),
+                num(std),
+                num(low),
+                num(high)
+            ),
+            Distribution::Orthogonal { gain } => {
+                format!("{} × a random orthogonal matrix", num(gain))
+            }
+            Distribution::Identity { gain } => format!("{} × the identity matrix", num(gain)),
+        }
+    }
+
+    /// The law one entry of `gain ×` a random (semi-)orthogonal `rows × cols` matrix is
+    /// close to: N(0, gain²/max(rows, cols)) (Haar measure, large matrices).
+    pub fn orthogonal_entries(gain: f64, (rows, cols): (usize, usize)) -> Distribution {
+        Distribution::Normal {
+            mean: 0.0,
+            std: gain / (rows.max(cols).max(1) as f64).sqrt(),
+        }
+    }
+}
+
 /// Φ(x), the standard normal CDF. `libm` keeps it identical on every platform.
 pub fn normal_cdf(x: f64) -> f64 {
     0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)

@@ -42,6 +42,25 @@ pub struct LoadedTensor {
     pub values: Vec<f64>,
 }
 
+impl LoadedTensor {
+    /// The shape a scheme is resolved against: the stored one, with a 0-d array (one
+    /// value) taken as 1-D of length 1, as far as laws go.
+    pub fn law_shape(&self) -> Result<crate::shape::Shape> {
+        let dims = if self.shape.is_empty() {
+            vec![1]
+        } else {
+            self.shape.clone()
+        };
+        crate::shape::Shape::new(dims).map_err(|e| match e {
+            Error::Shape { input, reason } => Error::Shape {
+                input,
+                reason: format!("{reason} (tensor '{}')", self.name),
+            },
+            other => other,
+        })
+    }
+}
+
 /// A tensor of the file that is not one of the float types read here (an integer
 /// buffer, a mask, float8 ...), reported so that callers can say what they skipped.
 #[derive(Debug, Clone, PartialEq)]

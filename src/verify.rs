@@ -45,7 +45,6 @@ use crate::load::{self, Entry, LoadedTensor};
 use crate::report::{self, num};
 use crate::sample::DType;
 use crate::scheme::SchemeSpec;
-use crate::shape::Shape;
 use crate::stats::Stats;
 
 /// Largest |z| of the sample mean or variance a consistent tensor may show
@@ -273,19 +272,7 @@ pub fn verify_tensor(
     scheme: &SchemeSpec,
     layout: Layout,
 ) -> Result<TensorVerdict> {
-    // A 0-d array holds one value; as far as laws go it is a 1-D tensor of length 1.
-    let dims = if tensor.shape.is_empty() {
-        vec![1]
-    } else {
-        tensor.shape.clone()
-    };
-    let shape = Shape::new(dims).map_err(|e| match e {
-        Error::Shape { input, reason } => Error::Shape {
-            input,
-            reason: format!("{reason} (tensor '{}')", tensor.name),
-        },
-        other => other,
-    })?;
+    let shape = tensor.law_shape()?;
     let resolved = scheme.resolve(&shape, layout)?;
     let values = &tensor.values;
     let stats = Stats::of(values.iter().copied());
@@ -359,11 +346,7 @@ pub fn verify_tensor(
                 )
                 .numbers(error, Some(0.0), None, tolerance),
             );
-            // Entries of a random orthogonal matrix are close to N(0, gain²/max(r, c)).
-            let entry_law = Distribution::Normal {
-                mean: 0.0,
-                std: gain / (view.0.max(view.1) as f64).sqrt(),
-            };
+            let entry_law = Distribution::orthogonal_entries(gain, view);
             let counts = distinct_counts(values, tensor.dtype);
             let p = collision_probability(&counts, &entry_law, tensor.dtype, values.len());
             verdict.checks.extend(repeat_checks(values, view, p));
@@ -814,7 +797,7 @@ impl TensorVerdict {
             self.name,
             self.dtype,
             self.count,
-            describe(&self.distribution)
+            self.distribution.describe()
         );
         if let (Some(fi), Some(fo)) = (self.fan_in, self.fan_out) {
             let _ = write!(out, "  fans (layout {layout}): fan_in {fi}, fan_out {fo}");
@@ -846,31 +829,6 @@ impl TensorVerdict {
                 "NOT consistent"
             }
         );
-    }
-}
-
-/// The law in words, with its numbers.
-fn describe(d: &Distribution) -> String {
-    match *d {
-        Distribution::Constant { value } => format!("every value {}", num(value)),
-        Distribution::Uniform { low, high } => format!("uniform [{}, {}]", num(low), num(high)),
-        Distribution::Normal { mean, std } => {
-            format!("normal (mean {}, std {})", num(mean), num(std))
-        }
-        Distribution::TruncatedNormal {
-            mean,
-            std,
-            low,
-            high,
-        } => format!(
-            "normal (mean {}, std {}) truncated to [{}, {}]",
-            num(mean),
-            num(std),
-            num(low),
-            num(high)
-        ),
-        Distribution::Orthogonal { gain } => format!("{} × a random orthogonal matrix", num(gain)),
-        Distribution::Identity { gain } => format!("{} × the identity matrix", num(gain)),
     }
 }
 

@@ -12,7 +12,6 @@ use crate::fan::Layout;
 use crate::load::LoadedTensor;
 use crate::plot::{Histogram, Series};
 use crate::scheme::SchemeSpec;
-use crate::shape::Shape;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -90,50 +89,25 @@ fn overlay(
         ));
     };
     let scheme: SchemeSpec = text.parse()?;
-    let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
-    let shape: Shape = if dims.is_empty() {
-        "1".parse()?
-    } else {
-        dims.join("x").parse()?
-    };
-    let resolved = scheme.resolve(&shape, args.layout)?;
-    let law = resolved.distribution;
+    let shape = t.law_shape()?;
+    let law = scheme.resolve(&shape, args.layout)?.distribution;
     Ok(match law {
         Distribution::Orthogonal { gain } => {
-            // Entries of a random semi-orthogonal r × c matrix (r ≥ c) are close to
-            // N(0, 1/r) once r is large (Haar measure), times the gain.
-            let (rows, cols) = if t.shape.is_empty() {
-                (1, 1)
-            } else {
-                crate::fan::matrix_view(&t.shape, args.layout)
-            };
-            let long = rows.max(cols).max(1) as f64;
+            let view = crate::fan::matrix_view(shape.dims(), args.layout);
+            let entries = Distribution::orthogonal_entries(gain, view);
             (
-                Some(Distribution::Normal {
-                    mean: 0.0,
-                    std: gain / long.sqrt(),
-                }),
-                format!("{scheme}: entries ~ N(0, gain^2/{long}) for large matrices"),
+                Some(entries),
+                format!(
+                    "{scheme}: entries close to {} for large matrices",
+                    entries.describe()
+                ),
             )
         }
-        Distribution::Constant { value } => (None, format!("{scheme}: every value is {value}")),
-        Distribution::Identity { .. } => (None, format!("{scheme}: an identity matrix")),
-        _ => (Some(law), format!("{scheme}: {}", describe(&law))),
+        Distribution::Constant { .. } | Distribution::Identity { .. } => {
+            (None, format!("{scheme}: {}", law.describe()))
+        }
+        _ => (Some(law), format!("{scheme}: {}", law.describe())),
     })
-}
-
-fn describe(law: &Distribution) -> String {
-    match *law {
-        Distribution::Uniform { low, high } => format!("U({low:.4e}, {high:.4e})"),
-        Distribution::Normal { mean, std } => format!("N({mean}, {std:.4e}^2)"),
-        Distribution::TruncatedNormal {
-            mean,
-            std,
-            low,
-            high,
-        } => format!("N({mean}, {std:.4e}^2) on [{low:.4e}, {high:.4e}]"),
-        other => format!("{other:?}"),
-    }
 }
 
 pub fn run(args: &HistArgs) -> Result<()> {

@@ -142,13 +142,7 @@ impl GenArgs {
                 })?,
             };
             crate::tensor::validate_name(&t.name)?;
-            let shape: Shape = t
-                .shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("x")
-                .parse()?;
+            let shape = Shape::new(t.shape.clone())?;
             let spec = TensorSpec {
                 name: t.name.clone(),
                 shape,
