@@ -42,6 +42,22 @@ pub struct LoadedTensor {
     pub values: Vec<f64>,
 }
 
+/// The one float tensor of `path` that `only` names, or the only one there is; with
+/// several and no name, an error listing them that points at `option`.
+pub fn load_one(path: &Path, only: Option<&str>, option: &str) -> Result<LoadedTensor> {
+    let mut tensors = load_tensors(path, only)?;
+    if tensors.len() != 1 {
+        let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "'{}' holds {} tensors ({}); choose one with {option}",
+            path.display(),
+            tensors.len(),
+            names.join(", ")
+        )));
+    }
+    Ok(tensors.remove(0))
+}
+
 impl LoadedTensor {
     /// The shape a scheme is resolved against: the stored one, with a 0-d array (one
     /// value) taken as 1-D of length 1, as far as laws go.

@@ -279,15 +279,7 @@ impl GenArgs {
     }
 
     pub(super) fn seed(&self) -> Result<u64> {
-        match &self.seed {
-            None => Ok(fresh_seed()),
-            Some(text) => text.trim().parse().map_err(|_| {
-                Error::Usage(format!(
-                    "invalid seed '{text}': expected a whole number from 0 to {}",
-                    u64::MAX
-                ))
-            }),
-        }
+        crate::rng::parse_seed(self.seed.as_deref())
     }
 
     /// One resolved spec per --shape (two for a preset: weight, then bias).

@@ -56,25 +56,6 @@ pub struct HistArgs {
     pub force: bool,
 }
 
-/// The one tensor of `file` that `--tensor` names (or the only one there is).
-pub fn one_tensor(
-    file: &std::path::Path,
-    name: Option<&str>,
-    option: &str,
-) -> Result<LoadedTensor> {
-    let mut tensors = crate::load::load_tensors(file, name)?;
-    if tensors.len() != 1 {
-        let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
-        return Err(Error::Usage(format!(
-            "'{}' holds {} tensors ({}); choose one with {option}",
-            file.display(),
-            tensors.len(),
-            names.join(", ")
-        )));
-    }
-    Ok(tensors.remove(0))
-}
-
 /// The density to draw and its legend label.
 fn overlay(
     args: &HistArgs,
@@ -118,9 +99,9 @@ pub fn run(args: &HistArgs) -> Result<()> {
         )));
     }
     if let Some(plot) = &args.plot {
-        super::probe_cmd::check_plot_target(plot, args.force)?;
+        crate::plot::check_image_target(plot, args.force)?;
     }
-    let t = one_tensor(&args.file, args.tensor.as_deref(), "--tensor")?;
+    let t = crate::load::load_one(&args.file, args.tensor.as_deref(), "--tensor")?;
     let finite: Vec<f64> = t.values.iter().copied().filter(|v| v.is_finite()).collect();
     let skipped = t.values.len() - finite.len();
     if finite.is_empty() {
@@ -165,8 +146,8 @@ pub fn run(args: &HistArgs) -> Result<()> {
         .map_err(|e| Error::io("<stdout>", e))
 }
 
-/// Equal-width bins over the values' range (widened to the law's support when it is
-/// bounded, so that an empty edge shows), densities normalized to integrate to 1.
+/// The bins of the values (over the law's support too when it is bounded, so that an
+/// empty edge shows) with the law's density sampled across them.
 fn histogram(
     values: &[f64],
     bins: usize,
@@ -175,33 +156,16 @@ fn histogram(
     t: &LoadedTensor,
     file: &std::path::Path,
 ) -> Histogram {
-    let (mut lo, mut hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
-    if let Some(
-        Distribution::Uniform { low, high } | Distribution::TruncatedNormal { low, high, .. },
-    ) = law
-    {
-        lo = lo.min(*low);
-        hi = hi.max(*high);
-    }
-    if hi <= lo {
-        // All values equal: one bin of width 1 around them.
-        lo -= 0.5;
-        hi += 0.5;
-    }
-    let width = (hi - lo) / bins as f64;
-    let mut counts = vec![0u64; bins];
-    for &v in values {
-        let k = (((v - lo) / width) as usize).min(bins - 1);
-        counts[k] += 1;
-    }
-    let n = values.len() as f64;
-    let edges: Vec<f64> = (0..=bins).map(|k| lo + width * k as f64).collect();
-    let density = counts.iter().map(|&c| c as f64 / (n * width)).collect();
-    let curve = law.and_then(|d| {
+    let support = match law {
+        Some(
+            Distribution::Uniform { low, high } | Distribution::TruncatedNormal { low, high, .. },
+        ) => vec![*low, *high],
+        _ => Vec::new(),
+    };
+    let title = format!("{} '{}' {:?} {}", file.display(), t.name, t.shape, t.dtype);
+    let mut hist = Histogram::spanning(&title, "value", values, bins, &support);
+    let (lo, hi) = (hist.edges[0], hist.edges[hist.edges.len() - 1]);
+    hist.curve = law.and_then(|d| {
         let samples = 400;
         let points: Option<Vec<(f64, f64)>> = (0..=samples)
             .map(|k| {
@@ -214,11 +178,5 @@ fn histogram(
             points,
         })
     });
-    Histogram {
-        title: format!("{} '{}' {:?} {}", file.display(), t.name, t.shape, t.dtype),
-        x_label: "value".into(),
-        edges,
-        density,
-        curve,
-    }
+    hist
 }

@@ -9,7 +9,6 @@ use clap::Args;
 use crate::activation::Activation;
 use crate::error::{Error, Result};
 use crate::probe::{Input, Probe, SchemeProbe, Setup};
-use crate::rng::fresh_seed;
 use crate::scheme::SchemeSpec;
 
 const EXAMPLES: &str = "\
@@ -101,47 +100,10 @@ pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
     texts.iter().map(|t| t.parse::<SchemeSpec>()).collect()
 }
 
-/// Refuses a `--plot` path before any work: an extension other than .svg/.png, or an
-/// existing file without `--force`.
-pub fn check_plot_target(path: &std::path::Path, force: bool) -> Result<()> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    if !matches!(ext.as_deref(), Some("svg" | "png")) {
-        return Err(Error::Usage(format!(
-            "--plot '{}': expected a file name ending in .svg or .png",
-            path.display()
-        )));
-    }
-    crate::output::atomic::check_target(path, force)
-}
-
-fn parse_seed(text: Option<&str>) -> Result<u64> {
-    match text {
-        None => Ok(fresh_seed()),
-        Some(t) => t.trim().parse().map_err(|_| {
-            Error::Usage(format!(
-                "invalid seed '{t}': expected a whole number from 0 to {}",
-                u64::MAX
-            ))
-        }),
-    }
-}
-
 /// The rows of `--input`, as a batch × width matrix.
 fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
     let label = path.display().to_string();
-    let mut tensors = crate::load::load_tensors(path, tensor)?;
-    if tensors.len() != 1 {
-        let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
-        return Err(Error::Usage(format!(
-            "--input '{label}' holds {} tensors ({}); choose one with --input-tensor",
-            tensors.len(),
-            names.join(", ")
-        )));
-    }
-    let t = tensors.remove(0);
+    let t = crate::load::load_one(path, tensor, "--input-tensor")?;
     let (rows, cols) = match t.shape[..] {
         [rows, cols] => (rows, cols),
         [cols] => (1, cols),
@@ -179,7 +141,7 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
         ));
     }
     if let Some(plot) = &args.plot {
-        check_plot_target(plot, args.force)?;
+        crate::plot::check_image_target(plot, args.force)?;
     }
     let input = match &args.input {
         Some(path) => read_input(path, args.input_tensor.as_deref())?,
@@ -188,7 +150,7 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
     let setup = Setup {
         widths,
         activation: args.activation,
-        seed: parse_seed(args.seed.as_deref())?,
+        seed: crate::rng::parse_seed(args.seed.as_deref())?,
         input,
     };
     let probe = crate::probe::run(&setup, &schemes)?;

@@ -107,14 +107,21 @@ pub fn histogram_image(hist: &Histogram, format: ImageFormat) -> Result<Vec<u8>>
     render(Chart::Histogram(hist), format)
 }
 
+/// Checks an image target before any work: its extension names a format, its
+/// directory exists, and it does not exist yet unless `force`. Returns the format.
+pub fn check_image_target(path: &Path, force: bool) -> Result<ImageFormat> {
+    let format = ImageFormat::from_path(path)?;
+    check_target(path, force)?;
+    Ok(format)
+}
+
 fn write_image(
     path: &Path,
     force: bool,
     image: impl FnOnce(ImageFormat) -> Result<Vec<u8>>,
 ) -> Result<()> {
-    let format = ImageFormat::from_path(path)?;
     // Refuse a bad target before spending time on drawing.
-    check_target(path, force)?;
+    let format = check_image_target(path, force)?;
     let bytes = image(format)?;
     write_file(
         path,

@@ -18,7 +18,8 @@ pub mod image;
 pub mod terminal;
 
 pub use image::{
-    ImageFormat, histogram_image, line_chart_image, write_histogram, write_line_chart,
+    ImageFormat, check_image_target, histogram_image, line_chart_image, write_histogram,
+    write_line_chart,
 };
 pub use terminal::{histogram_text, line_chart_text};
 
@@ -67,9 +68,22 @@ impl Histogram {
     /// values get a bin of width 1 centred on them; no finite values give one empty bin
     /// over `[0, 1]`. `bins` of 0 is taken as 1.
     pub fn from_values(title: &str, x_label: &str, values: &[f64], bins: usize) -> Histogram {
+        Histogram::spanning(title, x_label, values, bins, &[])
+    }
+
+    /// [`Histogram::from_values`] over a range that also covers the finite points of
+    /// `include` (e.g. a law's support, so that empty edge bins show).
+    pub fn spanning(
+        title: &str,
+        x_label: &str,
+        values: &[f64],
+        bins: usize,
+        include: &[f64],
+    ) -> Histogram {
         let bins = bins.max(1);
         let finite = || values.iter().copied().filter(|v| v.is_finite());
-        let (lo, hi) = match value_range(finite()) {
+        let span = finite().chain(include.iter().copied().filter(|v| v.is_finite()));
+        let (lo, hi) = match value_range(span) {
             Some((lo, hi)) if lo < hi => (lo, hi),
             Some((v, _)) => (v - 0.5, v + 0.5),
             None => (0.0, 1.0),
@@ -276,6 +290,13 @@ pub(crate) fn format_log_tick(exponent: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spanning_widens_to_the_included_points() {
+        let h = Histogram::spanning("t", "x", &[0.0, 1.0], 4, &[-1.0, 3.0, f64::NAN]);
+        assert_eq!(h.edges, [-1.0, 0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(h.density, [0.0, 0.5, 0.5, 0.0]);
+    }
 
     #[test]
     fn gaps_split_runs_and_log_axis_drops_non_positive() {

@@ -38,6 +38,19 @@ impl fmt::Display for RngMode {
     }
 }
 
+/// A `--seed` argument, or a fresh seed (see [`fresh_seed`]) when there is none.
+pub fn parse_seed(text: Option<&str>) -> crate::Result<u64> {
+    match text {
+        None => Ok(fresh_seed()),
+        Some(t) => t.trim().parse().map_err(|_| {
+            crate::Error::Usage(format!(
+                "invalid seed '{t}': expected a whole number from 0 to {}",
+                u64::MAX
+            ))
+        }),
+    }
+}
+
 /// A fresh seed from the operating system, below 2^53 so that it survives JSON readers
 /// (JavaScript, jq) that hold every number as a double.
 pub fn fresh_seed() -> u64 {
