@@ -38,6 +38,22 @@ pub fn parse_widths(text: &str) -> Result<Vec<usize>> {
     Ok(widths)
 }
 
+/// The widths back as text, runs written `WIDTHxCOUNT`: `784-512x50-10`.
+pub fn widths_text(widths: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < widths.len() {
+        let run = widths[i..].iter().take_while(|&&w| w == widths[i]).count();
+        parts.push(if run > 1 {
+            format!("{}x{run}", widths[i])
+        } else {
+            widths[i].to_string()
+        });
+        i += run;
+    }
+    parts.join("-")
+}
+
 /// The name of layer `index`'s (0-based) weight matrix.
 pub fn weight_name(index: usize) -> String {
     format!("fc{index}.weight")
@@ -67,6 +83,9 @@ mod tests {
             [784, 512, 512, 512, 10]
         );
         assert_eq!(parse_widths("4x2").unwrap(), [4, 4]);
+        for text in ["784-512x50-10", "256x30", "3-4-5"] {
+            assert_eq!(widths_text(&parse_widths(text).unwrap()), text);
+        }
         for bad in ["784", "784-0-10", "784--10", "a-b", "5x0", "5x100001", ""] {
             let e = parse_widths(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("'{bad}'")), "{e}");

@@ -397,7 +397,7 @@ mod commands {
         usage_error(
             d,
             &["probe", "--layers", "100000-100000-10", "--seed", "1"],
-            &["100000-100000-10", "GiB", "limit"],
+            &["100000x2-10", "GiB", "limit"],
         );
         assert!(!d.join("p.jpg").exists());
     }

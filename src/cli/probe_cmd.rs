@@ -195,7 +195,7 @@ pub fn variance_chart(probe: &Probe) -> crate::plot::LineChart {
     crate::plot::LineChart {
         title: format!(
             "Activation variance through {} ({}, batch {})",
-            chain_text(&probe.widths),
+            crate::layers::widths_text(&probe.widths),
             probe.activation,
             probe.batch
         ),
@@ -206,22 +206,6 @@ pub fn variance_chart(probe: &Probe) -> crate::plot::LineChart {
     }
 }
 
-/// `784-512x50-10` back from the widths.
-fn chain_text(widths: &[usize]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < widths.len() {
-        let run = widths[i..].iter().take_while(|&&w| w == widths[i]).count();
-        parts.push(if run > 1 {
-            format!("{}x{run}", widths[i])
-        } else {
-            widths[i].to_string()
-        });
-        i += run;
-    }
-    parts.join("-")
-}
-
 fn sci(x: f64) -> String {
     if x.is_nan() {
         "nan".into()
@@ -230,33 +214,6 @@ fn sci(x: f64) -> String {
     } else {
         format!("{x:.2e}")
     }
-}
-
-/// Pads every column but the last to its widest cell.
-fn table(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0usize; columns];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (k, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if k + 1 < row.len() {
-                line.extend(std::iter::repeat_n(
-                    ' ',
-                    widths[k] - cell.chars().count() + 2,
-                ));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn summary_row(s: &SchemeProbe) -> Vec<String> {
@@ -300,7 +257,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
     let depth = probe.widths.len() - 1;
     let mut out = format!(
         "probe: {} ({depth} layers), {} after each hidden layer, batch {} ({}, variance {}), seed {}\n",
-        chain_text(&probe.widths),
+        crate::layers::widths_text(&probe.widths),
         probe.activation,
         probe.batch,
         probe.input,
@@ -328,7 +285,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
         .to_vec(),
     ];
     rows.extend(probe.schemes.iter().map(summary_row));
-    out.push_str(&table(&rows));
+    out.push_str(&super::text_table(&rows));
     out.push('\n');
     for s in &probe.schemes {
         out.push_str(&format!(
@@ -359,7 +316,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
                     l.distinct_units.to_string(),
                 ]
             }));
-            out.push_str(&table(&rows));
+            out.push_str(&super::text_table(&rows));
         }
     }
     if !args.no_chart {
@@ -402,13 +359,5 @@ mod tests {
         assert!(schemes[1].contains("std=0.01") && schemes[1].contains("mean=1"));
         assert!(split_schemes(&["he-normal,,zeros".into()]).is_err());
         assert!(split_schemes(&["no-such-scheme".into()]).is_err());
-    }
-
-    #[test]
-    fn chain_text_round_trips() {
-        for text in ["784-512x50-10", "256x30", "3-4-5"] {
-            let widths = crate::layers::parse_widths(text).unwrap();
-            assert_eq!(chain_text(&widths), text);
-        }
     }
 }

@@ -23,7 +23,7 @@ pub fn run(args: &SchemesArgs) -> Result<()> {
 }
 
 fn table() -> String {
-    let rows: Vec<[String; 5]> =
+    let rows: Vec<Vec<String>> =
         std::iter::once(["SCHEME", "ALIASES", "GAIN", "SUITS", "FORMULA"].map(String::from))
             .chain(SCHEMES.iter().map(|s| {
                 [
@@ -34,24 +34,9 @@ fn table() -> String {
                     s.formula.to_string(),
                 ]
             }))
+            .map(Vec::from)
             .collect();
-    // Pad every column but the last to its widest cell (counted in characters, since
-    // the formulas contain non-ASCII symbols).
-    let mut widths = [0usize; 4];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in &rows {
-        for (cell, w) in row.iter().zip(widths) {
-            out.push_str(cell);
-            out.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
-        }
-        out.push_str(&row[4]);
-        out.push('\n');
-    }
+    let mut out = super::text_table(&rows);
     out.push_str(
         "\nParameters go inline (normal:std=0.02) or as flags (--std 0.02); \
          `weightinit gen --help` lists them.\n",

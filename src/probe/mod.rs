@@ -165,11 +165,7 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
             return Err(Error::Usage(format!(
                 "a probe of --layers {} with batch {batch} needs {} of memory; the limit is {} GiB \
                  (use fewer or narrower layers, or a smaller batch)",
-                widths
-                    .iter()
-                    .map(|w| w.to_string())
-                    .collect::<Vec<_>>()
-                    .join("-"),
+                crate::layers::widths_text(widths),
                 needed.map_or("more than 2^64 bytes".to_string(), |b| {
                     format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30))
                 }),
