@@ -12,7 +12,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT="$REPO/docs/probe"
 BIN=""
-if [[ ${1:-} == --bin ]]; then BIN=${2:?--bin needs a path}; fi
+if [[ ${1:-} == --bin ]]; then BIN=$(realpath "${2:?--bin needs a path}"); fi
 if [[ -z $BIN ]]; then
     (cd "$REPO" && cargo build --release --quiet)
     BIN="$REPO/target/release/weightinit"
@@ -22,8 +22,14 @@ figure() {
     local name=$1
     shift
     # The last line of the table is the wall time: machine-dependent, left out.
-    (cd "$OUT" && "$BIN" probe "$@" --seed 1 --plot "$name.png" --force) |
-        sed '$d' | sed '$d' >"$OUT/$name.txt"
+    # Into a temporary file first: a failed run leaves the committed table alone.
+    if ! (cd "$OUT" && "$BIN" probe "$@" --seed 1 --plot "$name.png" --force) |
+        sed '$d' | sed '$d' >"$OUT/$name.txt.new"; then
+        rm -f "$OUT/$name.txt.new"
+        echo "make_figures.sh: the probe for $name failed" >&2
+        exit 1
+    fi
+    mv "$OUT/$name.txt.new" "$OUT/$name.txt"
     echo "wrote $OUT/$name.png and $OUT/$name.txt" >&2
 }
 
