@@ -38,6 +38,14 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A job that would hold more in memory than the budget allows ([`crate::budget`]).
+    #[error("{what} needs {} of memory, over the memory budget of {}", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes), crate::text::bytes(*.budget))]
+    MemoryBudget {
+        what: String,
+        needed: Option<u64>,
+        budget: u64,
+    },
+
     /// The output file exists and `--force` was not given.
     #[error("'{}' already exists; pass --force to replace it", .0.display())]
     Exists(PathBuf),

@@ -16,6 +16,7 @@
 //! The [`cli`] module is the command-line front end built on the same API.
 
 pub mod activation;
+pub mod budget;
 pub mod cli;
 pub mod distribution;
 pub mod engine;
@@ -38,6 +39,7 @@ pub mod shard;
 pub mod simd;
 pub mod stats;
 pub mod tensor;
+pub mod text;
 pub mod verify;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use weightinit::Error;
 use weightinit::cli::Cli;
+use weightinit::text::bounded_line;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -21,11 +22,16 @@ fn main() -> ExitCode {
         }
         Err(Error::Inconsistent(reason)) => {
             // An answer, not a failure: the reason alone, without "error:".
-            eprintln!("weightinit: {reason}");
+            eprintln!("weightinit: {}", bounded_line(&reason));
             ExitCode::FAILURE
         }
+        Err(e @ Error::MemoryBudget { .. }) => {
+            let line = format!("{e} (raise it with --max-memory, e.g. --max-memory 90%)");
+            eprintln!("weightinit: error: {}", bounded_line(&line));
+            ExitCode::from(2)
+        }
         Err(e) => {
-            eprintln!("weightinit: error: {e}");
+            eprintln!("weightinit: error: {}", bounded_line(&e.to_string()));
             ExitCode::from(if e.is_usage() { 2 } else { 1 })
         }
     }

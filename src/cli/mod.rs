@@ -19,6 +19,12 @@ use crate::error::Result;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Most memory a job may hold at once (tensors that cannot stream: orthogonal, torch's
+    /// truncated normal, hist, probe, verify): bytes with a unit (8GiB, 512MB) or a share
+    /// of physical memory (50%). Default: 75% of physical memory or the cgroup limit.
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +45,11 @@ pub enum Command {
 impl Cli {
     /// Runs the chosen subcommand.
     pub fn run(self) -> Result<()> {
+        if let Some(size) = &self.max_memory {
+            let bytes = crate::budget::parse_size(size)
+                .map_err(|e| crate::Error::Usage(format!("--max-memory: {e}")))?;
+            crate::budget::set_limit(bytes);
+        }
         match self.command {
             Command::Gen(args) => gen_cmd::run(*args),
             Command::Schemes(args) => schemes_cmd::run(&args),
