@@ -56,7 +56,8 @@ impl Session {
         sink: &mut (dyn TensorSink + Send),
         label: &str,
     ) -> Result<Generated> {
-        match tensor.spec.rng {
+        check_memory(tensor)?;
+        let generated = match tensor.spec.rng {
             RngMode::Native => generate(tensor, sink, label),
             RngMode::Numpy => {
                 let rng = seeded(&mut self.numpy, tensor.spec.seed, Pcg64::new);
@@ -74,7 +75,8 @@ impl Session {
                     DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
                 }
             }
-        }
+        }?;
+        finite_or_refused(tensor, generated)
     }
 }
 
@@ -93,12 +95,68 @@ pub fn generate(
     sink: &mut (dyn TensorSink + Send),
     label: &str,
 ) -> Result<Generated> {
-    match tensor.spec.dtype {
+    check_memory(tensor)?;
+    let generated = match tensor.spec.dtype {
         DType::F32 => generate_typed::<f32>(tensor, sink, label),
         DType::F64 => generate_typed::<f64>(tensor, sink, label),
         DType::F16 => generate_typed::<half::f16>(tensor, sink, label),
         DType::Bf16 => generate_typed::<half::bf16>(tensor, sink, label),
+    }?;
+    finite_or_refused(tensor, generated)
+}
+
+/// The last guard against overflow: resolution refuses laws that reach past the dtype
+/// ([`crate::tensor::NORMAL_REACH`]), and a draw beyond that reach which still rounds to
+/// ±inf fails the tensor here, before its file is committed.
+fn finite_or_refused(tensor: &ResolvedTensor, generated: Generated) -> Result<Generated> {
+    let s = &generated.stats;
+    if s.count == 0 || (s.min.is_finite() && s.max.is_finite()) {
+        return Ok(generated);
     }
+    Err(Error::Param(format!(
+        "tensor '{}' drew a value beyond the largest finite {} (min {}, max {}); use a \
+         wider dtype or a smaller scale",
+        crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
+        tensor.spec.dtype,
+        s.min,
+        s.max
+    )))
+}
+
+/// Bytes that generating `tensor` holds in memory at once beyond the fixed block buffers
+/// of streaming (None if the count overflows): 0 for elementwise laws, which stream;
+/// the whole tensor for laws built as one matrix; PyTorch's truncated normal keeps the
+/// tensor, a redraw of it and the indices still outside the window.
+///
+/// Orthogonal's figure counts the Gaussian matrix, faer's QR copy and factor, Q, the
+/// stored values and the f64 copy and Gram input of the orthogonality check.
+pub fn memory_needed(tensor: &ResolvedTensor) -> Option<u64> {
+    let elements = tensor.spec.shape.len() as u64;
+    let element = tensor.spec.dtype.size() as u64;
+    let per_element = match (tensor.resolved.distribution, tensor.spec.rng) {
+        (Distribution::Orthogonal { .. }, _) => 6 * 8 + element,
+        (Distribution::Identity { .. }, _) => element,
+        (Distribution::TruncatedNormal { .. }, RngMode::Torch) => 2 * element + 8,
+        _ => return Some(0),
+    };
+    elements.checked_mul(per_element)
+}
+
+/// Refuses, before anything is allocated, a tensor whose generation would hold more in
+/// memory than the budget ([`crate::budget`]) allows.
+pub fn check_memory(tensor: &ResolvedTensor) -> Result<()> {
+    let needed = memory_needed(tensor);
+    if needed == Some(0) {
+        return Ok(());
+    }
+    let what = format!(
+        "tensor '{}' ({} {} {}, built whole in memory)",
+        crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
+        tensor.spec.scheme.name(),
+        crate::text::bound_to(&tensor.spec.shape.to_string(), 60),
+        tensor.spec.dtype
+    );
+    crate::budget::check(needed, &what)
 }
 
 /// Framework streams are reproduced for f32 and f64 only (resolution refuses the rest

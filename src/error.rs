@@ -50,6 +50,14 @@ pub enum Error {
     #[error("'{}' already exists; pass --force to replace it", .0.display())]
     Exists(PathBuf),
 
+    /// The output's file system has less room than the job writes (checked up front).
+    #[error("the output needs at least {} but the file system of '{}' has {} free", crate::text::bytes(*.needed), .dir.display(), crate::text::bytes(*.available))]
+    NoSpace {
+        dir: PathBuf,
+        needed: u64,
+        available: u64,
+    },
+
     /// The directory an output file should go into does not exist.
     #[error("output directory '{}' does not exist; create it first", .0.display())]
     MissingDir(PathBuf),
@@ -82,7 +90,7 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         !matches!(
             self,
-            Error::Io { .. } | Error::Numerical(_) | Error::Inconsistent(_) | Error::Chart(_)
+            Error::Io { .. } | Error::NoSpace { .. } | Error::Numerical(_) | Error::Inconsistent(_) | Error::Chart(_)
         )
     }
 

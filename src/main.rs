@@ -10,6 +10,7 @@ use weightinit::cli::Cli;
 use weightinit::text::bounded_line;
 
 fn main() -> ExitCode {
+    clean_up_on_signals();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
@@ -40,14 +41,18 @@ fn main() -> ExitCode {
 /// Prints help and version as clap does; squeezes real errors onto one line.
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
-        let _ = e.print();
-        return ExitCode::SUCCESS;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `weightinit` alone, or `weightinit gen` with nothing: the help, on stderr,
+            // as the answer to a request that did not say what to do.
+            eprint!("{}", e.render());
+            return ExitCode::from(2);
+        }
+        _ => {}
     }
     let rendered = e.render().to_string();
     let mut line = String::new();
@@ -62,4 +67,64 @@ fn clap_error(e: clap::Error) -> ExitCode {
     }
     eprintln!("weightinit: error: {line} (see 'weightinit --help')");
     ExitCode::from(2)
+}
+
+/// SIGINT, SIGTERM and SIGHUP (Ctrl-C, a scheduler's preemption, a closed terminal)
+/// remove the run's temporary files and the directories it created and left empty, say
+/// what was removed, and end the process with 128 + the signal number, as a shell reports
+/// a process killed by it. The handler runs on its own thread (signal-hook), not in
+/// signal context, so it may take locks and touch the file system.
+fn clean_up_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let name = match signal {
+                SIGINT => "SIGINT",
+                SIGTERM => "SIGTERM",
+                _ => "SIGHUP",
+            };
+            weightinit::output::atomic::interrupt(
+                |cleanup| eprintln!("weightinit: interrupted by {name}; {}", removed_text(cleanup)),
+                128 + signal,
+            )
+        }
+    });
+}
+
+/// "removed 1 temporary file (out/.w.npy.a1b2c3.tmp) and 1 directory (out)".
+fn removed_text(cleanup: &weightinit::output::atomic::Cleanup) -> String {
+    use weightinit::text::list;
+    // Paths as the user would type them: relative to the working directory when inside it.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = |p: &std::path::PathBuf| {
+        let relative = p.strip_prefix(&cwd).unwrap_or(p);
+        let relative = relative.strip_prefix(".").unwrap_or(relative);
+        relative.display().to_string()
+    };
+    let files = cleanup.temporaries.iter().map(shown);
+    let dirs = cleanup.dirs.iter().map(shown);
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let mut parts = Vec::new();
+    if !cleanup.temporaries.is_empty() {
+        parts.push(format!(
+            "{} ({})",
+            count(cleanup.temporaries.len(), "temporary file"),
+            list(files)
+        ));
+    }
+    if !cleanup.dirs.is_empty() {
+        parts.push(format!(
+            "{} ({})",
+            count(cleanup.dirs.len(), "created directory"),
+            list(dirs)
+        ));
+    }
+    if parts.is_empty() {
+        "nothing was left to remove".to_string()
+    } else {
+        format!("removed {}", parts.join(" and "))
+    }
 }

@@ -324,11 +324,12 @@ impl TensorReport {
         writeln!(
             out,
             "{} → {}   {} {} {} layout {}   seed {} (rng {})",
-            m.name,
+            // Names and paths can come from a stranger's file (--like, --spec).
+            crate::text::escape_control(&m.name),
             if self.output == "-" {
-                "<stdout>"
+                "<stdout>".to_string()
             } else {
-                &self.output
+                crate::text::escape_control(&self.output)
             },
             m.scheme,
             shape.join("x"),
@@ -402,7 +403,17 @@ impl TensorReport {
         } else if self.consistent {
             match m.distribution {
                 Distribution::Constant { value } => {
-                    format!("  ok: every element is exactly {value}")
+                    // The value the file holds, which is the scheme's only if the dtype
+                    // can hold it exactly.
+                    let stored = stored_value(m.dtype, value);
+                    if stored == value {
+                        format!("  ok: every element is exactly {value}")
+                    } else {
+                        format!(
+                            "  ok: every element is exactly {stored} ({value} rounded to {})",
+                            m.dtype
+                        )
+                    }
                 }
                 _ => "  ok".to_string(),
             }

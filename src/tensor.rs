@@ -57,6 +57,7 @@ impl TensorSpec {
     /// Resolves the scheme; fails with a one-line reason when it does not apply.
     pub fn resolve(self) -> Result<ResolvedTensor> {
         let mut resolved = self.scheme.resolve(&self.shape, self.layout)?;
+        check_representable(&self.scheme, &resolved.distribution, self.dtype)?;
         let refuse = |why: String| {
             crate::Error::Usage(format!(
                 "scheme '{}' with --rng {}: {why}",
@@ -101,6 +102,50 @@ impl TensorSpec {
             resolved,
         })
     }
+}
+
+/// How far from the mean, in standard deviations, a normal's values are taken to reach
+/// when checking that they fit the dtype: one value in 10⁹ lies beyond 6σ. A draw beyond
+/// it that still overflows is caught after drawing ([`crate::engine`] refuses to commit
+/// a tensor holding ±inf).
+pub const NORMAL_REACH: f64 = 6.0;
+
+/// Refuses a law whose values cannot be stored in `dtype`: a constant, bound or gain
+/// beyond the dtype's largest finite value, or a normal whose mean ± [`NORMAL_REACH`]σ
+/// is. Without this, f16's 65504 limit turns `constant:value=70000` into a file of inf.
+fn check_representable(
+    scheme: &SchemeSpec,
+    distribution: &crate::distribution::Distribution,
+    dtype: DType,
+) -> Result<()> {
+    use crate::distribution::Distribution as D;
+    let reach = match *distribution {
+        D::Constant { value } => value.abs(),
+        D::Uniform { low, high } | D::TruncatedNormal { low, high, .. } => {
+            low.abs().max(high.abs())
+        }
+        D::Normal { mean, std } => mean.abs() + NORMAL_REACH * std,
+        D::Orthogonal { gain } | D::Identity { gain } => gain.abs(),
+    };
+    let largest = crate::scheme::shortest(dtype.largest_finite());
+    if crate::report::stored_value(dtype, reach).is_finite() {
+        return Ok(());
+    }
+    let reach_text = if reach.is_finite() {
+        crate::scheme::shortest(reach)
+    } else {
+        "beyond even f64's range".to_string()
+    };
+    let what = match distribution {
+        D::Normal { .. } => format!(
+            "its values reach {NORMAL_REACH} standard deviations from the mean, ±{reach_text}"
+        ),
+        _ => format!("its values reach {reach_text}"),
+    };
+    Err(crate::Error::Param(format!(
+        "scheme '{scheme}' cannot be stored as {dtype}: {what}, beyond the largest finite \
+         {dtype}, {largest}; use a wider dtype or smaller values"
+    )))
 }
 
 impl ResolvedTensor {

@@ -1,18 +1,27 @@
-//! Files that appear whole or not at all.
+//! Files that appear whole or not at all, and the run's record of what to remove if it
+//! is interrupted.
 //!
-//! Data goes to a hidden temporary file in the target's directory (same file system),
-//! which is renamed over the final name only after the last byte is written. That is
-//! atomic against our own failures and crashes; with [`FileOptions::fsync`] the data is
-//! also flushed to the device before the rename, which makes it durable against power
-//! loss too, at the cost of waiting for the disk (about 0.5 s per GiB here) — off by
-//! default, as for `dd`, `np.save` and `torch.save`.
+//! Data goes to a hidden temporary file `.NAME.XXXXXX.tmp` in the target's directory
+//! (same file system), which is renamed over the final name only after the last byte is
+//! written. That is atomic against our own failures and crashes; with
+//! [`FileOptions::fsync`] the data is also flushed to the device before the rename, which
+//! makes it durable against power loss too, at the cost of waiting for the disk (about
+//! 0.5 s per GiB here) — off by default, as for `dd`, `np.save` and `torch.save`.
 //! Without `force` the rename refuses to replace an existing file, even one that appeared
-//! while we were writing. A failure or a crash leaves the final name untouched; the
-//! temporary file is removed on error (and, being hidden, is harmless after a crash).
+//! while we were writing. An error removes the temporary file; so does an interrupt (the
+//! binary's signal handler calls [`interrupt`]). Only SIGKILL or a power cut can leave
+//! one behind, and the next run writing the same name removes it
+//! ([`super::target::remove_stale_temporaries`]).
+//!
+//! Targets that are not regular files are handled by [`super::target::classify`]: a
+//! character device or FIFO is written through in place, never renamed over.
 
-use std::io::{BufWriter, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
+use super::target::{self, TargetKind};
 use crate::error::{Error, Result};
 
 /// Size of the write buffer in front of the file. Smaller than one block of tensor data
@@ -23,73 +32,178 @@ pub const BUFFER: usize = 64 << 10;
 /// How output files are committed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FileOptions {
-    /// Replace an existing file.
+    /// Replace an existing regular file.
     pub force: bool,
     /// fsync the data before the rename.
     pub fsync: bool,
 }
 
-/// A file being written under a temporary name.
+/// Checks, before any work, that `target` can be written (see [`target::classify`]).
+pub fn check_target(target: &Path, force: bool) -> Result<TargetKind> {
+    target::classify(target, force)
+}
+
+/// What the run has on disk that is not finished: temporary files being written and
+/// directories it created. An interrupt removes them.
+#[derive(Debug, Default)]
+struct Pending {
+    temporaries: Vec<PathBuf>,
+    created_dirs: Vec<PathBuf>,
+}
+
+static PENDING: Mutex<Pending> = Mutex::new(Pending {
+    temporaries: Vec::new(),
+    created_dirs: Vec::new(),
+});
+
+/// The registry, also after a panic elsewhere poisoned it (its data stays consistent:
+/// every update is one push or retain).
+fn pending() -> MutexGuard<'static, Pending> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records a directory this run created, so an interrupt or a failed run can remove it
+/// again if nothing finished landed in it.
+pub fn record_created_dir(dir: &Path) {
+    pending().created_dirs.push(dir.to_path_buf());
+}
+
+/// Removes the directories this run created that are still empty (a failed run leaves
+/// the disk as it found it) and forgets them. Returns the ones removed.
+pub fn remove_empty_created_dirs() -> Vec<PathBuf> {
+    let mut state = pending();
+    remove_dirs(&mut state)
+}
+
+/// Forgets the directories this run created: the run finished and they are its output.
+pub fn keep_created_dirs() {
+    pending().created_dirs.clear();
+}
+
+fn remove_dirs(state: &mut Pending) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    // Newest first, so a directory created inside another goes before its parent.
+    while let Some(dir) = state.created_dirs.pop() {
+        // remove_dir fails on a non-empty directory: completed files stay, with it.
+        if std::fs::remove_dir(&dir).is_ok() {
+            removed.push(dir);
+        }
+    }
+    removed
+}
+
+/// What [`interrupt`] removed.
+#[derive(Debug, Default)]
+pub struct Cleanup {
+    pub temporaries: Vec<PathBuf>,
+    pub dirs: Vec<PathBuf>,
+}
+
+/// For a signal handler: removes every temporary file of the run and every directory it
+/// created that is left empty, calls `report` with what was removed, and ends the process
+/// with `code` *while still holding the registry*, so no file can be committed or created
+/// between the cleanup and the exit. Files already committed stay: each is whole.
+pub fn interrupt(report: impl FnOnce(&Cleanup), code: i32) -> ! {
+    let mut state = pending();
+    let mut cleanup = Cleanup::default();
+    for path in state.temporaries.drain(..) {
+        if std::fs::remove_file(&path).is_ok() {
+            cleanup.temporaries.push(path);
+        }
+    }
+    cleanup.dirs = remove_dirs(&mut state);
+    report(&cleanup);
+    std::process::exit(code)
+}
+
+/// Where the bytes go: a temporary file to be renamed, or a special file written in place.
+pub enum Backing {
+    Temp(tempfile::NamedTempFile),
+    Through(File),
+}
+
+impl Write for Backing {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Backing::Temp(f) => f.write(buf),
+            Backing::Through(f) => f.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Backing::Temp(f) => f.flush(),
+            Backing::Through(f) => f.flush(),
+        }
+    }
+}
+
+impl Seek for Backing {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match self {
+            Backing::Temp(f) => f.seek(pos),
+            Backing::Through(f) => f.seek(pos),
+        }
+    }
+}
+
+/// A file being written under a temporary name (or, for a device or FIFO, in place).
 pub struct AtomicFile {
-    writer: BufWriter<tempfile::NamedTempFile>,
+    writer: BufWriter<Backing>,
     target: PathBuf,
+    /// Where the finished file goes: `target`, or the file a symbolic link points to.
+    destination: PathBuf,
     options: FileOptions,
+    /// Forgets the temporary file's name when it is dropped uncommitted.
+    _registered: Option<Registered>,
 }
 
-/// Checks, before any work, that `target` can be written: its directory exists and
-/// the file does not (unless `force`).
-pub fn check_target(target: &Path, force: bool) -> Result<()> {
-    let dir = parent_dir(target);
-    if !dir.is_dir() {
-        return Err(Error::MissingDir(dir.to_path_buf()));
-    }
-    if target.is_dir() {
-        return Err(Error::Usage(format!(
-            "'{}' is a directory; to write into it, end the path with '/'",
-            target.display()
-        )));
-    }
-    if !force && target.symlink_metadata().is_ok() {
-        return Err(Error::Exists(target.to_path_buf()));
-    }
-    Ok(())
-}
+/// A temporary file's entry in the registry, removed when the file is dropped (an error
+/// mid-write: `NamedTempFile` deletes the file itself) so an interrupt later does not look
+/// for it.
+struct Registered(PathBuf);
 
-fn parent_dir(target: &Path) -> &Path {
-    match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+impl Drop for Registered {
+    fn drop(&mut self) {
+        pending().temporaries.retain(|p| *p != self.0);
     }
 }
 
 impl AtomicFile {
-    /// Opens a temporary file beside `target`.
+    /// Opens a temporary file beside `target` (beside the file it links to, for a link),
+    /// or opens a character device or FIFO for writing in place.
     pub fn create(target: &Path, options: FileOptions) -> Result<Self> {
-        check_target(target, options.force)?;
-        let dir = parent_dir(target);
-        let stem = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let prefix = format!(".{stem}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        #[cfg(unix)]
-        {
-            // NamedTempFile defaults to 0600; ordinary output files get 0666 minus umask.
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let file = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+        let kind = check_target(target, options.force)?;
+        let destination = match kind {
+            TargetKind::New => target.to_path_buf(),
+            TargetKind::Replace { resolved } => resolved,
+            TargetKind::WriteThrough { .. } => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(target)
+                    .map_err(|e| Error::io(target, e))?;
+                return Ok(AtomicFile {
+                    writer: BufWriter::with_capacity(BUFFER, Backing::Through(file)),
+                    target: target.to_path_buf(),
+                    destination: target.to_path_buf(),
+                    options,
+                    _registered: None,
+                });
+            }
+        };
+        let dir = target::parent_dir(&destination).to_path_buf();
+        let file = create_registered_temp(&destination, &dir)?;
+        let registered = Registered(file.path().to_path_buf());
         Ok(AtomicFile {
-            writer: BufWriter::with_capacity(BUFFER, file),
+            writer: BufWriter::with_capacity(BUFFER, Backing::Temp(file)),
             target: target.to_path_buf(),
+            destination,
             options,
+            _registered: Some(registered),
         })
     }
 
     /// Where the data goes while it is written.
-    pub fn writer(&mut self) -> &mut BufWriter<tempfile::NamedTempFile> {
+    pub fn writer(&mut self) -> &mut BufWriter<Backing> {
         &mut self.writer
     }
 
@@ -101,22 +215,34 @@ impl AtomicFile {
     /// Flushes (and with `fsync`, syncs) the file and renames it into place.
     pub fn commit(self) -> Result<()> {
         let target = self.target;
-        let file = self
+        let backing = self
             .writer
             .into_inner()
             .map_err(|e| Error::io(&target, e.into_error()))?;
+        let file = match backing {
+            Backing::Through(mut file) => {
+                return file.flush().map_err(|e| Error::io(&target, e));
+            }
+            Backing::Temp(file) => file,
+        };
         if self.options.fsync {
             file.as_file()
                 .sync_all()
                 .map_err(|e| Error::io(&target, e))?;
         }
+        // Hold the registry across the rename and the unregistering: an interrupt then
+        // sees the file either as a temporary (and removes it) or as finished.
+        let mut state = pending();
+        let temp_path = file.path().to_path_buf();
         let persisted = if self.options.force {
-            file.persist(&target).map(drop)
+            file.persist(&self.destination).map(drop)
         } else {
-            file.persist_noclobber(&target).map(drop)
+            file.persist_noclobber(&self.destination).map(drop)
         };
+        state.temporaries.retain(|p| *p != temp_path);
+        drop(state);
         persisted.map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            if e.error.kind() == io::ErrorKind::AlreadyExists {
                 Error::Exists(target.clone())
             } else {
                 Error::io(&target, e.error)
@@ -125,11 +251,40 @@ impl AtomicFile {
     }
 }
 
+/// Creates `.NAME.XXXXXX.tmp` in `dir`, recording its path *before* the file exists, so
+/// an interrupt at any moment finds every temporary file of the run.
+fn create_registered_temp(destination: &Path, dir: &Path) -> Result<tempfile::NamedTempFile> {
+    let prefix = target::temp_prefix(destination);
+    let mut builder = tempfile::Builder::new();
+    builder
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .rand_bytes(target::TEMP_RANDOM_LEN);
+    builder
+        .make_in(dir, |path| {
+            pending().temporaries.push(path.to_path_buf());
+            let mut options = std::fs::OpenOptions::new();
+            options.read(true).write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                // Ordinary output files get 0666 minus umask, as `touch` would make them.
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o666);
+            }
+            let opened = options.open(path);
+            if opened.is_err() {
+                pending().temporaries.retain(|p| p != path);
+            }
+            opened
+        })
+        .map_err(|e| Error::io(dir, e))
+}
+
 impl Write for AtomicFile {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.writer.write(buf)
     }
-    fn flush(&mut self) -> std::io::Result<()> {
+    fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
     }
 }
@@ -170,15 +325,22 @@ mod tests {
     }
 
     #[test]
-    fn dropped_file_never_appears() {
+    fn dropped_file_never_appears_and_is_forgotten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.npy");
+        let temp;
         {
             let mut f = AtomicFile::create(&path, FileOptions::default()).unwrap();
             f.writer().write_all(b"half").unwrap();
+            temp = match f.writer().get_ref() {
+                Backing::Temp(t) => t.path().to_path_buf(),
+                Backing::Through(_) => unreachable!(),
+            };
+            assert!(pending().temporaries.contains(&temp));
             // dropped without commit, as on an error mid-write
         }
         assert!(!path.exists());
+        assert!(!pending().temporaries.contains(&temp));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
@@ -186,5 +348,33 @@ mod tests {
     fn missing_directory_is_named() {
         let err = check_target(Path::new("/nonexistent-dir-xyz/w.npy"), false).unwrap_err();
         assert!(err.to_string().contains("/nonexistent-dir-xyz"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_kept_and_its_file_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.npy");
+        let link = dir.path().join("link.npy");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let force = FileOptions {
+            force: true,
+            fsync: false,
+        };
+        write_file(&link, b"new", force).unwrap();
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_character_device_is_written_through() {
+        write_file(Path::new("/dev/null"), b"bytes", FileOptions::default()).unwrap();
+        assert!(
+            std::fs::metadata("/dev/null")
+                .map(|m| !m.is_file())
+                .unwrap()
+        );
     }
 }

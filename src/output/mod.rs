@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod npy;
 pub mod npz;
 pub mod safetensors;
+pub mod target;
 
 use std::fmt;
 use std::io;

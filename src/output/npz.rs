@@ -15,14 +15,19 @@ use crate::shape::Shape;
 
 /// An `.npz` archive being written.
 pub struct NpzWriter<W: Write + Seek> {
-    zip: ZipWriter<W>,
+    /// `None` once finished.
+    zip: Option<ZipWriter<W>>,
 }
 
 impl<W: Write + Seek> NpzWriter<W> {
     pub fn new(w: W) -> Self {
         NpzWriter {
-            zip: ZipWriter::new(w),
+            zip: Some(ZipWriter::new(w)),
         }
+    }
+
+    fn zip(&mut self) -> &mut ZipWriter<W> {
+        self.zip.as_mut().expect("an NpzWriter is used only until finish")
     }
 
     /// Starts member `NAME.npy` and returns the .npy writer for its values.
@@ -37,15 +42,29 @@ impl<W: Write + Seek> NpzWriter<W> {
             .compression_method(zip::CompressionMethod::Stored)
             // ZIP64 when the member (data plus a header of at most 64 KiB) may pass 4 GiB.
             .large_file(data + (1 << 16) >= u64::from(u32::MAX));
-        self.zip
+        self.zip()
             .start_file(format!("{name}.npy"), options)
             .map_err(io::Error::other)?;
-        NpyWriter::new(&mut self.zip, dtype, shape)
+        NpyWriter::new(self.zip(), dtype, shape)
     }
 
     /// Writes the central directory; returns the underlying writer.
-    pub fn finish(self) -> io::Result<W> {
-        self.zip.finish().map_err(io::Error::other)
+    pub fn finish(mut self) -> io::Result<W> {
+        let zip = self.zip.take().expect("finish is called once");
+        zip.finish().map_err(io::Error::other)
+    }
+}
+
+impl<W: Write + Seek> Drop for NpzWriter<W> {
+    /// An archive abandoned after an error (a full disk) is not finalized: the temporary
+    /// file it went to is removed anyway. `ZipWriter`'s own drop would try to write the
+    /// central directory and print its failure as debug text on stderr, ahead of the real
+    /// one-line error, so it is not run; what it owns (a few small buffers) is leaked once,
+    /// on the way to the process's exit.
+    fn drop(&mut self) {
+        if let Some(zip) = self.zip.take() {
+            std::mem::forget(zip);
+        }
     }
 }
 

@@ -55,6 +55,18 @@ pub enum DType {
 }
 
 impl DType {
+    /// The largest finite value the type holds (65504 for f16).
+    pub fn largest_finite(self) -> f64 {
+        match self {
+            DType::F32 => f64::from(f32::MAX),
+            DType::F64 => f64::MAX,
+            DType::F16 => half::f16::MAX.to_f64(),
+            DType::Bf16 => half::bf16::MAX.to_f64(),
+        }
+    }
+}
+
+impl DType {
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
