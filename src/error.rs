@@ -90,7 +90,11 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         !matches!(
             self,
-            Error::Io { .. } | Error::NoSpace { .. } | Error::Numerical(_) | Error::Inconsistent(_) | Error::Chart(_)
+            Error::Io { .. }
+                | Error::NoSpace { .. }
+                | Error::Numerical(_)
+                | Error::Inconsistent(_)
+                | Error::Chart(_)
         )
     }
 

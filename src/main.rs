@@ -87,7 +87,12 @@ fn clean_up_on_signals() {
                 _ => "SIGHUP",
             };
             weightinit::output::atomic::interrupt(
-                |cleanup| eprintln!("weightinit: interrupted by {name}; {}", removed_text(cleanup)),
+                |cleanup| {
+                    eprintln!(
+                        "weightinit: interrupted by {name}; {}",
+                        removed_text(cleanup)
+                    )
+                },
                 128 + signal,
             )
         }

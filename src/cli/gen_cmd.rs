@@ -586,7 +586,11 @@ impl Plan {
             let total = self.items.iter().map(|(t, _)| min_bytes(t)).sum::<u64>();
             files.push((path, total));
         }
-        for path in self.manifest.iter().chain(self.shard_index.iter().map(|(p, _)| p)) {
+        for path in self
+            .manifest
+            .iter()
+            .chain(self.shard_index.iter().map(|(p, _)| p))
+        {
             files.push((path, 0));
         }
         let mut per_dir: Vec<(PathBuf, u64)> = Vec::new();

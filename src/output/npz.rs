@@ -27,7 +27,9 @@ impl<W: Write + Seek> NpzWriter<W> {
     }
 
     fn zip(&mut self) -> &mut ZipWriter<W> {
-        self.zip.as_mut().expect("an NpzWriter is used only until finish")
+        self.zip
+            .as_mut()
+            .expect("an NpzWriter is used only until finish")
     }
 
     /// Starts member `NAME.npy` and returns the .npy writer for its values.

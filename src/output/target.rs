@@ -235,7 +235,10 @@ mod tests {
         fs::write(&stale, b"x").unwrap();
         fs::write(&other, b"x").unwrap();
         let later = SystemTime::now() + std::time::Duration::from_secs(5);
-        assert_eq!(remove_stale_temporaries(&target, later), vec![stale.clone()]);
+        assert_eq!(
+            remove_stale_temporaries(&target, later),
+            vec![stale.clone()]
+        );
         assert!(!stale.exists() && other.exists());
         // A temporary newer than the run (another run's, being written) stays.
         fs::write(&stale, b"x").unwrap();
