@@ -21,6 +21,11 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
+/// A command line split on whitespace (no quoting needed in these tests).
+fn line(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -177,9 +182,7 @@ fn stale_temporaries_of_a_killed_run_are_removed_by_the_next_run() {
     }
     let out = run(
         dir.path(),
-        &[
-            "gen", "--scheme", "zeros", "--shape", "4", "-o", "w.npy", "--report", "none",
-        ],
+        &line("gen --scheme zeros --shape 4 -o w.npy --report none"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("a temporary file left by an earlier run"));
@@ -236,9 +239,7 @@ fn a_fifo_is_written_through_and_stays_a_fifo() {
     };
     let out = run(
         dir.path(),
-        &[
-            "gen", "--scheme", "ones", "--shape", "3x5", "-o", "pipe.npy", "--report", "none",
-        ],
+        &line("gen --scheme ones --shape 3x5 -o pipe.npy --report none"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let bytes = reader.join().unwrap();
@@ -251,9 +252,7 @@ fn a_fifo_is_written_through_and_stays_a_fifo() {
     // An .npz archive seeks back; a FIFO cannot: refused before anything is written.
     let out = run(
         dir.path(),
-        &[
-            "gen", "--scheme", "ones", "--shape", "3", "-o", "pipe.npy", "--format", "npz",
-        ],
+        &line("gen --scheme ones --shape 3 -o pipe.npy --format npz"),
     );
     assert_refused(&out, 2, &["not seekable"]);
 }
@@ -282,16 +281,7 @@ fn a_symbolic_link_is_followed_and_kept() {
     std::os::unix::fs::symlink("missing.npy", dir.path().join("dangling.npy")).unwrap();
     let out = run(
         dir.path(),
-        &[
-            "gen",
-            "--scheme",
-            "ones",
-            "--shape",
-            "2",
-            "-o",
-            "dangling.npy",
-            "--force",
-        ],
+        &line("gen --scheme ones --shape 2 -o dangling.npy --force"),
     );
     assert_refused(&out, 2, &["symbolic link", "missing.npy", "does not exist"]);
 }
@@ -301,15 +291,7 @@ fn oversized_in_memory_tensors_are_refused_not_aborted() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         dir.path(),
-        &[
-            "gen",
-            "--scheme",
-            "orthogonal",
-            "--shape",
-            "100000x100000",
-            "-o",
-            "q.npy",
-        ],
+        &line("gen --scheme orthogonal --shape 100000x100000 -o q.npy"),
     );
     assert_refused(
         &out,
@@ -325,30 +307,10 @@ fn oversized_in_memory_tensors_are_refused_not_aborted() {
     // PyTorch draws whole); the default budget lets them through.
     let small = ["--max-memory", "1MiB"];
     let cases: [&[&str]; 2] = [
-        &[
-            "gen",
-            "--scheme",
-            "orthogonal",
-            "--shape",
-            "512x512",
-            "-o",
-            "q.npy",
-        ],
-        &[
-            "gen",
-            "--rng",
-            "torch",
-            "--seed",
-            "0",
-            "--scheme",
-            "truncated-normal",
-            "--shape",
-            "512x512",
-            "--layout",
-            "oi",
-            "-o",
-            "t.npy",
-        ],
+        &line("gen --scheme orthogonal --shape 512x512 -o q.npy"),
+        &line(
+            "gen --rng torch --seed 0 --scheme truncated-normal --shape 512x512 --layout oi -o t.npy",
+        ),
     ];
     for args in cases {
         let limited: Vec<&str> = args.iter().chain(&small).copied().collect();
@@ -362,15 +324,7 @@ fn oversized_in_memory_tensors_are_refused_not_aborted() {
     assert_refused(
         &run(
             dir.path(),
-            &[
-                "gen",
-                "--scheme",
-                "zeros",
-                "--shape",
-                "2",
-                "--max-memory",
-                "lots",
-            ],
+            &line("gen --scheme zeros --shape 2 --max-memory lots"),
         ),
         2,
         &["'lots' is not a size"],
@@ -382,30 +336,12 @@ fn a_job_larger_than_the_disk_is_refused_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         dir.path(),
-        &[
-            "gen",
-            "--scheme",
-            "he-normal",
-            "--shape",
-            "100000x100000x100000",
-            "-o",
-            "big.npy",
-        ],
+        &line("gen --scheme he-normal --shape 100000x100000x100000 -o big.npy"),
     );
     assert_refused(&out, 1, &["needs at least 3.6 PiB", "free"]);
     let out = run(
         dir.path(),
-        &[
-            "gen",
-            "--scheme",
-            "he-normal",
-            "--shape",
-            "100000x100000x100000",
-            "--shape",
-            "4",
-            "-o",
-            "new/",
-        ],
+        &line("gen --scheme he-normal --shape 100000x100000x100000 --shape 4x4 -o new/"),
     );
     assert_refused(&out, 1, &["needs at least", "'new'"]);
     assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
@@ -449,17 +385,7 @@ fn the_report_states_the_stored_constant_and_verify_accepts_gen_s_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(
         dir.path(),
-        &[
-            "gen",
-            "--scheme",
-            "constant:value=0.1",
-            "--dtype",
-            "f16",
-            "--shape",
-            "8",
-            "-o",
-            "c.npy",
-        ],
+        &line("gen --scheme constant:value=0.1 --dtype f16 --shape 8 -o c.npy"),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -491,15 +417,7 @@ fn threads_are_capped() {
     let started = Instant::now();
     let out = run(
         dir.path(),
-        &[
-            "gen",
-            "--scheme",
-            "zeros",
-            "--shape",
-            "4x4",
-            "--threads",
-            "100000",
-        ],
+        &line("gen --scheme zeros --shape 4x4 --threads 100000"),
     );
     assert_refused(&out, 2, &["--threads 100000", "1024"]);
     assert!(started.elapsed() < Duration::from_secs(5));
