@@ -1,51 +1,42 @@
-//! Using weightinit as a library: resolve a scheme for a shape, draw the tensor into
-//! memory, and write it as .npy.
+//! Using weightinit as a library: an array in memory, a file on disk, and the resolved
+//! law behind them.
 //!
 //! Run: `cargo run --release --example library`
 
-use weightinit::engine::draw_array;
-use weightinit::fan::Layout;
-use weightinit::output::TensorSink;
-use weightinit::output::npy::NpyWriter;
-use weightinit::rng::RngMode;
-use weightinit::sample::DType;
-use weightinit::scheme::SchemeSpec;
-use weightinit::tensor::TensorSpec;
+use weightinit::{Init, Layout, RngMode};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // He-normal for a 784 → 256 dense layer, Keras/JAX layout (in x out).
-    let tensor = TensorSpec {
-        name: "fc0.weight".into(),
-        shape: "784x256".parse()?,
-        layout: Layout::Io,
-        scheme: "he-normal".parse::<SchemeSpec>()?,
-        dtype: DType::F32,
-        seed: 42,
-        rng: RngMode::Native,
-    }
-    .resolve()?;
-
-    let meta = tensor.meta();
+fn main() -> weightinit::Result<()> {
+    // He-normal for a 784 → 256 dense layer, Keras/JAX layout (in x out): the same values
+    // as `weightinit gen --scheme he-normal --shape 784x256 --seed 42`.
+    let init = Init::new("he-normal", [784, 256])?.seed(42);
+    let w = init.draw::<f32>()?;
+    let law = init.resolve()?.meta();
     println!(
-        "{}: fan_in {:?}, fan_out {:?}, gain {:?}, std {:?}",
-        meta.name, meta.fan_in, meta.fan_out, meta.gain, meta.std
+        "{:?}: fan_in {:?}, std {:?}, drawn std {:.5}",
+        w.shape(),
+        law.fan_in,
+        law.std,
+        w.std(0.0)
     );
 
-    // In memory, as an ndarray in the tensor's shape.
-    let (weights, generated) = draw_array::<f32>(&tensor)?;
-    println!(
-        "drew {:?}: mean {:.2e}, variance {:.6} (theory {:.6})",
-        weights.shape(),
-        generated.stats.mean,
-        generated.stats.variance(),
-        2.0 / 784.0
-    );
+    // PyTorch's nn.Linear(784, 128).weight after torch.manual_seed(0), bit for bit.
+    let t = Init::new(
+        "kaiming-uniform:negative-slope=2.2360679774997896",
+        [128, 784],
+    )?
+    .layout(Layout::Oi)
+    .rng(RngMode::Torch)
+    .seed(0)
+    .draw::<f32>()?;
+    println!("torch-exact {:?}, first value {}", t.shape(), t[[0, 0]]);
 
-    // Or streamed to any `io::Write` (here a Vec) as .npy; the bytes equal what
-    // `weightinit gen --scheme he-normal --shape 784x256 --name fc0.weight --seed 42` writes.
-    let mut sink = NpyWriter::new(Vec::new(), tensor.spec.dtype, &tensor.spec.shape)?;
-    weightinit::engine::generate(&tensor, &mut sink, "<memory>")?;
-    sink.finish()?;
-    println!("npy: {} bytes", sink.into_inner().len());
+    // Streamed to disk in bounded memory, atomically.
+    let path = std::env::temp_dir().join("weightinit-example-embed.npy");
+    Init::new("normal:std=0.02", [50257, 768])?
+        .seed(7)
+        .name("embed")
+        .force(true)
+        .write(&path)?;
+    println!("wrote {}", path.display());
     Ok(())
 }

@@ -577,8 +577,20 @@ impl Session {
                 E::DTYPE
             )));
         }
+        let n = tensor.spec.shape.len();
+        let whole = crate::budget::elements(n, std::mem::size_of::<E>())
+            .and_then(|b| b.checked_add(memory_needed(tensor)?));
+        crate::budget::check(
+            whole,
+            &format!(
+                "an array of tensor '{}' ({} {})",
+                crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
+                tensor.spec.shape,
+                tensor.spec.dtype
+            ),
+        )?;
         let mut sink = VecSink {
-            values: Vec::with_capacity(tensor.spec.shape.len()),
+            values: Vec::with_capacity(n),
         };
         let generated = self.generate(tensor, &mut sink, "<memory>")?;
         let array = ndarray::ArrayD::from_shape_vec(tensor.spec.shape.dims(), sink.values)

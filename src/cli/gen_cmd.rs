@@ -8,22 +8,18 @@ use clap::{Args, ValueEnum};
 
 use super::progress;
 pub use super::sources::{Activation, Preset};
-use crate::engine;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
 use crate::output::atomic::{self, AtomicFile, FileOptions};
-use crate::output::json::JsonWriter;
 use crate::output::manifest::{Manifest, ManifestEntry};
-use crate::output::npy::NpyWriter;
-use crate::output::npz::NpzWriter;
-use crate::output::safetensors;
-use crate::output::{Format, HashingWriter, TensorSink};
+use crate::output::{Format, HashingWriter};
 use crate::report::{TensorReport, render_human};
 use crate::rng::{RngMode, fresh_seed};
 use crate::sample::DType;
 use crate::scheme::{ParamKey, SchemeSpec};
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
+use crate::write::TensorWriter;
 
 /// Where the report goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -685,21 +681,29 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 
 /// Draws and writes every tensor, then the manifest.
 fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
+    let mut bar = progress::Bar::default();
+    let mut writer = TensorWriter::new(&mut bar);
     if let Some(path) = &plan.container {
-        return write_container(plan, path, options);
+        let tensors: Vec<&ResolvedTensor> = plan.items.iter().map(|(t, _)| t).collect();
+        let generated = writer.container(&tensors, path, plan.format, options)?;
+        let label = path.display().to_string();
+        return Ok(tensors
+            .iter()
+            .zip(&generated)
+            .map(|(t, g)| TensorReport::new(t, g, label.clone()))
+            .collect());
     }
     let mut reports = Vec::new();
     let mut entries = Vec::new();
-    let mut session = engine::Session::new();
     for (tensor, destination) in &plan.items {
         match destination {
             Destination::Stdout => {
                 let stdout = std::io::stdout();
-                let writer = std::io::BufWriter::with_capacity(atomic::BUFFER, stdout);
-                let generated = draw(&mut session, tensor, plan.format, writer, "<stdout>")?;
+                let out = std::io::BufWriter::with_capacity(atomic::BUFFER, stdout);
+                let generated = writer.stream(tensor, plan.format, out, "<stdout>")?;
                 reports.push(TensorReport::new(tensor, &generated, "-".into()));
             }
-            Destination::Member => unreachable!("members are written by write_container"),
+            Destination::Member => unreachable!("members are written by container"),
             Destination::File(path) => {
                 let label = path.display().to_string();
                 let mut file = AtomicFile::create(path, options)?;
@@ -707,10 +711,10 @@ fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
                 let generated;
                 let digest = if plan.manifest.is_some() {
                     let mut hashing = HashingWriter::new(file.writer());
-                    generated = draw(&mut session, tensor, plan.format, &mut hashing, &label)?;
+                    generated = writer.stream(tensor, plan.format, &mut hashing, &label)?;
                     Some(hashing.digest())
                 } else {
-                    generated = draw(&mut session, tensor, plan.format, file.writer(), &label)?;
+                    generated = writer.stream(tensor, plan.format, file.writer(), &label)?;
                     None
                 };
                 file.commit()?;
@@ -734,98 +738,6 @@ fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
         atomic::write_file(path, &Manifest::new(entries).to_bytes(), options)?;
     }
     Ok(reports)
-}
-
-/// Draws every tensor into the one .npz or .safetensors file `path`, in order, streaming:
-/// the file is written through a temporary file and renamed when complete.
-fn write_container(plan: &Plan, path: &Path, options: FileOptions) -> Result<Vec<TensorReport>> {
-    let label = path.display().to_string();
-    let io_err = |e| Error::io(&label, e);
-    let mut file = AtomicFile::create(path, options)?;
-    let mut session = engine::Session::new();
-    let mut reports = Vec::new();
-    let tensors: Vec<&ResolvedTensor> = plan.items.iter().map(|(t, _)| t).collect();
-    match plan.format {
-        Format::Safetensors => {
-            let entries: Vec<safetensors::Entry<'_>> = tensors
-                .iter()
-                .map(|t| safetensors::Entry {
-                    name: &t.spec.name,
-                    dtype: t.spec.dtype,
-                    shape: t.spec.shape.dims(),
-                })
-                .collect();
-            let metas: Vec<_> = tensors.iter().map(|t| t.meta()).collect();
-            let metadata = std::collections::BTreeMap::from([
-                (
-                    "generator".to_string(),
-                    concat!("weightinit ", env!("CARGO_PKG_VERSION")).to_string(),
-                ),
-                (
-                    "weightinit".to_string(),
-                    serde_json::to_string(&metas).expect("metadata serializes"),
-                ),
-            ]);
-            let w = file.writer();
-            safetensors::write_header(w, &entries, &metadata).map_err(io_err)?;
-            for t in &tensors {
-                let mut sink = safetensors::RawWriter::new(&mut *w);
-                let generated = generate_into(&mut session, t, &mut sink, &label)?;
-                reports.push(TensorReport::new(t, &generated, label.clone()));
-            }
-        }
-        Format::Npz => {
-            let mut npz = NpzWriter::new(file.writer());
-            for t in &tensors {
-                let mut sink = npz
-                    .member(&t.spec.name, t.spec.dtype, &t.spec.shape)
-                    .map_err(io_err)?;
-                let generated = generate_into(&mut session, t, &mut sink, &label)?;
-                reports.push(TensorReport::new(t, &generated, label.clone()));
-            }
-            npz.finish().map_err(io_err)?;
-        }
-        Format::Npy | Format::Json => unreachable!("not a container format"),
-    }
-    file.commit()?;
-    Ok(reports)
-}
-
-/// Runs the engine into `sink`, with a progress bar for big tensors.
-fn generate_into(
-    session: &mut engine::Session,
-    tensor: &ResolvedTensor,
-    sink: &mut (dyn TensorSink + Send),
-    label: &str,
-) -> Result<engine::Generated> {
-    match progress::bar_for(tensor.data_bytes()) {
-        Some(bar) => {
-            let mut with_bar = progress::ProgressSink { inner: sink, bar };
-            session.generate(tensor, &mut with_bar, label)
-        }
-        None => session.generate(tensor, sink, label),
-    }
-}
-
-/// Draws one tensor into `writer` in `format`.
-fn draw<W: Write + Send>(
-    session: &mut engine::Session,
-    tensor: &ResolvedTensor,
-    format: Format,
-    writer: W,
-    label: &str,
-) -> Result<engine::Generated> {
-    let io_err = |e| Error::io(label, e);
-    let mut sink: Box<dyn TensorSink + Send + '_> = match format {
-        Format::Npy => {
-            Box::new(NpyWriter::new(writer, tensor.spec.dtype, &tensor.spec.shape).map_err(io_err)?)
-        }
-        Format::Json => Box::new(
-            JsonWriter::new(writer, &tensor.meta(), tensor.spec.shape.dims()).map_err(io_err)?,
-        ),
-        Format::Npz | Format::Safetensors => unreachable!("written by write_container"),
-    };
-    generate_into(session, tensor, sink.as_mut(), label)
 }
 
 fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool) -> Result<()> {

@@ -1,0 +1,198 @@
+//! The library in three lines: a scheme and a shape in, an array or a file out.
+//!
+//! ```
+//! # fn main() -> weightinit::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let embed_npy = dir.path().join("embed.npy");
+//! use weightinit::{Init, Layout, RngMode};
+//! let w = Init::new("he-normal", [784, 256])?.seed(42).draw::<f32>()?;   // ndarray, shape [784, 256]
+//! // == weightinit gen --scheme he-normal --shape 784x256 --seed 42   (default name w0)
+//! let t = Init::new("kaiming-uniform", [128, 784])?.layout(Layout::Oi).rng(RngMode::Torch).seed(0).draw::<f32>()?;
+//! Init::new("normal:std=0.02", [50257, 768])?.seed(7).name("embed").write(&embed_npy)?;   // streams, bounded memory
+//! # assert_eq!(w.shape(), [784, 256]);
+//! # assert_eq!(t.shape(), [128, 784]);
+//! # assert!(embed_npy.exists());
+//! # Ok(()) }
+//! ```
+//!
+//! Every value is the one `weightinit gen` writes for the same scheme, shape, seed, name,
+//! layout, random stream and dtype: the bytes of [`Init::write`] equal the command's.
+
+use std::path::Path;
+
+use ndarray::ArrayD;
+
+use crate::error::{Error, Result};
+use crate::fan::Layout;
+use crate::output::Format;
+use crate::output::atomic::{AtomicFile, FileOptions};
+use crate::rng::RngMode;
+use crate::sample::{DType, Element};
+use crate::scheme::SchemeSpec;
+use crate::shape::Shape;
+use crate::tensor::{ResolvedTensor, TensorSpec};
+use crate::write::{Silent, TensorWriter};
+
+/// One tensor to initialize: a scheme and a shape, with the seed, name, layout, random
+/// stream and dtype `weightinit gen` defaults to (seed drawn fresh, name `w0`, layout
+/// `io`, the native stream, f32) until set.
+#[derive(Debug, Clone)]
+pub struct Init {
+    spec: TensorSpec,
+    force: bool,
+}
+
+/// A scheme as text (`"he-normal"`, `"normal:std=0.02"`) or already parsed.
+pub trait IntoScheme {
+    fn into_scheme(self) -> Result<SchemeSpec>;
+}
+
+impl IntoScheme for &str {
+    fn into_scheme(self) -> Result<SchemeSpec> {
+        self.parse()
+    }
+}
+
+impl IntoScheme for String {
+    fn into_scheme(self) -> Result<SchemeSpec> {
+        self.parse()
+    }
+}
+
+impl IntoScheme for SchemeSpec {
+    fn into_scheme(self) -> Result<SchemeSpec> {
+        Ok(self)
+    }
+}
+
+/// A shape as an array, a slice, a `Vec` of dimensions, or a [`Shape`].
+pub trait IntoShape {
+    fn into_shape(self) -> Result<Shape>;
+}
+
+impl<const N: usize> IntoShape for [usize; N] {
+    fn into_shape(self) -> Result<Shape> {
+        Shape::new(self.to_vec())
+    }
+}
+
+impl IntoShape for &[usize] {
+    fn into_shape(self) -> Result<Shape> {
+        Shape::new(self.to_vec())
+    }
+}
+
+impl IntoShape for Vec<usize> {
+    fn into_shape(self) -> Result<Shape> {
+        Shape::new(self)
+    }
+}
+
+impl IntoShape for Shape {
+    fn into_shape(self) -> Result<Shape> {
+        Ok(self)
+    }
+}
+
+impl Init {
+    /// A tensor of `shape` initialized by `scheme`; fails on an unknown scheme, a bad
+    /// parameter or a shape with a zero dimension.
+    pub fn new(scheme: impl IntoScheme, shape: impl IntoShape) -> Result<Init> {
+        Ok(Init {
+            spec: TensorSpec {
+                name: "w0".into(),
+                shape: shape.into_shape()?,
+                layout: Layout::Io,
+                scheme: scheme.into_scheme()?,
+                dtype: DType::F32,
+                seed: crate::rng::fresh_seed(),
+                rng: RngMode::Native,
+            },
+            force: false,
+        })
+    }
+
+    /// The seed (0 to 2⁶⁴−1). Without it, a fresh one was drawn: see [`Init::seed_value`].
+    pub fn seed(mut self, seed: u64) -> Init {
+        self.spec.seed = seed;
+        self
+    }
+
+    /// The tensor's name, which keys the native stream with the seed (default `w0`).
+    pub fn name(mut self, name: impl Into<String>) -> Init {
+        self.spec.name = name.into();
+        self
+    }
+
+    /// How the shape's axes are read: [`Layout::Io`] (Keras/JAX, the default) or
+    /// [`Layout::Oi`] (PyTorch).
+    pub fn layout(mut self, layout: Layout) -> Init {
+        self.spec.layout = layout;
+        self
+    }
+
+    /// The random stream: native (default), NumPy's or PyTorch's.
+    pub fn rng(mut self, rng: RngMode) -> Init {
+        self.spec.rng = rng;
+        self
+    }
+
+    /// The element type [`Init::write`] stores ([`Init::draw`] takes it from its type).
+    pub fn dtype(mut self, dtype: DType) -> Init {
+        self.spec.dtype = dtype;
+        self
+    }
+
+    /// Lets [`Init::write`] replace an existing regular file.
+    pub fn force(mut self, force: bool) -> Init {
+        self.force = force;
+        self
+    }
+
+    /// The seed in force (the one drawn, if none was set).
+    pub fn seed_value(&self) -> u64 {
+        self.spec.seed
+    }
+
+    /// The tensor with its scheme resolved against its shape: fans, gain and law.
+    pub fn resolve(&self) -> Result<ResolvedTensor> {
+        crate::tensor::validate_name(&self.spec.name)?;
+        self.spec.clone().resolve()
+    }
+
+    /// The values in memory as an array in the tensor's shape, of element type `E`
+    /// (`f32`, `f64`, `half::f16`, `half::bf16`).
+    pub fn draw<E: Element>(&self) -> Result<ArrayD<E>> {
+        let tensor = self.clone().dtype(E::DTYPE).resolve()?;
+        Ok(crate::engine::draw_array::<E>(&tensor)?.0)
+    }
+
+    /// Writes the tensor to `path`, the format chosen by its extension (.npy, .json,
+    /// .npz, .safetensors), streaming in bounded memory, atomically (a temporary file
+    /// renamed when complete); an existing file is replaced only after [`Init::force`].
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let format = Format::from_path(path).ok_or_else(|| {
+            Error::Usage(format!(
+                "cannot tell the format of '{}' from its extension; use .npy, .json, .npz or \
+                 .safetensors",
+                path.display()
+            ))
+        })?;
+        let tensor = self.resolve()?;
+        let options = FileOptions {
+            force: self.force,
+            fsync: false,
+        };
+        let mut silent = Silent;
+        let mut writer = TensorWriter::new(&mut silent);
+        if format.is_container() {
+            writer.container(&[&tensor], path, format, options)?;
+            return Ok(());
+        }
+        let mut file = AtomicFile::create(path, options)?;
+        let label = path.display().to_string();
+        writer.stream(&tensor, format, file.writer(), &label)?;
+        file.commit()
+    }
+}

@@ -1,0 +1,131 @@
+//! The three-line library API gives exactly the command line's bytes: the arrays of
+//! `Init::draw` equal the data of the files `weightinit gen` writes for the same request,
+//! and `Init::write` writes the same files, byte for byte, in every format.
+
+use std::path::Path;
+use std::process::Command;
+
+use weightinit::{Init, Layout, RngMode};
+
+const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+
+/// Runs `weightinit gen ARGS -o FILE` in `dir` and returns the file's bytes.
+fn cli_file(dir: &Path, args: &str, file: &str) -> Vec<u8> {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args.split_whitespace())
+        .args(["-o", file, "--report", "none"])
+        .output()
+        .expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(dir.join(file)).unwrap()
+}
+
+/// The data of an .npy file (after its header).
+fn npy_data(bytes: &[u8]) -> &[u8] {
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    &bytes[10 + header_len..]
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn draw_equals_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Init::new("he-normal", [784, 256])
+        .unwrap()
+        .seed(42)
+        .draw::<f32>()
+        .unwrap();
+    assert_eq!(w.shape(), [784, 256]);
+    let cli = cli_file(
+        dir.path(),
+        "gen --scheme he-normal --shape 784x256 --seed 42",
+        "w.npy",
+    );
+    assert_eq!(f32_bytes(w.as_slice().unwrap()), npy_data(&cli));
+
+    let t = Init::new("kaiming-uniform", [128, 784])
+        .unwrap()
+        .layout(Layout::Oi)
+        .rng(RngMode::Torch)
+        .seed(0)
+        .draw::<f32>()
+        .unwrap();
+    let cli = cli_file(
+        dir.path(),
+        "gen --scheme kaiming-uniform --shape 128x784 --layout oi --rng torch --seed 0",
+        "t.npy",
+    );
+    assert_eq!(f32_bytes(t.as_slice().unwrap()), npy_data(&cli));
+
+    let h = Init::new("xavier-uniform", vec![3, 3, 8, 16])
+        .unwrap()
+        .seed(5)
+        .name("conv")
+        .draw::<f64>()
+        .unwrap();
+    let cli = cli_file(
+        dir.path(),
+        "gen --scheme xavier-uniform --shape 3x3x8x16 --seed 5 --name conv --dtype f64",
+        "h.npy",
+    );
+    let bytes: Vec<u8> = h.iter().flat_map(|x| x.to_le_bytes()).collect();
+    assert_eq!(bytes, npy_data(&cli));
+}
+
+#[test]
+fn write_equals_the_command_line_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["npy", "json", "npz", "safetensors"] {
+        let ours = dir.path().join(format!("lib.{ext}"));
+        Init::new("normal:std=0.02", [500, 64])
+            .unwrap()
+            .seed(7)
+            .name("embed")
+            .write(&ours)
+            .unwrap();
+        let cli = cli_file(
+            dir.path(),
+            "gen --scheme normal:std=0.02 --shape 500x64 --seed 7 --name embed",
+            &format!("cli.{ext}"),
+        );
+        assert_eq!(std::fs::read(&ours).unwrap(), cli, "{ext} differs");
+    }
+    // Like the command line, an existing file is replaced only when asked.
+    let again = Init::new("zeros", [4])
+        .unwrap()
+        .write(dir.path().join("lib.npy"));
+    assert!(
+        matches!(again, Err(weightinit::Error::Exists(_))),
+        "{again:?}"
+    );
+    Init::new("zeros", [4])
+        .unwrap()
+        .force(true)
+        .write(dir.path().join("lib.npy"))
+        .unwrap();
+}
+
+#[test]
+fn bad_requests_are_typed_errors() {
+    assert!(Init::new("he-normall", [4, 4]).is_err());
+    assert!(Init::new("he-normal", [4, 0]).is_err());
+    let one_d = Init::new("he-normal", [4]).unwrap().draw::<f32>();
+    assert!(one_d.is_err());
+    let bad_name = Init::new("zeros", [4]).unwrap().name("a/b").draw::<f32>();
+    assert!(bad_name.is_err());
+    let err = Init::new("zeros", [4])
+        .unwrap()
+        .write("x.bin")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("x.bin") && err.contains(".npy"), "{err}");
+}
