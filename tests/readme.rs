@@ -1,0 +1,76 @@
+//! The README's examples, run as they are written: every line of the Usage block, top to
+//! bottom, in an empty directory (with the binary on PATH), must succeed; every `$ `
+//! command of the "Bad input" block must print exactly the error line shown under it.
+
+use std::path::Path;
+use std::process::Command;
+
+const README: &str = include_str!("../README.md");
+const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+
+/// The body of the first fenced block (opened by exactly "```" + `info`) after `heading`.
+fn block_after(heading: &str, info: &str) -> &'static str {
+    let start = README
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let rest = &README[start..];
+    let open = format!("\n```{info}\n");
+    let body = &rest[rest.find(&open).expect("a fenced block") + open.len()..];
+    &body[..body.find("\n```").expect("the block is closed")]
+}
+
+/// `sh -c line` in `dir`, with the binary first on PATH.
+fn shell(dir: &Path, line: &str) -> std::process::Output {
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("sh")
+        .args(["-c", line])
+        .current_dir(dir)
+        .env("PATH", path)
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn usage_block_runs_top_to_bottom_in_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    // The one input the block names: the spec file shown under "Spec files".
+    std::fs::write(
+        dir.path().join("net.toml"),
+        block_after("## Spec files", "toml"),
+    )
+    .unwrap();
+    for line in block_after("## Usage", "").lines() {
+        let out = shell(dir.path(), line);
+        assert!(
+            out.status.success(),
+            "README line failed ({:?}): {line}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn bad_input_examples_print_what_the_readme_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = block_after("## Bad input", "");
+    let mut examples = 0;
+    for chunk in block.split("$ ").filter(|c| !c.trim().is_empty()) {
+        let (command, expected) = chunk.split_once('\n').expect("a command and its output");
+        let out = shell(dir.path(), command);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim_end(),
+            expected.trim_end(),
+            "{command}"
+        );
+        examples += 1;
+    }
+    assert!(examples >= 5, "only {examples} examples found");
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+}
