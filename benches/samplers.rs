@@ -1,8 +1,8 @@
 //! Sampler and end-to-end throughput, through the public library API (issue 3).
 //!
 //! Per block of [`BLOCK_LEN`] (65536) elements, single-threaded: the ChaCha8 keystream
-//! alone, then uniform, normal and truncated-normal fills as `engine::generate` makes
-//! them. End to end: a 2048x2048 f32 he-normal tensor through `engine::generate` into
+//! alone, then uniform, normal and truncated-normal fills as `generate::generate` makes
+//! them. End to end: a 2048x2048 f32 he-normal tensor through `generate::generate` into
 //! an `.npy` writer over `io::sink()` (rayon's global pool, so all cores; no disk).
 //!
 //! Run: `cargo bench --bench samplers` (a few minutes on 2 cores); one group:
@@ -16,17 +16,18 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use weightinit::distribution::Distribution;
-use weightinit::engine;
+use weightinit::draw::{BLOCK_LEN, BlockStream, NativeDraw, Sampler, derive_key};
+use weightinit::dtype::DType;
 use weightinit::fan::Layout;
+use weightinit::generate;
 use weightinit::output::npy::NpyWriter;
-use weightinit::rng::{BLOCK_LEN, BlockStream, RngMode, derive_key};
-use weightinit::sample::{DType, Element, Sampler};
+use weightinit::rng::RngMode;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::TensorSpec;
 
 /// One block of `E`, filled again and again; the block index advances every iteration
 /// so each fill starts a fresh stream, as in a real tensor.
-fn bench_fill<E: Element>(c: &mut Criterion, name: &str, distribution: Distribution) {
+fn bench_fill<E: NativeDraw>(c: &mut Criterion, name: &str, distribution: Distribution) {
     let sampler = Sampler::new(&distribution).expect("an elementwise distribution");
     let key = derive_key(1, "w0");
     let mut buf = vec![E::default(); BLOCK_LEN];
@@ -112,7 +113,7 @@ fn end_to_end(c: &mut Criterion) {
         b.iter(|| {
             let mut sink = NpyWriter::new(io::sink(), tensor.spec.dtype, &tensor.spec.shape)
                 .expect("writing to io::sink");
-            black_box(engine::generate(&tensor, &mut sink, "<sink>").expect("generate"))
+            black_box(generate::generate(&tensor, &mut sink, "<sink>").expect("generate"))
         })
     });
     group.finish();

@@ -6,11 +6,11 @@
 
 use std::path::PathBuf;
 
-use weightinit::engine::draw_array;
+use weightinit::dtype::DType;
 use weightinit::fan::Layout;
+use weightinit::generate::draw_array;
 use weightinit::plot::{self, Histogram, LineChart, Series};
 use weightinit::rng::RngMode;
-use weightinit::sample::DType;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::TensorSpec;
 

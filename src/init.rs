@@ -22,12 +22,12 @@ use std::path::Path;
 
 use ndarray::ArrayD;
 
+use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::fan::Layout;
 use crate::output::Format;
 use crate::output::atomic::{AtomicFile, FileOptions};
 use crate::rng::RngMode;
-use crate::sample::{DType, Element};
 use crate::scheme::SchemeSpec;
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
@@ -164,7 +164,7 @@ impl Init {
     /// (`f32`, `f64`, `half::f16`, `half::bf16`).
     pub fn draw<E: Element>(&self) -> Result<ArrayD<E>> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
-        Ok(crate::engine::draw_array::<E>(&tensor)?.0)
+        Ok(crate::generate::draw_array::<E>(&tensor)?.0)
     }
 
     /// Writes the tensor to `path`, the format chosen by its extension (.npy, .json,

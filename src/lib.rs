@@ -5,10 +5,13 @@
 //! 1. [`shape::Shape`] parses `784x128`; [`fan::Fans::of`] reads fans per [`fan::Layout`].
 //! 2. [`scheme::SchemeSpec`] parses `he-normal:mode=fan-out` and
 //!    [`scheme::SchemeSpec::resolve`]s it to a [`distribution::Distribution`].
-//! 3. [`engine`] draws the tensor in fixed-size blocks from the [`rng`] streams with the
-//!    [`sample`] routines, in parallel, and streams the values to an [`output`] sink
-//!    while accumulating [`stats::Stats`].
+//! 3. [`generate`] draws the tensor from its stream: the native one ([`draw`]: blocks in
+//!    parallel, keyed by seed and name) or a framework's ([`compat`]: NumPy, PyTorch), and
+//!    streams the values to an [`output`] sink while accumulating [`stats::Stats`];
+//!    [`write`](mod@write) puts tensors into files.
 //! 4. [`report`] compares the statistics with the distribution's theory.
+//!
+//! The short way in is [`Init`]: a scheme and a shape, then `draw` or `write`.
 //!
 //! Reading back: [`load::load_tensors`] reads the float tensors of an `.npy`, `.npz` or
 //! `.safetensors` file, and [`verify::verify_file`] checks them against a scheme.
@@ -18,11 +21,14 @@
 pub mod activation;
 pub mod budget;
 pub mod cli;
+pub mod compat;
 pub mod distribution;
-pub mod engine;
+pub mod draw;
+pub mod dtype;
 pub mod error;
 pub mod fan;
 pub mod gain;
+pub mod generate;
 pub mod init;
 pub mod layers;
 pub mod load;
@@ -33,7 +39,6 @@ pub mod plot;
 pub mod probe;
 pub mod report;
 pub mod rng;
-pub mod sample;
 pub mod scheme;
 pub mod shape;
 pub mod shard;
@@ -44,10 +49,10 @@ pub mod text;
 pub mod verify;
 pub mod write;
 
+pub use dtype::DType;
 pub use error::{Error, Result};
 pub use fan::Layout;
 pub use init::Init;
 pub use rng::RngMode;
-pub use sample::DType;
 pub use scheme::SchemeSpec;
 pub use shape::Shape;

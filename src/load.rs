@@ -19,8 +19,8 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::sample::DType;
 use header::{NpyFloat, checked_numel};
 
 /// Deflate cannot expand data by more than about 1032:1 (258-byte matches coded in as

@@ -10,9 +10,9 @@
 use std::io::Read;
 use std::path::Path;
 
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::load::header::{self, MAX_TENSORS};
-use crate::sample::DType;
 
 /// One tensor of the source file.
 #[derive(Debug, Clone, PartialEq)]

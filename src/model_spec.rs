@@ -26,10 +26,10 @@ use std::path::Path;
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
 use crate::rng::RngMode;
-use crate::sample::DType;
 use crate::scheme::SchemeSpec;
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};

@@ -11,9 +11,9 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use crate::distribution::{Distribution, Theory};
-use crate::engine::Generated;
+use crate::dtype::DType;
+use crate::generate::Generated;
 use crate::rng::RngMode;
-use crate::sample::DType;
 use crate::stats::Stats;
 use crate::tensor::{ResolvedTensor, TensorMeta};
 
@@ -94,7 +94,7 @@ impl TensorReport {
             Distribution::Orthogonal { gain } => {
                 // Every orthogonal matrix has the same sum of squares, gain²·min(r, c),
                 // so its mean square is exactly gain²/max(r, c).
-                let (rows, cols) = crate::engine::matrix_view(tensor);
+                let (rows, cols) = crate::generate::matrix_view(tensor);
                 report.theory = Some(exact_theory(
                     0.0,
                     gain * gain / rows.max(cols) as f64,
@@ -109,7 +109,7 @@ impl TensorReport {
                 ));
             }
             Distribution::Identity { gain } => {
-                let (rows, cols) = crate::engine::matrix_view(tensor);
+                let (rows, cols) = crate::generate::matrix_view(tensor);
                 let fraction = rows.min(cols) as f64 / (rows * cols) as f64;
                 let mean = gain * fraction;
                 let low = if rows * cols > 1 { 0.0 } else { gain };

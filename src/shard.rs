@@ -93,9 +93,9 @@ pub fn index_json(tensors: &[ResolvedTensor], shards: &[usize], count: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dtype::DType;
     use crate::fan::Layout;
     use crate::rng::RngMode;
-    use crate::sample::DType;
     use crate::tensor::TensorSpec;
 
     fn tensors(sizes: &[usize]) -> Vec<ResolvedTensor> {

@@ -2,10 +2,11 @@
 
 use serde::Serialize;
 
+use crate::draw::derive_key;
+use crate::dtype::DType;
 use crate::error::Result;
 use crate::fan::Layout;
-use crate::rng::{RngMode, derive_key};
-use crate::sample::DType;
+use crate::rng::RngMode;
 use crate::scheme::{Resolved, SchemeSpec};
 use crate::shape::Shape;
 
@@ -73,10 +74,10 @@ impl TensorSpec {
         match self.rng {
             RngMode::Native => {}
             RngMode::Numpy => {
-                crate::sample::numpy::supports(&resolved.distribution).map_err(refuse)?
+                crate::compat::numpy::kernels::supports(&resolved.distribution).map_err(refuse)?
             }
             RngMode::Torch => {
-                crate::sample::torch::supports(&resolved.distribution).map_err(refuse)?;
+                crate::compat::torch::kernels::supports(&resolved.distribution).map_err(refuse)?;
                 // Fans and the 2-D view of orthogonal/identity follow the layout.
                 let uses_layout = resolved.fan.is_some()
                     || matches!(
@@ -94,7 +95,7 @@ impl TensorSpec {
                     ));
                 }
                 resolved.distribution =
-                    crate::sample::torch::torch_law(self.scheme.kind, &resolved);
+                    crate::compat::torch::kernels::torch_law(self.scheme.kind, &resolved);
             }
         }
         Ok(ResolvedTensor {
@@ -106,7 +107,7 @@ impl TensorSpec {
 
 /// How far from the mean, in standard deviations, a normal's values are taken to reach
 /// when checking that they fit the dtype: one value in 10⁹ lies beyond 6σ. A draw beyond
-/// it that still overflows is caught after drawing ([`crate::engine`] refuses to commit
+/// it that still overflows is caught after drawing ([`crate::generate`] refuses to commit
 /// a tensor holding ±inf).
 pub const NORMAL_REACH: f64 = 6.0;
 
@@ -155,13 +156,13 @@ impl ResolvedTensor {
     pub fn equivalent(&self) -> Option<String> {
         match self.spec.rng {
             RngMode::Native => None,
-            RngMode::Numpy => Some(crate::sample::numpy::expression(
+            RngMode::Numpy => Some(crate::compat::numpy::kernels::expression(
                 &self.resolved.distribution,
                 self.spec.dtype,
                 self.spec.shape.dims(),
-                crate::engine::matrix_view(self),
+                crate::generate::matrix_view(self),
             )),
-            RngMode::Torch => Some(crate::sample::torch::expression(
+            RngMode::Torch => Some(crate::compat::torch::kernels::expression(
                 &self.resolved.distribution,
                 self.spec.dtype,
                 self.spec.shape.dims(),

@@ -39,11 +39,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::distribution::{Distribution, Theory};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::fan::{self, Layout};
 use crate::load::{self, Entry, LoadedTensor};
 use crate::report::{self, num};
-use crate::sample::DType;
 use crate::scheme::SchemeSpec;
 use crate::stats::Stats;
 
@@ -332,8 +332,7 @@ pub fn verify_tensor(
             ));
         }
         Distribution::Orthogonal { gain } => {
-            let error =
-                crate::sample::orthogonal::orthogonality_error(values, view.0, view.1, gain);
+            let error = crate::draw::orthogonal::orthogonality_error(values, view.0, view.1, gain);
             let tolerance = report::orthogonality_tolerance(tensor.dtype);
             verdict.checks.push(
                 Check::new(

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use crate::engine::{Generated, Session};
 use crate::error::{Error, Result};
+use crate::generate::{Generated, Session};
 use crate::output::atomic::{AtomicFile, FileOptions};
 use crate::output::json::JsonWriter;
 use crate::output::npy::NpyWriter;

@@ -8,11 +8,11 @@
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use weightinit::engine;
+use weightinit::dtype::DType;
 use weightinit::fan::Layout;
+use weightinit::generate;
 use weightinit::output::npy::NpyWriter;
 use weightinit::rng::RngMode;
-use weightinit::sample::DType;
 use weightinit::tensor::TensorSpec;
 
 struct Counting;
@@ -61,7 +61,7 @@ fn peak_while_drawing(scheme: &str, shape: &str, dtype: DType, threads: usize) -
     let mut sink = NpyWriter::new(std::io::sink(), dtype, &tensor.spec.shape).unwrap();
     let before = LIVE.load(Ordering::SeqCst);
     PEAK.store(before, Ordering::SeqCst);
-    pool.install(|| engine::generate(&tensor, &mut sink, "<sink>").unwrap());
+    pool.install(|| generate::generate(&tensor, &mut sink, "<sink>").unwrap());
     PEAK.load(Ordering::SeqCst) - before
 }
 

@@ -10,12 +10,13 @@ mod common;
 use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use weightinit::compat::numpy::generator::Pcg64;
+use weightinit::compat::numpy::kernels as numpy;
 use weightinit::distribution::Distribution;
-use weightinit::engine::{Session, draw_array};
+use weightinit::dtype::DType;
 use weightinit::fan::Layout;
+use weightinit::generate::{Session, draw_array};
 use weightinit::rng::RngMode;
-use weightinit::rng::numpy::Pcg64;
-use weightinit::sample::{DType, numpy};
 
 const FIXTURE: &str = "tests/fixtures/numpy_reference.json";
 

@@ -18,11 +18,11 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use weightinit::engine::{Generated, draw_array, generate};
+use weightinit::draw::{BLOCK_LEN, BlockStream};
+use weightinit::dtype::DType;
 use weightinit::fan::Layout;
+use weightinit::generate::{Generated, draw_array, generate};
 use weightinit::output::npy::NpyWriter;
-use weightinit::rng::{BLOCK_LEN, BlockStream};
-use weightinit::sample::DType;
 use weightinit::scheme::{ParamKey, SchemeKind, SchemeSpec};
 use weightinit::tensor::ResolvedTensor;
 

@@ -26,11 +26,11 @@ mod common;
 use common::*;
 
 use weightinit::distribution::Distribution;
-use weightinit::engine::{Generated, draw_array};
 use weightinit::fan::Layout;
+use weightinit::generate::{Generated, draw_array};
 
-use weightinit::sample::DType;
-use weightinit::sample::truncated::TruncatedStandard;
+use weightinit::draw::truncated::TruncatedStandard;
+use weightinit::dtype::DType;
 use weightinit::tensor::ResolvedTensor;
 
 /// Sample size of each KS test.

@@ -7,12 +7,13 @@ mod common;
 use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use weightinit::compat::torch::generator::CpuGenerator;
+use weightinit::compat::torch::kernels as torch;
 use weightinit::distribution::Distribution;
-use weightinit::engine::Session;
+use weightinit::dtype::DType;
 use weightinit::fan::Layout;
+use weightinit::generate::Session;
 use weightinit::rng::RngMode;
-use weightinit::rng::torch::CpuGenerator;
-use weightinit::sample::{DType, torch};
 
 const FIXTURE: &str = "tests/fixtures/torch_reference.json";
 const BIN: &str = env!("CARGO_BIN_EXE_weightinit");

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 
 use super::progress;
 pub use super::sources::{Activation, Preset};
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
 use crate::output::atomic::{self, AtomicFile, FileOptions};
@@ -15,7 +16,6 @@ use crate::output::manifest::{Manifest, ManifestEntry};
 use crate::output::{Format, HashingWriter};
 use crate::report::{TensorReport, render_human};
 use crate::rng::{RngMode, fresh_seed};
-use crate::sample::DType;
 use crate::scheme::{ParamKey, SchemeSpec};
 use crate::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
@@ -573,7 +573,7 @@ impl Plan {
             _ => t.data_bytes(),
         };
         for (tensor, destination) in &self.items {
-            crate::engine::check_memory(tensor)?;
+            crate::generate::check_memory(tensor)?;
             if let Destination::File(path) = destination {
                 files.push((path, min_bytes(tensor)));
             }

@@ -9,7 +9,7 @@
 
 use std::io::Read;
 
-use crate::sample::DType;
+use crate::dtype::DType;
 
 /// The safetensors format's own limit on the JSON header (100 MB, as in the reference
 /// implementation).

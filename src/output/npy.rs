@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 
 use super::{TensorSink, Values};
-use crate::sample::DType;
+use crate::dtype::DType;
 use crate::shape::Shape;
 
 /// Writes the magic, version and header dict for a C-order tensor.

@@ -10,7 +10,7 @@ use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
 use super::npy::NpyWriter;
-use crate::sample::DType;
+use crate::dtype::DType;
 use crate::shape::Shape;
 
 /// An `.npz` archive being written.

@@ -26,10 +26,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::activation::Activation;
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::fan::Layout;
 use crate::rng::RngMode;
-use crate::sample::DType;
 use crate::scheme::SchemeSpec;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 pub use network::{LayerStats, Matrix, Weights};
@@ -123,7 +123,7 @@ fn standard_normal(name: &str, rows: usize, cols: usize, seed: u64) -> Result<Ma
         rng: RngMode::Native,
     }
     .resolve()?;
-    let (values, _) = crate::engine::draw_array::<f64>(&tensor)?;
+    let (values, _) = crate::generate::draw_array::<f64>(&tensor)?;
     let values = values.as_slice().expect("a fresh array is contiguous");
     Ok(Matrix::from_row_major(rows, cols, values))
 }
@@ -205,7 +205,7 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
         let weights = tensors
             .iter()
             .map(|t| {
-                let (w, _) = crate::engine::draw_array::<f32>(t)?;
+                let (w, _) = crate::generate::draw_array::<f32>(t)?;
                 let (inputs, outputs) = (w.shape()[0], w.shape()[1]);
                 Ok(Weights {
                     inputs,

@@ -3,9 +3,9 @@
 // Each test binary compiles this module and uses only some of the helpers.
 #![allow(dead_code)]
 
+use weightinit::dtype::DType;
 use weightinit::fan::Layout;
 use weightinit::rng::RngMode;
-use weightinit::sample::DType;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::{ResolvedTensor, TensorSpec};
 

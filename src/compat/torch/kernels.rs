@@ -27,11 +27,11 @@
 //! switches to uniform proposals, are refused. `orthogonal_` draws `normal_` and
 //! factors it in f64 (see `engine`).
 
+use crate::compat::c_math;
+use crate::compat::python_tuple;
+use crate::compat::torch::generator::CpuGenerator;
 use crate::distribution::Distribution;
-use crate::rng::torch::CpuGenerator;
-use crate::sample::c_math;
-use crate::sample::python_tuple;
-use crate::sample::{DType, Element};
+use crate::dtype::{DType, Element};
 use crate::scheme::{Resolved, SchemeKind};
 
 /// Whether `--rng torch` can draw `distribution`, and if not, why (one line).

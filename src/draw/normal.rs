@@ -14,8 +14,8 @@
 
 use std::sync::LazyLock;
 
-use crate::rng::{BATCH_WORDS, BlockStream};
-use crate::sample::Element;
+use super::NativeDraw;
+use crate::draw::{BATCH_WORDS, BlockStream};
 
 /// Layers in the ziggurat.
 const LAYERS: usize = 256;
@@ -165,7 +165,7 @@ impl Window {
     }
 
     #[inline(always)]
-    fn store<E: Element>(&self, z: f64) -> E {
+    fn store<E: NativeDraw>(&self, z: f64) -> E {
         E::from_f64((self.mean + self.std * z).clamp(self.low, self.high))
     }
 }
@@ -193,7 +193,7 @@ enum Outcome {
 /// start there, in one loop the compiler vectorizes. Then the attempts are taken in
 /// stream order: runs of kept ones are copied, dropped ones skipped, and at a rectangle
 /// miss the one-at-a-time draw takes over word by word, exactly as it would have.
-pub fn fill<E: Element>(rng: &mut BlockStream, window: &Window, out: &mut [E]) {
+pub fn fill<E: NativeDraw>(rng: &mut BlockStream, window: &Window, out: &mut [E]) {
     let t = tables();
     let attempts = BATCH_WORDS / E::NORMAL_WORDS;
     let mut value = [E::default(); BATCH_WORDS];
@@ -282,7 +282,7 @@ crate::simd::dispatched! {
     /// `slow` says whether the outcome is `Keep`, respectively `Slow`. (All attempts,
     /// even those before the stream's position: a fixed trip count is what lets the
     /// loop vectorize.)
-    fn fast_paths<E: Element>(
+    fn fast_paths<E: NativeDraw>(
         t: &Tables,
         window: &Window,
         words: &[u32; BATCH_WORDS],
@@ -294,7 +294,7 @@ crate::simd::dispatched! {
 }
 
 #[inline(always)]
-fn fast_paths_body<E: Element>(
+fn fast_paths_body<E: NativeDraw>(
     t: &Tables,
     window: &Window,
     words: &[u32; BATCH_WORDS],
@@ -411,14 +411,14 @@ fn tail(rng: &mut BlockStream) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::derive_key;
-    use crate::sample::truncated::TruncatedStandard;
+    use crate::draw::derive_key;
+    use crate::draw::truncated::TruncatedStandard;
 
     /// The batched fill must store exactly what one draw per element stores, word for
     /// word: it is an optimization, not a different sampler. Checked for both dtypes,
     /// plain and truncated windows (a narrow one rejects a third of the draws), and
     /// lengths around the batch size.
-    fn batched_equals_one_at_a_time<E: Element + PartialEq + std::fmt::Debug>() {
+    fn batched_equals_one_at_a_time<E: NativeDraw + PartialEq + std::fmt::Debug>() {
         let t = tables();
         let lengths = [1, 7, 255, 256, 257, 1000, 5000, 65536];
         let truncated = TruncatedStandard::new(-0.5, 1.0);

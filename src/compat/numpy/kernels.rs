@@ -15,15 +15,15 @@
 //!   np.float32(std)` (`+ np.float32(mean)` when the mean is not 0); float64 ones are
 //!   `rng.normal(mean, std, shape)`.
 
-use super::numpy_tables::{
+use super::tables::{
     FI_DOUBLE, FI_FLOAT, KI_DOUBLE, KI_FLOAT, NOR_INV_R, NOR_INV_R_F, NOR_R, NOR_R_F, WI_DOUBLE,
     WI_FLOAT,
 };
+use crate::compat::c_math;
+use crate::compat::numpy::generator::Pcg64;
+use crate::compat::python_tuple;
 use crate::distribution::Distribution;
-use crate::rng::numpy::Pcg64;
-use crate::sample::c_math;
-use crate::sample::python_tuple;
-use crate::sample::{DType, Element};
+use crate::dtype::{DType, Element};
 use crate::scheme::shortest;
 
 /// `random_standard_normal`: one float64 standard normal.

@@ -1,104 +1,18 @@
-//! Samplers: fill one block of a tensor from its [`BlockStream`].
-//!
-//! [`Sampler`] is a [`Distribution`] prepared for drawing (bounds standardized, method
-//! chosen). [`Element`] abstracts the stored float type; each dtype has its own way of
-//! turning keystream words into numbers (see `uniform` and `normal`), which is part of
-//! the native output contract.
+//! [`Sampler`]: a [`Distribution`] prepared for drawing (bounds standardized, method
+//! chosen), filling one block of a tensor from its [`BlockStream`]; and [`NativeDraw`],
+//! each dtype's own way of turning keystream words into numbers (see `uniform` and
+//! `normal`), which is part of the native output contract.
 
-mod c_math;
-pub mod normal;
-pub mod numpy;
-mod numpy_tables;
-pub mod orthogonal;
-pub mod torch;
-pub mod truncated;
-pub mod uniform;
-
-use std::fmt;
-
-use serde::Serialize;
-
+use super::stream::BlockStream;
+use super::truncated::TruncatedStandard;
+use super::{normal, uniform};
 use crate::distribution::Distribution;
-use crate::rng::BlockStream;
-use truncated::TruncatedStandard;
+use crate::dtype::Element;
 
-/// A shape as a Python tuple literal: `(784, 128)`, `(128,)`, for the framework code
-/// the framework-exact streams print.
-pub(crate) fn python_tuple(dims: &[usize]) -> String {
-    match dims {
-        [n] => format!("({n},)"),
-        dims => format!(
-            "({})",
-            dims.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// The float type of a stored tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum DType {
-    #[default]
-    #[value(alias = "float32")]
-    F32,
-    #[value(alias = "float64")]
-    F64,
-    /// IEEE half precision (safetensors F16, NumPy float16).
-    #[value(alias = "float16", alias = "half")]
-    F16,
-    /// bfloat16 (safetensors BF16; NumPy has no such dtype).
-    #[value(alias = "bfloat16")]
-    Bf16,
-}
-
-impl DType {
-    /// The largest finite value the type holds (65504 for f16).
-    pub fn largest_finite(self) -> f64 {
-        match self {
-            DType::F32 => f64::from(f32::MAX),
-            DType::F64 => f64::MAX,
-            DType::F16 => half::f16::MAX.to_f64(),
-            DType::Bf16 => half::bf16::MAX.to_f64(),
-        }
-    }
-}
-
-impl DType {
-    /// Bytes per element.
-    pub fn size(self) -> usize {
-        match self {
-            DType::F32 => 4,
-            DType::F64 => 8,
-            DType::F16 | DType::Bf16 => 2,
-        }
-    }
-
-    /// Whether this is a 16-bit type (drawn like f32, rounded once to 16 bits).
-    pub fn is_half(self) -> bool {
-        matches!(self, DType::F16 | DType::Bf16)
-    }
-}
-
-impl fmt::Display for DType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DType::F32 => "f32",
-            DType::F64 => "f64",
-            DType::F16 => "f16",
-            DType::Bf16 => "bf16",
-        })
-    }
-}
-
-/// A stored float type and the dtype-specific draws.
-pub trait Element: Copy + Send + Sync + Default + 'static {
-    const DTYPE: DType;
-    /// Rounds a value computed in f64 to this type (round to nearest, ties to even).
-    fn from_f64(x: f64) -> Self;
-    fn to_f64(self) -> f64;
+/// A stored float type's way of turning keystream words into numbers: part of the
+/// native stream's contract (f64 takes two words per uniform or ziggurat attempt, f32 and
+/// the 16-bit types one).
+pub trait NativeDraw: Element {
     /// A standard normal draw, using as many stream bits as this dtype needs.
     fn standard_normal(rng: &mut BlockStream) -> f64;
     /// The same draw with the ziggurat tables passed in (for hot loops).
@@ -113,16 +27,7 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn normal_fast_path(t: &normal::Tables, words: &[u32]) -> (f64, bool);
 }
 
-impl Element for f32 {
-    const DTYPE: DType = DType::F32;
-    #[inline]
-    fn from_f64(x: f64) -> Self {
-        x as f32
-    }
-    #[inline]
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
+impl NativeDraw for f32 {
     #[inline]
     fn standard_normal(rng: &mut BlockStream) -> f64 {
         normal::standard_normal_f32(rng)
@@ -141,16 +46,7 @@ impl Element for f32 {
     }
 }
 
-impl Element for f64 {
-    const DTYPE: DType = DType::F64;
-    #[inline]
-    fn from_f64(x: f64) -> Self {
-        x
-    }
-    #[inline]
-    fn to_f64(self) -> f64 {
-        self
-    }
+impl NativeDraw for f64 {
     #[inline]
     fn standard_normal(rng: &mut BlockStream) -> f64 {
         normal::standard_normal_f64(rng)
@@ -172,17 +68,8 @@ impl Element for f64 {
 /// The 16-bit types draw exactly as f32 does (one keystream word per uniform or
 /// ziggurat attempt) and round the f64 value once to 16 bits.
 macro_rules! half_element {
-    ($t:ty, $dtype:expr) => {
-        impl Element for $t {
-            const DTYPE: DType = $dtype;
-            #[inline]
-            fn from_f64(x: f64) -> Self {
-                <$t>::from_f64(x)
-            }
-            #[inline]
-            fn to_f64(self) -> f64 {
-                <$t>::to_f64(self)
-            }
+    ($t:ty) => {
+        impl NativeDraw for $t {
             #[inline]
             fn standard_normal(rng: &mut BlockStream) -> f64 {
                 normal::standard_normal_f32(rng)
@@ -210,8 +97,8 @@ macro_rules! half_element {
     };
 }
 
-half_element!(half::f16, DType::F16);
-half_element!(half::bf16, DType::Bf16);
+half_element!(half::f16);
+half_element!(half::bf16);
 
 /// An elementwise distribution, ready to draw from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -262,7 +149,7 @@ impl Sampler {
     }
 
     /// Fills `out` with the elements of block `block` of the tensor keyed by `key`.
-    pub fn fill<E: Element>(&self, key: &[u8; 32], block: u64, out: &mut [E]) {
+    pub fn fill<E: NativeDraw>(&self, key: &[u8; 32], block: u64, out: &mut [E]) {
         let mut rng = BlockStream::new(key, block);
         match *self {
             Sampler::Constant(value) => out.fill(E::from_f64(value)),

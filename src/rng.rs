@@ -1,13 +1,5 @@
-//! Random streams. Today only the native stream; framework-exact streams (NumPy's PCG64,
-//! PyTorch's mt19937) will sit beside it.
-
-pub mod chacha;
-pub mod native;
-pub mod numpy;
-pub mod torch;
-
-pub use chacha::BATCH_WORDS;
-pub use native::{BLOCK_LEN, BlockStream, derive_key};
+//! Which random stream a tensor is drawn from ([`RngMode`]: the native stream in
+//! [`crate::draw`], or a framework's in [`crate::compat`]) and its seed.
 
 use std::fmt;
 

@@ -14,7 +14,7 @@
 //! Each is exact; the choice only affects speed. The lower tail mirrors the upper one.
 
 use crate::distribution::normal_mass;
-use crate::rng::BlockStream;
+use crate::draw::BlockStream;
 
 /// A truncated standard normal on [alpha, beta], with its sampling method fixed.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,0 +1,149 @@
+//! Drawing a tensor on the native stream: blocks of [`BLOCK_LEN`] elements, made in
+//! parallel with rayon and handed to the sink in order, with statistics merged in the
+//! same order.
+//!
+//! Memory stays bounded for elementwise schemes: at most one batch of blocks (two per
+//! worker thread) is alive at a time, whatever the tensor's size. Orthogonal and identity
+//! matrices are built whole (QR needs the matrix) and then streamed the same way.
+
+use rayon::prelude::*;
+
+use super::matrix::{matrix_view, matrix_without_randomness, orthogonal_from};
+use super::{BLOCK_LEN, BlockStream, Generated, NativeDraw, Sampler};
+use crate::distribution::Distribution;
+use crate::dtype::Element;
+use crate::error::{Error, Result};
+use crate::output::TensorSink;
+use crate::stats::Stats;
+use crate::tensor::ResolvedTensor;
+
+/// Blocks drawn per worker thread between two writes: enough to keep every thread busy
+/// while the writer works, few enough that memory stays small (2 batches × 4 blocks ×
+/// 256 KiB per thread for f32).
+const BLOCKS_PER_THREAD: usize = 4;
+
+/// Cap on one batch, so many-core machines stay within the memory bound too
+/// (two batches alive: at most 32 MiB).
+const MAX_BATCH_BYTES: usize = 16 << 20;
+
+/// Draws `tensor` into `sink` from the native stream as `E` (which must be its dtype).
+/// I/O errors are reported against `label`. Parallelism comes from the current rayon pool.
+pub fn generate<E: NativeDraw>(
+    tensor: &ResolvedTensor,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+) -> Result<Generated> {
+    let io_err = |e| Error::io(label, e);
+    let n = tensor.spec.shape.len();
+    let key = tensor.key();
+    let mut generated = Generated {
+        stats: Stats::default(),
+        orthogonality_error: None,
+    };
+    if let Some(sampler) = Sampler::new(&tensor.resolved.distribution) {
+        let blocks = n.div_ceil(BLOCK_LEN);
+        let block_bytes = BLOCK_LEN * std::mem::size_of::<E>();
+        let batch = (BLOCKS_PER_THREAD * rayon::current_num_threads().max(1))
+            .min(MAX_BATCH_BYTES / block_bytes)
+            .max(1);
+        // Block buffers are recycled: fresh 256 KiB allocations would cost a page fault
+        // per page and a memset each time.
+        let spare: std::sync::Mutex<Vec<Vec<E>>> = std::sync::Mutex::new(Vec::new());
+        let draw_batch = |first: usize| -> Vec<(Vec<E>, Stats)> {
+            let last = (first + batch).min(blocks);
+            (first..last)
+                .into_par_iter()
+                .map(|b| {
+                    let len = BLOCK_LEN.min(n - b * BLOCK_LEN);
+                    let recycled = spare.lock().map(|mut s| s.pop()).unwrap_or(None);
+                    let mut buf = recycled.unwrap_or_default();
+                    buf.resize(len, E::default());
+                    sampler.fill(&key, b as u64, &mut buf);
+                    let stats = Stats::of_slice(&buf);
+                    (buf, stats)
+                })
+                .collect()
+        };
+        // Pipeline: while this thread writes batch k (in order), the pool draws batch
+        // k+1. At most two batches are alive, so memory does not grow with the tensor.
+        let mut ready = draw_batch(0);
+        let mut next_first = batch;
+        loop {
+            let more = next_first < blocks;
+            let totals = &mut generated.stats;
+            let (written, upcoming) = rayon::join(
+                || -> std::io::Result<()> {
+                    for (buf, block_stats) in &ready {
+                        sink.write_values(E::values(buf))?;
+                        // Block by block, in order: the same floating-point sums for
+                        // every batch size, so the report does not depend on --threads.
+                        totals.merge(block_stats);
+                    }
+                    Ok(())
+                },
+                || more.then(|| draw_batch(next_first)),
+            );
+            written.map_err(io_err)?;
+            let Some(batch_made) = upcoming else { break };
+            let done = std::mem::replace(&mut ready, batch_made);
+            if let Ok(mut spare) = spare.lock() {
+                spare.extend(done.into_iter().map(|(buf, _)| buf));
+            }
+            next_first += batch;
+        }
+    } else {
+        let (values, check) = whole_matrix::<E>(tensor)?;
+        return write_whole(values, check, sink, label);
+    }
+    sink.finish().map_err(io_err)?;
+    Ok(generated)
+}
+
+/// Builds an orthogonal or identity matrix whole from the native stream; returns it with
+/// the orthogonality error measured on the stored (rounded) values.
+fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Option<f64>)> {
+    let (rows, cols) = matrix_view(tensor);
+    let (tall, narrow) = (rows.max(cols), rows.min(cols));
+    match tensor.resolved.distribution {
+        Distribution::Orthogonal { gain } => {
+            let gaussian = gaussian_matrix::<E>(&tensor.key(), tall * narrow);
+            orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
+        }
+        other => matrix_without_randomness(&other, rows, cols),
+    }
+}
+
+/// Streams a matrix built whole to `sink`, with its statistics.
+pub fn write_whole<E: Element>(
+    values: Vec<E>,
+    orthogonality_error: Option<f64>,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+) -> Result<Generated> {
+    let io_err = |e| Error::io(label, e);
+    let mut stats = Stats::default();
+    for chunk in values.chunks(BLOCK_LEN) {
+        sink.write_values(E::values(chunk)).map_err(io_err)?;
+        stats.merge(&Stats::of_slice(chunk));
+    }
+    sink.finish().map_err(io_err)?;
+    Ok(Generated {
+        stats,
+        orthogonality_error,
+    })
+}
+
+/// `len` standard normals in the native block layout (the same stream an elementwise
+/// `normal` tensor of that size would use).
+fn gaussian_matrix<E: NativeDraw>(key: &[u8; 32], len: usize) -> Vec<f64> {
+    let mut out = vec![0.0; len];
+    out.par_chunks_mut(BLOCK_LEN)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let mut rng = BlockStream::new(key, b as u64);
+            for x in chunk.iter_mut() {
+                *x = E::standard_normal(&mut rng);
+            }
+        });
+    out
+}

@@ -1,0 +1,80 @@
+//! Whole-matrix constructions, shared by the native and the framework streams: the
+//! orthogonal matrix from a Gaussian one (QR in [`super::orthogonal`]), the identity, and
+//! the 2-D view of a weight tensor they work on.
+
+use super::orthogonal;
+use crate::distribution::Distribution;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::tensor::ResolvedTensor;
+
+/// The 2-D view (rows, cols) of a weight tensor for matrix schemes; see
+/// [`crate::fan::matrix_view`].
+pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
+    crate::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout)
+}
+
+/// The identity matrix (no randomness), or an error for any other law.
+pub fn matrix_without_randomness<E: Element>(
+    distribution: &Distribution,
+    rows: usize,
+    cols: usize,
+) -> Result<(Vec<E>, Option<f64>)> {
+    match *distribution {
+        Distribution::Identity { gain } => {
+            let mut w = vec![E::default(); rows * cols];
+            for i in 0..rows.min(cols) {
+                w[i * cols + i] = E::from_f64(gain);
+            }
+            Ok((w, None))
+        }
+        other => Err(Error::Numerical(format!(
+            "{other:?} is not a matrix construction without randomness"
+        ))),
+    }
+}
+
+/// `gain ·` the orthonormal factor of `gaussian` (the tall orientation, `max(rows, cols)
+/// x min(rows, cols)` row-major), transposed back for a wide matrix; the QR runs at
+/// `precision`. Returns the stored values and their orthogonality error.
+pub fn orthogonal_from<E: Element>(
+    gaussian: &[f64],
+    rows: usize,
+    cols: usize,
+    gain: f64,
+    precision: DType,
+) -> Result<(Vec<E>, Option<f64>)> {
+    let (tall, narrow) = (rows.max(cols), rows.min(cols));
+    let q = orthogonal::orthonormal_columns(gaussian, tall, narrow, precision)?;
+    let mut w = vec![E::default(); rows * cols];
+    if rows >= cols {
+        for (out, &x) in w.iter_mut().zip(&q) {
+            *out = E::from_f64(gain * x);
+        }
+    } else {
+        // Wide matrix: the transpose of a tall orthonormal-column matrix.
+        for i in 0..rows {
+            for j in 0..cols {
+                w[i * cols + j] = E::from_f64(gain * q[j * narrow + i]);
+            }
+        }
+    }
+    let stored: Vec<f64> = w.iter().map(|x| x.to_f64()).collect();
+    let error = orthogonal::orthogonality_error(&stored, rows, cols, gain);
+    Ok((w, Some(error)))
+}
+
+/// A row-major `rows x cols` matrix in its tall orientation (transposed when wide), as
+/// the frameworks' orthogonal recipes factor it.
+pub fn tall_orientation(drawn: Vec<f64>, rows: usize, cols: usize) -> Vec<f64> {
+    if rows >= cols {
+        return drawn;
+    }
+    let mut t = vec![0.0; rows * cols];
+    for i in 0..rows {
+        for j in 0..cols {
+            t[j * rows + i] = drawn[i * cols + j];
+        }
+    }
+    t
+}

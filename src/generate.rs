@@ -1,0 +1,222 @@
+//! One tensor's values from its random stream: the native stream ([`crate::draw`]) or a
+//! framework's ([`crate::compat`]), chosen by the tensor's [`RngMode`]; plus the checks
+//! every tensor passes whatever its stream (the memory budget before, finite values
+//! after) and drawing into memory as an array.
+
+use crate::compat::numpy::generator::Pcg64;
+use crate::compat::torch::generator::CpuGenerator;
+use crate::distribution::Distribution;
+use crate::draw;
+pub use crate::draw::Generated;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::output::{TensorSink, Values};
+use crate::rng::RngMode;
+use crate::tensor::ResolvedTensor;
+
+pub use crate::draw::matrix::matrix_view;
+
+/// What lasts across the tensors of one run: the framework generators. Like the script
+/// it mirrors, `--rng numpy` creates `np.random.default_rng(seed)` once (and `--rng
+/// torch` calls `torch.manual_seed(seed)` once) and draws every tensor from it in order;
+/// a tensor with a different seed starts a new generator.
+#[derive(Debug, Default)]
+pub struct Session {
+    numpy: Option<(u64, Pcg64)>,
+    torch: Option<(u64, CpuGenerator)>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Draws `tensor` into `sink` with the tensor's random stream (see [`generate`]).
+    pub fn generate(
+        &mut self,
+        tensor: &ResolvedTensor,
+        sink: &mut (dyn TensorSink + Send),
+        label: &str,
+    ) -> Result<Generated> {
+        check_memory(tensor)?;
+        let generated = match tensor.spec.rng {
+            RngMode::Native => native(tensor, sink, label),
+            RngMode::Numpy => {
+                let rng = seeded(&mut self.numpy, tensor.spec.seed, Pcg64::new);
+                match tensor.spec.dtype {
+                    DType::F32 => crate::compat::numpy::generate::<f32>(tensor, sink, label, rng),
+                    DType::F64 => crate::compat::numpy::generate::<f64>(tensor, sink, label, rng),
+                    DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
+                }
+            }
+            RngMode::Torch => {
+                let rng = seeded(&mut self.torch, tensor.spec.seed, CpuGenerator::new);
+                match tensor.spec.dtype {
+                    DType::F32 => crate::compat::torch::generate::<f32>(tensor, sink, label, rng),
+                    DType::F64 => crate::compat::torch::generate::<f64>(tensor, sink, label, rng),
+                    DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
+                }
+            }
+        }?;
+        finite_or_refused(tensor, generated)
+    }
+}
+
+/// The run's generator in `slot`, created from `seed` unless it already was.
+fn seeded<G>(slot: &mut Option<(u64, G)>, seed: u64, new: impl FnOnce(u64) -> G) -> &mut G {
+    if slot.as_ref().is_none_or(|(s, _)| *s != seed) {
+        *slot = Some((seed, new(seed)));
+    }
+    &mut slot.as_mut().expect("generator just set").1
+}
+
+/// Draws `tensor` into `sink` with its own stream, as a fresh [`Session`] would (a
+/// framework stream starts its generator from the tensor's seed). I/O errors are reported
+/// against `label` (a path or `<stdout>`). Parallelism comes from the current rayon pool.
+pub fn generate(
+    tensor: &ResolvedTensor,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+) -> Result<Generated> {
+    Session::new().generate(tensor, sink, label)
+}
+
+/// The native stream, in the tensor's dtype.
+fn native(
+    tensor: &ResolvedTensor,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+) -> Result<Generated> {
+    match tensor.spec.dtype {
+        DType::F32 => draw::engine::generate::<f32>(tensor, sink, label),
+        DType::F64 => draw::engine::generate::<f64>(tensor, sink, label),
+        DType::F16 => draw::engine::generate::<half::f16>(tensor, sink, label),
+        DType::Bf16 => draw::engine::generate::<half::bf16>(tensor, sink, label),
+    }
+}
+
+/// The last guard against overflow: resolution refuses laws that reach past the dtype
+/// ([`crate::tensor::NORMAL_REACH`]), and a draw beyond that reach which still rounds to
+/// ±inf fails the tensor here, before its file is committed.
+fn finite_or_refused(tensor: &ResolvedTensor, generated: Generated) -> Result<Generated> {
+    let s = &generated.stats;
+    if s.count == 0 || (s.min.is_finite() && s.max.is_finite()) {
+        return Ok(generated);
+    }
+    Err(Error::Param(format!(
+        "tensor '{}' drew a value beyond the largest finite {} (min {}, max {}); use a \
+         wider dtype or a smaller scale",
+        crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
+        tensor.spec.dtype,
+        s.min,
+        s.max
+    )))
+}
+
+/// Bytes that generating `tensor` holds in memory at once beyond the fixed block buffers
+/// of streaming (None if the count overflows): 0 for elementwise laws, which stream;
+/// the whole tensor for laws built as one matrix; PyTorch's truncated normal keeps the
+/// tensor, a redraw of it and the indices still outside the window.
+///
+/// Orthogonal's figure counts the Gaussian matrix, faer's QR copy and factor, Q, the
+/// stored values and the f64 copy and Gram input of the orthogonality check.
+pub fn memory_needed(tensor: &ResolvedTensor) -> Option<u64> {
+    let elements = tensor.spec.shape.len() as u64;
+    let element = tensor.spec.dtype.size() as u64;
+    let per_element = match (tensor.resolved.distribution, tensor.spec.rng) {
+        (Distribution::Orthogonal { .. }, _) => 6 * 8 + element,
+        (Distribution::Identity { .. }, _) => element,
+        (Distribution::TruncatedNormal { .. }, RngMode::Torch) => 2 * element + 8,
+        _ => return Some(0),
+    };
+    elements.checked_mul(per_element)
+}
+
+/// Refuses, before anything is allocated, a tensor whose generation would hold more in
+/// memory than the budget ([`crate::budget`]) allows.
+pub fn check_memory(tensor: &ResolvedTensor) -> Result<()> {
+    let needed = memory_needed(tensor);
+    if needed == Some(0) {
+        return Ok(());
+    }
+    let what = format!(
+        "tensor '{}' ({} {} {}, built whole in memory)",
+        crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
+        tensor.spec.scheme.name(),
+        crate::text::bound_to(&tensor.spec.shape.to_string(), 60),
+        tensor.spec.dtype
+    );
+    crate::budget::check(needed, &what)
+}
+
+/// Framework streams are reproduced for f32 and f64 only (resolution refuses the rest
+/// first; this is the engine's own guard).
+fn half_refused(tensor: &ResolvedTensor) -> Error {
+    Error::Usage(format!(
+        "--rng {} is reproduced for f32 and f64, not {}",
+        tensor.spec.rng, tensor.spec.dtype
+    ))
+}
+
+/// A sink that keeps the values in memory, for library users and tests.
+struct VecSink<E> {
+    values: Vec<E>,
+}
+
+impl<E: Element> TensorSink for VecSink<E> {
+    fn write_values(&mut self, values: Values<'_>) -> std::io::Result<()> {
+        self.values
+            .extend((0..values.len()).map(|i| E::from_f64(values.get_f64(i))));
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Draws `tensor` into memory as an n-dimensional array in its shape (a fresh
+/// [`Session`]: a `--rng numpy` tensor starts its own generator).
+///
+/// `E` must match the tensor's dtype (`f32` for [`DType::F32`], `f64` for
+/// [`DType::F64`]), so the values are exactly those a file would hold.
+pub fn draw_array<E: Element>(tensor: &ResolvedTensor) -> Result<(ndarray::ArrayD<E>, Generated)> {
+    Session::new().draw_array(tensor)
+}
+
+impl Session {
+    /// [`draw_array`] within this session: framework generators continue from the
+    /// tensors drawn before.
+    pub fn draw_array<E: Element>(
+        &mut self,
+        tensor: &ResolvedTensor,
+    ) -> Result<(ndarray::ArrayD<E>, Generated)> {
+        if E::DTYPE != tensor.spec.dtype {
+            return Err(Error::Usage(format!(
+                "tensor '{}' is {}, but an array of {} was requested",
+                tensor.spec.name,
+                tensor.spec.dtype,
+                E::DTYPE
+            )));
+        }
+        let n = tensor.spec.shape.len();
+        let whole = crate::budget::elements(n, std::mem::size_of::<E>())
+            .and_then(|b| b.checked_add(memory_needed(tensor)?));
+        crate::budget::check(
+            whole,
+            &format!(
+                "an array of tensor '{}' ({} {})",
+                crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
+                tensor.spec.shape,
+                tensor.spec.dtype
+            ),
+        )?;
+        let mut sink = VecSink {
+            values: Vec::with_capacity(n),
+        };
+        let generated = self.generate(tensor, &mut sink, "<memory>")?;
+        let array = ndarray::ArrayD::from_shape_vec(tensor.spec.shape.dims(), sink.values)
+            .map_err(|e| Error::Numerical(format!("array shape: {e}")))?;
+        Ok((array, generated))
+    }
+}
