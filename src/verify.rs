@@ -247,14 +247,10 @@ pub fn verify_file(
     })?;
     let scheme_text = scheme.to_string();
     if tensors.is_empty() {
-        let why: Vec<String> = skipped
-            .iter()
-            .map(|s| format!("{}: {}", escape_control(&s.name), s.reason))
-            .collect();
+        let why = crate::text::list(skipped.iter().map(|s| format!("{}: {}", s.name, s.reason)));
         return Err(Error::Usage(format!(
-            "'{}': nothing to check against {scheme_text}: every tensor was skipped ({})",
+            "'{}': nothing to check against {scheme_text}: every tensor was skipped ({why})",
             path.display(),
-            crate::text::bound_to(&why.join("; "), crate::text::MAX_LINE)
         )));
     }
     let reason = tensors.iter().find_map(|t| {
