@@ -38,6 +38,12 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// An input file whose content is corrupt or inconsistent: a header claiming more (or
+    /// less) data than the file holds for it, overlapping byte ranges, a bad checksum.
+    /// The reason names the member or tensor and the sizes involved.
+    #[error("'{}': {reason}", .path.display())]
+    Format { path: PathBuf, reason: String },
+
     /// A job that would hold more in memory than the budget allows ([`crate::budget`]).
     #[error("{what} needs {} of memory, over the memory budget of {}", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes), crate::text::bytes(*.budget))]
     MemoryBudget {

@@ -5,6 +5,10 @@
 use crate::error::{Error, Result};
 use crate::fan::Layout;
 
+/// Most widths a chain may have, repeats included: far deeper than any network, and
+/// small enough that the list itself is never a burden.
+pub const MAX_WIDTHS: usize = 1_000_000;
+
 /// The widths of a chain: `784-256-10`, with `512x3` for a repeated width.
 pub fn parse_widths(text: &str) -> Result<Vec<usize>> {
     let bad = |why: &str| {
@@ -30,6 +34,9 @@ pub fn parse_widths(text: &str) -> Result<Vec<usize>> {
             .ok()
             .filter(|&k| (1..=100_000).contains(&k))
             .ok_or_else(|| bad(&format!("'{token}' repeats a width 1 to 100000 times")))?;
+        if widths.len() + times > MAX_WIDTHS {
+            return Err(bad(&format!("more than {MAX_WIDTHS} widths")));
+        }
         widths.extend(std::iter::repeat_n(width, times));
     }
     if widths.len() < 2 {

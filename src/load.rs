@@ -1,12 +1,27 @@
-//! Reading whole tensors back from `.npy`, `.npz` and `.safetensors` files, as `f64`
-//! values in row-major order, for `verify` (and any other command that inspects data).
+//! Reading tensors back from `.npy`, `.npz` and `.safetensors` files, as `f64` values in
+//! row-major order, for `verify`, `hist`, `probe --input`, and their layout alone for
+//! `gen --like`.
 //!
-//! The files may come from anywhere. Headers are parsed by [`header`] (shared with
-//! `gen --like`), and before any data buffer is allocated its size is checked against
-//! what the file can actually hold: the bytes after an `.npy` header, a safetensors
-//! tensor's byte range, an `.npz` member's stored size (times deflate's largest possible
-//! expansion, 1032:1, for compressed members). A short or over-long data section is a
-//! one-line error, never a panic or an allocation of a size the file merely claims.
+//! The files may come from anywhere, so there is one checked path that every reader
+//! shares. [`read_headers`] reads every header of a file (never its data) and checks,
+//! before anything is allocated, that each header's shape × dtype size equals the bytes
+//! that hold it:
+//!
+//! - `.npy`: the file's length minus the header;
+//! - `.npz`: the member's uncompressed size from the zip directory minus its `.npy`
+//!   header, where that size must itself be possible: a stored member's bytes lie within
+//!   the file and equal its size, a deflated member's size is at most 1032 times its
+//!   compressed bytes (deflate's largest expansion);
+//! - `.safetensors`: the tensor's `data_offsets` span, inside the data section, with no
+//!   two tensors overlapping.
+//!
+//! Any mismatch is a one-line [`Error::Format`] naming the file, the member or tensor,
+//! the claimed shape and the actual size. Reading a tensor's values then asks the memory
+//! budget ([`crate::budget`]) for what the caller will hold ([`Purpose`]), reads exactly
+//! the bytes the header describes and, for an `.npz` member, reads on to the member's
+//! end so that the zip reader verifies its CRC-32 and refuses data beyond the size the
+//! directory gives (as `np.load` does). `gen --like` reads headers only, so it checks the
+//! sizes but not the checksums.
 //!
 //! Supported: `.npy` format 1.0/2.0/3.0 with `<f2 <f4 <f8`, big-endian `>f2 >f4 >f8`,
 //! native `=`, C or Fortran order (converted to C order), 0-d arrays (shape `[]`, one
@@ -17,10 +32,11 @@ pub mod header;
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::text::{escape_control, list};
 use header::{NpyFloat, checked_numel};
 
 /// Deflate cannot expand data by more than about 1032:1 (258-byte matches coded in as
@@ -28,6 +44,8 @@ use header::{NpyFloat, checked_numel};
 const MAX_DEFLATE_RATIO: u64 = 1032;
 /// Bytes read and decoded at a time.
 const CHUNK: usize = 1 << 16;
+/// Most axes a stored tensor may have (NumPy 2's own limit).
+pub const MAX_RANK: usize = 64;
 
 /// One floating-point tensor of a file, with its values.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,22 +60,6 @@ pub struct LoadedTensor {
     pub values: Vec<f64>,
 }
 
-/// The one float tensor of `path` that `only` names, or the only one there is; with
-/// several and no name, an error listing them that points at `option`.
-pub fn load_one(path: &Path, only: Option<&str>, option: &str) -> Result<LoadedTensor> {
-    let mut tensors = load_tensors(path, only)?;
-    if tensors.len() != 1 {
-        let names: Vec<&str> = tensors.iter().map(|t| t.name.as_str()).collect();
-        return Err(Error::Usage(format!(
-            "'{}' holds {} tensors ({}); choose one with {option}",
-            path.display(),
-            tensors.len(),
-            names.join(", ")
-        )));
-    }
-    Ok(tensors.remove(0))
-}
-
 impl LoadedTensor {
     /// The shape a scheme is resolved against: the stored one, with a 0-d array (one
     /// value) taken as 1-D of length 1, as far as laws go.
@@ -70,7 +72,7 @@ impl LoadedTensor {
         crate::shape::Shape::new(dims).map_err(|e| match e {
             Error::Shape { input, reason } => Error::Shape {
                 input,
-                reason: format!("{reason} (tensor '{}')", self.name),
+                reason: format!("{reason} (tensor '{}')", escape_control(&self.name)),
             },
             other => other,
         })
@@ -94,291 +96,696 @@ pub enum Entry {
     Other(OtherTensor),
 }
 
+/// One tensor of a file as its header describes it, already checked against the bytes
+/// that hold it ([`read_headers`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorHeader {
+    /// `.npy`: the file stem; `.npz`: the member name without `.npy`; safetensors: the key.
+    /// Unescaped: pass it through [`escape_control`] before printing it.
+    pub name: String,
+    /// Outermost axis first; empty for a 0-d array.
+    pub shape: Vec<usize>,
+    /// The dtype as the file writes it: `<f4`, `>f8`, `|b1` (.npy), `F32`, `I64`
+    /// (safetensors).
+    pub source_dtype: String,
+    /// What it holds, by NumPy name: `float32`, `int64`, `float8_e4m3`, ...
+    pub holds: String,
+    /// The float type weightinit reads (and writes), when it is one.
+    pub dtype: Option<DType>,
+    /// Whether it is a floating-point type of any width (float8 and float128 included).
+    pub is_float: bool,
+    /// The bytes of its data: shape × item size, equal to what the file has for it.
+    pub data_bytes: u64,
+    fortran_order: bool,
+    big_endian: bool,
+    place: Place,
+}
+
+impl TensorHeader {
+    /// Number of values (1 for a 0-d array); checked when the header was read.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// Where a tensor's data starts.
+#[derive(Debug, Clone, PartialEq)]
+enum Place {
+    /// At this offset of the file (`.npy`, `.safetensors`).
+    File { offset: u64 },
+    /// In archive member `index`, after its `.npy` header.
+    Member { index: usize, member: String },
+}
+
+/// What a caller does with the tensor it loads: who reads it (for messages), and how
+/// much memory it holds per value at its peak, for the memory budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Purpose<'a> {
+    /// The reader, as messages name it: `hist`, `verify`, `probe`.
+    pub reader: &'a str,
+    /// Bytes held per value at the caller's peak, the loaded f64 values (8) included.
+    pub bytes_per_value: u64,
+}
+
+impl Purpose<'static> {
+    /// Loading alone: the f64 values.
+    pub const LOAD: Purpose<'static> = Purpose {
+        reader: "weightinit",
+        bytes_per_value: 8,
+    };
+}
+
+/// Every tensor header of `path` (`.npy`, `.npz`, `.safetensors`, by extension), in file
+/// order, each checked against the bytes that hold it; nothing of the data is read. An
+/// `.npz` member that is not an `.npy` file is passed over, as `np.load` does.
+pub fn read_headers(path: &Path) -> Result<Vec<TensorHeader>> {
+    Ok(open(path)?.headers)
+}
+
+/// The one float tensor of `path` that `only` names, or the only one there is; with
+/// several and no name, an error listing them that points at `option`.
+pub fn load_one(path: &Path, only: Option<&str>, option: &str) -> Result<LoadedTensor> {
+    load_one_for(path, only, option, Purpose::LOAD)
+}
+
+/// [`load_one`] for a caller that holds `purpose.bytes_per_value` per value: the budget
+/// is asked for that much before the tensor is read, and messages name the reader.
+pub fn load_one_for(
+    path: &Path,
+    only: Option<&str>,
+    option: &str,
+    purpose: Purpose<'_>,
+) -> Result<LoadedTensor> {
+    let mut opened = open(path)?;
+    let index = match only {
+        Some(name) => opened.find_float(name)?,
+        None => {
+            let floats: Vec<usize> = opened.readable().collect();
+            match floats[..] {
+                [one] => one,
+                [] => return Err(opened.nothing_readable(purpose)),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "'{}' holds {} float tensors ({}); choose one with {option}",
+                        path.display(),
+                        floats.len(),
+                        list(floats.iter().map(|&i| &opened.headers[i].name))
+                    )));
+                }
+            }
+        }
+    };
+    opened.check_budget(&[index], purpose)?;
+    opened.load(index)
+}
+
 /// Every floating-point tensor of `path` (`.npy`, `.npz`, `.safetensors`, by extension),
 /// or only the one named `only` (an error listing the available names when it is not
 /// there, or saying what it holds when it is not a float tensor). Tensors of other
-/// dtypes are skipped; use [`visit_tensors`] to hear about them.
+/// dtypes are skipped; use [`visit_tensors`] to hear about them. The budget is asked for
+/// all of them together, since they are all held at once.
 pub fn load_tensors(path: &Path, only: Option<&str>) -> Result<Vec<LoadedTensor>> {
-    let mut tensors = Vec::new();
-    visit_tensors(path, only, |entry| {
-        if let Entry::Float(t) = entry {
-            tensors.push(t);
-        }
-        Ok(())
-    })?;
-    Ok(tensors)
+    let mut opened = open(path)?;
+    let indices: Vec<usize> = match only {
+        Some(name) => vec![opened.find_float(name)?],
+        None => opened.readable().collect(),
+    };
+    if indices.is_empty() {
+        return Err(opened.nothing_readable(Purpose::LOAD));
+    }
+    opened.check_budget(&indices, Purpose::LOAD)?;
+    indices.into_iter().map(|i| opened.load(i)).collect()
 }
 
 /// [`load_tensors`] one tensor at a time, so that memory holds only the tensor being
 /// looked at; `visit` also receives the tensors that are not read ([`Entry::Other`]).
-/// An error from `visit` stops the walk and is returned as is.
+/// An error from `visit` stops the walk and is returned as is. A file with no float
+/// tensor to read is an error.
 pub fn visit_tensors(
     path: &Path,
     only: Option<&str>,
+    visit: impl FnMut(Entry) -> Result<()>,
+) -> Result<()> {
+    visit_tensors_for(path, only, Purpose::LOAD, visit)
+}
+
+/// [`visit_tensors`] for a caller that holds `purpose.bytes_per_value` per value of the
+/// tensor it is given: the budget is asked before each tensor is read.
+pub fn visit_tensors_for(
+    path: &Path,
+    only: Option<&str>,
+    purpose: Purpose<'_>,
     mut visit: impl FnMut(Entry) -> Result<()>,
 ) -> Result<()> {
-    let label = path.display().to_string();
-    let bad = |why: String| Error::Usage(format!("'{label}': {why}"));
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase());
-    let format = match ext.as_deref() {
-        Some(e @ ("npy" | "npz" | "safetensors")) => e,
-        _ => {
-            return Err(bad(
-                "expected a .npy, .npz or .safetensors file (the extension says which)".into(),
-            ));
-        }
-    };
-    let file = File::open(path).map_err(|e| bad(format!("cannot open: {e}")))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| bad(format!("cannot read: {e}")))?
-        .len();
-    let mut seen = 0usize;
-    let mut counted = |entry: Entry| {
-        seen += 1;
-        visit(entry)
-    };
-    match format {
-        "npy" => {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if let Some(name) = only
-                && name != stem
-            {
-                return Err(bad(format!(
-                    "no tensor '{name}': an .npy file holds one tensor, named '{stem}' after the file"
-                )));
-            }
-            let tensor = read_npy_file(file, file_len, stem).map_err(bad)?;
-            counted(Entry::Float(tensor))?;
-        }
-        "npz" => visit_npz(file, file_len, only, &bad, &mut counted)?,
-        _ => visit_safetensors(file, file_len, only, &bad, &mut counted)?,
-    }
-    if seen == 0 {
-        return Err(bad("it holds no tensors".into()));
-    }
-    Ok(())
-}
-
-/// A whole `.npy` file: header, then exactly the data the header describes.
-fn read_npy_file(file: File, file_len: u64, name: String) -> Result<LoadedTensor, String> {
-    let mut r = BufReader::new(file);
-    let header = header::read_npy_header(&mut r)?;
-    let float = header::npy_float(&header.descr).map_err(|holds| not_float(&name, &holds))?;
-    let data_len = file_len.saturating_sub(header.header_len);
-    read_npy_data(&mut r, header, float, data_len, name)
-}
-
-/// The data of an .npy stream after its header, given how many bytes follow the header
-/// (`available`): anything but exactly shape × itemsize is an error.
-fn read_npy_data<R: Read>(
-    r: &mut R,
-    header: header::NpyHeader,
-    float: NpyFloat,
-    available: u64,
-    name: String,
-) -> Result<LoadedTensor, String> {
-    let needed = data_bytes(&header.shape, float.dtype)?;
-    if available != needed {
-        return Err(format!(
-            "'{name}' holds {available} bytes of data, but shape {:?} of {} needs {needed}{}",
-            header.shape,
-            float.dtype,
-            if available < needed {
-                " (truncated?)"
-            } else {
-                ""
-            }
-        ));
-    }
-    let mut values = read_values(r, float, needed)?;
-    if header.fortran_order {
-        values = fortran_to_c(&values, &header.shape);
-    }
-    Ok(LoadedTensor {
-        name,
-        shape: header.shape,
-        dtype: float.dtype,
-        values,
-    })
-}
-
-/// shape × itemsize in bytes, checked.
-fn data_bytes(shape: &[usize], dtype: DType) -> Result<u64, String> {
-    checked_numel(shape)
-        .and_then(|n| (n as u64).checked_mul(dtype.size() as u64))
-        .ok_or(format!("shape {shape:?} overflows"))
-}
-
-fn not_float(name: &str, holds: &str) -> String {
-    format!(
-        "'{name}' holds {holds} values; only float16, bfloat16, float32 and float64 tensors can be read"
-    )
-}
-
-fn visit_npz(
-    file: File,
-    file_len: u64,
-    only: Option<&str>,
-    bad: &dyn Fn(String) -> Error,
-    visit: &mut dyn FnMut(Entry) -> Result<()>,
-) -> Result<()> {
-    let mut archive = zip::ZipArchive::new(BufReader::new(file))
-        .map_err(|e| bad(format!("not a readable .npz (zip) file: {e}")))?;
-    if archive.len() > header::MAX_TENSORS {
-        return Err(bad(format!(
-            "{} members is more than {} tensors",
-            archive.len(),
-            header::MAX_TENSORS
-        )));
-    }
+    let mut opened = open(path)?;
     let indices: Vec<usize> = match only {
-        None => (0..archive.len()).collect(),
-        Some(name) => match archive.index_for_name(&format!("{name}.npy")) {
-            Some(i) => vec![i],
-            None => {
-                let names: Vec<String> = archive
-                    .file_names()
-                    .filter_map(|n| n.ok()?.strip_suffix(".npy").map(str::to_string))
-                    .collect();
-                return Err(bad(missing_tensor(name, names)));
+        Some(name) => vec![opened.find_float(name)?],
+        None => {
+            if opened.readable().next().is_none() {
+                return Err(opened.nothing_readable(purpose));
             }
-        },
+            (0..opened.headers.len()).collect()
+        }
     };
     for i in indices {
-        let mut member = archive
-            .by_index(i)
-            .map_err(|e| bad(format!("member {i}: {e}")))?;
-        let member_name = member
-            .name()
-            .map_err(|e| bad(format!("member {i}: {e}")))?
-            .to_string();
-        let Some(name) = member_name.strip_suffix(".npy").map(str::to_string) else {
-            continue; // np.load ignores other members too
-        };
-        // The central directory's sizes are claims; bound them by the file before
-        // trusting them for an allocation (the reader stops at the claimed size).
-        let size = member.size();
-        let stored = member.compressed_size();
-        let limit = match member.compression() {
-            zip::CompressionMethod::Stored => stored,
-            _ => stored.saturating_mul(MAX_DEFLATE_RATIO),
-        };
-        if stored > file_len || size > limit {
-            return Err(bad(format!(
-                "{member_name}: claims {size} bytes from {stored} stored bytes in a file of {file_len}"
-            )));
+        let h = &opened.headers[i];
+        if h.dtype.is_none() {
+            visit(Entry::Other(OtherTensor {
+                name: h.name.clone(),
+                shape: h.shape.clone(),
+                holds: h.holds.clone(),
+            }))?;
+            continue;
         }
-        let in_member = |why: String| bad(format!("{member_name}: {why}"));
-        let header = header::read_npy_header(&mut member).map_err(in_member)?;
-        let float = match header::npy_float(&header.descr) {
-            Ok(float) => float,
-            Err(holds) if only.is_none() => {
-                visit(Entry::Other(OtherTensor {
-                    name,
-                    shape: header.shape,
-                    holds,
-                }))?;
-                continue;
-            }
-            Err(holds) => return Err(bad(not_float(&name, &holds))),
-        };
-        let available = size.saturating_sub(header.header_len);
-        let tensor =
-            read_npy_data(&mut member, header, float, available, name).map_err(in_member)?;
+        opened.check_budget(&[i], purpose)?;
+        let tensor = opened.load(i)?;
         visit(Entry::Float(tensor))?;
     }
     Ok(())
 }
 
-fn visit_safetensors(
-    mut file: File,
-    file_len: u64,
-    only: Option<&str>,
-    bad: &dyn Fn(String) -> Error,
-    visit: &mut dyn FnMut(Entry) -> Result<()>,
-) -> Result<()> {
-    let (entries, header_len) =
-        header::read_safetensors_header(&mut BufReader::new(&mut file), file_len).map_err(bad)?;
-    if let Some(name) = only
-        && !entries.iter().any(|e| e.name == name)
-    {
-        return Err(bad(missing_tensor(
-            name,
-            entries.into_iter().map(|e| e.name).collect(),
-        )));
+/// An open tensor file whose headers have been read and checked.
+struct Opened {
+    path: PathBuf,
+    source: Source,
+    headers: Vec<TensorHeader>,
+}
+
+enum Source {
+    File(File),
+    Zip(Box<zip::ZipArchive<BufReader<File>>>),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Npy,
+    Npz,
+    Safetensors,
+}
+
+/// Opens `path`, reads every header and checks each against the bytes that hold it.
+fn open(path: &Path) -> Result<Opened> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(Error::Usage(format!("'{shown}' is a directory")));
     }
-    for entry in entries {
-        if only.is_some_and(|name| name != entry.name) {
-            continue;
+    let usage = |why: String| Error::Usage(format!("'{shown}': {why}"));
+    let corrupt = |reason: String| Error::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    let kind = match ext.as_deref() {
+        Some("npy") => Kind::Npy,
+        Some("npz") => Kind::Npz,
+        Some("safetensors") => Kind::Safetensors,
+        _ => {
+            return Err(usage(
+                "expected a .npy, .npz or .safetensors file (the extension says which)".into(),
+            ));
         }
-        // The header reader refused unknown dtype names and checked the byte range.
-        let kind = header::safetensors_dtype(&entry.dtype_name);
-        let Some(dtype) = kind.as_ref().and_then(|k| k.dtype) else {
-            let holds = kind.map_or(entry.dtype_name.clone(), |k| k.long_name.to_string());
-            if only.is_some() {
-                return Err(bad(not_float(&entry.name, &holds)));
+    };
+    let file = File::open(path).map_err(|e| usage(format!("cannot open: {e}")))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| usage(format!("cannot read: {e}")))?;
+    if !metadata.is_file() {
+        return Err(usage("not a regular file".into()));
+    }
+    let file_len = metadata.len();
+    let (source, headers) = match kind {
+        Kind::Npy => {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let h = header::read_npy_header(&mut BufReader::new(&file)).map_err(corrupt)?;
+            let available = file_len.saturating_sub(h.header_len);
+            let place = Place::File {
+                offset: h.header_len,
+            };
+            let tensor = npy_tensor(stem, h, available, place, |needed| {
+                format!(
+                    "the file has {available} after its header{}",
+                    if available < needed {
+                        " (truncated?)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .map_err(corrupt)?;
+            (Source::File(file), vec![tensor])
+        }
+        Kind::Npz => {
+            let mut archive = zip::ZipArchive::new(BufReader::new(file))
+                .map_err(|e| corrupt(format!("not a readable .npz (zip) file: {e}")))?;
+            let headers = npz_headers(&mut archive, file_len).map_err(corrupt)?;
+            (Source::Zip(Box::new(archive)), headers)
+        }
+        Kind::Safetensors => {
+            let headers = safetensors_headers(&file, file_len).map_err(corrupt)?;
+            (Source::File(file), headers)
+        }
+    };
+    Ok(Opened {
+        path: path.to_path_buf(),
+        source,
+        headers,
+    })
+}
+
+/// The tensor an `.npy` header describes, checked against the `available` bytes that
+/// follow the header; `has(needed)` says what the file has, for the message.
+fn npy_tensor(
+    name: String,
+    h: header::NpyHeader,
+    available: u64,
+    place: Place,
+    has: impl Fn(u64) -> String,
+) -> Result<TensorHeader, String> {
+    check_rank(&h.shape)?;
+    let kind = h.descr.trim_start_matches(['<', '>', '|', '=']);
+    let is_float = kind.starts_with('f');
+    let (dtype, big_endian, holds) = match header::npy_float(&h.descr) {
+        Ok(f) => (Some(f.dtype), f.big_endian, numpy_name(f.dtype).to_string()),
+        Err(holds) => (None, false, holds),
+    };
+    let numel = checked_numel(&h.shape).ok_or_else(|| format!("shape {:?} overflows", h.shape))?;
+    // Python objects are pickled, so their size cannot be known from the header; they are
+    // never read, only reported.
+    let data_bytes = match npy_itemsize(&h.descr) {
+        Some(size) => {
+            let needed = (numel as u64)
+                .checked_mul(size)
+                .ok_or_else(|| format!("shape {:?} of {holds} overflows", h.shape))?;
+            if needed != available {
+                return Err(format!(
+                    "shape {:?} of {holds} needs {needed} bytes of data, but {}",
+                    h.shape,
+                    has(needed)
+                ));
             }
-            visit(Entry::Other(OtherTensor {
-                name: entry.name,
-                shape: entry.shape,
-                holds,
-            }))?;
-            continue;
-        };
-        file.seek(SeekFrom::Start(8 + header_len + entry.begin))
-            .map_err(|e| bad(format!("cannot seek to tensor '{}': {e}", entry.name)))?;
-        let float = NpyFloat {
-            dtype,
-            big_endian: false,
-        };
-        let values = read_values(&mut file, float, entry.end - entry.begin)
-            .map_err(|e| bad(format!("tensor '{}': {e}", entry.name)))?;
-        visit(Entry::Float(LoadedTensor {
-            name: entry.name,
-            shape: entry.shape,
-            dtype,
-            values,
-        }))?;
+            needed
+        }
+        None => available,
+    };
+    Ok(TensorHeader {
+        name,
+        shape: h.shape,
+        source_dtype: h.descr,
+        holds,
+        dtype,
+        is_float,
+        data_bytes,
+        fortran_order: h.fortran_order,
+        big_endian,
+        place,
+    })
+}
+
+fn check_rank(shape: &[usize]) -> Result<(), String> {
+    if shape.len() > MAX_RANK {
+        return Err(format!(
+            "a shape of {} axes is more than {MAX_RANK}",
+            shape.len()
+        ));
     }
     Ok(())
 }
 
-/// "no tensor 'x'; the file holds: a, b, c" (at most 20 names, so it stays one line).
-fn missing_tensor(name: &str, mut names: Vec<String>) -> String {
-    const SHOWN: usize = 20;
-    let total = names.len();
-    if total == 0 {
-        return format!("no tensor '{name}'; the file holds no tensors");
+/// NumPy's name for a float type weightinit reads.
+fn numpy_name(dtype: DType) -> &'static str {
+    match dtype {
+        DType::F16 => "float16",
+        DType::Bf16 => "bfloat16",
+        DType::F32 => "float32",
+        DType::F64 => "float64",
     }
-    names.truncate(SHOWN);
-    let more = if total > SHOWN {
-        format!(" and {} more", total - SHOWN)
-    } else {
-        String::new()
+}
+
+/// Bytes per element of an `.npy` `descr` (`<f4` → 4, `<U3` → 12, `|b1` → 1), or `None`
+/// when the header cannot say (Python objects, which are pickled; unknown kinds).
+fn npy_itemsize(descr: &str) -> Option<u64> {
+    let kind = descr.trim_start_matches(['<', '>', '|', '=']);
+    let mut chars = kind.chars();
+    let letter = chars.next()?;
+    let digits: String = chars.take_while(char::is_ascii_digit).collect();
+    let count = digits.parse::<u64>().ok();
+    match letter {
+        '?' => Some(1),
+        'U' => count?.checked_mul(4),
+        'b' | 'i' | 'u' | 'f' | 'c' | 'S' | 'a' | 'V' | 'M' | 'm' => count,
+        _ => None,
+    }
+}
+
+/// The `.npy` members of an archive, each checked against the sizes the zip directory
+/// gives, and those sizes against the file.
+fn npz_headers(
+    archive: &mut zip::ZipArchive<BufReader<File>>,
+    file_len: u64,
+) -> Result<Vec<TensorHeader>, String> {
+    if archive.len() > header::MAX_TENSORS {
+        return Err(format!(
+            "{} members is more than {} tensors",
+            archive.len(),
+            header::MAX_TENSORS
+        ));
+    }
+    // Members sharing bytes with each other or with the zip directory: a cut or spliced
+    // archive, or a zip bomb's trick of many entries over the same compressed data.
+    if archive
+        .has_overlapping_files()
+        .map_err(|e| format!("cannot read the zip directory: {e}"))?
+    {
+        return Err(
+            "its members overlap each other or the zip directory (a cut or forged archive)".into(),
+        );
+    }
+    // The zip reader keeps one of several members of a name; which one np.load would
+    // return is not for us to guess.
+    if archive.has_duplicate_names() {
+        return Err("two of its members have the same name".into());
+    }
+    let mut headers = Vec::new();
+    for index in 0..archive.len() {
+        let mut member = archive
+            .by_index(index)
+            .map_err(|e| format!("member {index}: {e}"))?;
+        let member_name = member
+            .name()
+            .map_err(|e| format!("member {index}: {e}"))?
+            .to_string();
+        let Some(name) = member_name.strip_suffix(".npy").map(str::to_string) else {
+            continue; // np.load ignores other members too
+        };
+        let shown = escape_control(&member_name);
+        if member.is_dir() {
+            continue;
+        }
+        // The directory's sizes are claims: bound them by the file before trusting them.
+        let size = member.size();
+        let stored = member.compressed_size();
+        let start = member.data_start().unwrap_or(0);
+        if start.checked_add(stored).is_none_or(|end| end > file_len) {
+            return Err(format!(
+                "member '{shown}': its {stored} stored bytes from offset {start} run past the \
+                 end of the file ({file_len} bytes)"
+            ));
+        }
+        match member.compression() {
+            zip::CompressionMethod::Stored if size != stored => {
+                return Err(format!(
+                    "member '{shown}' is stored uncompressed, but the zip directory gives it \
+                     {size} bytes in {stored} stored bytes"
+                ));
+            }
+            _ if size > stored.saturating_mul(MAX_DEFLATE_RATIO) => {
+                return Err(format!(
+                    "member '{shown}': the zip directory gives it {size} bytes, more than its \
+                     {stored} compressed bytes can hold (deflate expands at most \
+                     {MAX_DEFLATE_RATIO}:1)"
+                ));
+            }
+            _ => {}
+        }
+        let h =
+            header::read_npy_header(&mut member).map_err(|e| format!("member '{shown}': {e}"))?;
+        let Some(available) = size.checked_sub(h.header_len) else {
+            return Err(format!(
+                "member '{shown}': its .npy header of {} bytes is longer than the member ({size} \
+                 bytes in the zip directory)",
+                h.header_len
+            ));
+        };
+        let place = Place::Member {
+            index,
+            member: member_name.clone(),
+        };
+        let tensor = npy_tensor(name, h, available, place, |_| {
+            format!(
+                "the member has {available} after its header ({size} bytes in the zip directory)"
+            )
+        })
+        .map_err(|e| format!("member '{shown}': {e}"))?;
+        headers.push(tensor);
+    }
+    Ok(headers)
+}
+
+/// The tensors of a safetensors header; the header reader has checked every byte range
+/// against its shape, the data section and the other ranges.
+fn safetensors_headers(file: &File, file_len: u64) -> Result<Vec<TensorHeader>, String> {
+    let (entries, header_len) =
+        header::read_safetensors_header(&mut BufReader::new(file), file_len)?;
+    entries
+        .into_iter()
+        .map(|e| {
+            check_rank(&e.shape)
+                .map_err(|why| format!("tensor '{}': {why}", escape_control(&e.name)))?;
+            // The header reader has refused dtype names the format lacks.
+            let kind = header::safetensors_dtype(&e.dtype_name);
+            let holds = kind
+                .as_ref()
+                .map_or(e.dtype_name.clone(), |k| k.long_name.to_string());
+            Ok(TensorHeader {
+                dtype: kind.as_ref().and_then(|k| k.dtype),
+                is_float: kind.is_some_and(|k| k.is_float),
+                holds,
+                data_bytes: e.end - e.begin,
+                fortran_order: false,
+                big_endian: false,
+                place: Place::File {
+                    offset: 8 + header_len + e.begin,
+                },
+                name: e.name,
+                shape: e.shape,
+                source_dtype: e.dtype_name,
+            })
+        })
+        .collect()
+}
+
+impl Opened {
+    fn bad(&self, reason: String) -> Error {
+        Error::Format {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    fn usage(&self, why: String) -> Error {
+        Error::Usage(format!("'{}': {why}", self.path.display()))
+    }
+
+    /// Indices of the tensors weightinit reads (f16, bf16, f32, f64).
+    fn readable(&self) -> impl Iterator<Item = usize> + '_ {
+        self.headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.dtype.is_some())
+            .map(|(i, _)| i)
+    }
+
+    /// The float tensor `name`, or an error saying what the file holds instead.
+    fn find_float(&self, name: &str) -> Result<usize> {
+        let Some(i) = self.headers.iter().position(|h| h.name == name) else {
+            return Err(self.usage(missing_tensor(
+                name,
+                self.headers.iter().map(|h| h.name.as_str()),
+                self.headers.len(),
+                self.kind_is_npy(),
+            )));
+        };
+        match self.headers[i].dtype {
+            Some(_) => Ok(i),
+            None => Err(self.usage(not_float(name, &self.headers[i].holds))),
+        }
+    }
+
+    fn kind_is_npy(&self) -> bool {
+        self.path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    }
+
+    /// "holds no tensors", or "holds only int32 tensors (ids); hist reads ...".
+    fn nothing_readable(&self, purpose: Purpose<'_>) -> Error {
+        if self.headers.is_empty() {
+            return self.usage("it holds no tensors".into());
+        }
+        let mut kinds: Vec<&str> = Vec::new();
+        for h in &self.headers {
+            if !kinds.contains(&h.holds.as_str()) {
+                kinds.push(&h.holds);
+            }
+        }
+        self.usage(format!(
+            "it holds only {} tensors ({}); {} reads f16, bf16, f32, f64",
+            list(&kinds),
+            list(self.headers.iter().map(|h| &h.name)),
+            purpose.reader
+        ))
+    }
+
+    /// Asks the memory budget for the tensors at `indices` held together, at
+    /// `purpose.bytes_per_value` per value. Reordering a Fortran-order tensor holds two
+    /// copies of its values for a moment (16 bytes per value), before the caller's own
+    /// working memory exists.
+    fn check_budget(&self, indices: &[usize], purpose: Purpose<'_>) -> Result<()> {
+        let per_value = purpose.bytes_per_value.max(8);
+        let mut total = Some(0u64);
+        let mut reorder = 0u64;
+        for &i in indices {
+            let h = &self.headers[i];
+            let n = h.numel() as u64;
+            total = total.and_then(|t| t.checked_add(n.checked_mul(per_value)?));
+            if h.fortran_order && h.shape.len() >= 2 {
+                reorder = reorder.max(n.saturating_mul(16_u64.saturating_sub(per_value)));
+            }
+        }
+        let needed = total.and_then(|t| t.checked_add(reorder));
+        let what = match indices {
+            [i] => {
+                let h = &self.headers[*i];
+                format!(
+                    "{} on tensor '{}' ({:?} {}, {} values)",
+                    purpose.reader,
+                    escape_control(&h.name),
+                    h.shape,
+                    h.holds,
+                    h.numel()
+                )
+            }
+            _ => format!(
+                "{} on {} tensors of '{}'",
+                purpose.reader,
+                indices.len(),
+                self.path.display()
+            ),
+        };
+        crate::budget::check(needed, &what)
+    }
+
+    /// Reads the values of float tensor `index`: exactly the bytes its header describes,
+    /// then, for an archive member, on to the member's end so its CRC-32 is checked.
+    fn load(&mut self, index: usize) -> Result<LoadedTensor> {
+        let h = self.headers[index].clone();
+        let dtype = h.dtype.expect("only float tensors are loaded");
+        let float = NpyFloat {
+            dtype,
+            big_endian: h.big_endian,
+        };
+        let shown = escape_control(&h.name);
+        let values = match (&mut self.source, &h.place) {
+            (Source::File(file), Place::File { offset }) => file
+                .seek(SeekFrom::Start(*offset))
+                .map_err(|e| format!("cannot seek to tensor '{shown}': {e}"))
+                .and_then(|_| read_values(file, float, h.data_bytes))
+                .map_err(|e| format!("tensor '{shown}': {e}")),
+            (Source::Zip(archive), Place::Member { index, member }) => {
+                read_member(archive, *index, float, h.data_bytes)
+                    .map_err(|e| format!("member '{}': {e}", escape_control(member)))
+            }
+            _ => unreachable!("a tensor's place matches its file's kind"),
+        }
+        .map_err(|e| self.bad(e))?;
+        let values = if h.fortran_order {
+            fortran_to_c(&values, &h.shape)
+        } else {
+            values
+        };
+        Ok(LoadedTensor {
+            name: h.name,
+            shape: h.shape,
+            dtype,
+            values,
+        })
+    }
+}
+
+/// The data of archive member `index` after its `.npy` header, and then the rest of the
+/// member, which must be nothing: reading to the end is what makes the zip reader check
+/// the CRC-32 and refuse bytes beyond the size the directory gives.
+fn read_member(
+    archive: &mut zip::ZipArchive<BufReader<File>>,
+    index: usize,
+    float: NpyFloat,
+    bytes: u64,
+) -> Result<Vec<f64>, String> {
+    let mut member = archive.by_index(index).map_err(|e| e.to_string())?;
+    let size = member.size();
+    // The zip reader's own words for the two lies it catches, said plainly.
+    let plain = |e: std::io::Error| {
+        let text = e.to_string();
+        if text.contains("checksum") {
+            "its data does not match the CRC-32 in the zip directory (the file is corrupt)"
+                .to_string()
+        } else if text.contains("larger than its declared") {
+            format!(
+                "it holds more than the {size} bytes the zip directory gives it (the file is \
+                 corrupt)"
+            )
+        } else {
+            text
+        }
     };
+    header::read_npy_header(&mut member)?;
+    let values = read_values(&mut member, float, bytes)?;
+    let mut rest = [0u8; 1];
+    match member.read(&mut rest) {
+        Ok(0) => Ok(values),
+        Ok(_) => Err(format!(
+            "it holds more than the {size} bytes the zip directory gives it"
+        )),
+        Err(e) => Err(plain(e)),
+    }
+}
+
+fn not_float(name: &str, holds: &str) -> String {
+    format!(
+        "'{}' holds {holds} values; only float16, bfloat16, float32 and float64 tensors can be read",
+        escape_control(name)
+    )
+}
+
+/// "no tensor 'x' (did you mean 'y'?); the file holds: a, b, c … and N more".
+fn missing_tensor<'a>(
+    name: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+    total: usize,
+    npy: bool,
+) -> String {
+    let shown = escape_control(name);
+    if total == 0 {
+        return format!("no tensor '{shown}'; the file holds no tensors");
+    }
+    if npy && let Some(stem) = names.clone().next() {
+        return format!(
+            "no tensor '{shown}': an .npy file holds one tensor, named '{}' after the file",
+            escape_control(stem)
+        );
+    }
     let close = names
-        .iter()
+        .clone()
         .map(|n| (strsim::jaro_winkler(name, n), n))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .filter(|(score, _)| *score > 0.8)
-        .map(|(_, n)| format!(" (did you mean '{n}'?)"))
+        .map(|(_, n)| format!(" (did you mean '{}'?)", escape_control(n)))
         .unwrap_or_default();
     format!(
-        "no tensor '{name}'{close}; the file holds: {}{more}",
-        names.join(", ")
+        "no tensor '{shown}'{close}; the file holds: {}",
+        list(names)
     )
 }
 
 /// Reads exactly `bytes` bytes of `float` elements (a whole number of them, checked by
-/// the caller) and widens them to f64. Memory grows with the data actually read, never
-/// ahead of it beyond what the caller has already bounded by the file's size.
+/// the caller) and widens them to f64. The buffer is reserved once, for a size the
+/// caller has checked against the file and the memory budget.
 fn read_values<R: Read>(r: &mut R, float: NpyFloat, bytes: u64) -> Result<Vec<f64>, String> {
     let size = float.dtype.size();
     let count = usize::try_from(bytes / size as u64)
@@ -588,12 +995,12 @@ mod tests {
             (
                 "short.npy",
                 npy_bytes("<f4", false, "(2, 2)", &f32_le(&[1.0, 2.0, 3.0])),
-                "holds 12 bytes of data, but shape [2, 2] of f32 needs 16 (truncated?)",
+                "shape [2, 2] of float32 needs 16 bytes of data, but the file has 12 after its header (truncated?)",
             ),
             (
                 "long.npy",
                 npy_bytes("<f4", false, "(1,)", &f32_le(&[1.0, 2.0])),
-                "holds 8 bytes of data, but shape [1] of f32 needs 4",
+                "shape [1] of float32 needs 4 bytes of data, but the file has 8 after its header",
             ),
             (
                 "huge.npy",
@@ -608,7 +1015,7 @@ mod tests {
             (
                 "int.npy",
                 npy_bytes("<i8", false, "(1,)", &[0; 8]),
-                "'int' holds int64 values; only float16, bfloat16, float32 and float64",
+                "it holds only int64 tensors (int); weightinit reads f16, bf16, f32, f64",
             ),
             (
                 "c.npy",
@@ -756,7 +1163,14 @@ mod tests {
 
         let short = [("w.npy", npy_bytes("<f4", false, "(3,)", &f32_le(&[1.0])))];
         let path = npz(dir.path(), "short.npz", &short);
-        assert!(error(&path, None).contains("w.npy: 'w' holds 4 bytes of data, but shape [3]"));
+        let err = error(&path, None);
+        assert!(
+            err.contains(
+                "member 'w.npy': shape [3] of float32 needs 12 bytes of data, but the member has 4 \
+                 after its header"
+            ),
+            "{err}"
+        );
         let huge = [(
             "w.npy",
             npy_bytes("<f4", false, "(1000000000000000,)", &[0; 4]),

@@ -2,17 +2,17 @@
 //! `.safetensors` or `.npz` file, read from its headers only — never its data — so a
 //! fresh initialization can be written with the same layout.
 //!
-//! The files may come from anywhere, so every size read from them is checked before it
-//! is used: a header longer than the format allows or than the file, a shape whose
-//! element count overflows, byte ranges that do not match the shape, too many tensors —
-//! each gets a one-line error, never an allocation of the claimed size or a panic.
+//! The headers are read by [`crate::load::read_headers`], the same checked path `verify`,
+//! `hist` and `probe --input` use: every header's shape × dtype size must equal the bytes
+//! that hold it (an `.npz` member's size in the zip directory, a safetensors tensor's
+//! byte range), checked before anything is allocated, so a small file cannot make
+//! `gen` write a tensor its data could never have held. The data itself is not read, so
+//! an `.npz` member's CRC-32 is not checked here.
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::load::header::{self, MAX_TENSORS};
 
 /// One tensor of the source file.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,8 @@ pub struct LikeTensor {
     pub shape: Vec<usize>,
     /// The source's dtype as written there (`F32`, `BF16`, `<f4`, `<i8`, ...).
     pub source_dtype: String,
+    /// What it holds, by NumPy name (`float32`, `int64`, `float8_e4m3`, ...).
+    pub holds: String,
     /// The dtype to write: the source's when weightinit has it (f32, f64, f16, bf16).
     pub dtype: Option<DType>,
     /// Whether the source dtype is a floating-point one (integer tensors are buffers,
@@ -30,96 +32,39 @@ pub struct LikeTensor {
 
 /// Reads the layout of `path` (`.safetensors` or `.npz`, by extension).
 pub fn read_layout(path: &Path) -> Result<Vec<LikeTensor>> {
-    let label = path.display().to_string();
-    let bad = |why: String| Error::Usage(format!("--like '{label}': {why}"));
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
-    let mut file = std::fs::File::open(path).map_err(|e| bad(format!("cannot open: {e}")))?;
-    let len = file
-        .metadata()
-        .map_err(|e| bad(format!("cannot read: {e}")))?
-        .len();
-    let tensors = match ext.as_deref() {
-        Some("safetensors") => safetensors_layout(&mut file, len).map_err(bad)?,
-        Some("npz") => npz_layout(file).map_err(bad)?,
-        _ => {
-            return Err(bad(
-                "expected a .safetensors or .npz file (its layout is read from the headers)".into(),
-            ));
-        }
-    };
-    if tensors.is_empty() {
-        return Err(bad("it holds no tensors".into()));
+    if !path.is_dir() && !matches!(ext.as_deref(), Some("safetensors" | "npz")) {
+        return Err(Error::Usage(format!(
+            "'{}': expected a .safetensors or .npz file (its layout is read from the headers)",
+            path.display()
+        )));
     }
-    Ok(tensors)
-}
-
-fn safetensors_layout<R: Read>(
-    r: &mut R,
-    file_len: u64,
-) -> std::result::Result<Vec<LikeTensor>, String> {
-    let (entries, _) = header::read_safetensors_header(r, file_len)?;
-    Ok(entries
+    let headers = crate::load::read_headers(path)?;
+    if headers.is_empty() {
+        return Err(Error::Usage(format!(
+            "'{}': it holds no tensors",
+            path.display()
+        )));
+    }
+    Ok(headers
         .into_iter()
-        .map(|e| {
-            // The header reader has already refused dtype names the format lacks.
-            let kind = header::safetensors_dtype(&e.dtype_name);
-            LikeTensor {
-                name: e.name,
-                shape: e.shape,
-                dtype: kind.as_ref().and_then(|k| k.dtype),
-                is_float: kind.is_some_and(|k| k.is_float),
-                source_dtype: e.dtype_name,
-            }
+        .map(|h| LikeTensor {
+            name: h.name,
+            shape: h.shape,
+            source_dtype: h.source_dtype,
+            holds: h.holds,
+            dtype: h.dtype,
+            is_float: h.is_float,
         })
         .collect())
-}
-
-fn npz_layout(file: std::fs::File) -> std::result::Result<Vec<LikeTensor>, String> {
-    let mut archive =
-        zip::ZipArchive::new(file).map_err(|e| format!("not a readable .npz (zip) file: {e}"))?;
-    if archive.len() > MAX_TENSORS {
-        return Err(format!(
-            "{} members is more than {MAX_TENSORS} tensors",
-            archive.len()
-        ));
-    }
-    let mut tensors = Vec::new();
-    for i in 0..archive.len() {
-        let mut member = archive
-            .by_index(i)
-            .map_err(|e| format!("member {i}: {e}"))?;
-        let member_name = member
-            .name()
-            .map_err(|e| format!("member {i}: {e}"))?
-            .to_string();
-        let Some(name) = member_name.strip_suffix(".npy") else {
-            continue; // np.load ignores other members too
-        };
-        // Only the layout matters here, so Fortran-order members are as good as C-order.
-        let header::NpyHeader { descr, shape, .. } =
-            header::read_npy_header(&mut member).map_err(|e| format!("{member_name}: {e}"))?;
-        header::checked_numel(&shape).ok_or(format!("{member_name}: shape {shape:?} overflows"))?;
-        let kind = descr.trim_start_matches(['<', '>', '|', '=']);
-        let dtype = header::npy_float(&descr).ok().map(|f| f.dtype);
-        let is_float = kind.starts_with('f');
-        tensors.push(LikeTensor {
-            name: name.to_string(),
-            shape,
-            source_dtype: descr,
-            dtype,
-            is_float,
-        });
-    }
-    Ok(tensors)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
 
     fn safetensors_bytes(header: &str, data: usize) -> Vec<u8> {
         let mut v = (header.len() as u64).to_le_bytes().to_vec();
@@ -129,7 +74,10 @@ mod tests {
     }
 
     fn layout(bytes: &[u8]) -> std::result::Result<Vec<LikeTensor>, String> {
-        safetensors_layout(&mut Cursor::new(bytes), bytes.len() as u64)
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        std::fs::write(&path, bytes).unwrap();
+        read_layout(&path).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -69,11 +69,92 @@ struct Entry {
     layout: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A tensor's shape: `"784x128"` or `[784, 128]`. Deserialized by hand rather than as an
+/// untagged enum, so that a bad dimension gets its own message ("dimension -4 is
+/// negative") at its own line instead of "did not match any variant".
+#[derive(Debug)]
 enum ShapeValue {
     Text(String),
     Dims(Vec<u64>),
+}
+
+impl<'de> Deserialize<'de> for ShapeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Shape;
+        impl<'de> serde::de::Visitor<'de> for Shape {
+            type Value = ShapeValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a shape: a list of sizes such as [784, 128] or a string such as \"784x128\"",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<ShapeValue, E> {
+                Ok(ShapeValue::Text(v.to_string()))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<ShapeValue, A::Error> {
+                let mut dims = Vec::new();
+                while let Some(Dim(d)) = seq.next_element()? {
+                    dims.push(d);
+                }
+                Ok(ShapeValue::Dims(dims))
+            }
+        }
+        d.deserialize_any(Shape)
+    }
+}
+
+/// One dimension of a `[...]` shape: a whole number ≥ 0 (0 is refused later, with the
+/// shape's own message).
+struct Dim(u64);
+
+impl<'de> Deserialize<'de> for Dim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Size;
+        impl serde::de::Visitor<'_> for Size {
+            type Value = Dim;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a dimension (a whole number such as 784)")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Dim, E> {
+                Ok(Dim(v))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Dim, E> {
+                u64::try_from(v)
+                    .map(Dim)
+                    .map_err(|_| E::custom(format!("dimension {v} is negative")))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Dim, E> {
+                if !v.is_finite() || v.fract() != 0.0 {
+                    Err(E::custom(format!("dimension {v} is not a whole number")))
+                } else if v < 0.0 {
+                    Err(E::custom(format!("dimension {v} is negative")))
+                } else if v >= 2f64.powi(64) {
+                    Err(E::custom(format!("dimension {v} is too large")))
+                } else {
+                    Ok(Dim(v as u64))
+                }
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Dim, E> {
+                Err(E::custom(format!(
+                    "dimension \"{}\" is a string; write sizes as numbers, [784, 128], or the \
+                     whole shape as one string, \"784x128\"",
+                    crate::text::bound_to(&crate::text::escape_control(v), 40)
+                )))
+            }
+        }
+        d.deserialize_any(Size)
+    }
 }
 
 /// What the command line contributes: defaults, and a seed that overrides the file's.
@@ -97,6 +178,9 @@ pub fn load(path: &Path, defaults: Defaults) -> Result<Vec<ResolvedTensor>> {
     let unreadable =
         |e: std::io::Error| Error::Usage(format!("cannot read spec file '{label}': {e}"));
     let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if metadata.is_dir() {
+        return Err(Error::Usage(format!("spec file '{label}' is a directory")));
+    }
     if metadata.len() > MAX_SPEC_BYTES {
         return Err(Error::Usage(format!(
             "{label}: {} bytes is too large for a spec file (at most {MAX_SPEC_BYTES})",
@@ -151,7 +235,8 @@ fn value<T: clap::ValueEnum>(label: &str, key: &str, text: &str) -> Result<T> {
             .map(|v| v.get_name().to_string())
             .collect();
         Error::Usage(format!(
-            "{label}: {key} = '{text}' is not one of {}",
+            "{label}: {key} = '{}' is not one of {}",
+            crate::text::escape_control(text),
             accepted.join(", ")
         ))
     })
@@ -187,8 +272,12 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
     let mut rules: Vec<(GlobMatcher, SchemeSpec)> = Vec::new();
     for (i, rule) in file.rule.iter().enumerate() {
         let key = format!("rule[{i}]");
-        let glob = Glob::new(&rule.pattern)
-            .map_err(|e| Error::Usage(format!("{label}: {key}.match = '{}': {e}", rule.pattern)))?;
+        let glob = Glob::new(&rule.pattern).map_err(|e| {
+            Error::Usage(format!(
+                "{label}: {key}.match = '{}': {e}",
+                crate::text::escape_control(&rule.pattern)
+            ))
+        })?;
         rules.push((
             glob.compile_matcher(),
             parse_scheme(&format!("{key}.scheme"), &rule.scheme)?,
@@ -199,12 +288,12 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
     let mut tensors = Vec::with_capacity(file.tensor.len());
     for (i, entry) in file.tensor.iter().enumerate() {
         let key = format!("tensor[{i}]");
-        let at = |e: Error| Error::Usage(format!("{label}: {key} '{}': {e}", entry.name));
+        let shown = crate::text::escape_control(&entry.name);
+        let at = |e: Error| Error::Usage(format!("{label}: {key} '{shown}': {e}"));
         crate::tensor::validate_name(&entry.name).map_err(at)?;
         if !seen.insert(entry.name.as_str()) {
             return Err(Error::Usage(format!(
-                "{label}: {key}: tensor name '{}' appears twice; names must be unique",
-                entry.name
+                "{label}: {key}: tensor name '{shown}' appears twice; names must be unique"
             )));
         }
         let shape: Shape = match &entry.shape {
@@ -223,10 +312,9 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
                 Some((_, s)) => s.clone(),
                 None => default_scheme.clone().ok_or_else(|| {
                     Error::Usage(format!(
-                        "{label}: {key} '{}' has no scheme: give it scheme = \"...\", add a \
+                        "{label}: {key} '{shown}' has no scheme: give it scheme = \"...\", add a \
                          [[rule]] whose match fits its name, or a top-level scheme (or \
-                         --rule/--default)",
-                        entry.name
+                         --rule/--default)"
                     ))
                 })?,
             },
@@ -376,6 +464,21 @@ dtype = "f64"
                 "appears twice",
             ),
             ("h.toml", "seed = 1\n", "no [[tensor]]"),
+            (
+                "i.toml",
+                "[[tensor]]\nname = \"w\"\nshape = [3, -4]\nscheme = \"zeros\"\n",
+                "i.toml:3:",
+            ),
+            (
+                "j.json",
+                "{\"tensor\": [{\"name\": \"w\",\n \"shape\": [2.5], \"scheme\": \"zeros\"}]}",
+                "j.json:2:",
+            ),
+            (
+                "k.toml",
+                "[[tensor]]\nname = \"w\"\nshape = 3\nscheme = \"zeros\"\n",
+                "a list of sizes such as [784, 128]",
+            ),
         ];
         for (name, text, needle) in cases {
             let err = load_text(name, text).expect_err(name).to_string();

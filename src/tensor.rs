@@ -25,8 +25,9 @@ pub fn validate_name(name: &str) -> Result<()> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
     if name.is_empty() || name.len() > 200 || name.starts_with('.') || !name.chars().all(ok_char) {
         return Err(crate::Error::Usage(format!(
-            "invalid tensor name '{name}': use 1-200 letters, digits, '_', '-' or '.', \
-             not starting with '.'"
+            "invalid tensor name '{}': use 1-200 letters, digits, '_', '-' or '.', \
+             not starting with '.'",
+            crate::text::bound_to(&crate::text::escape_control(name), 60)
         )));
     }
     Ok(())

@@ -32,7 +32,6 @@
 //! its rounding interval [lo, hi] (half-way to its neighbours in the dtype), so the CDF
 //! of the rounded law is evaluated exactly at the interval edges of every stored value.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -46,6 +45,7 @@ use crate::load::{self, Entry, LoadedTensor};
 use crate::report::{self, num};
 use crate::scheme::SchemeSpec;
 use crate::stats::Stats;
+use crate::text::escape_control;
 
 /// Largest |z| of the sample mean or variance a consistent tensor may show
 /// (two-sided probability 5.7e-7 per moment under the law).
@@ -201,11 +201,19 @@ const LIMITS: Limits = Limits {
     chance_repeats: CHANCE_REPEATS_LIMIT,
 };
 
+/// Memory `verify` holds per value of the tensor it checks, at its peak: the values
+/// (8 bytes), a sorted copy for the Kolmogorov–Smirnov test (8) and the distinct values
+/// with their counts (at most 16). The other checks hold less: the orthogonality check a
+/// copy and a Gram matrix of at most one value per value (16), the repeat checks one
+/// hash and index per row or column (at most 8).
+pub const BYTES_PER_VALUE: u64 = 32;
+
 /// Checks every float tensor of `path` (or only `only`) against `scheme` resolved for
 /// its stored shape under `layout`. Tensors the scheme cannot apply to (a 1-D bias for
 /// he-normal) and non-float tensors are listed as skipped; when nothing is left to
 /// check, that is an error. With `only`, a scheme that does not apply is an error.
-/// Tensors are loaded one at a time, so memory holds one tensor.
+/// Tensors are loaded one at a time, so memory holds one tensor, and the memory budget
+/// is asked for [`BYTES_PER_VALUE`] per value before each is read.
 pub fn verify_file(
     path: &Path,
     scheme: &SchemeSpec,
@@ -214,7 +222,11 @@ pub fn verify_file(
 ) -> Result<Verification> {
     let mut tensors = Vec::new();
     let mut skipped = Vec::new();
-    load::visit_tensors(path, only, |entry| {
+    let purpose = load::Purpose {
+        reader: "verify",
+        bytes_per_value: BYTES_PER_VALUE,
+    };
+    load::visit_tensors_for(path, only, purpose, |entry| {
         match entry {
             Entry::Other(t) => skipped.push(Skipped {
                 name: t.name,
@@ -235,21 +247,18 @@ pub fn verify_file(
     })?;
     let scheme_text = scheme.to_string();
     if tensors.is_empty() {
-        let why: Vec<String> = skipped
-            .iter()
-            .map(|s| format!("{}: {}", s.name, s.reason))
-            .collect();
+        let why = crate::text::list(skipped.iter().map(|s| format!("{}: {}", s.name, s.reason)));
         return Err(Error::Usage(format!(
-            "'{}': nothing to check against {scheme_text}: every tensor was skipped ({})",
+            "'{}': nothing to check against {scheme_text}: every tensor was skipped ({why})",
             path.display(),
-            why.join("; ")
         )));
     }
     let reason = tensors.iter().find_map(|t| {
         t.first_failure().map(|c| {
             format!(
                 "NOT consistent with {scheme_text}: {}: {}",
-                t.name, c.detail
+                escape_control(&t.name),
+                c.detail
             )
         })
     });
@@ -348,6 +357,7 @@ pub fn verify_tensor(
             let entry_law = Distribution::orthogonal_entries(gain, view);
             let counts = distinct_counts(values, tensor.dtype);
             let p = collision_probability(&counts, &entry_law, tensor.dtype, values.len());
+            drop(counts);
             verdict.checks.extend(repeat_checks(values, view, p));
         }
         law => check_elementwise(&mut verdict, values, &stats, law, view, shape.rank()),
@@ -426,20 +436,22 @@ fn check_elementwise(
     }
     let counts = distinct_counts(values, dtype);
     let (d, p) = ks_rounded(&counts, n, &law, dtype);
+    let collision = collision_probability(&counts, &law, dtype, n);
+    let distinct = counts.len();
+    drop(counts);
     verdict.checks.push(
         Check::new(
             "ks",
             p >= KS_P_LIMIT,
             format!(
                 "Kolmogorov–Smirnov distance D = {d:.5} to the law rounded to {dtype} ({} distinct values): p = {} (limit p ≥ {KS_P_LIMIT:.0e})",
-                counts.len(),
+                distinct,
                 num(p)
             ),
         )
         .numbers(d, Some(0.0), Some(p), KS_P_LIMIT),
     );
     if rank >= 2 {
-        let collision = collision_probability(&counts, &law, dtype, n);
         verdict
             .checks
             .extend(repeat_checks(values, view, collision));
@@ -543,7 +555,9 @@ fn distinct_counts(values: &[f64], dtype: DType) -> Vec<(f64, usize)> {
     } else {
         let mut sorted: Vec<f64> = values.iter().map(|&x| x + 0.0).collect();
         sorted.sort_unstable_by(f64::total_cmp);
-        let mut out: Vec<(f64, usize)> = Vec::new();
+        // Sized exactly, so the counts never hold more than 16 bytes per distinct value.
+        let distinct = 1 + sorted.windows(2).filter(|w| w[0] != w[1]).count();
+        let mut out: Vec<(f64, usize)> = Vec::with_capacity(distinct);
         for x in sorted {
             match out.last_mut() {
                 Some((v, c)) if *v == x => *c += 1,
@@ -724,17 +738,26 @@ fn repeat_check(
         })
     };
     let same = |a: usize, b: usize| (0..len).all(|k| values[at(a, k)] == values[at(b, k)]);
-    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
+    // Lines sorted by hash (16 bytes per line, less than a hash map's entries): within a
+    // run of equal hashes the lines are in order, and each is compared with the earlier
+    // distinct ones of its run.
+    let mut keyed: Vec<(u64, usize)> = (0..count).map(|line| (hash(line), line)).collect();
+    keyed.sort_unstable();
     let mut first: Option<(usize, usize)> = None;
     let mut repeats = 0usize;
-    for line in 0..count {
-        let bucket = seen.entry(hash(line)).or_default();
-        match bucket.iter().find(|&&earlier| same(earlier, line)) {
-            Some(&earlier) => {
-                repeats += 1;
-                first.get_or_insert((earlier, line));
+    let mut distinct: Vec<usize> = Vec::new();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        distinct.clear();
+        for &(_, line) in run {
+            match distinct.iter().find(|&&earlier| same(earlier, line)) {
+                Some(&earlier) => {
+                    repeats += 1;
+                    if first.is_none_or(|(_, b)| line < b) {
+                        first = Some((earlier, line));
+                    }
+                }
+                None => distinct.push(line),
             }
-            None => bucket.push(line),
         }
     }
     let detail = match first {
@@ -759,7 +782,7 @@ impl Verification {
             t.write_human(&mut out, &self.scheme, self.layout);
         }
         for s in &self.skipped {
-            let _ = writeln!(out, "skipped {}: {}", s.name, s.reason);
+            let _ = writeln!(out, "skipped {}: {}", escape_control(&s.name), s.reason);
         }
         if !self.skipped.is_empty() {
             out.push('\n');
@@ -793,7 +816,7 @@ impl TensorVerdict {
         let _ = writeln!(
             out,
             "{}: {shape} {}, {} values; {scheme} → {}",
-            self.name,
+            escape_control(&self.name),
             self.dtype,
             self.count,
             self.distribution.describe()

@@ -394,10 +394,19 @@ mod commands {
             &["'8'", "two widths"],
         );
         usage_error(d, &with(&["--input", "missing.npy"]), &["missing.npy"]);
+        // The budget is set, so the answer does not depend on the machine's memory.
         usage_error(
             d,
-            &["probe", "--layers", "100000-100000-10", "--seed", "1"],
-            &["100000x2-10", "GiB", "limit"],
+            &[
+                "probe",
+                "--layers",
+                "100000-100000-10",
+                "--seed",
+                "1",
+                "--max-memory",
+                "8GiB",
+            ],
+            &["100000x2-10", "GiB", "memory budget of 8.0 GiB"],
         );
         assert!(!d.join("p.jpg").exists());
     }

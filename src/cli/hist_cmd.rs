@@ -12,6 +12,7 @@ use crate::fan::Layout;
 use crate::load::LoadedTensor;
 use crate::plot::{Histogram, Series};
 use crate::scheme::SchemeSpec;
+use crate::text::escape_control;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -39,11 +40,11 @@ pub struct HistArgs {
     #[arg(long, value_enum, default_value_t)]
     pub layout: Layout,
 
-    /// Number of bins.
+    /// Number of bins (1 to 10000).
     #[arg(long, default_value_t = 31)]
     pub bins: usize,
 
-    /// Columns of the terminal chart.
+    /// Columns of the terminal chart (20 to 1000).
     #[arg(long, default_value_t = 72)]
     pub width: usize,
 
@@ -91,35 +92,53 @@ fn overlay(
     })
 }
 
+/// The bins a histogram may have: each is a row of the chart.
+pub const BINS: std::ops::RangeInclusive<usize> = 1..=10_000;
+/// The columns a terminal chart may have: room for the bin labels and a bar, and no
+/// more than any terminal shows.
+pub const WIDTH: std::ops::RangeInclusive<usize> = 20..=1000;
+
+/// Memory `hist` holds per value: the values themselves (8 bytes); the non-finite ones
+/// are dropped in place and the bins are counted in one pass.
+pub const BYTES_PER_VALUE: u64 = 8;
+
 pub fn run(args: &HistArgs) -> Result<()> {
-    if args.bins == 0 || args.bins > 10_000 {
-        return Err(Error::Usage(format!(
-            "invalid --bins {}: expected 1 to 10000",
-            args.bins
-        )));
+    for (flag, value, range) in [("--bins", args.bins, BINS), ("--width", args.width, WIDTH)] {
+        if !range.contains(&value) {
+            return Err(Error::Usage(format!(
+                "invalid {flag} {value}: expected {} to {}",
+                range.start(),
+                range.end()
+            )));
+        }
     }
     if let Some(plot) = &args.plot {
         crate::plot::check_image_target(plot, args.force)?;
     }
-    let t = crate::load::load_one(&args.file, args.tensor.as_deref(), "--tensor")?;
-    let finite: Vec<f64> = t.values.iter().copied().filter(|v| v.is_finite()).collect();
-    let skipped = t.values.len() - finite.len();
+    let purpose = crate::load::Purpose {
+        reader: "hist",
+        bytes_per_value: BYTES_PER_VALUE,
+    };
+    let mut t = crate::load::load_one_for(&args.file, args.tensor.as_deref(), "--tensor", purpose)?;
+    let mut finite = std::mem::take(&mut t.values);
+    let total = finite.len();
+    finite.retain(|v| v.is_finite());
+    let skipped = total - finite.len();
+    let file = escape_control(&args.file.display().to_string());
+    let name = escape_control(&t.name);
     if finite.is_empty() {
         return Err(Error::Usage(format!(
-            "'{}' tensor '{}' has no finite values to count",
-            args.file.display(),
-            t.name
+            "'{file}' tensor '{name}' has no finite values to count"
         )));
     }
     let stats = crate::stats::Stats::of(finite.iter().copied());
     let (mean, std) = (stats.mean, stats.std());
     let (law, label) = overlay(args, &t, mean, std)?;
-    let hist = histogram(&finite, args.bins, law.as_ref(), &label, &t, &args.file);
+    let title = format!("{file} '{name}' {:?} {}", t.shape, t.dtype);
+    let hist = histogram(&finite, args.bins, law.as_ref(), &label, &title);
 
     let mut out = format!(
-        "{} '{}': shape {:?}, {}, n = {}: mean {:.4e}, std {:.4e}, min {:.4e}, max {:.4e}{}\n",
-        args.file.display(),
-        t.name,
+        "{file} '{name}': shape {:?}, {}, n = {}: mean {:.4e}, std {:.4e}, min {:.4e}, max {:.4e}{}\n",
         t.shape,
         t.dtype,
         finite.len(),
@@ -153,8 +172,7 @@ fn histogram(
     bins: usize,
     law: Option<&Distribution>,
     label: &str,
-    t: &LoadedTensor,
-    file: &std::path::Path,
+    title: &str,
 ) -> Histogram {
     let support = match law {
         Some(
@@ -162,8 +180,7 @@ fn histogram(
         ) => vec![*low, *high],
         _ => Vec::new(),
     };
-    let title = format!("{} '{}' {:?} {}", file.display(), t.name, t.shape, t.dtype);
-    let mut hist = Histogram::spanning(&title, "value", values, bins, &support);
+    let mut hist = Histogram::spanning(title, "value", values, bins, &support);
     let (lo, hi) = (hist.edges[0], hist.edges[hist.edges.len() - 1]);
     hist.curve = law.and_then(|d| {
         let samples = 400;

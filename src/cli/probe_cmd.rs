@@ -100,10 +100,15 @@ pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
     texts.iter().map(|t| t.parse::<SchemeSpec>()).collect()
 }
 
-/// The rows of `--input`, as a batch × width matrix.
+/// The rows of `--input`, as a batch × width matrix. Loading holds the values once (8
+/// bytes each, which become the matrix); the probe's own budget counts them again.
 fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
     let label = path.display().to_string();
-    let t = crate::load::load_one(path, tensor, "--input-tensor")?;
+    let purpose = crate::load::Purpose {
+        reader: "probe",
+        bytes_per_value: 8,
+    };
+    let t = crate::load::load_one_for(path, tensor, "--input-tensor", purpose)?;
     let (rows, cols) = match t.shape[..] {
         [rows, cols] => (rows, cols),
         [cols] => (1, cols),
@@ -122,9 +127,14 @@ fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
             "--input '{label}' contains {bad}: a probe needs finite inputs"
         )));
     }
+    // The values are row-major f64 already: they become the matrix without a copy.
     Ok(Input::Data {
         label,
-        rows: crate::probe::Matrix::from_row_major(rows, cols, &t.values),
+        rows: crate::probe::Matrix {
+            rows,
+            cols,
+            data: t.values,
+        },
     })
 }
 

@@ -111,15 +111,18 @@ impl GenArgs {
         let (rules, default) = self.name_rules()?;
         let seed = self.seed()?;
         let label = path.display();
+        let esc = crate::text::escape_control;
         let mut specs = Vec::new();
         // Said only once everything resolved, so that an error stays the only line.
         let mut notes = Vec::new();
-        for t in layout {
+        for t in &layout {
             if !t.is_float || t.shape.is_empty() || t.shape.contains(&0) {
                 notes.push(format!(
                     "weightinit: note: --like '{label}': '{}' ({} {:?}) is left out: only \
                      non-empty floating-point tensors are initialized",
-                    t.name, t.source_dtype, t.shape
+                    esc(&t.name),
+                    esc(&t.source_dtype),
+                    t.shape
                 ));
                 continue;
             }
@@ -127,7 +130,9 @@ impl GenArgs {
                 notes.push(format!(
                     "weightinit: note: --like '{label}': '{}' is {} in the source; written as {} \
                      (weightinit writes f32, f64, f16 and bf16)",
-                    t.name, t.source_dtype, self.dtype
+                    esc(&t.name),
+                    esc(&t.source_dtype),
+                    self.dtype
                 ));
                 self.dtype
             });
@@ -137,7 +142,7 @@ impl GenArgs {
                     Error::Usage(format!(
                         "--like '{label}': tensor '{}' matches no --rule and there is no \
                          --default scheme",
-                        t.name
+                        esc(&t.name)
                     ))
                 })?,
             };
@@ -153,12 +158,27 @@ impl GenArgs {
                 rng: self.rng,
             };
             specs.push(spec.resolve().map_err(|e| {
-                Error::Usage(format!("--like '{label}': tensor '{}': {e}", t.name))
+                Error::Usage(format!("--like '{label}': tensor '{}': {e}", esc(&t.name)))
             })?);
         }
         if specs.is_empty() {
+            let why = if layout.iter().all(|t| !t.is_float) {
+                let mut kinds: Vec<&str> = Vec::new();
+                for t in &layout {
+                    if !kinds.contains(&t.holds.as_str()) {
+                        kinds.push(&t.holds);
+                    }
+                }
+                format!(
+                    ": it holds only {} tensors ({})",
+                    crate::text::list(&kinds),
+                    crate::text::list(layout.iter().map(|t| &t.name))
+                )
+            } else {
+                String::new()
+            };
             return Err(Error::Usage(format!(
-                "--like '{label}': no floating-point tensors to initialize"
+                "--like '{label}': no floating-point tensors to initialize{why}"
             )));
         }
         for note in notes {

@@ -119,6 +119,21 @@ pub fn read_safetensors_header<R: Read>(
     }
     // Keep the source's order (by position in the data), not the JSON's key order.
     entries.sort_by(|a, b| (a.begin, &a.name).cmp(&(b.begin, &b.name)));
+    // Two tensors may not share bytes (empty ranges share none).
+    for pair in entries.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if b.begin < a.end && b.begin < b.end {
+            return Err(format!(
+                "tensors '{}' [{}, {}] and '{}' [{}, {}] overlap in the data",
+                crate::text::escape_control(&a.name),
+                a.begin,
+                a.end,
+                crate::text::escape_control(&b.name),
+                b.begin,
+                b.end
+            ));
+        }
+    }
     Ok((entries, n))
 }
 
@@ -127,6 +142,9 @@ fn safetensors_entry(
     entry: &serde_json::Value,
     data_len: u64,
 ) -> Result<SafetensorsEntry, String> {
+    let shown = crate::text::escape_control(name);
+    let name_text = name;
+    let name = shown.as_str();
     let field = |k: &str| entry.get(k).ok_or(format!("tensor '{name}' has no '{k}'"));
     let dtype_name = field("dtype")?
         .as_str()
@@ -148,7 +166,12 @@ fn safetensors_entry(
         .and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?)))
         .ok_or(format!("tensor '{name}': data_offsets is not [begin, end]"))?;
     let size = safetensors_dtype(dtype_name)
-        .ok_or(format!("tensor '{name}': unknown dtype '{dtype_name}'"))?
+        .ok_or_else(|| {
+            format!(
+                "tensor '{name}': unknown dtype '{}'",
+                crate::text::escape_control(dtype_name)
+            )
+        })?
         .size;
     let bytes = (numel as u64).checked_mul(size as u64);
     if begin > end || end > data_len || Some(end - begin) != bytes {
@@ -158,7 +181,7 @@ fn safetensors_entry(
         ));
     }
     Ok(SafetensorsEntry {
-        name: name.to_string(),
+        name: name_text.to_string(),
         dtype_name: dtype_name.to_string(),
         shape,
         begin,
@@ -261,8 +284,12 @@ pub fn parse_npy_dict(text: &str) -> Result<(String, bool, Vec<usize>), String> 
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(|d| {
-            d.parse::<usize>()
-                .map_err(|_| format!("shape entry '{d}' is not a size"))
+            d.parse::<usize>().map_err(|_| {
+                format!(
+                    "shape entry '{}' is not a size",
+                    crate::text::escape_control(d)
+                )
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((descr, fortran_order, dims))
@@ -302,7 +329,8 @@ pub fn npy_float(descr: &str) -> Result<NpyFloat, String> {
             big_endian: cfg!(target_endian = "big"),
         }),
         (Some(_), _) => Err(format!(
-            "dtype '{descr}' has no byte order ('|' is for 1-byte types)"
+            "dtype '{}' has no byte order ('|' is for 1-byte types)",
+            crate::text::escape_control(descr)
         )),
         (None, _) => Err(npy_kind_name(kind)),
     }
@@ -311,7 +339,8 @@ pub fn npy_float(descr: &str) -> Result<NpyFloat, String> {
 /// NumPy's name for a dtype kind + size such as `i8` → `int64`, `c16` → `complex128`.
 pub fn npy_kind_name(kind: &str) -> String {
     let bits = |s: &str| s.parse::<usize>().map(|b| b * 8).ok();
-    let (letter, size) = kind.split_at(kind.len().min(1));
+    // Split after the first character, not byte: a header may hold any UTF-8.
+    let (letter, size) = kind.split_at(kind.chars().next().map_or(0, char::len_utf8));
     match (letter, bits(size)) {
         ("f", Some(b)) => format!("float{b}"),
         ("i", Some(b)) => format!("int{b}"),
@@ -321,7 +350,7 @@ pub fn npy_kind_name(kind: &str) -> String {
         ("O", _) => "Python object".into(),
         ("U", _) | ("S", _) | ("a", _) => "string".into(),
         ("M", _) | ("m", _) => "datetime".into(),
-        _ => format!("'{kind}'"),
+        _ => format!("'{}'", crate::text::escape_control(kind)),
     }
 }
 

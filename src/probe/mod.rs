@@ -21,6 +21,7 @@
 pub mod network;
 pub mod verdict;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -128,12 +129,10 @@ fn standard_normal(name: &str, rows: usize, cols: usize, seed: u64) -> Result<Ma
     Ok(Matrix::from_row_major(rows, cols, values))
 }
 
-/// Most memory a probe may ask for: it holds one scheme's weights (f32), the slopes of
-/// every hidden layer (f32, batch × width) and a few batch × width signals (f64).
-/// Beyond this the request is refused with its size rather than aborting on allocation.
-pub const MEMORY_LIMIT: u64 = 8 << 30;
-
-/// The bytes a probe of `widths` with `batch` rows holds at its peak (None on overflow).
+/// The bytes a probe of `widths` with `batch` rows holds at its peak (None on overflow):
+/// one scheme's weights (f32), the slopes of every hidden layer (f32, batch × width) and
+/// a few batch × width signals (f64), the input among them. [`run`] asks the memory
+/// budget ([`crate::budget`]) for this much before drawing anything.
 pub fn memory_needed(widths: &[usize], batch: usize) -> Option<u64> {
     let (b, mut total) = (batch as u64, 0u64);
     let widest = *widths.iter().max()? as u64;
@@ -159,27 +158,23 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
         Input::StandardNormal { batch } => *batch,
         Input::Data { rows, .. } => rows.rows,
     };
-    match memory_needed(widths, batch) {
-        Some(bytes) if bytes <= MEMORY_LIMIT => {}
-        needed => {
-            return Err(Error::Usage(format!(
-                "a probe of --layers {} with batch {batch} needs {} of memory; the limit is {} GiB \
-                 (use fewer or narrower layers, or a smaller batch)",
-                crate::layers::widths_text(widths),
-                needed.map_or("more than 2^64 bytes".to_string(), |b| {
-                    format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30))
-                }),
-                MEMORY_LIMIT >> 30
-            )));
-        }
-    }
+    crate::budget::check(
+        memory_needed(widths, batch),
+        &format!(
+            "a probe of layers {} ({} layers, widest {}) with batch {batch}",
+            crate::layers::widths_text(widths),
+            widths.len() - 1,
+            widths.iter().max().copied().unwrap_or(0)
+        ),
+    )?;
     let specs = schemes
         .iter()
         .map(|s| weight_specs(widths, s, setup.seed))
         .collect::<Result<Vec<_>>>()?;
+    // The user's rows are borrowed, not copied: the budget counted the input once.
     let (input, label) = match &setup.input {
         Input::StandardNormal { batch } => (
-            standard_normal(INPUT_NAME, *batch, first, setup.seed)?,
+            Cow::Owned(standard_normal(INPUT_NAME, *batch, first, setup.seed)?),
             "standard-normal".to_string(),
         ),
         Input::Data { label, rows } => {
@@ -189,7 +184,7 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
                     rows.cols
                 )));
             }
-            (rows.clone(), label.clone())
+            (Cow::Borrowed(rows), label.clone())
         }
     };
     let (input_mean, input_variance) = network::mean_variance(&input.data);
