@@ -15,15 +15,15 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use weightinit::distribution::Distribution;
 use weightinit::draw::{BLOCK_LEN, BlockStream, NativeDraw, Sampler, derive_key};
-use weightinit::dtype::DType;
-use weightinit::fan::Layout;
 use weightinit::generate;
+use weightinit::law::Distribution;
 use weightinit::output::npy::NpyWriter;
 use weightinit::rng::RngMode;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::TensorSpec;
+use weightinit::tensor::dtype::DType;
+use weightinit::tensor::fan::Layout;
 
 /// One block of `E`, filled again and again; the block index advances every iteration
 /// so each fill starts a fresh stream, as in a real tensor.

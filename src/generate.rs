@@ -5,14 +5,14 @@
 
 use crate::compat::numpy::generator::Pcg64;
 use crate::compat::torch::generator::CpuGenerator;
-use crate::distribution::Distribution;
 use crate::draw;
 pub use crate::draw::Generated;
-use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
+use crate::law::Distribution;
 use crate::output::{TensorSink, Values};
 use crate::rng::RngMode;
 use crate::tensor::ResolvedTensor;
+use crate::tensor::dtype::{DType, Element};
 
 pub use crate::draw::matrix::matrix_view;
 

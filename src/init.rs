@@ -22,14 +22,14 @@ use std::path::Path;
 
 use ndarray::ArrayD;
 
-use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::fan::Layout;
 use crate::output::Format;
 use crate::output::atomic::{AtomicFile, FileOptions};
 use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
-use crate::shape::Shape;
+use crate::tensor::dtype::{DType, Element};
+use crate::tensor::fan::Layout;
+use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 use crate::write::{Silent, TensorWriter};
 

@@ -1,58 +1,54 @@
 //! weightinit: initial weights for neural-network layers, exactly reproducible.
 //!
-//! The pipeline, one module per stage:
+//! The short way in is [`Init`]: a scheme and a shape, then `draw` for an array or
+//! `write` for a file (see [`init`]).
 //!
-//! 1. [`shape::Shape`] parses `784x128`; [`fan::Fans::of`] reads fans per [`fan::Layout`].
-//! 2. [`scheme::SchemeSpec`] parses `he-normal:mode=fan-out` and
-//!    [`scheme::SchemeSpec::resolve`]s it to a [`distribution::Distribution`].
-//! 3. [`generate`] draws the tensor from its stream: the native one ([`draw`]: blocks in
-//!    parallel, keyed by seed and name) or a framework's ([`compat`]: NumPy, PyTorch), and
-//!    streams the values to an [`output`] sink while accumulating [`stats::Stats`];
+//! The pipeline, one room per stage:
+//!
+//! 1. [`tensor`]: what to make — a [`TensorSpec`](tensor::TensorSpec) (name, [`Shape`],
+//!    [`Layout`], scheme, [`DType`], seed, [`RngMode`]); [`tensor::fan`] is the one place
+//!    axis conventions live. [`model`] builds lists of them (layer chains, spec files,
+//!    another file's layout, shards).
+//! 2. [`scheme`]: `he-normal:mode=fan-out` parsed and resolved against the fans to a
+//!    [`law::Distribution`] with its moments.
+//! 3. [`generate`]: the values from the tensor's stream — the native one ([`draw`]:
+//!    counter-keyed blocks in parallel) or a framework's ([`compat`]: NumPy, PyTorch) —
+//!    into an [`output`] sink, with statistics ([`check`]) gathered on the way;
 //!    [`write`](mod@write) puts tensors into files.
-//! 4. [`report`] compares the statistics with the distribution's theory.
+//! 4. [`output::report`] sets the statistics against the law's theory.
 //!
-//! The short way in is [`Init`]: a scheme and a shape, then `draw` or `write`.
-//!
-//! Reading back: [`load::load_tensors`] reads the float tensors of an `.npy`, `.npz` or
-//! `.safetensors` file, and [`verify::verify_file`] checks them against a scheme.
+//! Reading back: [`inspect`] loads files through one checked reader, `verify`s them
+//! against a scheme and `probe`s what schemes do to a network. [`plot`] draws charts.
+//! Across the crate: [`budget`] (memory budget), [`text`] (escaping, bounded lines,
+//! number formatting), [`error`].
 //!
 //! The [`cli`] module is the command-line front end built on the same API.
 
-pub mod activation;
 pub mod budget;
+pub mod check;
 pub mod cli;
 pub mod compat;
-pub mod distribution;
 pub mod draw;
-pub mod dtype;
 pub mod error;
-pub mod fan;
 pub mod gain;
 pub mod generate;
 pub mod init;
-pub mod layers;
-pub mod load;
-pub mod model_like;
-pub mod model_spec;
+pub mod inspect;
+pub mod law;
+pub mod model;
 pub mod output;
 pub mod plot;
-pub mod probe;
-pub mod report;
 pub mod rng;
 pub mod scheme;
-pub mod shape;
-pub mod shard;
 pub mod simd;
-pub mod stats;
 pub mod tensor;
 pub mod text;
-pub mod verify;
 pub mod write;
 
-pub use dtype::DType;
 pub use error::{Error, Result};
-pub use fan::Layout;
 pub use init::Init;
 pub use rng::RngMode;
 pub use scheme::SchemeSpec;
-pub use shape::Shape;
+pub use tensor::DType;
+pub use tensor::Layout;
+pub use tensor::Shape;

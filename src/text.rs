@@ -87,6 +87,26 @@ pub fn bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// Six significant digits, switching to exponent form for very small or large values.
+pub fn num(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if x.abs() < 1e-4 || x.abs() >= 1e6 {
+        format!("{x:.5e}")
+    } else {
+        let digits = (5 - x.abs().log10().floor() as i32).max(0) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
+/// Whole numbers without a decimal point (`576`), others as Rust prints them (`0.5`).
+pub fn plain(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,11 +12,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use weightinit::compat::numpy::generator::Pcg64;
 use weightinit::compat::numpy::kernels as numpy;
-use weightinit::distribution::Distribution;
-use weightinit::dtype::DType;
-use weightinit::fan::Layout;
 use weightinit::generate::{Session, draw_array};
+use weightinit::law::Distribution;
 use weightinit::rng::RngMode;
+use weightinit::tensor::dtype::DType;
+use weightinit::tensor::fan::Layout;
 
 const FIXTURE: &str = "tests/fixtures/numpy_reference.json";
 

@@ -3,15 +3,15 @@
 //! Xavier under ReLU decays geometrically, small weights vanish, large ones explode,
 //! zeros never break symmetry.
 
-use weightinit::activation::Activation;
-use weightinit::probe::{self, Input, Probe, Setup, VerdictKind};
+use weightinit::inspect::probe::{self, Input, Probe, Setup, VerdictKind};
+use weightinit::model::activation::Activation;
 use weightinit::scheme::SchemeSpec;
 
 const SEED: u64 = 20_261_122;
 
 fn probe(layers: &str, activation: Activation, schemes: &[&str], batch: usize) -> Probe {
     let setup = Setup {
-        widths: weightinit::layers::parse_widths(layers).unwrap(),
+        widths: weightinit::model::layers::parse_widths(layers).unwrap(),
         activation,
         seed: SEED,
         input: Input::StandardNormal { batch },
@@ -130,7 +130,7 @@ fn relu_chain_he_is_stable_xavier_decays_small_vanishes_large_explodes_zeros_sym
 #[test]
 fn he_relu_expected_variance_stays_within_a_factor_of_2_over_50_layers() {
     let scheme: SchemeSpec = "he-normal".parse().unwrap();
-    let widths = weightinit::layers::parse_widths("784-512x50-10").unwrap();
+    let widths = weightinit::model::layers::parse_widths("784-512x50-10").unwrap();
     let mut mean = vec![0.0; 50];
     let networks = 16;
     for k in 0..networks {
@@ -213,7 +213,7 @@ fn sigmoid_chain_xavier_loses_its_gradients() {
     assert_eq!(v.kind, VerdictKind::Vanishing, "{}", v.detail);
     assert_eq!(
         v.signal,
-        Some(weightinit::probe::verdict::Signal::Gradients)
+        Some(weightinit::inspect::probe::verdict::Signal::Gradients)
     );
     assert!(v.gradient_ratio.0 < 1e-30, "{:?}", v.gradient_ratio);
 }

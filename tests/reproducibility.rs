@@ -19,12 +19,12 @@ use std::path::PathBuf;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use weightinit::draw::{BLOCK_LEN, BlockStream};
-use weightinit::dtype::DType;
-use weightinit::fan::Layout;
 use weightinit::generate::{Generated, draw_array, generate};
 use weightinit::output::npy::NpyWriter;
 use weightinit::scheme::{ParamKey, SchemeKind, SchemeSpec};
 use weightinit::tensor::ResolvedTensor;
+use weightinit::tensor::dtype::DType;
+use weightinit::tensor::fan::Layout;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -25,13 +25,13 @@
 mod common;
 use common::*;
 
-use weightinit::distribution::Distribution;
-use weightinit::fan::Layout;
 use weightinit::generate::{Generated, draw_array};
+use weightinit::law::Distribution;
+use weightinit::tensor::fan::Layout;
 
 use weightinit::draw::truncated::TruncatedStandard;
-use weightinit::dtype::DType;
 use weightinit::tensor::ResolvedTensor;
+use weightinit::tensor::dtype::DType;
 
 /// Sample size of each KS test.
 const N_KS: usize = 200_000;
@@ -1019,7 +1019,8 @@ fn half_types_are_the_f32_draws_rounded_once() {
                     a16.len()
                 ));
             }
-            let report = weightinit::report::TensorReport::new(&t16, &generated, "-".into());
+            let report =
+                weightinit::output::report::TensorReport::new(&t16, &generated, "-".into());
             if !report.consistent {
                 failures.push(format!(
                     "{scheme} {dtype}: report says inconsistent: {:?}",

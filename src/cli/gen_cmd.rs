@@ -8,16 +8,16 @@ use clap::{Args, ValueEnum};
 
 use super::progress;
 pub use super::sources::{Activation, Preset};
-use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::fan::Layout;
 use crate::output::atomic::{self, AtomicFile, FileOptions};
 use crate::output::manifest::{Manifest, ManifestEntry};
+use crate::output::report::{TensorReport, render_human};
 use crate::output::{Format, HashingWriter};
-use crate::report::{TensorReport, render_human};
 use crate::rng::{RngMode, fresh_seed};
 use crate::scheme::{ParamKey, SchemeSpec};
-use crate::shape::Shape;
+use crate::tensor::dtype::DType;
+use crate::tensor::fan::Layout;
+use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 use crate::write::TensorWriter;
 
@@ -318,7 +318,7 @@ impl GenArgs {
         }
         if let Some(path) = &self.spec {
             let (rules, scheme) = self.name_rules()?;
-            let defaults = crate::model_spec::Defaults {
+            let defaults = crate::model::spec::Defaults {
                 seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
                 fresh_seed: fresh_seed(),
                 rng: self.rng,
@@ -327,7 +327,7 @@ impl GenArgs {
                 rules,
                 scheme,
             };
-            return crate::model_spec::load(path, defaults);
+            return crate::model::spec::load(path, defaults);
         }
         let scheme = self.scheme_spec()?;
         let shapes = self
@@ -378,7 +378,7 @@ impl GenArgs {
 
     /// `--shard I/N`: this shard's tensors into `DIR/model-0000I-of-0000N.safetensors`.
     fn plan_shard(&self, tensors: Vec<ResolvedTensor>, text: &str) -> Result<Plan> {
-        let shard: crate::shard::Shard = text.parse()?;
+        let shard: crate::model::shard::Shard = text.parse()?;
         if self.rng != RngMode::Native {
             return Err(Error::Usage(format!(
                 "--shard needs --rng native: --rng {} draws every tensor from one generator \
@@ -399,8 +399,8 @@ impl GenArgs {
                 ));
             }
         };
-        let assignment = crate::shard::assign(&tensors, shard.count)?;
-        let index = crate::shard::index_json(&tensors, &assignment, shard.count);
+        let assignment = crate::model::shard::assign(&tensors, shard.count)?;
+        let index = crate::model::shard::index_json(&tensors, &assignment, shard.count);
         prepare_directory(&dir)?;
         let container = dir.join(shard.file_name());
         let index_path = dir.join("model.safetensors.index.json");
@@ -746,7 +746,7 @@ fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool)
         ReportMode::Human => render_human(reports),
         ReportMode::Json => {
             let consistent = reports.iter().all(|r| r.consistent);
-            let total = crate::report::Total::of(reports);
+            let total = crate::output::report::Total::of(reports);
             let doc =
                 serde_json::json!({ "consistent": consistent, "total": total, "tensors": reports });
             let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::distribution::Distribution;
 use crate::error::{Error, Result};
-use crate::fan::Layout;
-use crate::load::LoadedTensor;
+use crate::inspect::load::LoadedTensor;
+use crate::law::Distribution;
 use crate::plot::{Histogram, Series};
 use crate::scheme::SchemeSpec;
+use crate::tensor::fan::Layout;
 use crate::text::escape_control;
 
 const EXAMPLES: &str = "\
@@ -75,7 +75,7 @@ fn overlay(
     let law = scheme.resolve(&shape, args.layout)?.distribution;
     Ok(match law {
         Distribution::Orthogonal { gain } => {
-            let view = crate::fan::matrix_view(shape.dims(), args.layout);
+            let view = crate::tensor::fan::matrix_view(shape.dims(), args.layout);
             let entries = Distribution::orthogonal_entries(gain, view);
             (
                 Some(entries),
@@ -115,11 +115,16 @@ pub fn run(args: &HistArgs) -> Result<()> {
     if let Some(plot) = &args.plot {
         crate::plot::check_image_target(plot, args.force)?;
     }
-    let purpose = crate::load::Purpose {
+    let purpose = crate::inspect::load::Purpose {
         reader: "hist",
         bytes_per_value: BYTES_PER_VALUE,
     };
-    let mut t = crate::load::load_one_for(&args.file, args.tensor.as_deref(), "--tensor", purpose)?;
+    let mut t = crate::inspect::load::load_one_for(
+        &args.file,
+        args.tensor.as_deref(),
+        "--tensor",
+        purpose,
+    )?;
     let mut finite = std::mem::take(&mut t.values);
     let total = finite.len();
     finite.retain(|v| v.is_finite());
@@ -131,7 +136,7 @@ pub fn run(args: &HistArgs) -> Result<()> {
             "'{file}' tensor '{name}' has no finite values to count"
         )));
     }
-    let stats = crate::stats::Stats::of(finite.iter().copied());
+    let stats = crate::check::stats::Stats::of(finite.iter().copied());
     let (mean, std) = (stats.mean, stats.std());
     let (law, label) = overlay(args, &t, mean, std)?;
     let title = format!("{file} '{name}' {:?} {}", t.shape, t.dtype);

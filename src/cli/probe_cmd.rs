@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::activation::Activation;
 use crate::error::{Error, Result};
-use crate::probe::{Input, Probe, SchemeProbe, Setup};
+use crate::inspect::probe::{Input, Probe, SchemeProbe, Setup};
+use crate::model::activation::Activation;
 use crate::scheme::SchemeSpec;
 
 const EXAMPLES: &str = "\
@@ -104,11 +104,11 @@ pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
 /// bytes each, which become the matrix); the probe's own budget counts them again.
 fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
     let label = path.display().to_string();
-    let purpose = crate::load::Purpose {
+    let purpose = crate::inspect::load::Purpose {
         reader: "probe",
         bytes_per_value: 8,
     };
-    let t = crate::load::load_one_for(path, tensor, "--input-tensor", purpose)?;
+    let t = crate::inspect::load::load_one_for(path, tensor, "--input-tensor", purpose)?;
     let (rows, cols) = match t.shape[..] {
         [rows, cols] => (rows, cols),
         [cols] => (1, cols),
@@ -130,7 +130,7 @@ fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
     // The values are row-major f64 already: they become the matrix without a copy.
     Ok(Input::Data {
         label,
-        rows: crate::probe::Matrix {
+        rows: crate::inspect::probe::Matrix {
             rows,
             cols,
             data: t.values,
@@ -139,7 +139,7 @@ fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
 }
 
 pub fn run(args: &ProbeArgs) -> Result<()> {
-    let widths = crate::layers::parse_widths(&args.layers)?;
+    let widths = crate::model::layers::parse_widths(&args.layers)?;
     let schemes = if args.schemes.is_empty() {
         vec![args.activation.weight_scheme().parse()?]
     } else {
@@ -163,7 +163,7 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
         seed: crate::rng::parse_seed(args.seed.as_deref())?,
         input,
     };
-    let probe = crate::probe::run(&setup, &schemes)?;
+    let probe = crate::inspect::probe::run(&setup, &schemes)?;
     if let Some(path) = &args.plot {
         crate::plot::write_line_chart(path, &variance_chart(&probe), args.force)?;
     }
@@ -205,7 +205,7 @@ pub fn variance_chart(probe: &Probe) -> crate::plot::LineChart {
     crate::plot::LineChart {
         title: format!(
             "Activation variance through {} ({}, batch {})",
-            crate::layers::widths_text(&probe.widths),
+            crate::model::layers::widths_text(&probe.widths),
             probe.activation,
             probe.batch
         ),
@@ -267,7 +267,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
     let depth = probe.widths.len() - 1;
     let mut out = format!(
         "probe: {} ({depth} layers), {} after each hidden layer, batch {} ({}, variance {}), seed {}\n",
-        crate::layers::widths_text(&probe.widths),
+        crate::model::layers::widths_text(&probe.widths),
         probe.activation,
         probe.batch,
         probe.input,

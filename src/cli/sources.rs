@@ -1,19 +1,19 @@
 //! Where a run's tensors come from besides `--shape`: `--preset` (a module's parameters),
 //! `--layers` (a dense chain), `--like` (another file's layout). `--spec` files are in
-//! `crate::model_spec`. Each turns the arguments into resolved tensor specs, checked
+//! `crate::model::spec`. Each turns the arguments into resolved tensor specs, checked
 //! before anything is drawn.
 
 use std::path::Path;
 
 use clap::ValueEnum;
 
-pub use crate::activation::Activation;
+pub use crate::model::activation::Activation;
 
 use super::gen_cmd::GenArgs;
 use crate::error::{Error, Result};
-use crate::fan::Layout;
 use crate::scheme::{SchemeSpec, shortest};
-use crate::shape::Shape;
+use crate::tensor::fan::Layout;
+use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// Name patterns with their schemes, first match wins.
@@ -107,7 +107,7 @@ impl GenArgs {
     /// empty tensors are left out, and dtypes weightinit cannot write yet become
     /// `--dtype`; each case is said on stderr.
     pub(super) fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
-        let layout = crate::model_like::read_layout(path)?;
+        let layout = crate::model::like::read_layout(path)?;
         let (rules, default) = self.name_rules()?;
         let seed = self.seed()?;
         let label = path.display();
@@ -190,7 +190,7 @@ impl GenArgs {
     /// A `--layers` chain: fcI.weight (in x out, or out x in with --layout oi) and
     /// fcI.bias for every consecutive pair of widths.
     pub(super) fn layer_specs(&self, layers: &str) -> Result<Vec<ResolvedTensor>> {
-        let widths = crate::layers::parse_widths(layers)?;
+        let widths = crate::model::layers::parse_widths(layers)?;
         let weight_scheme: SchemeSpec = match &self.scheme {
             Some(_) => self.scheme_spec()?,
             None => self.activation.weight_scheme().parse()?,
@@ -199,9 +199,9 @@ impl GenArgs {
         let mut specs = Vec::new();
         for (i, pair) in widths.windows(2).enumerate() {
             let (inputs, outputs) = (pair[0], pair[1]);
-            let weight_shape = crate::layers::weight_shape(inputs, outputs, self.layout);
+            let weight_shape = crate::model::layers::weight_shape(inputs, outputs, self.layout);
             let mut tensors = vec![(
-                crate::layers::weight_name(i),
+                crate::model::layers::weight_name(i),
                 weight_shape,
                 weight_scheme.clone(),
             )];
@@ -213,13 +213,13 @@ impl GenArgs {
                     let scheme =
                         format!("uniform:low={},high={}", shortest(-bound), shortest(bound));
                     tensors.push((
-                        crate::layers::bias_name(i),
+                        crate::model::layers::bias_name(i),
                         outputs.to_string(),
                         scheme.parse()?,
                     ));
                 }
                 other => tensors.push((
-                    crate::layers::bias_name(i),
+                    crate::model::layers::bias_name(i),
                     outputs.to_string(),
                     other.parse()?,
                 )),

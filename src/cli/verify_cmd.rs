@@ -1,5 +1,5 @@
 //! `weightinit verify FILE --scheme S`: does the file look like it was drawn from S for
-//! its stored shapes? The checks live in [`crate::verify`]; this module parses, prints
+//! its stored shapes? The checks live in [`crate::inspect::verify`]; this module parses, prints
 //! and turns "no" into [`Error::Inconsistent`] (exit code 1).
 
 use std::io::Write;
@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::fan::Layout;
+use crate::inspect::verify;
 use crate::scheme::SchemeSpec;
-use crate::verify;
+use crate::tensor::fan::Layout;
 
 #[derive(Debug, Args)]
 #[command(

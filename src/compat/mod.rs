@@ -7,12 +7,12 @@ pub mod c_math;
 pub mod numpy;
 pub mod torch;
 
+use crate::check::stats::Stats;
 use crate::draw::{BLOCK_LEN, Generated};
-use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::output::TensorSink;
-use crate::stats::Stats;
 use crate::tensor::ResolvedTensor;
+use crate::tensor::dtype::Element;
 
 /// A shape as a Python tuple literal: `(784, 128)`, `(128,)`, for the framework code
 /// the framework-exact streams print.

@@ -10,12 +10,12 @@ use rayon::prelude::*;
 
 use super::matrix::{matrix_view, matrix_without_randomness, orthogonal_from};
 use super::{BLOCK_LEN, BlockStream, Generated, NativeDraw, Sampler};
-use crate::distribution::Distribution;
-use crate::dtype::Element;
+use crate::check::stats::Stats;
 use crate::error::{Error, Result};
+use crate::law::Distribution;
 use crate::output::TensorSink;
-use crate::stats::Stats;
 use crate::tensor::ResolvedTensor;
+use crate::tensor::dtype::Element;
 
 /// Blocks drawn per worker thread between two writes: enough to keep every thread busy
 /// while the writer works, few enough that memory stays small (2 batches × 4 blocks ×

@@ -3,15 +3,15 @@
 //! the 2-D view of a weight tensor they work on.
 
 use super::orthogonal;
-use crate::distribution::Distribution;
-use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
+use crate::law::Distribution;
 use crate::tensor::ResolvedTensor;
+use crate::tensor::dtype::{DType, Element};
 
 /// The 2-D view (rows, cols) of a weight tensor for matrix schemes; see
-/// [`crate::fan::matrix_view`].
+/// [`crate::tensor::fan::matrix_view`].
 pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
-    crate::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout)
+    crate::tensor::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout)
 }
 
 /// The identity matrix (no randomness), or an error for any other law.

@@ -25,7 +25,7 @@ pub use chacha::BATCH_WORDS;
 pub use sampler::{NativeDraw, Sampler};
 pub use stream::{BLOCK_LEN, BlockStream, derive_key};
 
-use crate::stats::Stats;
+use crate::check::stats::Stats;
 
 /// What drawing a tensor measured.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,8 +6,8 @@
 use super::stream::BlockStream;
 use super::truncated::TruncatedStandard;
 use super::{normal, uniform};
-use crate::distribution::Distribution;
-use crate::dtype::Element;
+use crate::law::Distribution;
+use crate::tensor::dtype::Element;
 
 /// A stored float type's way of turning keystream words into numbers: part of the
 /// native stream's contract (f64 takes two words per uniform or ziggurat attempt, f32 and

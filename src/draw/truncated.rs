@@ -13,8 +13,8 @@
 //!
 //! Each is exact; the choice only affects speed. The lower tail mirrors the upper one.
 
-use crate::distribution::normal_mass;
 use crate::draw::BlockStream;
+use crate::law::normal_mass;
 
 /// A truncated standard normal on [alpha, beta], with its sampling method fixed.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -9,6 +9,7 @@ pub mod json;
 pub mod manifest;
 pub mod npy;
 pub mod npz;
+pub mod report;
 pub mod safetensors;
 pub mod target;
 

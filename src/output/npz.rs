@@ -10,8 +10,8 @@ use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
 use super::npy::NpyWriter;
-use crate::dtype::DType;
-use crate::shape::Shape;
+use crate::tensor::dtype::DType;
+use crate::tensor::shape::Shape;
 
 /// An `.npz` archive being written.
 pub struct NpzWriter<W: Write + Seek> {

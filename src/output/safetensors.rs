@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{TensorSink, Values};
-use crate::dtype::DType;
+use crate::tensor::dtype::DType;
 
 /// One tensor's entry in the header.
 pub struct Entry<'a> {

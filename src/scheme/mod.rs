@@ -1,6 +1,6 @@
 //! Initialization schemes: the table of names a user can type, the `name:key=value`
 //! spec parser, and [`SchemeSpec::resolve`], which turns a scheme plus a shape into a
-//! plain [`Distribution`](crate::distribution::Distribution).
+//! plain [`Distribution`](crate::law::Distribution).
 //!
 //! A scheme is data: adding one means adding a row to [`SCHEMES`] and an arm to
 //! `resolve`, not a new code path through the sampler or the writers.

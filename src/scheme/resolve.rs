@@ -7,11 +7,11 @@
 use serde::Serialize;
 
 use super::{FanMode, ParamKey, ScalingDistribution, SchemeKind, SchemeSpec};
-use crate::distribution::{Distribution, normal_mass};
 use crate::error::{Error, Result};
-use crate::fan::{Fans, Layout};
 use crate::gain::{DEFAULT_NEGATIVE_SLOPE, Nonlinearity};
-use crate::shape::Shape;
+use crate::law::{Distribution, normal_mass};
+use crate::tensor::fan::{Fans, Layout};
+use crate::tensor::shape::Shape;
 
 /// Standard deviation of N(0, 1) truncated to [-2, 2]. Keras' `VarianceScaling` and JAX's
 /// `variance_scaling` divide by it so the *truncated* draws have the intended variance

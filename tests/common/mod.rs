@@ -3,10 +3,10 @@
 // Each test binary compiles this module and uses only some of the helpers.
 #![allow(dead_code)]
 
-use weightinit::dtype::DType;
-use weightinit::fan::Layout;
 use weightinit::rng::RngMode;
 use weightinit::scheme::SchemeSpec;
+use weightinit::tensor::dtype::DType;
+use weightinit::tensor::fan::Layout;
 use weightinit::tensor::{ResolvedTensor, TensorSpec};
 
 /// A resolved tensor from an already-parsed scheme; panics with the offending value.

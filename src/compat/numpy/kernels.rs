@@ -22,9 +22,9 @@ use super::tables::{
 use crate::compat::c_math;
 use crate::compat::numpy::generator::Pcg64;
 use crate::compat::python_tuple;
-use crate::distribution::Distribution;
-use crate::dtype::{DType, Element};
+use crate::law::Distribution;
 use crate::scheme::shortest;
+use crate::tensor::dtype::{DType, Element};
 
 /// `random_standard_normal`: one float64 standard normal.
 #[inline(always)]

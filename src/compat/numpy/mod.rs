@@ -8,16 +8,16 @@ mod tables;
 use generator::Pcg64;
 
 use super::generate_sequential;
-use crate::distribution::Distribution;
 use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{
     matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
 };
-use crate::dtype::{DType, Element};
 use crate::error::Result;
+use crate::law::Distribution;
 use crate::output::TensorSink;
 use crate::tensor::ResolvedTensor;
+use crate::tensor::dtype::{DType, Element};
 
 /// `--rng numpy`: the tensor drawn from NumPy's generator in NumPy's order. Elementwise
 /// laws stream (one block drawn while the previous one is written; the generator is

@@ -30,9 +30,9 @@
 use crate::compat::c_math;
 use crate::compat::python_tuple;
 use crate::compat::torch::generator::CpuGenerator;
-use crate::distribution::Distribution;
-use crate::dtype::{DType, Element};
+use crate::law::Distribution;
 use crate::scheme::{Resolved, SchemeKind};
+use crate::tensor::dtype::{DType, Element};
 
 /// Whether `--rng torch` can draw `distribution`, and if not, why (one line).
 pub fn supports(distribution: &Distribution) -> Result<(), String> {

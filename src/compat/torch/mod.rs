@@ -7,16 +7,16 @@ pub mod kernels;
 use generator::CpuGenerator;
 
 use super::generate_sequential;
-use crate::distribution::Distribution;
 use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{
     matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
 };
-use crate::dtype::{DType, Element};
 use crate::error::Result;
+use crate::law::Distribution;
 use crate::output::TensorSink;
 use crate::tensor::ResolvedTensor;
+use crate::tensor::dtype::{DType, Element};
 
 /// `--rng torch`: the tensor as `torch.nn.init` fills it after the run's earlier tensors.
 pub fn generate<E: Element>(

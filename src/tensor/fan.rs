@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::shape::Shape;
+use crate::tensor::shape::Shape;
 
 /// How the axes of a weight shape map to inputs and outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]

@@ -1,14 +1,22 @@
-//! One tensor to make: everything its bytes depend on, and the metadata written with it.
+//! One tensor to make: everything its bytes depend on ([`TensorSpec`]), its resolved law
+//! ([`ResolvedTensor`]), and the metadata written with it; with the pieces of a tensor:
+//! its [`Shape`], its [`Layout`] and fans (the one place axis conventions live) and its
+//! [`DType`].
+
+pub mod dtype;
+pub mod fan;
+pub mod shape;
+
+pub use dtype::{DType, Element};
+pub use fan::{Fans, Layout};
+pub use shape::Shape;
 
 use serde::Serialize;
 
 use crate::draw::derive_key;
-use crate::dtype::DType;
 use crate::error::Result;
-use crate::fan::Layout;
 use crate::rng::RngMode;
 use crate::scheme::{Resolved, SchemeSpec};
-use crate::shape::Shape;
 
 /// Identifies the native stream's contract version in every file's metadata.
 pub const STREAM_CONTRACT: &str = "weightinit-native-v1";
@@ -83,12 +91,12 @@ impl TensorSpec {
                 let uses_layout = resolved.fan.is_some()
                     || matches!(
                         resolved.distribution,
-                        crate::distribution::Distribution::Orthogonal { .. }
-                            | crate::distribution::Distribution::Identity { .. }
+                        crate::law::Distribution::Orthogonal { .. }
+                            | crate::law::Distribution::Identity { .. }
                     );
                 if uses_layout
                     && self.shape.dims().len() >= 2
-                    && self.layout != crate::fan::Layout::Oi
+                    && self.layout != crate::tensor::fan::Layout::Oi
                 {
                     return Err(refuse(
                         "PyTorch stores weights out x in (x kernel), and its fans follow that; add --layout oi and give the shape as PyTorch does"
@@ -117,10 +125,10 @@ pub const NORMAL_REACH: f64 = 6.0;
 /// is. Without this, f16's 65504 limit turns `constant:value=70000` into a file of inf.
 fn check_representable(
     scheme: &SchemeSpec,
-    distribution: &crate::distribution::Distribution,
+    distribution: &crate::law::Distribution,
     dtype: DType,
 ) -> Result<()> {
-    use crate::distribution::Distribution as D;
+    use crate::law::Distribution as D;
     let reach = match *distribution {
         D::Constant { value } => value.abs(),
         D::Uniform { low, high } | D::TruncatedNormal { low, high, .. } => {
@@ -130,7 +138,7 @@ fn check_representable(
         D::Orthogonal { gain } | D::Identity { gain } => gain.abs(),
     };
     let largest = crate::scheme::shortest(dtype.largest_finite());
-    if crate::report::stored_value(dtype, reach).is_finite() {
+    if crate::check::stored_value(dtype, reach).is_finite() {
         return Ok(());
     }
     let reach_text = if reach.is_finite() {
@@ -203,9 +211,7 @@ impl ResolvedTensor {
             distribution: r.distribution,
             std: theory.map(|t| t.std),
             bound: match r.distribution {
-                crate::distribution::Distribution::Uniform { low, high } if low == -high => {
-                    Some(high)
-                }
+                crate::law::Distribution::Uniform { low, high } if low == -high => Some(high),
                 _ => None,
             },
             seed: s.seed,
@@ -239,7 +245,7 @@ pub struct TensorMeta {
     pub fan_mode: Option<&'static str>,
     pub fan: Option<f64>,
     /// The resolved law, with every number filled in.
-    pub distribution: crate::distribution::Distribution,
+    pub distribution: crate::law::Distribution,
     /// Standard deviation of one element, for elementwise schemes.
     pub std: Option<f64>,
     /// Half-width of a symmetric uniform law.

@@ -26,12 +26,12 @@ use std::path::Path;
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
-use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::fan::Layout;
 use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
-use crate::shape::Shape;
+use crate::tensor::dtype::DType;
+use crate::tensor::fan::Layout;
+use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// Limit on a spec file's size: a model of thousands of tensors is a few hundred KiB.

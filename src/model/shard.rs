@@ -93,10 +93,10 @@ pub fn index_json(tensors: &[ResolvedTensor], shards: &[usize], count: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dtype::DType;
-    use crate::fan::Layout;
     use crate::rng::RngMode;
     use crate::tensor::TensorSpec;
+    use crate::tensor::dtype::DType;
+    use crate::tensor::fan::Layout;
 
     fn tensors(sizes: &[usize]) -> Vec<ResolvedTensor> {
         sizes

@@ -2,7 +2,7 @@
 //! `.safetensors` or `.npz` file, read from its headers only — never its data — so a
 //! fresh initialization can be written with the same layout.
 //!
-//! The headers are read by [`crate::load::read_headers`], the same checked path `verify`,
+//! The headers are read by [`crate::inspect::load::read_headers`], the same checked path `verify`,
 //! `hist` and `probe --input` use: every header's shape × dtype size must equal the bytes
 //! that hold it (an `.npz` member's size in the zip directory, a safetensors tensor's
 //! byte range), checked before anything is allocated, so a small file cannot make
@@ -11,8 +11,8 @@
 
 use std::path::Path;
 
-use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::tensor::dtype::DType;
 
 /// One tensor of the source file.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +42,7 @@ pub fn read_layout(path: &Path) -> Result<Vec<LikeTensor>> {
             path.display()
         )));
     }
-    let headers = crate::load::read_headers(path)?;
+    let headers = crate::inspect::load::read_headers(path)?;
     if headers.is_empty() {
         return Err(Error::Usage(format!(
             "'{}': it holds no tensors",

@@ -4,13 +4,13 @@
 //! ([`SchemeSpec::resolve`]), then the values are checked against the resulting law:
 //!
 //! * **elementwise laws** (normal, uniform, truncated normal): the sample mean and
-//!   variance in standard errors ([`report::moment_z_scores`], with the law's exact fourth
+//!   variance in standard errors ([`check::moment_z_scores`], with the law's exact fourth
 //!   moment), fail when |z| > [`Z_LIMIT`]; bounds of uniform and truncated laws (every
 //!   value within `[low, high]`, allowing the dtype's rounding); a Kolmogorov–Smirnov
 //!   test against the law *as rounded to the stored dtype*, fail when p < [`KS_P_LIMIT`].
 //! * **constant laws** (zeros, ones, constant, identity): every value must equal the
 //!   expected one rounded to the dtype.
-//! * **orthogonal**: max |G/gain² − I| ≤ [`report::orthogonality_tolerance`], G the Gram
+//! * **orthogonal**: max |G/gain² − I| ≤ [`check::orthogonality_tolerance`], G the Gram
 //!   matrix of the smaller side of the 2-D view [`fan::matrix_view`].
 //! * **symmetry** (random laws, rank ≥ 2): no two rows and no two columns of the 2-D view
 //!   may be identical. Skipped when rows or columns are so short that a repeat could
@@ -37,15 +37,16 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::distribution::{Distribution, Theory};
-use crate::dtype::DType;
+use crate::check;
+use crate::check::stats::Stats;
 use crate::error::{Error, Result};
-use crate::fan::{self, Layout};
-use crate::load::{self, Entry, LoadedTensor};
-use crate::report::{self, num};
+use crate::inspect::load::{self, Entry, LoadedTensor};
+use crate::law::{Distribution, Theory};
 use crate::scheme::SchemeSpec;
-use crate::stats::Stats;
+use crate::tensor::dtype::DType;
+use crate::tensor::fan::{self, Layout};
 use crate::text::escape_control;
+use crate::text::num;
 
 /// Largest |z| of the sample mean or variance a consistent tensor may show
 /// (two-sided probability 5.7e-7 per moment under the law).
@@ -320,7 +321,7 @@ pub fn verify_tensor(
     let view = fan::matrix_view(shape.dims(), layout);
     match resolved.distribution {
         Distribution::Constant { value } => {
-            let expected = report::stored_value(tensor.dtype, value);
+            let expected = check::stored_value(tensor.dtype, value);
             verdict
                 .checks
                 .push(exact_values(values, |_| expected, tensor.dtype));
@@ -332,7 +333,7 @@ pub fn verify_tensor(
             }
         }
         Distribution::Identity { gain } => {
-            let on = report::stored_value(tensor.dtype, gain);
+            let on = check::stored_value(tensor.dtype, gain);
             let cols = view.1;
             verdict.checks.push(exact_values(
                 values,
@@ -342,7 +343,7 @@ pub fn verify_tensor(
         }
         Distribution::Orthogonal { gain } => {
             let error = crate::draw::orthogonal::orthogonality_error(values, view.0, view.1, gain);
-            let tolerance = report::orthogonality_tolerance(tensor.dtype);
+            let tolerance = check::orthogonality_tolerance(tensor.dtype);
             verdict.checks.push(
                 Check::new(
                     "orthogonality",
@@ -380,7 +381,7 @@ fn check_elementwise(
     let n = values.len();
     if n >= 2 {
         let variance = stats.variance();
-        let z = report::moment_z_scores(&theory, stats.count, stats.mean, variance);
+        let z = check::moment_z_scores(&theory, stats.count, stats.mean, variance);
         let relative = (variance - theory.variance) / theory.variance;
         // The relative error at which |z| reaches Z_LIMIT: the smallest one the check sees.
         let resolution = Z_LIMIT * z.variance_se / theory.variance;
@@ -459,7 +460,7 @@ fn check_elementwise(
 }
 
 fn bounds_check(values: &[f64], stats: &Stats, theory: &Theory, dtype: DType) -> Check {
-    let slack = |b: f64| b.abs() * report::rounding_slack(dtype);
+    let slack = |b: f64| b.abs() * check::rounding_slack(dtype);
     let low = theory.low.unwrap_or(f64::NEG_INFINITY);
     let high = theory.high.unwrap_or(f64::INFINITY);
     let (lo_limit, hi_limit) = (low - slack(low), high + slack(high));

@@ -11,7 +11,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::activation::Activation;
+use crate::model::activation::Activation;
 
 /// A unit "passes no gradient" for an input when |f′(z)| is below this fraction of the
 /// activation's largest slope (ReLU: z ≤ 0; tanh: |z| > 7.9; sigmoid: |z| > 14.5).

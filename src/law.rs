@@ -54,7 +54,7 @@ impl Distribution {
     }
 
     /// Exact moments of an element. Orthogonal and identity matrices are not iid, so
-    /// their "theory" is that of the whole matrix (see [`crate::report`]); this returns
+    /// their "theory" is that of the whole matrix (see [`crate::output::report`]); this returns
     /// `None` for them.
     pub fn theory(&self) -> Option<Theory> {
         let t = match *self {
@@ -173,7 +173,7 @@ impl Distribution {
 impl Distribution {
     /// The law in words, with its numbers (six significant digits).
     pub fn describe(&self) -> String {
-        use crate::report::num;
+        use crate::text::num;
         match *self {
             Distribution::Constant { value } => format!("every value {}", num(value)),
             Distribution::Uniform { low, high } => {

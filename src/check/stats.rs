@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::dtype::Element;
+use crate::tensor::dtype::Element;
 
 /// Independent accumulator lanes in [`Stats::of_slice`]. Sixteen f64 lanes are two AVX-512
 /// or four AVX2 registers per sum: enough independent add chains to hide the adder's

@@ -10,28 +10,18 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
-use crate::distribution::{Distribution, Theory};
-use crate::dtype::DType;
+use crate::check::stats::Stats;
+use crate::check::{moment_z_scores, orthogonality_tolerance, rounding_slack, stored_value};
 use crate::generate::Generated;
+use crate::law::{Distribution, Theory};
 use crate::rng::RngMode;
-use crate::stats::Stats;
+use crate::tensor::dtype::DType;
 use crate::tensor::{ResolvedTensor, TensorMeta};
+use crate::text::{num, plain};
 
 /// How many standard errors a drawn moment may stray before the report flags it.
 /// Two moments per tensor at 4σ: a false alarm about once in 8,000 tensors.
 pub const Z_LIMIT: f64 = 4.0;
-
-/// Largest acceptable max |WᵀW/g² − I| for a stored orthogonal matrix.
-pub fn orthogonality_tolerance(dtype: DType) -> f64 {
-    match dtype {
-        DType::F32 => 1e-5,
-        DType::F64 => 1e-10,
-        // Rounding alone puts Gram entries off by up to about half a unit in the last
-        // place (2^-11, 2^-8); measured at 512²: 9.4e-5 (f16), 7.7e-4 (bf16).
-        DType::F16 => 2e-3,
-        DType::Bf16 => 1.6e-2,
-    }
-}
 
 /// What was drawn.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -199,58 +189,6 @@ impl TensorReport {
     }
 }
 
-/// `x` rounded to `dtype` and widened back (exactly): the value a file of that dtype
-/// stores for `x`.
-pub fn stored_value(dtype: DType, x: f64) -> f64 {
-    match dtype {
-        DType::F32 => f64::from(x as f32),
-        DType::F64 => x,
-        DType::F16 => half::f16::from_f64(x).to_f64(),
-        DType::Bf16 => half::bf16::from_f64(x).to_f64(),
-    }
-}
-
-/// How far, relative to its size, a bound may be overstepped by rounding to `dtype`: a
-/// value can round past a bound that the dtype cannot hold exactly, by up to half a step
-/// (2^-24 for f32 ... 2^-9 for bf16, relative), so the allowance is one such half step
-/// with a little room.
-pub fn rounding_slack(dtype: DType) -> f64 {
-    match dtype {
-        DType::F64 => 1e-15,
-        DType::F32 => 1e-7,
-        DType::F16 => 2f64.powi(-11),
-        DType::Bf16 => 2f64.powi(-8),
-    }
-}
-
-/// Sample mean and variance of n values, in standard errors from a law's theory.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MomentZ {
-    /// (mean − μ) / (σ/√n).
-    pub mean: f64,
-    /// (variance − σ²) / SE, with Var(s²) = (μ₄ − σ⁴·(n−3)/(n−1))/n.
-    pub variance: f64,
-    /// That standard error of the sample variance.
-    pub variance_se: f64,
-}
-
-/// The z-scores of an observed mean and variance of `n` iid values against `theory`
-/// (its variance must be positive and n ≥ 2). The standard error of the variance uses
-/// the law's exact fourth central moment, so the test is right for uniform and
-/// truncated laws too, not only normal ones.
-pub fn moment_z_scores(theory: &Theory, n: u64, mean: f64, variance: f64) -> MomentZ {
-    let n = n as f64;
-    let se_mean = (theory.variance / n).sqrt();
-    let var_of_var =
-        (theory.fourth_moment - theory.variance * theory.variance * (n - 3.0) / (n - 1.0)) / n;
-    let se_var = var_of_var.max(0.0).sqrt();
-    MomentZ {
-        mean: (mean - theory.mean) / se_mean,
-        variance: (variance - theory.variance) / se_var,
-        variance_se: se_var,
-    }
-}
-
 /// Whole-matrix moments and bounds of a matrix construction (orthogonal entries are
 /// bounded by the gain because every column or row has norm gain).
 fn exact_theory(mean: f64, variance: f64, (low, high): (f64, f64)) -> Theory {
@@ -344,7 +282,7 @@ impl TensorReport {
                 "  fans: fan_in {fi}, fan_out {fo}, receptive field {rf}"
             )?;
             if let (Some(mode), Some(fan)) = (m.fan_mode, m.fan) {
-                write!(out, "; scaled by {mode} = {}", trim(fan))?;
+                write!(out, "; scaled by {mode} = {}", plain(fan))?;
             }
             if let Some(g) = m.gain {
                 write!(out, "; gain {}", num(g))?;
@@ -422,25 +360,5 @@ impl TensorReport {
         };
         writeln!(out, "{verdict}")?;
         writeln!(out)
-    }
-}
-
-/// Six significant digits, switching to exponent form for very small or large values.
-pub(crate) fn num(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else if x.abs() < 1e-4 || x.abs() >= 1e6 {
-        format!("{x:.5e}")
-    } else {
-        let digits = (5 - x.abs().log10().floor() as i32).max(0) as usize;
-        format!("{x:.digits$}")
-    }
-}
-
-fn trim(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x}")
     }
 }

@@ -34,8 +34,8 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::tensor::dtype::DType;
 use crate::text::{escape_control, list};
 use header::{NpyFloat, checked_numel};
 
@@ -63,13 +63,13 @@ pub struct LoadedTensor {
 impl LoadedTensor {
     /// The shape a scheme is resolved against: the stored one, with a 0-d array (one
     /// value) taken as 1-D of length 1, as far as laws go.
-    pub fn law_shape(&self) -> Result<crate::shape::Shape> {
+    pub fn law_shape(&self) -> Result<crate::tensor::shape::Shape> {
         let dims = if self.shape.is_empty() {
             vec![1]
         } else {
             self.shape.clone()
         };
-        crate::shape::Shape::new(dims).map_err(|e| match e {
+        crate::tensor::shape::Shape::new(dims).map_err(|e| match e {
             Error::Shape { input, reason } => Error::Shape {
                 input,
                 reason: format!("{reason} (tensor '{}')", escape_control(&self.name)),

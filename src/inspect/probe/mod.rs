@@ -26,12 +26,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::activation::Activation;
-use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::fan::Layout;
+use crate::model::activation::Activation;
 use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
+use crate::tensor::dtype::DType;
+use crate::tensor::fan::Layout;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 pub use network::{LayerStats, Matrix, Weights};
 pub use verdict::{Verdict, VerdictKind};
@@ -96,9 +96,9 @@ pub fn weight_specs(
         .windows(2)
         .enumerate()
         .map(|(i, pair)| {
-            let shape = crate::layers::weight_shape(pair[0], pair[1], Layout::Io);
+            let shape = crate::model::layers::weight_shape(pair[0], pair[1], Layout::Io);
             TensorSpec {
-                name: crate::layers::weight_name(i),
+                name: crate::model::layers::weight_name(i),
                 shape: shape.parse()?,
                 layout: Layout::Io,
                 scheme: scheme.clone(),
@@ -162,7 +162,7 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
         memory_needed(widths, batch),
         &format!(
             "a probe of layers {} ({} layers, widest {}) with batch {batch}",
-            crate::layers::widths_text(widths),
+            crate::model::layers::widths_text(widths),
             widths.len() - 1,
             widths.iter().max().copied().unwrap_or(0)
         ),

@@ -3,7 +3,7 @@
 //! seed gives one network whichever command asked for it.
 
 use crate::error::{Error, Result};
-use crate::fan::Layout;
+use crate::tensor::fan::Layout;
 
 /// Most widths a chain may have, repeats included: far deeper than any network, and
 /// small enough that the list itself is never a burden.

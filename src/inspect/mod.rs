@@ -1,0 +1,7 @@
+//! Reading tensors back and looking at them: [`load`] (every input file through one
+//! checked reader), [`verify`] (does a file look drawn from a scheme?) and [`probe`]
+//! (what schemes do to a network's signal).
+
+pub mod load;
+pub mod probe;
+pub mod verify;
