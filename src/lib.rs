@@ -22,11 +22,11 @@
 //! Across the crate: [`budget`] (memory budget), [`text`] (escaping, bounded lines,
 //! number formatting), [`error`].
 //!
-//! The [`cli`] module is the command-line front end built on the same API.
+//! The command line (`src/cli/`, in the binary, not this library) is a front end built
+//! on the same API.
 
 pub mod budget;
 pub mod check;
-pub mod cli;
 pub mod compat;
 pub mod draw;
 pub mod error;

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use weightinit::Error;
-use weightinit::cli::Cli;
+mod cli;
+
+use cli::Cli;
 use weightinit::text::bounded_line;
 
 fn main() -> ExitCode {

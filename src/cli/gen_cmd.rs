@@ -8,18 +8,18 @@ use clap::{Args, ValueEnum};
 
 use super::progress;
 pub use super::sources::{Activation, Preset};
-use crate::error::{Error, Result};
-use crate::output::atomic::{self, AtomicFile, FileOptions};
-use crate::output::manifest::{Manifest, ManifestEntry};
-use crate::output::report::{TensorReport, render_human};
-use crate::output::{Format, HashingWriter};
-use crate::rng::{RngMode, fresh_seed};
-use crate::scheme::{ParamKey, SchemeSpec};
-use crate::tensor::dtype::DType;
-use crate::tensor::fan::Layout;
-use crate::tensor::shape::Shape;
-use crate::tensor::{ResolvedTensor, TensorSpec};
-use crate::write::TensorWriter;
+use weightinit::error::{Error, Result};
+use weightinit::output::atomic::{self, AtomicFile, FileOptions};
+use weightinit::output::manifest::{Manifest, ManifestEntry};
+use weightinit::output::report::{TensorReport, render_human};
+use weightinit::output::{Format, HashingWriter};
+use weightinit::rng::{RngMode, fresh_seed};
+use weightinit::scheme::{ParamKey, SchemeSpec};
+use weightinit::tensor::dtype::DType;
+use weightinit::tensor::fan::Layout;
+use weightinit::tensor::shape::Shape;
+use weightinit::tensor::{ResolvedTensor, TensorSpec};
+use weightinit::write::TensorWriter;
 
 /// Where the report goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -292,7 +292,7 @@ impl GenArgs {
     }
 
     pub(super) fn seed(&self) -> Result<u64> {
-        crate::rng::parse_seed(self.seed.as_deref())
+        weightinit::rng::parse_seed(self.seed.as_deref())
     }
 
     /// One resolved spec per --shape (two for a preset: weight, then bias).
@@ -318,7 +318,7 @@ impl GenArgs {
         }
         if let Some(path) = &self.spec {
             let (rules, scheme) = self.name_rules()?;
-            let defaults = crate::model::spec::Defaults {
+            let defaults = weightinit::model::spec::Defaults {
                 seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
                 fresh_seed: fresh_seed(),
                 rng: self.rng,
@@ -327,7 +327,7 @@ impl GenArgs {
                 rules,
                 scheme,
             };
-            return crate::model::spec::load(path, defaults);
+            return weightinit::model::spec::load(path, defaults);
         }
         let scheme = self.scheme_spec()?;
         let shapes = self
@@ -366,7 +366,7 @@ impl GenArgs {
             )));
         }
         for (i, name) in self.name.iter().enumerate() {
-            crate::tensor::validate_name(name)?;
+            weightinit::tensor::validate_name(name)?;
             if self.name[..i].contains(name) {
                 return Err(Error::Usage(format!(
                     "tensor name '{name}' is given twice; names must be unique"
@@ -378,7 +378,7 @@ impl GenArgs {
 
     /// `--shard I/N`: this shard's tensors into `DIR/model-0000I-of-0000N.safetensors`.
     fn plan_shard(&self, tensors: Vec<ResolvedTensor>, text: &str) -> Result<Plan> {
-        let shard: crate::model::shard::Shard = text.parse()?;
+        let shard: weightinit::model::shard::Shard = text.parse()?;
         if self.rng != RngMode::Native {
             return Err(Error::Usage(format!(
                 "--shard needs --rng native: --rng {} draws every tensor from one generator \
@@ -399,8 +399,8 @@ impl GenArgs {
                 ));
             }
         };
-        let assignment = crate::model::shard::assign(&tensors, shard.count)?;
-        let index = crate::model::shard::index_json(&tensors, &assignment, shard.count);
+        let assignment = weightinit::model::shard::assign(&tensors, shard.count)?;
+        let index = weightinit::model::shard::index_json(&tensors, &assignment, shard.count);
         prepare_directory(&dir)?;
         let container = dir.join(shard.file_name());
         let index_path = dir.join("model.safetensors.index.json");
@@ -573,7 +573,7 @@ impl Plan {
             _ => t.data_bytes(),
         };
         for (tensor, destination) in &self.items {
-            crate::generate::check_memory(tensor)?;
+            weightinit::generate::check_memory(tensor)?;
             if let Destination::File(path) = destination {
                 files.push((path, min_bytes(tensor)));
             }
@@ -607,21 +607,21 @@ impl Plan {
             if !kind.uses_disk_space() {
                 continue;
             }
-            for removed in crate::output::target::remove_stale_temporaries(path, started) {
+            for removed in weightinit::output::target::remove_stale_temporaries(path, started) {
                 eprintln!(
                     "weightinit: removed '{}', a temporary file left by an earlier run that \
                      was killed",
-                    crate::text::escape_control(&removed.display().to_string())
+                    weightinit::text::escape_control(&removed.display().to_string())
                 );
             }
-            let dir = crate::output::target::parent_dir(path).to_path_buf();
+            let dir = weightinit::output::target::parent_dir(path).to_path_buf();
             match per_dir.iter_mut().find(|(d, _)| *d == dir) {
                 Some((_, total)) => *total = total.saturating_add(bytes),
                 None => per_dir.push((dir, bytes)),
             }
         }
         for (dir, bytes) in per_dir {
-            crate::output::target::check_space(&dir, bytes)?;
+            weightinit::output::target::check_space(&dir, bytes)?;
         }
         Ok(())
     }
@@ -746,7 +746,7 @@ fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool)
         ReportMode::Human => render_human(reports),
         ReportMode::Json => {
             let consistent = reports.iter().all(|r| r.consistent);
-            let total = crate::output::report::Total::of(reports);
+            let total = weightinit::output::report::Total::of(reports);
             let doc =
                 serde_json::json!({ "consistent": consistent, "total": total, "tensors": reports });
             let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");

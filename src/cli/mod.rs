@@ -10,7 +10,7 @@ pub mod verify_cmd;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::Result;
+use weightinit::error::Result;
 
 /// Initial weights for neural-network layers, exactly reproducible, written as files
 /// every ML stack loads.
@@ -46,9 +46,9 @@ impl Cli {
     /// Runs the chosen subcommand.
     pub fn run(self) -> Result<()> {
         if let Some(size) = &self.max_memory {
-            let bytes = crate::budget::parse_size(size)
-                .map_err(|e| crate::Error::Usage(format!("--max-memory: {e}")))?;
-            crate::budget::set_limit(bytes);
+            let bytes = weightinit::budget::parse_size(size)
+                .map_err(|e| weightinit::Error::Usage(format!("--max-memory: {e}")))?;
+            weightinit::budget::set_limit(bytes);
         }
         match self.command {
             Command::Gen(args) => gen_cmd::run(*args),

@@ -1,20 +1,20 @@
 //! Where a run's tensors come from besides `--shape`: `--preset` (a module's parameters),
 //! `--layers` (a dense chain), `--like` (another file's layout). `--spec` files are in
-//! `crate::model::spec`. Each turns the arguments into resolved tensor specs, checked
+//! `weightinit::model::spec`. Each turns the arguments into resolved tensor specs, checked
 //! before anything is drawn.
 
 use std::path::Path;
 
 use clap::ValueEnum;
 
-pub use crate::model::activation::Activation;
+pub use weightinit::model::activation::Activation;
 
 use super::gen_cmd::GenArgs;
-use crate::error::{Error, Result};
-use crate::scheme::{SchemeSpec, shortest};
-use crate::tensor::fan::Layout;
-use crate::tensor::shape::Shape;
-use crate::tensor::{ResolvedTensor, TensorSpec};
+use weightinit::error::{Error, Result};
+use weightinit::scheme::{SchemeSpec, shortest};
+use weightinit::tensor::fan::Layout;
+use weightinit::tensor::shape::Shape;
+use weightinit::tensor::{ResolvedTensor, TensorSpec};
 
 /// Name patterns with their schemes, first match wins.
 pub(crate) type NameRules = Vec<(globset::GlobMatcher, SchemeSpec)>;
@@ -107,11 +107,11 @@ impl GenArgs {
     /// empty tensors are left out, and dtypes weightinit cannot write yet become
     /// `--dtype`; each case is said on stderr.
     pub(super) fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
-        let layout = crate::model::like::read_layout(path)?;
+        let layout = weightinit::model::like::read_layout(path)?;
         let (rules, default) = self.name_rules()?;
         let seed = self.seed()?;
         let label = path.display();
-        let esc = crate::text::escape_control;
+        let esc = weightinit::text::escape_control;
         let mut specs = Vec::new();
         // Said only once everything resolved, so that an error stays the only line.
         let mut notes = Vec::new();
@@ -146,7 +146,7 @@ impl GenArgs {
                     ))
                 })?,
             };
-            crate::tensor::validate_name(&t.name)?;
+            weightinit::tensor::validate_name(&t.name)?;
             let shape = Shape::new(t.shape.clone())?;
             let spec = TensorSpec {
                 name: t.name.clone(),
@@ -171,8 +171,8 @@ impl GenArgs {
                 }
                 format!(
                     ": it holds only {} tensors ({})",
-                    crate::text::list(&kinds),
-                    crate::text::list(layout.iter().map(|t| &t.name))
+                    weightinit::text::list(&kinds),
+                    weightinit::text::list(layout.iter().map(|t| &t.name))
                 )
             } else {
                 String::new()
@@ -190,7 +190,7 @@ impl GenArgs {
     /// A `--layers` chain: fcI.weight (in x out, or out x in with --layout oi) and
     /// fcI.bias for every consecutive pair of widths.
     pub(super) fn layer_specs(&self, layers: &str) -> Result<Vec<ResolvedTensor>> {
-        let widths = crate::model::layers::parse_widths(layers)?;
+        let widths = weightinit::model::layers::parse_widths(layers)?;
         let weight_scheme: SchemeSpec = match &self.scheme {
             Some(_) => self.scheme_spec()?,
             None => self.activation.weight_scheme().parse()?,
@@ -199,9 +199,9 @@ impl GenArgs {
         let mut specs = Vec::new();
         for (i, pair) in widths.windows(2).enumerate() {
             let (inputs, outputs) = (pair[0], pair[1]);
-            let weight_shape = crate::model::layers::weight_shape(inputs, outputs, self.layout);
+            let weight_shape = weightinit::model::layers::weight_shape(inputs, outputs, self.layout);
             let mut tensors = vec![(
-                crate::model::layers::weight_name(i),
+                weightinit::model::layers::weight_name(i),
                 weight_shape,
                 weight_scheme.clone(),
             )];
@@ -213,13 +213,13 @@ impl GenArgs {
                     let scheme =
                         format!("uniform:low={},high={}", shortest(-bound), shortest(bound));
                     tensors.push((
-                        crate::model::layers::bias_name(i),
+                        weightinit::model::layers::bias_name(i),
                         outputs.to_string(),
                         scheme.parse()?,
                     ));
                 }
                 other => tensors.push((
-                    crate::model::layers::bias_name(i),
+                    weightinit::model::layers::bias_name(i),
                     outputs.to_string(),
                     other.parse()?,
                 )),
