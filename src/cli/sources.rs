@@ -1,98 +1,44 @@
-//! Where a run's tensors come from besides `--shape`: `--preset` (a module's parameters),
-//! `--layers` (a dense chain), `--like` (another file's layout). `--spec` files are in
-//! `weightinit::model::spec`. Each turns the arguments into resolved tensor specs, checked
-//! before anything is drawn.
+//! Where a run's tensors come from besides `--shape`: `--preset`, `--layers`, `--like`
+//! and `--spec`. The builders live in `weightinit::model` and take plain values; this
+//! file turns the flags into those values and adds the flags' wording to notes.
 
 use std::path::Path;
 
-use clap::ValueEnum;
-
 pub use weightinit::model::activation::Activation;
+pub use weightinit::model::preset::Preset;
 
 use super::gen_cmd::GenArgs;
 use weightinit::error::{Error, Result};
-use weightinit::scheme::{SchemeSpec, shortest};
-use weightinit::tensor::fan::Layout;
-use weightinit::tensor::shape::Shape;
-use weightinit::tensor::{ResolvedTensor, TensorSpec};
-
-/// Name patterns with their schemes, first match wins.
-pub(crate) type NameRules = Vec<(globset::GlobMatcher, SchemeSpec)>;
-
-/// A module's default parameters, as its framework initializes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Preset {
-    /// torch.nn.Linear(IN, OUT): --shape INxOUT gives weight OUTxIN, kaiming_uniform_
-    /// with a=√5, then bias OUT, U(±1/√IN).
-    TorchLinear,
-    /// torch.nn.Conv2d(IN, OUT, (KH, KW)): --shape INxOUTxKHxKW gives weight OUTxINxKHxKW,
-    /// kaiming_uniform_ with a=√5, then bias OUT, U(±1/√(IN·KH·KW)).
-    TorchConv2d,
-}
-
-impl Preset {
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Preset::TorchLinear => "torch-linear",
-            Preset::TorchConv2d => "torch-conv2d",
-        }
-    }
-
-    /// The weight and bias specs (shape, scheme) for one `--shape` in constructor order.
-    fn tensors(self, args: &Shape) -> Result<[(Shape, SchemeSpec); 2]> {
-        let dims = args.dims();
-        let (inputs, outputs, kernel): (usize, usize, &[usize]) = match (self, dims) {
-            (Preset::TorchLinear, [i, o]) => (*i, *o, &[]),
-            (Preset::TorchConv2d, [i, o, kernel @ ..]) if kernel.len() == 2 => (*i, *o, kernel),
-            _ => {
-                let wanted = match self {
-                    Preset::TorchLinear => "INxOUT, as in nn.Linear(IN, OUT)",
-                    Preset::TorchConv2d => "INxOUTxKHxKW, as in nn.Conv2d(IN, OUT, (KH, KW))",
-                };
-                return Err(Error::Usage(format!(
-                    "preset {} takes --shape {wanted}, not '{args}'",
-                    self.name()
-                )));
-            }
-        };
-        let mut weight_dims = vec![outputs, inputs];
-        weight_dims.extend_from_slice(kernel);
-        let join = |d: &[usize]| {
-            d.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("x")
-        };
-        let weight_shape: Shape = join(&weight_dims).parse()?;
-        let bias_shape: Shape = outputs.to_string().parse()?;
-        // PyTorch: kaiming_uniform_(weight, a=math.sqrt(5)); weightinit's leaky-relu gain
-        // is sqrt(2 / (1 + a·a)), the same double as PyTorch's sqrt(2 / (1 + a**2)).
-        let a = shortest(5f64.sqrt());
-        let weight: SchemeSpec =
-            format!("he-uniform:nonlinearity=leaky-relu,negative-slope={a}").parse()?;
-        // bias: bound = 1 / math.sqrt(fan_in), fan_in = IN·KH·KW.
-        let fan_in: usize = inputs * kernel.iter().product::<usize>();
-        let bound = 1.0 / (fan_in as f64).sqrt();
-        let bias: SchemeSpec =
-            format!("uniform:low={},high={}", shortest(-bound), shortest(bound)).parse()?;
-        Ok([(weight_shape, weight), (bias_shape, bias)])
-    }
-}
+use weightinit::model::layers::{self, Bias};
+use weightinit::model::rules::NameRules;
+use weightinit::model::{Common, like, preset};
+use weightinit::scheme::SchemeSpec;
+use weightinit::tensor::{ResolvedTensor, Shape};
 
 impl GenArgs {
+    /// What every tensor of the run shares: seed, layout, dtype, stream.
+    pub(super) fn common(&self) -> Result<Common> {
+        Ok(Common {
+            seed: self.seed()?,
+            layout: self.layout,
+            dtype: self.dtype,
+            rng: self.rng,
+        })
+    }
+
     /// `--rule PATTERN=SCHEME` (in order) and `--default SCHEME`, for --like and --spec.
     pub(super) fn name_rules(&self) -> Result<(NameRules, Option<SchemeSpec>)> {
-        let mut rules = Vec::new();
+        let mut rules = NameRules::default();
         for rule in &self.rules {
-            let (pattern, scheme) = rule.split_once('=').ok_or_else(|| {
-                Error::Usage(format!(
+            let (pattern, scheme) = NameRules::split_rule(rule).map_err(|e| match e {
+                Error::Usage(_) => Error::Usage(format!(
                     "invalid --rule '{rule}': write PATTERN=SCHEME, e.g. '*.bias=zeros'"
-                ))
+                )),
+                other => other,
             })?;
-            let matcher = globset::Glob::new(pattern.trim())
-                .map_err(|e| Error::Usage(format!("invalid --rule pattern '{pattern}': {e}")))?
-                .compile_matcher();
-            rules.push((matcher, scheme.trim().parse::<SchemeSpec>()?));
+            rules
+                .push(pattern, scheme)
+                .map_err(|e| Error::Usage(format!("invalid --rule pattern '{pattern}': {e}")))?;
         }
         let default = self
             .default_scheme
@@ -102,150 +48,32 @@ impl GenArgs {
         Ok((rules, default))
     }
 
-    /// `--like FILE`: the source's float tensors, in its order, with schemes from
-    /// `--rule`/`--default`. Integer tensors (buffers such as position ids), scalars and
-    /// empty tensors are left out, and dtypes weightinit cannot write yet become
-    /// `--dtype`; each case is said on stderr.
+    /// `--like FILE`: the source's layout with schemes from `--rule`/`--default`; the
+    /// notes about left-out or converted tensors go to stderr.
     pub(super) fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
-        let layout = weightinit::model::like::read_layout(path)?;
         let (rules, default) = self.name_rules()?;
-        let seed = self.seed()?;
-        let label = path.display();
-        let esc = weightinit::text::escape_control;
-        let mut specs = Vec::new();
-        // Said only once everything resolved, so that an error stays the only line.
-        let mut notes = Vec::new();
-        for t in &layout {
-            if !t.is_float || t.shape.is_empty() || t.shape.contains(&0) {
-                notes.push(format!(
-                    "weightinit: note: --like '{label}': '{}' ({} {:?}) is left out: only \
-                     non-empty floating-point tensors are initialized",
-                    esc(&t.name),
-                    esc(&t.source_dtype),
-                    t.shape
-                ));
-                continue;
-            }
-            let dtype = t.dtype.unwrap_or_else(|| {
-                notes.push(format!(
-                    "weightinit: note: --like '{label}': '{}' is {} in the source; written as {} \
-                     (weightinit writes f32, f64, f16 and bf16)",
-                    esc(&t.name),
-                    esc(&t.source_dtype),
-                    self.dtype
-                ));
-                self.dtype
-            });
-            let scheme = match rules.iter().find(|(m, _)| m.is_match(&t.name)) {
-                Some((_, s)) => s.clone(),
-                None => default.clone().ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--like '{label}': tensor '{}' matches no --rule and there is no \
-                         --default scheme",
-                        esc(&t.name)
-                    ))
-                })?,
-            };
-            weightinit::tensor::validate_name(&t.name)?;
-            let shape = Shape::new(t.shape.clone())?;
-            let spec = TensorSpec {
-                name: t.name.clone(),
-                shape,
-                layout: self.layout,
-                scheme,
-                dtype,
-                seed,
-                rng: self.rng,
-            };
-            specs.push(spec.resolve().map_err(|e| {
-                Error::Usage(format!("--like '{label}': tensor '{}': {e}", esc(&t.name)))
-            })?);
-        }
-        if specs.is_empty() {
-            let why = if layout.iter().all(|t| !t.is_float) {
-                let mut kinds: Vec<&str> = Vec::new();
-                for t in &layout {
-                    if !kinds.contains(&t.holds.as_str()) {
-                        kinds.push(&t.holds);
-                    }
-                }
-                format!(
-                    ": it holds only {} tensors ({})",
-                    weightinit::text::list(&kinds),
-                    weightinit::text::list(layout.iter().map(|t| &t.name))
-                )
-            } else {
-                String::new()
-            };
-            return Err(Error::Usage(format!(
-                "--like '{label}': no floating-point tensors to initialize{why}"
-            )));
-        }
+        let (tensors, notes) = like::tensors(path, &rules, default.as_ref(), &self.common()?)?;
         for note in notes {
-            eprintln!("{note}");
+            eprintln!("weightinit: note: --like '{}': {note}", path.display());
         }
-        Ok(specs)
+        Ok(tensors)
     }
 
-    /// A `--layers` chain: fcI.weight (in x out, or out x in with --layout oi) and
-    /// fcI.bias for every consecutive pair of widths.
-    pub(super) fn layer_specs(&self, layers: &str) -> Result<Vec<ResolvedTensor>> {
-        let widths = weightinit::model::layers::parse_widths(layers)?;
-        let weight_scheme: SchemeSpec = match &self.scheme {
+    /// A `--layers` chain: the weight scheme from --scheme, else from --activation.
+    pub(super) fn layer_specs(&self, text: &str) -> Result<Vec<ResolvedTensor>> {
+        let widths = layers::parse_widths(text)?;
+        let weight: SchemeSpec = match &self.scheme {
             Some(_) => self.scheme_spec()?,
             None => self.activation.weight_scheme().parse()?,
         };
-        let seed = self.seed()?;
-        let mut specs = Vec::new();
-        for (i, pair) in widths.windows(2).enumerate() {
-            let (inputs, outputs) = (pair[0], pair[1]);
-            let weight_shape = weightinit::model::layers::weight_shape(inputs, outputs, self.layout);
-            let mut tensors = vec![(
-                weightinit::model::layers::weight_name(i),
-                weight_shape,
-                weight_scheme.clone(),
-            )];
-            match self.bias.trim() {
-                "none" => {}
-                "fan-in-uniform" => {
-                    // PyTorch's bias default: U(±1/√fan_in).
-                    let bound = 1.0 / (inputs as f64).sqrt();
-                    let scheme =
-                        format!("uniform:low={},high={}", shortest(-bound), shortest(bound));
-                    tensors.push((
-                        weightinit::model::layers::bias_name(i),
-                        outputs.to_string(),
-                        scheme.parse()?,
-                    ));
-                }
-                other => tensors.push((
-                    weightinit::model::layers::bias_name(i),
-                    outputs.to_string(),
-                    other.parse()?,
-                )),
-            }
-            for (name, shape, scheme) in tensors {
-                specs.push(
-                    TensorSpec {
-                        name,
-                        shape: shape.parse()?,
-                        layout: self.layout,
-                        scheme,
-                        dtype: self.dtype,
-                        seed,
-                        rng: self.rng,
-                    }
-                    .resolve()?,
-                );
-            }
-        }
-        Ok(specs)
+        let bias: Bias = self.bias.parse()?;
+        layers::chain(&widths, &weight, &bias, &self.common()?)
     }
 
     /// A preset's tensors: for every --shape its weight (layout oi) and bias, named
     /// NAME.weight and NAME.bias (NAME from --name, else l0, l1, ...; bare `weight` and
     /// `bias` for a single shape).
-    pub(super) fn preset_specs(&self, preset: Preset) -> Result<Vec<ResolvedTensor>> {
+    pub(super) fn preset_specs(&self, chosen: Preset) -> Result<Vec<ResolvedTensor>> {
         let shapes = self
             .shape
             .iter()
@@ -261,26 +89,7 @@ impl GenArgs {
                 .map(|n| format!("{n}."))
                 .collect()
         };
-        let seed = self.seed()?;
-        let mut specs = Vec::new();
-        for (shape, prefix) in shapes.iter().zip(prefixes) {
-            for ((tensor_shape, scheme), part) in
-                preset.tensors(shape)?.into_iter().zip(["weight", "bias"])
-            {
-                specs.push(
-                    TensorSpec {
-                        name: format!("{prefix}{part}"),
-                        shape: tensor_shape,
-                        layout: Layout::Oi,
-                        scheme,
-                        dtype: self.dtype,
-                        seed,
-                        rng: self.rng,
-                    }
-                    .resolve()?,
-                );
-            }
-        }
-        Ok(specs)
+        let modules: Vec<(Shape, String)> = shapes.into_iter().zip(prefixes).collect();
+        preset::tensors(chosen, &modules, &self.common()?)
     }
 }

@@ -2,8 +2,10 @@
 //! layer's tensors. `gen --layers` writes them; `probe` draws the same weights, so one
 //! seed gives one network whichever command asked for it.
 
+use super::{Common, symmetric_uniform};
 use crate::error::{Error, Result};
-use crate::tensor::fan::Layout;
+use crate::scheme::SchemeSpec;
+use crate::tensor::{Layout, ResolvedTensor, Shape};
 
 /// Most widths a chain may have, repeats included: far deeper than any network, and
 /// small enough that the list itself is never a burden.
@@ -71,12 +73,58 @@ pub fn bias_name(index: usize) -> String {
     format!("fc{index}.bias")
 }
 
-/// The weight's shape text: `INxOUT`, or `OUTxIN` for `--layout oi`.
-pub fn weight_shape(inputs: usize, outputs: usize, layout: Layout) -> String {
-    match layout {
-        Layout::Io => format!("{inputs}x{outputs}"),
-        Layout::Oi => format!("{outputs}x{inputs}"),
+/// The weight's shape: `IN x OUT`, or `OUT x IN` for [`Layout::Oi`].
+pub fn weight_shape(inputs: usize, outputs: usize, layout: Layout) -> Result<Shape> {
+    Shape::new(match layout {
+        Layout::Io => vec![inputs, outputs],
+        Layout::Oi => vec![outputs, inputs],
+    })
+}
+
+/// The biases of a chain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bias {
+    /// No bias tensors.
+    None,
+    /// PyTorch's default, U(±1/√fan_in) with each layer's fan-in.
+    FanInUniform,
+    /// Any scheme that works on a 1-D tensor.
+    Scheme(SchemeSpec),
+}
+
+impl std::str::FromStr for Bias {
+    type Err = Error;
+    /// `none`, `fan-in-uniform` or a scheme.
+    fn from_str(text: &str) -> Result<Bias> {
+        Ok(match text.trim() {
+            "none" => Bias::None,
+            "fan-in-uniform" => Bias::FanInUniform,
+            other => Bias::Scheme(other.parse()?),
+        })
     }
+}
+
+/// A dense chain's tensors: `fcI.weight` by `weight` and `fcI.bias` by `bias` for every
+/// consecutive pair of widths, in order.
+pub fn chain(
+    widths: &[usize],
+    weight: &SchemeSpec,
+    bias: &Bias,
+    common: &Common,
+) -> Result<Vec<ResolvedTensor>> {
+    let mut tensors = Vec::new();
+    for (i, pair) in widths.windows(2).enumerate() {
+        let (inputs, outputs) = (pair[0], pair[1]);
+        let shape = weight_shape(inputs, outputs, common.layout)?;
+        tensors.push(common.tensor(weight_name(i), shape, weight.clone())?);
+        let bias_scheme = match bias {
+            Bias::None => continue,
+            Bias::FanInUniform => symmetric_uniform(1.0 / (inputs as f64).sqrt())?,
+            Bias::Scheme(scheme) => scheme.clone(),
+        };
+        tensors.push(common.tensor(bias_name(i), Shape::new(vec![outputs])?, bias_scheme)?);
+    }
+    Ok(tensors)
 }
 
 #[cfg(test)]

@@ -11,8 +11,12 @@
 
 use std::path::Path;
 
+use super::Common;
+use super::rules::NameRules;
 use crate::error::{Error, Result};
+use crate::scheme::SchemeSpec;
 use crate::tensor::dtype::DType;
+use crate::tensor::{ResolvedTensor, Shape};
 
 /// One tensor of the source file.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +64,84 @@ pub fn read_layout(path: &Path) -> Result<Vec<LikeTensor>> {
             is_float: h.is_float,
         })
         .collect())
+}
+
+/// `gen --like FILE`'s tensors: the source's float tensors, in its order, with schemes
+/// from `rules` (else `default`). Integer tensors (buffers such as position ids), scalars
+/// and empty tensors are left out, and dtypes weightinit cannot write become
+/// `common.dtype`; each such case is returned as a note line, to be said once everything
+/// resolved (so that an error stays the only line).
+pub fn tensors(
+    path: &Path,
+    rules: &NameRules,
+    default: Option<&SchemeSpec>,
+    common: &Common,
+) -> Result<(Vec<ResolvedTensor>, Vec<String>)> {
+    let layout = read_layout(path)?;
+    let label = path.display();
+    let esc = crate::text::escape_control;
+    let mut specs = Vec::new();
+    // Said only once everything resolved, so that an error stays the only line.
+    let mut notes = Vec::new();
+    for t in &layout {
+        if !t.is_float || t.shape.is_empty() || t.shape.contains(&0) {
+            notes.push(format!(
+                "'{}' ({} {:?}) is left out: only \
+                 non-empty floating-point tensors are initialized",
+                esc(&t.name),
+                esc(&t.source_dtype),
+                t.shape
+            ));
+            continue;
+        }
+        let dtype = t.dtype.unwrap_or_else(|| {
+            notes.push(format!(
+                "'{}' is {} in the source; written as {} \
+                 (weightinit writes f32, f64, f16 and bf16)",
+                esc(&t.name),
+                esc(&t.source_dtype),
+                common.dtype
+            ));
+            common.dtype
+        });
+        let scheme = match rules.scheme_for(&t.name) {
+            Some(s) => s.clone(),
+            None => default.cloned().ok_or_else(|| {
+                Error::Usage(format!(
+                    "--like '{label}': tensor '{}' matches no --rule and there is no \
+                     --default scheme",
+                    esc(&t.name)
+                ))
+            })?,
+        };
+        crate::tensor::validate_name(&t.name)?;
+        let shape = Shape::new(t.shape.clone())?;
+        let tensor = Common { dtype, ..*common }.tensor(t.name.clone(), shape, scheme);
+        specs.push(tensor.map_err(|e| {
+            Error::Usage(format!("--like '{label}': tensor '{}': {e}", esc(&t.name)))
+        })?);
+    }
+    if specs.is_empty() {
+        let why = if layout.iter().all(|t| !t.is_float) {
+            let mut kinds: Vec<&str> = Vec::new();
+            for t in &layout {
+                if !kinds.contains(&t.holds.as_str()) {
+                    kinds.push(&t.holds);
+                }
+            }
+            format!(
+                ": it holds only {} tensors ({})",
+                crate::text::list(&kinds),
+                crate::text::list(layout.iter().map(|t| &t.name))
+            )
+        } else {
+            String::new()
+        };
+        return Err(Error::Usage(format!(
+            "--like '{label}': no floating-point tensors to initialize{why}"
+        )));
+    }
+    Ok((specs, notes))
 }
 
 #[cfg(test)]

@@ -6,5 +6,50 @@
 pub mod activation;
 pub mod layers;
 pub mod like;
+pub mod preset;
+pub mod rules;
 pub mod shard;
 pub mod spec;
+
+use crate::error::Result;
+use crate::rng::RngMode;
+use crate::scheme::SchemeSpec;
+use crate::tensor::{DType, Layout, ResolvedTensor, Shape, TensorSpec};
+
+/// What the tensors of one run share unless their source says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Common {
+    pub seed: u64,
+    pub layout: Layout,
+    pub dtype: DType,
+    pub rng: RngMode,
+}
+
+impl Common {
+    /// The tensor `name` of `shape` by `scheme`, with these settings, resolved.
+    pub fn tensor(&self, name: String, shape: Shape, scheme: SchemeSpec) -> Result<ResolvedTensor> {
+        TensorSpec {
+            name,
+            shape,
+            layout: self.layout,
+            scheme,
+            dtype: self.dtype,
+            seed: self.seed,
+            rng: self.rng,
+        }
+        .resolve()
+    }
+}
+
+/// `uniform:low=-bound,high=bound`: PyTorch's bias default U(±1/√fan_in) and its kin.
+pub fn symmetric_uniform(bound: f64) -> Result<SchemeSpec> {
+    use crate::scheme::{ParamKey, ParamValue, SchemeKind};
+    let mut scheme = SchemeSpec::new(SchemeKind::Uniform);
+    scheme
+        .params
+        .set(ParamKey::Low, ParamValue::Number(-bound))?;
+    scheme
+        .params
+        .set(ParamKey::High, ParamValue::Number(bound))?;
+    Ok(scheme)
+}

@@ -23,7 +23,6 @@
 
 use std::path::Path;
 
-use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -165,8 +164,8 @@ pub struct Defaults {
     pub rng: RngMode,
     pub dtype: DType,
     pub layout: Layout,
-    /// `--rule`s, tried after the file's own rules.
-    pub rules: Vec<(GlobMatcher, SchemeSpec)>,
+    /// Rules from outside the file (the command line's), tried after the file's own.
+    pub rules: super::rules::NameRules,
     /// `--default`, for tensors that no rule matches when the file has no `scheme`.
     pub scheme: Option<SchemeSpec>,
 }
@@ -269,21 +268,18 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
         Some(s) => Some(parse_scheme("scheme", s)?),
         None => defaults.scheme.clone(),
     };
-    let mut rules: Vec<(GlobMatcher, SchemeSpec)> = Vec::new();
+    let mut rules = super::rules::NameRules::default();
     for (i, rule) in file.rule.iter().enumerate() {
         let key = format!("rule[{i}]");
-        let glob = Glob::new(&rule.pattern).map_err(|e| {
+        let scheme = parse_scheme(&format!("{key}.scheme"), &rule.scheme)?;
+        rules.push(&rule.pattern, scheme).map_err(|e| {
             Error::Usage(format!(
                 "{label}: {key}.match = '{}': {e}",
                 crate::text::escape_control(&rule.pattern)
             ))
         })?;
-        rules.push((
-            glob.compile_matcher(),
-            parse_scheme(&format!("{key}.scheme"), &rule.scheme)?,
-        ));
     }
-    rules.extend(defaults.rules.iter().cloned());
+    rules.extend(&defaults.rules);
     let mut seen = std::collections::HashSet::new();
     let mut tensors = Vec::with_capacity(file.tensor.len());
     for (i, entry) in file.tensor.iter().enumerate() {
@@ -308,8 +304,8 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
         };
         let scheme = match &entry.scheme {
             Some(s) => parse_scheme(&format!("{key}.scheme"), s)?,
-            None => match rules.iter().find(|(m, _)| m.is_match(&entry.name)) {
-                Some((_, s)) => s.clone(),
+            None => match rules.scheme_for(&entry.name) {
+                Some(s) => s.clone(),
                 None => default_scheme.clone().ok_or_else(|| {
                     Error::Usage(format!(
                         "{label}: {key} '{shown}' has no scheme: give it scheme = \"...\", add a \
@@ -352,7 +348,7 @@ mod tests {
             rng: RngMode::Native,
             dtype: DType::F32,
             layout: Layout::Io,
-            rules: Vec::new(),
+            rules: Default::default(),
             scheme: None,
         }
     }

@@ -96,10 +96,10 @@ pub fn weight_specs(
         .windows(2)
         .enumerate()
         .map(|(i, pair)| {
-            let shape = crate::model::layers::weight_shape(pair[0], pair[1], Layout::Io);
+            let shape = crate::model::layers::weight_shape(pair[0], pair[1], Layout::Io)?;
             TensorSpec {
                 name: crate::model::layers::weight_name(i),
-                shape: shape.parse()?,
+                shape,
                 layout: Layout::Io,
                 scheme: scheme.clone(),
                 dtype: DType::F32,

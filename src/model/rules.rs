@@ -1,0 +1,67 @@
+//! Name rules: glob patterns on tensor names, each with the scheme for the tensors it
+//! matches, tried in order (the first match wins). Spec files' `[[rule]]` blocks and the
+//! command line's `PATTERN=SCHEME` rules are the same thing and parsed here once.
+
+use globset::{Glob, GlobMatcher};
+
+use crate::error::{Error, Result};
+use crate::scheme::SchemeSpec;
+
+/// Patterns with their schemes, first match wins.
+#[derive(Debug, Clone, Default)]
+pub struct NameRules(Vec<(GlobMatcher, SchemeSpec)>);
+
+impl NameRules {
+    /// Adds a rule after the ones already there; `pattern` is a glob (`*`, `?`, `[…]`).
+    /// The error is the glob's own, for the caller to place (a file and key, a flag).
+    pub fn push(&mut self, pattern: &str, scheme: SchemeSpec) -> Result<(), globset::Error> {
+        let glob = Glob::new(pattern.trim())?;
+        self.0.push((glob.compile_matcher(), scheme));
+        Ok(())
+    }
+
+    /// Parses `PATTERN=SCHEME` (e.g. `*.bias=zeros`) into its two halves.
+    pub fn split_rule(text: &str) -> Result<(&str, SchemeSpec)> {
+        let (pattern, scheme) = text.split_once('=').ok_or_else(|| {
+            Error::Usage(format!(
+                "invalid rule '{}': write PATTERN=SCHEME, e.g. '*.bias=zeros'",
+                crate::text::escape_control(text)
+            ))
+        })?;
+        Ok((pattern.trim(), scheme.trim().parse()?))
+    }
+
+    /// The rules of `other`, tried after these.
+    pub fn extend(&mut self, other: &NameRules) {
+        self.0.extend(other.0.iter().cloned());
+    }
+
+    /// The scheme of the first rule whose pattern matches `name`.
+    pub fn scheme_for(&self, name: &str) -> Option<&SchemeSpec> {
+        self.0
+            .iter()
+            .find(|(matcher, _)| matcher.is_match(name))
+            .map(|(_, scheme)| scheme)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_match_wins_and_rules_parse() {
+        let mut rules = NameRules::default();
+        let (pattern, scheme) = NameRules::split_rule("*.bias = zeros").unwrap();
+        rules.push(pattern, scheme).unwrap();
+        rules.push("*", "ones".parse().unwrap()).unwrap();
+        assert_eq!(rules.scheme_for("fc0.bias").unwrap().name(), "zeros");
+        assert_eq!(rules.scheme_for("fc0.weight").unwrap().name(), "ones");
+        assert!(NameRules::split_rule("no-equals").is_err());
+        assert!(rules.push("[", "zeros".parse().unwrap()).is_err());
+    }
+}
