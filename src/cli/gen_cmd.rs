@@ -1,11 +1,12 @@
 //! `weightinit gen`: parse the request into tensor specs, decide where each goes, check
 //! every target before drawing anything, draw, write atomically, report.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::gen_plan::{Destination, Naming, Plan, Target};
 use super::progress;
 pub use super::sources::{Activation, Preset};
 use weightinit::error::{Error, Result};
@@ -202,26 +203,6 @@ pub struct GenArgs {
     pub negative_slope: Option<String>,
 }
 
-/// Where one tensor's bytes go.
-#[derive(Debug, Clone, PartialEq)]
-enum Destination {
-    Stdout,
-    File(PathBuf),
-    /// A member of the run's one container file (`Plan::container`).
-    Member,
-}
-
-/// Every tensor with its destination and format, plus the manifest for a directory.
-struct Plan {
-    items: Vec<(ResolvedTensor, Destination)>,
-    format: Format,
-    manifest: Option<PathBuf>,
-    /// The .npz/.safetensors file that holds every tensor, for container formats.
-    container: Option<PathBuf>,
-    /// For --shard: the index file and its content (the same for every shard).
-    shard_index: Option<(PathBuf, Vec<u8>)>,
-}
-
 /// The most worker threads `--threads` accepts: beyond this, starting the threads costs
 /// more than any machine gains (5000 threads took 11 s for a 4x4 tensor).
 pub const MAX_THREADS: usize = 1024;
@@ -243,7 +224,21 @@ fn run_checked(args: GenArgs) -> Result<()> {
     let tensors = args.tensor_specs()?;
     let pool = thread_pool(args.threads)?;
     // Last of the checks: planning may create the output directory.
-    let plan = args.plan(tensors)?;
+    let target = Target::from_flags(
+        args.output.as_deref(),
+        args.format,
+        args.shard.as_deref(),
+        args.rng,
+    )?;
+    let naming = Naming {
+        named: !args.name.is_empty()
+            || args.preset.is_some()
+            || args.layers.is_some()
+            || args.spec.is_some()
+            || args.like.is_some(),
+        preset: args.preset,
+    };
+    let plan = Plan::new(&target, tensors, &naming, args.force)?;
     let options = FileOptions {
         force: args.force,
         fsync: args.fsync,
@@ -375,285 +370,6 @@ impl GenArgs {
         }
         Ok(self.name.clone())
     }
-
-    /// `--shard I/N`: this shard's tensors into `DIR/model-0000I-of-0000N.safetensors`.
-    fn plan_shard(&self, tensors: Vec<ResolvedTensor>, text: &str) -> Result<Plan> {
-        let shard: weightinit::model::shard::Shard = text.parse()?;
-        if self.rng != RngMode::Native {
-            return Err(Error::Usage(format!(
-                "--shard needs --rng native: --rng {} draws every tensor from one generator \
-                 in order, so shards could not run independently",
-                self.rng
-            )));
-        }
-        if self.format.is_some_and(|f| f != Format::Safetensors) {
-            return Err(Error::Usage(
-                "--shard writes Hugging Face sharded .safetensors; drop --format".into(),
-            ));
-        }
-        let dir = match &self.output {
-            Some(path) if path.as_os_str() != "-" && is_directory_target(path) => path.clone(),
-            _ => {
-                return Err(Error::Usage(
-                    "--shard writes into a directory: give -o DIR/".into(),
-                ));
-            }
-        };
-        let assignment = weightinit::model::shard::assign(&tensors, shard.count)?;
-        let index = weightinit::model::shard::index_json(&tensors, &assignment, shard.count);
-        prepare_directory(&dir)?;
-        let container = dir.join(shard.file_name());
-        let index_path = dir.join("model.safetensors.index.json");
-        // Every shard writes the same index; one already there must be that one.
-        if let Ok(existing) = std::fs::read(&index_path)
-            && existing != index
-            && !self.force
-        {
-            return Err(Error::Usage(format!(
-                "{} exists and lists a different model; use --force to replace it",
-                index_path.display()
-            )));
-        }
-        let items = tensors
-            .into_iter()
-            .zip(assignment)
-            .filter(|(_, k)| *k == shard.index)
-            .map(|(t, _)| (t, Destination::Member))
-            .collect();
-        Ok(Plan {
-            items,
-            format: Format::Safetensors,
-            manifest: None,
-            container: Some(container),
-            shard_index: Some((index_path, index)),
-        })
-    }
-
-    /// Decides every destination and checks them all before any drawing starts.
-    fn plan(&self, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
-        let plan = match &self.shard {
-            Some(shard) => self.plan_shard(tensors, shard)?,
-            None => self.plan_destinations(tensors)?,
-        };
-        plan.check(self.force)?;
-        Ok(plan)
-    }
-
-    /// Where each tensor goes, from -o, --format and the tensor names.
-    fn plan_destinations(&self, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
-        let count = tensors.len();
-        let named = !self.name.is_empty()
-            || self.preset.is_some()
-            || self.layers.is_some()
-            || self.spec.is_some()
-            || self.like.is_some();
-        let stem = |t: &ResolvedTensor| -> String {
-            if named {
-                t.spec.name.clone()
-            } else if count == 1 {
-                format!("{}_{}", t.spec.scheme.name(), t.spec.shape)
-            } else {
-                format!("{}_{}", t.spec.name, t.spec.shape)
-            }
-        };
-        let mut manifest = None;
-        let mut container = None;
-        let one_file_only = |format: Format, what: &str| -> Result<()> {
-            if format.is_container() {
-                return Err(Error::Usage(format!(
-                    "--format {format} puts every tensor in one file, so it cannot go {what}; \
-                     use -o FILE.{format}"
-                )));
-            }
-            Ok(())
-        };
-        let (format, destinations): (Format, Vec<Destination>) = match &self.output {
-            Some(path) if path.as_os_str() == "-" => {
-                one_file_only(self.format.unwrap_or(Format::Npy), "to stdout")?;
-                if count > 1 {
-                    return Err(Error::Usage(format!(
-                        "{count} tensors cannot all go to stdout; use -o DIR/ for one file each, or -o FILE.npz or FILE.safetensors for one file with them all"
-                    )));
-                }
-                let format = self.format.unwrap_or(Format::Npy);
-                if format == Format::Npy && std::io::stdout().is_terminal() {
-                    return Err(Error::Usage(
-                        "refusing to write binary .npy data to a terminal; redirect stdout \
-                         or use --format json"
-                            .into(),
-                    ));
-                }
-                (format, vec![Destination::Stdout])
-            }
-            Some(path) if is_directory_target(path) => {
-                let format = self.format.unwrap_or(Format::Npy);
-                one_file_only(format, "into a directory")?;
-                prepare_directory(path)?;
-                manifest = Some(path.join("manifest.json"));
-                let files = tensors
-                    .iter()
-                    .map(|t| Destination::File(path.join(format!("{}.{format}", stem(t)))))
-                    .collect();
-                (format, files)
-            }
-            Some(path) => {
-                let format = match (self.format, Format::from_path(path)) {
-                    (Some(f), _) | (None, Some(f)) => f,
-                    (None, None) => {
-                        return Err(Error::Usage(format!(
-                            "cannot tell the format of '{}' from its extension; use .npy, \
-                             .json, .npz or .safetensors, or pass --format",
-                            path.display()
-                        )));
-                    }
-                };
-                if format.is_container() {
-                    container = Some(path.clone());
-                    (
-                        format,
-                        tensors.iter().map(|_| Destination::Member).collect(),
-                    )
-                } else {
-                    if count > 1 {
-                        let why = match self.preset {
-                            Some(preset) => {
-                                format!("preset {} makes {count} tensors", preset.name())
-                            }
-                            None => format!("{count} shapes make {count} tensors"),
-                        };
-                        return Err(Error::Usage(format!(
-                            "-o '{}' is one file, but {why}; -o DIR/ writes one file each \
-                             plus manifest.json, and -o FILE.npz or FILE.safetensors holds \
-                             them all",
-                            path.display()
-                        )));
-                    }
-                    (format, vec![Destination::File(path.clone())])
-                }
-            }
-            None => {
-                let format = self.format.unwrap_or(Format::Npy);
-                one_file_only(format, "to a default file name")?;
-                let files = tensors
-                    .iter()
-                    .map(|t| Destination::File(PathBuf::from(format!("{}.{format}", stem(t)))))
-                    .collect();
-                (format, files)
-            }
-        };
-        if matches!(format, Format::Npy | Format::Npz)
-            && let Some(t) = tensors.iter().find(|t| t.spec.dtype == DType::Bf16)
-        {
-            return Err(Error::Usage(format!(
-                "tensor '{}' is bf16, which NumPy has no dtype for; write .safetensors (or .json)",
-                t.spec.name
-            )));
-        }
-        Ok(Plan {
-            items: tensors.into_iter().zip(destinations).collect(),
-            format,
-            manifest,
-            container,
-            shard_index: None,
-        })
-    }
-}
-
-impl Plan {
-    /// Every check that can fail before a byte is drawn: each target can be written
-    /// (only regular files are replaced, and only with --force), stale temporary files of
-    /// an earlier killed run go, each tensor that is built in memory fits the memory
-    /// budget, and each file system has room for what goes onto it.
-    fn check(&self, force: bool) -> Result<()> {
-        let started = std::time::SystemTime::now();
-        let mut files: Vec<(&Path, u64)> = Vec::new();
-        let min_bytes = |t: &ResolvedTensor| match self.format {
-            // JSON writes at least a digit and a separator per value.
-            Format::Json => t.spec.shape.len() as u64 * 2,
-            _ => t.data_bytes(),
-        };
-        for (tensor, destination) in &self.items {
-            weightinit::generate::check_memory(tensor)?;
-            if let Destination::File(path) = destination {
-                files.push((path, min_bytes(tensor)));
-            }
-        }
-        if let Some(path) = &self.container {
-            let total = self.items.iter().map(|(t, _)| min_bytes(t)).sum::<u64>();
-            files.push((path, total));
-        }
-        for path in self
-            .manifest
-            .iter()
-            .chain(self.shard_index.iter().map(|(p, _)| p))
-        {
-            files.push((path, 0));
-        }
-        let mut per_dir: Vec<(PathBuf, u64)> = Vec::new();
-        for (path, bytes) in files {
-            // The shard index is rewritten only when it differs; --shard checked that.
-            let is_index = self.shard_index.as_ref().is_some_and(|(p, _)| p == path);
-            let kind = atomic::check_target(path, force || is_index)?;
-            if self.format == Format::Npz
-                && self.container.as_deref() == Some(path)
-                && !kind.is_seekable()
-            {
-                return Err(Error::Usage(format!(
-                    "'{}' is not seekable, and an .npz archive must be; write .npz to a \
-                     regular file, or use --format npy or json",
-                    path.display()
-                )));
-            }
-            if !kind.uses_disk_space() {
-                continue;
-            }
-            for removed in weightinit::output::target::remove_stale_temporaries(path, started) {
-                eprintln!(
-                    "weightinit: removed '{}', a temporary file left by an earlier run that \
-                     was killed",
-                    weightinit::text::escape_control(&removed.display().to_string())
-                );
-            }
-            let dir = weightinit::output::target::parent_dir(path).to_path_buf();
-            match per_dir.iter_mut().find(|(d, _)| *d == dir) {
-                Some((_, total)) => *total = total.saturating_add(bytes),
-                None => per_dir.push((dir, bytes)),
-            }
-        }
-        for (dir, bytes) in per_dir {
-            weightinit::output::target::check_space(&dir, bytes)?;
-        }
-        Ok(())
-    }
-}
-
-fn is_directory_target(path: &Path) -> bool {
-    let text = path.as_os_str().to_string_lossy();
-    text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || path.is_dir()
-}
-
-/// Creates the output directory if its parent exists (like `mkdir`, not `mkdir -p`).
-fn prepare_directory(path: &Path) -> Result<()> {
-    if path.is_dir() {
-        return Ok(());
-    }
-    if path.exists() {
-        return Err(Error::Usage(format!(
-            "'{}' exists and is not a directory",
-            path.display()
-        )));
-    }
-    let trimmed = PathBuf::from(path.as_os_str().to_string_lossy().trim_end_matches('/'));
-    let parent = match trimmed.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !parent.is_dir() {
-        return Err(Error::MissingDir(parent));
-    }
-    std::fs::create_dir(&trimmed).map_err(|e| Error::io(&trimmed, e))?;
-    atomic::record_created_dir(&trimmed);
-    Ok(())
 }
 
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {

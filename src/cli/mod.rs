@@ -1,6 +1,7 @@
 //! The command line: clap types and one module per subcommand.
 
 pub mod gen_cmd;
+mod gen_plan;
 pub mod hist_cmd;
 pub mod probe_cmd;
 pub mod progress;

@@ -1,0 +1,449 @@
+//! `gen`'s outputs: `-o`, `--format` and `--shard` decided once into a [`Target`], then
+//! a [`Plan`] giving every tensor its destination, checked whole before anything is
+//! drawn.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use super::sources::Preset;
+use weightinit::error::{Error, Result};
+use weightinit::model::shard::{self, Shard};
+use weightinit::output::Format;
+use weightinit::output::atomic;
+use weightinit::rng::RngMode;
+use weightinit::tensor::{DType, ResolvedTensor};
+
+/// Where the run's output goes, from `-o`, `--format` and `--shard`.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Target {
+    /// `-o -`: one tensor in a single-tensor format.
+    Stdout(Format),
+    /// `-o DIR/` (or an existing directory): one file per tensor plus `manifest.json`.
+    Directory(PathBuf, Format),
+    /// `-o FILE.npy` / `FILE.json`: one tensor.
+    File(PathBuf, Format),
+    /// `-o FILE.npz` / `FILE.safetensors`: every tensor in one file.
+    Container(PathBuf, Format),
+    /// No `-o`: `SCHEME_SHAPE.npy` (or `NAME.npy`) in the current directory.
+    DefaultNames(Format),
+    /// `--shard I/N -o DIR/`: this shard's Hugging Face safetensors file and the index.
+    Shard(PathBuf, Shard),
+}
+
+impl Target {
+    /// Decides the target from the flags alone (tensors are not needed for that).
+    pub(super) fn from_flags(
+        output: Option<&Path>,
+        format: Option<Format>,
+        shard: Option<&str>,
+        rng: RngMode,
+    ) -> Result<Target> {
+        if let Some(text) = shard {
+            let shard: Shard = text.parse()?;
+            if rng != RngMode::Native {
+                return Err(Error::Usage(format!(
+                    "--shard needs --rng native: --rng {rng} draws every tensor from one \
+                     generator in order, so shards could not run independently"
+                )));
+            }
+            if format.is_some_and(|f| f != Format::Safetensors) {
+                return Err(Error::Usage(
+                    "--shard writes Hugging Face sharded .safetensors; drop --format".into(),
+                ));
+            }
+            return match output {
+                Some(path) if path.as_os_str() != "-" && is_directory_target(path) => {
+                    Ok(Target::Shard(path.to_path_buf(), shard))
+                }
+                _ => Err(Error::Usage(
+                    "--shard writes into a directory: give -o DIR/".into(),
+                )),
+            };
+        }
+        let one_file_only = |format: Format, what: &str| -> Result<Format> {
+            if format.is_container() {
+                return Err(Error::Usage(format!(
+                    "--format {format} puts every tensor in one file, so it cannot go {what}; \
+                     use -o FILE.{format}"
+                )));
+            }
+            Ok(format)
+        };
+        let or_npy = format.unwrap_or(Format::Npy);
+        Ok(match output {
+            Some(path) if path.as_os_str() == "-" => {
+                Target::Stdout(one_file_only(or_npy, "to stdout")?)
+            }
+            Some(path) if is_directory_target(path) => Target::Directory(
+                path.to_path_buf(),
+                one_file_only(or_npy, "into a directory")?,
+            ),
+            Some(path) => {
+                let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "cannot tell the format of '{}' from its extension; use .npy, .json, \
+                         .npz or .safetensors, or pass --format",
+                        path.display()
+                    ))
+                })?;
+                if format.is_container() {
+                    Target::Container(path.to_path_buf(), format)
+                } else {
+                    Target::File(path.to_path_buf(), format)
+                }
+            }
+            None => Target::DefaultNames(one_file_only(or_npy, "to a default file name")?),
+        })
+    }
+}
+
+/// What file names and messages need to know about where the tensors came from.
+pub(super) struct Naming {
+    /// Tensors were named (by --name or their source): files are `NAME.EXT`.
+    pub(super) named: bool,
+    /// The preset that made the tensors, for the "one file" message.
+    pub(super) preset: Option<Preset>,
+}
+
+/// Where one tensor's bytes go.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Destination {
+    Stdout,
+    File(PathBuf),
+    /// A member of the run's one container file (`Plan::container`).
+    Member,
+}
+
+/// Every tensor with its destination and format, plus the manifest for a directory.
+pub(super) struct Plan {
+    pub(super) items: Vec<(ResolvedTensor, Destination)>,
+    pub(super) format: Format,
+    pub(super) manifest: Option<PathBuf>,
+    /// The .npz/.safetensors file that holds every tensor, for container formats.
+    pub(super) container: Option<PathBuf>,
+    /// For --shard: the index file and its content (the same for every shard).
+    pub(super) shard_index: Option<(PathBuf, Vec<u8>)>,
+}
+
+impl Plan {
+    /// Gives every tensor its destination under `target` (creating a `-o DIR/` whose
+    /// parent exists), refusing what cannot be written, then runs [`Plan::check`].
+    pub(super) fn new(
+        target: &Target,
+        tensors: Vec<ResolvedTensor>,
+        naming: &Naming,
+        force: bool,
+    ) -> Result<Plan> {
+        let plan = match target {
+            Target::Shard(dir, shard) => Plan::shard(dir, shard, tensors, force)?,
+            Target::Container(path, format) => Plan {
+                items: tensors
+                    .into_iter()
+                    .map(|t| (t, Destination::Member))
+                    .collect(),
+                format: *format,
+                manifest: None,
+                container: Some(path.clone()),
+                shard_index: None,
+            },
+            Target::Stdout(format) => Plan::stdout(*format, tensors)?,
+            Target::File(path, format) => Plan::one_file(path, *format, tensors, naming)?,
+            Target::Directory(dir, format) => {
+                prepare_directory(dir)?;
+                let mut plan = Plan::files(Some(dir), *format, tensors, naming);
+                plan.manifest = Some(dir.join("manifest.json"));
+                plan
+            }
+            Target::DefaultNames(format) => Plan::files(None, *format, tensors, naming),
+        };
+        plan.refuse_bf16_for_numpy()?;
+        plan.check(force)?;
+        Ok(plan)
+    }
+
+    fn stdout(format: Format, tensors: Vec<ResolvedTensor>) -> Result<Plan> {
+        let count = tensors.len();
+        if count > 1 {
+            return Err(Error::Usage(format!(
+                "{count} tensors cannot all go to stdout; use -o DIR/ for one file each, or -o \
+                 FILE.npz or FILE.safetensors for one file with them all"
+            )));
+        }
+        if format == Format::Npy && std::io::stdout().is_terminal() {
+            return Err(Error::Usage(
+                "refusing to write binary .npy data to a terminal; redirect stdout or use \
+                 --format json"
+                    .into(),
+            ));
+        }
+        Ok(Plan::simple(format, tensors, |_| Destination::Stdout))
+    }
+
+    fn one_file(
+        path: &Path,
+        format: Format,
+        tensors: Vec<ResolvedTensor>,
+        naming: &Naming,
+    ) -> Result<Plan> {
+        let count = tensors.len();
+        if count > 1 {
+            let why = match naming.preset {
+                Some(preset) => format!("preset {} makes {count} tensors", preset.name()),
+                None => format!("{count} shapes make {count} tensors"),
+            };
+            return Err(Error::Usage(format!(
+                "-o '{}' is one file, but {why}; -o DIR/ writes one file each plus \
+                 manifest.json, and -o FILE.npz or FILE.safetensors holds them all",
+                path.display()
+            )));
+        }
+        Ok(Plan::simple(format, tensors, |_| {
+            Destination::File(path.to_path_buf())
+        }))
+    }
+
+    /// One file per tensor in `dir` (or the current directory): `NAME.EXT` for named
+    /// tensors, `SCHEME_SHAPE.EXT` for a lone unnamed one, `wI_SHAPE.EXT` otherwise.
+    fn files(
+        dir: Option<&Path>,
+        format: Format,
+        tensors: Vec<ResolvedTensor>,
+        naming: &Naming,
+    ) -> Plan {
+        let count = tensors.len();
+        let file = |t: &ResolvedTensor| {
+            let stem = if naming.named {
+                t.spec.name.clone()
+            } else if count == 1 {
+                format!("{}_{}", t.spec.scheme.name(), t.spec.shape)
+            } else {
+                format!("{}_{}", t.spec.name, t.spec.shape)
+            };
+            let name = format!("{stem}.{format}");
+            Destination::File(dir.map_or_else(|| PathBuf::from(&name), |d| d.join(&name)))
+        };
+        Plan::simple(format, tensors, file)
+    }
+
+    fn simple(
+        format: Format,
+        tensors: Vec<ResolvedTensor>,
+        destination: impl Fn(&ResolvedTensor) -> Destination,
+    ) -> Plan {
+        Plan {
+            items: tensors
+                .into_iter()
+                .map(|t| {
+                    let d = destination(&t);
+                    (t, d)
+                })
+                .collect(),
+            format,
+            manifest: None,
+            container: None,
+            shard_index: None,
+        }
+    }
+
+    /// `--shard I/N`: this shard's tensors into `DIR/model-0000I-of-0000N.safetensors`.
+    fn shard(dir: &Path, shard: &Shard, tensors: Vec<ResolvedTensor>, force: bool) -> Result<Plan> {
+        let assignment = shard::assign(&tensors, shard.count)?;
+        let index = shard::index_json(&tensors, &assignment, shard.count);
+        prepare_directory(dir)?;
+        let container = dir.join(shard.file_name());
+        let index_path = dir.join("model.safetensors.index.json");
+        // Every shard writes the same index; one already there must be that one.
+        if let Ok(existing) = std::fs::read(&index_path)
+            && existing != index
+            && !force
+        {
+            return Err(Error::Usage(format!(
+                "{} exists and lists a different model; use --force to replace it",
+                index_path.display()
+            )));
+        }
+        let items = tensors
+            .into_iter()
+            .zip(assignment)
+            .filter(|(_, k)| *k == shard.index)
+            .map(|(t, _)| (t, Destination::Member))
+            .collect();
+        Ok(Plan {
+            items,
+            format: Format::Safetensors,
+            manifest: None,
+            container: Some(container),
+            shard_index: Some((index_path, index)),
+        })
+    }
+
+    fn refuse_bf16_for_numpy(&self) -> Result<()> {
+        if matches!(self.format, Format::Npy | Format::Npz)
+            && let Some((t, _)) = self.items.iter().find(|(t, _)| t.spec.dtype == DType::Bf16)
+        {
+            return Err(Error::Usage(format!(
+                "tensor '{}' is bf16, which NumPy has no dtype for; write .safetensors (or .json)",
+                t.spec.name
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Plan {
+    /// Every check that can fail before a byte is drawn: each target can be written
+    /// (only regular files are replaced, and only with --force), stale temporary files of
+    /// an earlier killed run go, each tensor that is built in memory fits the memory
+    /// budget, and each file system has room for what goes onto it.
+    pub(super) fn check(&self, force: bool) -> Result<()> {
+        let started = std::time::SystemTime::now();
+        let mut files: Vec<(&Path, u64)> = Vec::new();
+        let min_bytes = |t: &ResolvedTensor| match self.format {
+            // JSON writes at least a digit and a separator per value.
+            Format::Json => t.spec.shape.len() as u64 * 2,
+            _ => t.data_bytes(),
+        };
+        for (tensor, destination) in &self.items {
+            weightinit::generate::check_memory(tensor)?;
+            if let Destination::File(path) = destination {
+                files.push((path, min_bytes(tensor)));
+            }
+        }
+        if let Some(path) = &self.container {
+            let total = self.items.iter().map(|(t, _)| min_bytes(t)).sum::<u64>();
+            files.push((path, total));
+        }
+        for path in self
+            .manifest
+            .iter()
+            .chain(self.shard_index.iter().map(|(p, _)| p))
+        {
+            files.push((path, 0));
+        }
+        let mut per_dir: Vec<(PathBuf, u64)> = Vec::new();
+        for (path, bytes) in files {
+            // The shard index is rewritten only when it differs; --shard checked that.
+            let is_index = self.shard_index.as_ref().is_some_and(|(p, _)| p == path);
+            let kind = atomic::check_target(path, force || is_index)?;
+            if self.format == Format::Npz
+                && self.container.as_deref() == Some(path)
+                && !kind.is_seekable()
+            {
+                return Err(Error::Usage(format!(
+                    "'{}' is not seekable, and an .npz archive must be; write .npz to a \
+                     regular file, or use --format npy or json",
+                    path.display()
+                )));
+            }
+            if !kind.uses_disk_space() {
+                continue;
+            }
+            for removed in weightinit::output::target::remove_stale_temporaries(path, started) {
+                eprintln!(
+                    "weightinit: removed '{}', a temporary file left by an earlier run that \
+                     was killed",
+                    weightinit::text::escape_control(&removed.display().to_string())
+                );
+            }
+            let dir = weightinit::output::target::parent_dir(path).to_path_buf();
+            match per_dir.iter_mut().find(|(d, _)| *d == dir) {
+                Some((_, total)) => *total = total.saturating_add(bytes),
+                None => per_dir.push((dir, bytes)),
+            }
+        }
+        for (dir, bytes) in per_dir {
+            weightinit::output::target::check_space(&dir, bytes)?;
+        }
+        Ok(())
+    }
+}
+
+fn is_directory_target(path: &Path) -> bool {
+    let text = path.as_os_str().to_string_lossy();
+    text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || path.is_dir()
+}
+
+/// Creates the output directory if its parent exists (like `mkdir`, not `mkdir -p`).
+fn prepare_directory(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    if path.exists() {
+        return Err(Error::Usage(format!(
+            "'{}' exists and is not a directory",
+            path.display()
+        )));
+    }
+    let trimmed = PathBuf::from(path.as_os_str().to_string_lossy().trim_end_matches('/'));
+    let parent = match trimmed.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::MissingDir(parent));
+    }
+    std::fs::create_dir(&trimmed).map_err(|e| Error::io(&trimmed, e))?;
+    atomic::record_created_dir(&trimmed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(output: Option<&str>, format: Option<Format>) -> Result<Target> {
+        Target::from_flags(output.map(Path::new), format, None, RngMode::Native)
+    }
+
+    #[test]
+    fn flags_decide_the_target_once() {
+        assert_eq!(
+            target(None, None).unwrap(),
+            Target::DefaultNames(Format::Npy)
+        );
+        assert_eq!(
+            target(Some("-"), None).unwrap(),
+            Target::Stdout(Format::Npy)
+        );
+        assert_eq!(
+            target(Some("w.json"), None).unwrap(),
+            Target::File("w.json".into(), Format::Json)
+        );
+        assert_eq!(
+            target(Some("m.bin"), Some(Format::Npz)).unwrap(),
+            Target::Container("m.bin".into(), Format::Npz)
+        );
+        assert_eq!(
+            target(Some("out/"), Some(Format::Json)).unwrap(),
+            Target::Directory("out/".into(), Format::Json)
+        );
+        for (output, format) in [
+            (Some("-"), Format::Npz),
+            (Some("out/"), Format::Safetensors),
+        ] {
+            let err = target(output, Some(format)).unwrap_err().to_string();
+            assert!(err.contains("puts every tensor in one file"), "{err}");
+        }
+        let err = target(Some("w.bin"), None).unwrap_err().to_string();
+        assert!(err.contains("cannot tell the format of 'w.bin'"), "{err}");
+    }
+
+    #[test]
+    fn shards_need_a_directory_the_native_stream_and_safetensors() {
+        let shard = |output: &str, format, rng| {
+            Target::from_flags(Some(Path::new(output)), format, Some("2/4"), rng)
+        };
+        assert!(matches!(
+            shard("out/", None, RngMode::Native),
+            Ok(Target::Shard(_, _))
+        ));
+        for (output, format, rng, needle) in [
+            ("out/", None, RngMode::Torch, "--shard needs --rng native"),
+            ("out/", Some(Format::Npy), RngMode::Native, "drop --format"),
+            ("m.safetensors", None, RngMode::Native, "give -o DIR/"),
+        ] {
+            let err = shard(output, format, rng).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}
