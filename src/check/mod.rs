@@ -3,6 +3,7 @@
 //! mergeable moments ([`stats`]), z-scores of the sample mean and variance from the law's
 //! fourth moment, the slack rounding to a dtype allows, and the orthogonality tolerance.
 
+pub mod ks;
 pub mod stats;
 
 use crate::law::Theory;
