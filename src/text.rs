@@ -107,6 +107,21 @@ pub fn plain(x: f64) -> String {
         format!("{x}")
     }
 }
+/// A shape as a Python tuple literal: `(784, 128)`, `(128,)`, for the framework code
+/// the framework-exact streams print.
+pub fn python_tuple(dims: &[usize]) -> String {
+    match dims {
+        [n] => format!("({n},)"),
+        dims => format!(
+            "({})",
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,206 +2,19 @@
 //! every target before drawing anything, draw, write atomically, report.
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
-
+pub use super::gen_args::{GenArgs, ReportMode};
 use super::gen_plan::{Destination, Naming, Plan, Target};
 use super::progress;
-pub use super::sources::{Activation, Preset};
 use weightinit::error::{Error, Result};
+use weightinit::output::HashingWriter;
 use weightinit::output::atomic::{self, AtomicFile, FileOptions};
 use weightinit::output::manifest::{Manifest, ManifestEntry};
 use weightinit::output::report::{TensorReport, render_human};
-use weightinit::output::{Format, HashingWriter};
-use weightinit::rng::{RngMode, fresh_seed};
-use weightinit::scheme::{ParamKey, SchemeSpec};
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
+use weightinit::rng::fresh_seed;
 use weightinit::tensor::shape::Shape;
 use weightinit::tensor::{ResolvedTensor, TensorSpec};
 use weightinit::write::TensorWriter;
-
-/// Where the report goes and in which form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum ReportMode {
-    /// A table on stderr.
-    #[default]
-    Human,
-    /// JSON on stdout (on stderr when the data itself goes to stdout).
-    Json,
-    /// No report.
-    None,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  weightinit gen --scheme he-normal --shape 784x128
-  weightinit gen --scheme xavier-uniform --shape 784x128 -o w.json
-  weightinit gen --scheme normal:std=0.02 --shape 50257x768 --seed 7 -o emb.npy
-  weightinit gen --scheme kaiming-uniform --layout oi --shape 128x784 -o w.npy
-  weightinit gen --scheme he-uniform --shape 784x256 --shape 256x10 -o out/")]
-pub struct GenArgs {
-    /// Scheme name, optionally with parameters: he-normal, normal:std=0.02,
-    /// variance-scaling:scale=2,mode=fan-avg (see `weightinit schemes`).
-    #[arg(
-        long,
-        short = 's',
-        value_name = "SCHEME",
-        required_unless_present_any = ["preset", "layers", "spec", "like"]
-    )]
-    pub scheme: Option<String>,
-
-    /// Instead of --scheme: a module's weight and bias as its framework initializes them
-    /// (names NAME.weight and NAME.bias; the shape is the constructor's arguments).
-    #[arg(long, value_enum, conflicts_with = "scheme")]
-    pub preset: Option<Preset>,
-
-    /// Tensor shape as stored, e.g. 784x128 or 3x3x64x128; repeat for several tensors.
-    #[arg(
-        long,
-        value_name = "SHAPE",
-        required_unless_present_any = ["layers", "spec", "like"],
-        allow_hyphen_values = true
-    )]
-    pub shape: Vec<String>,
-
-    /// Instead of --shape: the layout (names, shapes, dtypes) of a .safetensors or .npz
-    /// file, read from its headers only; schemes come from --rule and --default.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "spec", "name", "scheme"])]
-    pub like: Option<PathBuf>,
-
-    /// With --like or --spec: PATTERN=SCHEME, e.g. '*.bias=zeros' or
-    /// 'embed*=normal:std=0.02' (glob on tensor names; repeatable, first match wins; after
-    /// a spec file's own rules).
-    #[arg(long = "rule", value_name = "PATTERN=SCHEME")]
-    pub rules: Vec<String>,
-
-    /// Write only shard I of N (1-based) of the model as Hugging Face sharded safetensors
-    /// in -o DIR/: model-0000I-of-0000N.safetensors plus model.safetensors.index.json.
-    /// Shards can run on different machines; together they equal one run.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
-
-    /// With --like or --spec: the scheme of tensors no rule matches (a spec file's own
-    /// top-level scheme comes first).
-    #[arg(long = "default", value_name = "SCHEME")]
-    pub default_scheme: Option<String>,
-
-    /// Instead of --shape: a TOML or JSON file listing the model's tensors (name, shape,
-    /// scheme, dtype, layout), with defaults and name rules; see README "Spec files".
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "name", "scheme"])]
-    pub spec: Option<PathBuf>,
-
-    /// Instead of --shape: a chain of dense layers by width, e.g. 784-256-128-10
-    /// (512x3 repeats a width), giving fc0.weight, fc0.bias, fc1.weight, ... with the
-    /// weight scheme chosen by --activation unless --scheme is given.
-    #[arg(long, value_name = "WIDTHS", conflicts_with_all = ["shape", "preset", "name"])]
-    pub layers: Option<String>,
-
-    /// With --layers: the activation after each layer, which picks the weight scheme:
-    /// relu, leaky-relu, gelu → he-normal; tanh, sigmoid, linear → xavier-normal;
-    /// selu → lecun-normal.
-    #[arg(long, value_enum, default_value_t = Activation::Relu, requires = "layers")]
-    pub activation: Activation,
-
-    /// With --layers: the bias scheme (zeros, a 1-D scheme such as normal:std=0.01,
-    /// fan-in-uniform for PyTorch's U(±1/√fan_in)), or none for no biases.
-    #[arg(
-        long,
-        value_name = "SCHEME",
-        default_value = "zeros",
-        requires = "layers"
-    )]
-    pub bias: String,
-
-    /// Tensor name, once per --shape; it names the file in a directory and, with the
-    /// seed, keys the random stream. Default: w0, w1, ...
-    #[arg(long, value_name = "NAME")]
-    pub name: Vec<String>,
-
-    /// Axis convention: io (Keras/JAX/TF: in x out, kh x kw x in x out) or oi
-    /// (PyTorch: out x in, out x in x kh x kw).
-    #[arg(long, value_enum, default_value_t)]
-    pub layout: Layout,
-
-    /// Element type.
-    #[arg(long, value_enum, default_value_t)]
-    pub dtype: DType,
-
-    /// Seed (0 to 2^64-1). Without it a fresh seed is drawn, printed and recorded.
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub seed: Option<String>,
-
-    /// Random stream: native (weightinit's own; parallel, identical on every machine),
-    /// numpy (exactly np.random.default_rng(SEED)'s draws) or torch (exactly what
-    /// torch.nn.init draws after torch.manual_seed(SEED); use --layout oi). The framework
-    /// streams use one generator for the run's tensors in order; the report prints the
-    /// equivalent code.
-    #[arg(long, value_enum, default_value_t)]
-    pub rng: RngMode,
-
-    /// Output: a file (.npy or .json), a directory ending in '/', or '-' for stdout.
-    /// Default: SCHEME_SHAPE.npy in the current directory.
-    #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-
-    /// File format; by default taken from the output file's extension, else npy.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-
-    /// Replace existing files.
-    #[arg(long)]
-    pub force: bool,
-
-    /// Flush each file to the disk before it takes its final name, so it survives a
-    /// power cut too (slower: waits for the device).
-    #[arg(long)]
-    pub fsync: bool,
-
-    /// The variance report: human (stderr), json (stdout, or stderr when data is on
-    /// stdout) or none.
-    #[arg(long, value_enum, default_value_t)]
-    pub report: ReportMode,
-
-    /// Worker threads (default: all cores). The output does not depend on it.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// constant: the value.
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub value: Option<String>,
-    /// normal, truncated-normal: the mean.
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub mean: Option<String>,
-    /// normal, truncated-normal: standard deviation (before truncation).
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub std: Option<String>,
-    /// uniform: lower end; truncated-normal: absolute lower bound.
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub low: Option<String>,
-    /// uniform: upper end; truncated-normal: absolute upper bound.
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub high: Option<String>,
-    /// variance-scaling: the scale (variance = scale / fan).
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub scale: Option<String>,
-    /// he-*: fan-in or fan-out; variance-scaling: also fan-avg.
-    #[arg(long, help_heading = "Scheme parameters")]
-    pub mode: Option<String>,
-    /// variance-scaling: truncated-normal, normal or uniform.
-    #[arg(long, help_heading = "Scheme parameters")]
-    pub distribution: Option<String>,
-    /// xavier, he, lecun, orthogonal, identity: an explicit gain.
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub gain: Option<String>,
-    /// Sets the gain for: linear, sigmoid, tanh, relu, leaky-relu, selu.
-    #[arg(long, help_heading = "Scheme parameters")]
-    pub nonlinearity: Option<String>,
-    /// leaky-relu's negative slope (default 0.01).
-    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
-    pub negative_slope: Option<String>,
-}
 
 /// The most worker threads `--threads` accepts: beyond this, starting the threads costs
 /// more than any machine gains (5000 threads took 11 s for a 4x4 tensor).
@@ -261,35 +74,6 @@ fn run_checked(args: GenArgs) -> Result<()> {
 }
 
 impl GenArgs {
-    /// The scheme with inline and flag parameters merged.
-    pub(super) fn scheme_spec(&self) -> Result<SchemeSpec> {
-        let text = self.scheme.as_deref().unwrap_or_default();
-        let mut spec: SchemeSpec = text.parse()?;
-        let flags = [
-            (ParamKey::Value, &self.value),
-            (ParamKey::Mean, &self.mean),
-            (ParamKey::Std, &self.std),
-            (ParamKey::Low, &self.low),
-            (ParamKey::High, &self.high),
-            (ParamKey::Scale, &self.scale),
-            (ParamKey::Mode, &self.mode),
-            (ParamKey::Distribution, &self.distribution),
-            (ParamKey::Gain, &self.gain),
-            (ParamKey::Nonlinearity, &self.nonlinearity),
-            (ParamKey::NegativeSlope, &self.negative_slope),
-        ];
-        for (key, value) in flags {
-            if let Some(text) = value {
-                spec.set_param(key, text)?;
-            }
-        }
-        Ok(spec)
-    }
-
-    pub(super) fn seed(&self) -> Result<u64> {
-        weightinit::rng::parse_seed(self.seed.as_deref())
-    }
-
     /// One resolved spec per --shape (two for a preset: weight, then bias).
     fn tensor_specs(&self) -> Result<Vec<ResolvedTensor>> {
         if self.like.is_none()
@@ -348,27 +132,6 @@ impl GenArgs {
                 .resolve()
             })
             .collect()
-    }
-
-    pub(super) fn names(&self, count: usize) -> Result<Vec<String>> {
-        if self.name.is_empty() {
-            return Ok((0..count).map(|i| format!("w{i}")).collect());
-        }
-        if self.name.len() != count {
-            return Err(Error::Usage(format!(
-                "{} --name given for {count} --shape; give one name per shape or none",
-                self.name.len()
-            )));
-        }
-        for (i, name) in self.name.iter().enumerate() {
-            weightinit::tensor::validate_name(name)?;
-            if self.name[..i].contains(name) {
-                return Err(Error::Usage(format!(
-                    "tensor name '{name}' is given twice; names must be unique"
-                )));
-            }
-        }
-        Ok(self.name.clone())
     }
 }
 

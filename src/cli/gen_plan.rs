@@ -5,8 +5,8 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::sources::Preset;
 use weightinit::error::{Error, Result};
+use weightinit::model::preset::Preset;
 use weightinit::model::shard::{self, Shard};
 use weightinit::output::Format;
 use weightinit::output::atomic;

@@ -4,10 +4,9 @@
 
 use std::path::Path;
 
-pub use weightinit::model::activation::Activation;
-pub use weightinit::model::preset::Preset;
+use weightinit::model::preset::Preset;
 
-use super::gen_cmd::GenArgs;
+use super::gen_args::GenArgs;
 use weightinit::error::{Error, Result};
 use weightinit::model::layers::{self, Bias};
 use weightinit::model::rules::NameRules;

@@ -14,21 +14,6 @@ use crate::output::TensorSink;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::dtype::Element;
 
-/// A shape as a Python tuple literal: `(784, 128)`, `(128,)`, for the framework code
-/// the framework-exact streams print.
-pub fn python_tuple(dims: &[usize]) -> String {
-    match dims {
-        [n] => format!("({n},)"),
-        dims => format!(
-            "({})",
-            dims.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
 /// An elementwise tensor from a sequential framework generator: `fill(block, total,
 /// last)` draws the next values in order. One block is drawn while the previous one is
 /// written; the generator is sequential, so drawing itself cannot be split.

@@ -83,10 +83,10 @@ impl TensorSpec {
         match self.rng {
             RngMode::Native => {}
             RngMode::Numpy => {
-                crate::compat::numpy::kernels::supports(&resolved.distribution).map_err(refuse)?
+                crate::compat::numpy::law::supports(&resolved.distribution).map_err(refuse)?
             }
             RngMode::Torch => {
-                crate::compat::torch::kernels::supports(&resolved.distribution).map_err(refuse)?;
+                crate::compat::torch::law::supports(&resolved.distribution).map_err(refuse)?;
                 // Fans and the 2-D view of orthogonal/identity follow the layout.
                 let uses_layout = resolved.fan.is_some()
                     || matches!(
@@ -104,7 +104,7 @@ impl TensorSpec {
                     ));
                 }
                 resolved.distribution =
-                    crate::compat::torch::kernels::torch_law(self.scheme.kind, &resolved);
+                    crate::compat::torch::law::torch_law(self.scheme.kind, &resolved);
             }
         }
         Ok(ResolvedTensor {
@@ -165,13 +165,13 @@ impl ResolvedTensor {
     pub fn equivalent(&self) -> Option<String> {
         match self.spec.rng {
             RngMode::Native => None,
-            RngMode::Numpy => Some(crate::compat::numpy::kernels::expression(
+            RngMode::Numpy => Some(crate::compat::numpy::law::expression(
                 &self.resolved.distribution,
                 self.spec.dtype,
                 self.spec.shape.dims(),
-                crate::generate::matrix_view(self),
+                fan::matrix_view(self.spec.shape.dims(), self.spec.layout),
             )),
-            RngMode::Torch => Some(crate::compat::torch::kernels::expression(
+            RngMode::Torch => Some(crate::compat::torch::law::expression(
                 &self.resolved.distribution,
                 self.spec.dtype,
                 self.spec.shape.dims(),

@@ -3,6 +3,7 @@
 
 pub mod generator;
 pub mod kernels;
+pub mod law;
 mod tables;
 
 use generator::Pcg64;

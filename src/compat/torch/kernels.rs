@@ -19,7 +19,7 @@
 //!
 //! Every `torch.nn.init` function built on these — `kaiming_uniform_`, `xavier_uniform_`,
 //! `kaiming_normal_`, `xavier_normal_`, the `nn.Linear`/`nn.Conv2d` defaults — reduces to
-//! them once its parameter is computed the way PyTorch computes it ([`torch_law`]).
+//! them once its parameter is computed the way PyTorch computes it ([`super::law::torch_law`]).
 //! `trunc_normal_` (PyTorch 2.15's algorithm) is reproduced when the window holds more
 //! than 30% of the mass: `normal_` on the whole tensor, then, while any value lies
 //! outside [a, b], a whole new `normal_` tensor whose values replace the outside ones
@@ -28,58 +28,9 @@
 //! factors it in f64 (see `engine`).
 
 use crate::compat::c_math;
-use crate::compat::python_tuple;
 use crate::compat::torch::generator::CpuGenerator;
 use crate::law::Distribution;
-use crate::scheme::{Resolved, SchemeKind};
 use crate::tensor::dtype::{DType, Element};
-
-/// Whether `--rng torch` can draw `distribution`, and if not, why (one line).
-pub fn supports(distribution: &Distribution) -> Result<(), String> {
-    match distribution {
-        Distribution::TruncatedNormal {
-            mean,
-            std,
-            low,
-            high,
-        } if !trunc_normal_redraws(*mean, *std, *low, *high) => Err(format!(
-            "the window [{low}, {high}] holds 30% or less of N({mean}, {std}²); PyTorch's \
-             trunc_normal_ then uses a uniform-proposal method that is not reproduced yet \
-             (wider windows are)"
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Whether PyTorch 2.15's `trunc_normal_` takes its redraw path for this window: when
-/// `Φ((b − mean)/std) − Φ((a − mean)/std) > 0.3`, computed as it does with `math.erf`.
-pub fn trunc_normal_redraws(mean: f64, std: f64, a: f64, b: f64) -> bool {
-    let norm_cdf = |x: f64| (1.0 + c_math::erf(x / 2f64.sqrt())) / 2.0;
-    norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3
-}
-
-/// The law PyTorch's own formula gives where it rounds differently from weightinit's:
-/// `xavier_uniform_`/`xavier_normal_` compute `std = gain · sqrt(2 / (fan_in + fan_out))`,
-/// which can differ in the last bit from `gain / sqrt((fan_in + fan_out) / 2)`. The other
-/// schemes already use PyTorch's formulas (`gain / sqrt(fan)`, then `sqrt(3) ·` for a
-/// uniform bound).
-pub fn torch_law(kind: SchemeKind, resolved: &Resolved) -> Distribution {
-    match (kind, resolved.fans, resolved.gain) {
-        (SchemeKind::XavierUniform, Some(fans), Some(gain)) => {
-            let std = gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt();
-            let bound = 3f64.sqrt() * std;
-            Distribution::Uniform {
-                low: -bound,
-                high: bound,
-            }
-        }
-        (SchemeKind::XavierNormal, Some(fans), Some(gain)) => Distribution::Normal {
-            mean: 0.0,
-            std: gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt(),
-        },
-        _ => resolved.distribution,
-    }
-}
 
 /// Fills `out`, the next block of a tensor of `total` elements (`last` when it is the
 /// final one), with `distribution`'s values in PyTorch's order, continuing `rng`. A block
@@ -334,47 +285,5 @@ mod cephes {
             f32::from_bits(sin.to_bits() ^ sign_sin),
             f32::from_bits(cos.to_bits() ^ sign_cos),
         )
-    }
-}
-
-/// The PyTorch statements that compute such a tensor as `w` right after the run's earlier
-/// tensors were drawn from the generator seeded by `torch.manual_seed(seed)`.
-pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) -> String {
-    let dims = python_tuple(shape);
-    let torch_dtype = match dtype {
-        DType::F32 => "torch.float32",
-        DType::F64 => "torch.float64",
-        DType::F16 | DType::Bf16 => return "# not reproduced for 16-bit types".into(),
-    };
-    let empty = format!("torch.empty({dims}, dtype={torch_dtype})");
-    let py = crate::scheme::shortest;
-    match *distribution {
-        Distribution::Constant { value } => {
-            format!("w = torch.full({dims}, {}, dtype={torch_dtype})", py(value))
-        }
-        Distribution::Uniform { low, high } => {
-            format!("w = {empty}.uniform_({}, {})", py(low), py(high))
-        }
-        Distribution::Identity { gain } => {
-            format!("w = torch.nn.init.eye_({empty}) * {}", py(gain))
-        }
-        Distribution::Orthogonal { gain } => {
-            format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
-        }
-        Distribution::TruncatedNormal {
-            mean,
-            std,
-            low,
-            high,
-        } => format!(
-            "w = torch.nn.init.trunc_normal_({empty}, mean={}, std={}, a={}, b={})",
-            py(mean),
-            py(std),
-            py(low),
-            py(high)
-        ),
-        Distribution::Normal { mean, std } => {
-            format!("w = {empty}.normal_({}, {})", py(mean), py(std))
-        }
     }
 }

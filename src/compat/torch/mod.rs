@@ -3,6 +3,7 @@
 
 pub mod generator;
 pub mod kernels;
+pub mod law;
 
 use generator::CpuGenerator;
 

@@ -1,0 +1,84 @@
+//! What `--rng numpy` can reproduce, and the NumPy code that computes a tensor's values
+//! (printed by the report): facts about laws, with no generator involved, so a tensor's
+//! resolution can consult them.
+
+use crate::law::Distribution;
+use crate::scheme::shortest;
+use crate::tensor::dtype::DType;
+use crate::text::python_tuple;
+
+/// Whether `--rng numpy` can draw `distribution`, and if not, why (one line).
+pub fn supports(distribution: &Distribution) -> Result<(), String> {
+    match distribution {
+        Distribution::TruncatedNormal { .. } => Err(
+            "NumPy's Generator has no truncated normal; use --rng native for truncated-normal \
+             (or a normal scheme with --rng numpy)"
+                .into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The NumPy statements that compute a tensor of `distribution` drawn with `--rng numpy`
+/// as `w`, given `rng = np.random.default_rng(seed)` from which every earlier tensor of the
+/// run has been drawn. `shape` is the tensor's shape, `matrix` its 2-D view (for
+/// orthogonal).
+pub fn expression(
+    distribution: &Distribution,
+    dtype: DType,
+    shape: &[usize],
+    matrix: (usize, usize),
+) -> String {
+    let shape = python_tuple(shape);
+    // Any text Python parses back to the same double.
+    let py = shortest;
+    let np_dtype = match dtype {
+        DType::F32 => "np.float32",
+        DType::F64 => "np.float64",
+        DType::F16 | DType::Bf16 => return "# not reproduced for 16-bit types".into(),
+    };
+    let value = match *distribution {
+        Distribution::Constant { value } => {
+            format!("np.full({shape}, {}, dtype={np_dtype})", py(value))
+        }
+        Distribution::Uniform { low, high } => {
+            let cast = match dtype {
+                DType::F64 => "",
+                _ => ".astype(np.float32)",
+            };
+            format!("rng.uniform({}, {}, {shape}){cast}", py(low), py(high))
+        }
+        Distribution::Normal { mean, std } => match dtype {
+            DType::F32 => {
+                let shift = if mean == 0.0 {
+                    String::new()
+                } else {
+                    format!(" + np.float32({})", py(mean))
+                };
+                format!(
+                    "rng.standard_normal({shape}, dtype=np.float32) * np.float32({}){shift}",
+                    py(std)
+                )
+            }
+            _ => format!("rng.normal({}, {}, {shape})", py(mean), py(std)),
+        },
+        Distribution::Orthogonal { gain } => {
+            let (rows, cols) = matrix;
+            let transpose = if rows < cols { ".T" } else { "" };
+            return format!(
+                "a = rng.standard_normal(({rows}, {cols})){transpose}; q, r = np.linalg.qr(a); \
+                 q = q * np.sign(np.diag(r)); w = ({} * q{transpose}).astype({np_dtype}).reshape({shape})",
+                py(gain)
+            );
+        }
+        Distribution::Identity { gain } => {
+            let (rows, cols) = matrix;
+            format!(
+                "({} * np.eye({rows}, {cols})).astype({np_dtype}).reshape({shape})",
+                py(gain)
+            )
+        }
+        Distribution::TruncatedNormal { .. } => return "# no NumPy equivalent".into(),
+    };
+    format!("w = {value}")
+}

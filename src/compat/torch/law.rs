@@ -1,0 +1,99 @@
+//! What `--rng torch` can reproduce, the law PyTorch's `torch.nn.init` function really
+//! draws for a scheme, and the PyTorch code that computes a tensor's values (printed by
+//! the report): facts about laws, with no generator involved, so a tensor's resolution
+//! can consult them.
+
+use crate::compat::c_math;
+use crate::law::Distribution;
+use crate::scheme::{Resolved, SchemeKind};
+use crate::tensor::dtype::DType;
+use crate::text::python_tuple;
+
+/// Whether `--rng torch` can draw `distribution`, and if not, why (one line).
+pub fn supports(distribution: &Distribution) -> Result<(), String> {
+    match distribution {
+        Distribution::TruncatedNormal {
+            mean,
+            std,
+            low,
+            high,
+        } if !trunc_normal_redraws(*mean, *std, *low, *high) => Err(format!(
+            "the window [{low}, {high}] holds 30% or less of N({mean}, {std}²); PyTorch's \
+             trunc_normal_ then uses a uniform-proposal method that is not reproduced yet \
+             (wider windows are)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether PyTorch 2.15's `trunc_normal_` takes its redraw path for this window: when
+/// `Φ((b − mean)/std) − Φ((a − mean)/std) > 0.3`, computed as it does with `math.erf`.
+pub fn trunc_normal_redraws(mean: f64, std: f64, a: f64, b: f64) -> bool {
+    let norm_cdf = |x: f64| (1.0 + c_math::erf(x / 2f64.sqrt())) / 2.0;
+    norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3
+}
+
+/// The law PyTorch's own formula gives where it rounds differently from weightinit's:
+/// `xavier_uniform_`/`xavier_normal_` compute `std = gain · sqrt(2 / (fan_in + fan_out))`,
+/// which can differ in the last bit from `gain / sqrt((fan_in + fan_out) / 2)`. The other
+/// schemes already use PyTorch's formulas (`gain / sqrt(fan)`, then `sqrt(3) ·` for a
+/// uniform bound).
+pub fn torch_law(kind: SchemeKind, resolved: &Resolved) -> Distribution {
+    match (kind, resolved.fans, resolved.gain) {
+        (SchemeKind::XavierUniform, Some(fans), Some(gain)) => {
+            let std = gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt();
+            let bound = 3f64.sqrt() * std;
+            Distribution::Uniform {
+                low: -bound,
+                high: bound,
+            }
+        }
+        (SchemeKind::XavierNormal, Some(fans), Some(gain)) => Distribution::Normal {
+            mean: 0.0,
+            std: gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt(),
+        },
+        _ => resolved.distribution,
+    }
+}
+
+/// The PyTorch statements that compute such a tensor as `w` right after the run's earlier
+/// tensors were drawn from the generator seeded by `torch.manual_seed(seed)`.
+pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) -> String {
+    let dims = python_tuple(shape);
+    let torch_dtype = match dtype {
+        DType::F32 => "torch.float32",
+        DType::F64 => "torch.float64",
+        DType::F16 | DType::Bf16 => return "# not reproduced for 16-bit types".into(),
+    };
+    let empty = format!("torch.empty({dims}, dtype={torch_dtype})");
+    let py = crate::scheme::shortest;
+    match *distribution {
+        Distribution::Constant { value } => {
+            format!("w = torch.full({dims}, {}, dtype={torch_dtype})", py(value))
+        }
+        Distribution::Uniform { low, high } => {
+            format!("w = {empty}.uniform_({}, {})", py(low), py(high))
+        }
+        Distribution::Identity { gain } => {
+            format!("w = torch.nn.init.eye_({empty}) * {}", py(gain))
+        }
+        Distribution::Orthogonal { gain } => {
+            format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
+        }
+        Distribution::TruncatedNormal {
+            mean,
+            std,
+            low,
+            high,
+        } => format!(
+            "w = torch.nn.init.trunc_normal_({empty}, mean={}, std={}, a={}, b={})",
+            py(mean),
+            py(std),
+            py(low),
+            py(high)
+        ),
+        Distribution::Normal { mean, std } => {
+            format!("w = {empty}.normal_({}, {})", py(mean), py(std))
+        }
+    }
+}
