@@ -2,15 +2,17 @@
 //! `tests/interop/check_numpy.py` loads both with NumPy and Python's `json` and checks
 //! shape, dtype, bit-for-bit equality and the metadata (see that script's docstring).
 //!
-//! Python: `$WEIGHTINIT_PYTHON` if set, else `.venv/bin/python` in the crate root if it
-//! exists, else `python3`. Without an importable NumPy the test fails when `$CI` is set
-//! (CI must provide NumPy: `.ci/run` does) and otherwise prints a skip line and passes.
+//! Python is found by `tests/common/python.rs`: without an importable NumPy these tests
+//! fail under `CI=true` (CI must provide NumPy: `.ci/run` does) and otherwise print a
+//! visible skip line and pass.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
+
+mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
 
@@ -156,34 +158,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// The interpreter to use, by the rule in the module docs.
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("WEIGHTINIT_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    if venv.exists() {
-        return venv;
-    }
-    PathBuf::from("python3")
-}
-
-/// Says why NumPy cannot be used, or None when it can.
-fn numpy_problem(python: &Path) -> Option<String> {
-    match Command::new(python)
-        .args(["-c", "import numpy; print(numpy.__version__)"])
-        .output()
-    {
-        Err(e) => Some(format!("cannot run {}: {e}", python.display())),
-        Ok(out) if !out.status.success() => Some(format!(
-            "{} cannot import numpy: {}",
-            python.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Ok(_) => None,
-    }
-}
-
 fn generate(dir: &Path, case: &Case, file: &str) {
     let seed = case.seed.to_string();
     let mut args = vec![
@@ -218,21 +192,9 @@ fn generate(dir: &Path, case: &Case, file: &str) {
 
 #[test]
 fn numpy_loads_npy_and_json_with_identical_values() {
-    let python = python();
-    if let Some(problem) = numpy_problem(&python) {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "CI is set, so NumPy is required for the interop test: {problem}; \
-                 set WEIGHTINIT_PYTHON to a Python with numpy (bash .ci/run makes one)"
-            );
-        }
-        // Written past the test harness's capture so that it shows in a normal run.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED interop_numpy: {problem} (set WEIGHTINIT_PYTHON to a Python with numpy)"
-        );
+    let Some(python) = common::python::require("numpy_loads_npy_and_json_with_identical_values", &["numpy"]) else {
         return;
-    }
+    };
 
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cases = Vec::new();
@@ -285,17 +247,9 @@ fn numpy_loads_npy_and_json_with_identical_values() {
 /// code with `rng = np.random.default_rng(seed)` and compares with the written file.
 #[test]
 fn numpy_mode_equals_live_numpy() {
-    let python = python();
-    if let Some(problem) = numpy_problem(&python) {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set, so NumPy is required for the interop test: {problem}");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED numpy_mode_equals_live_numpy: {problem}"
-        );
+    let Some(python) = common::python::require("numpy_mode_equals_live_numpy", &["numpy"]) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let runs: &[(&str, u64, &[&str], &[&str])] = &[
         // A two-tensor run: one generator, drawn in order.
@@ -367,14 +321,9 @@ fn numpy_mode_equals_live_numpy() {
 /// Without the safetensors package the second half is skipped, except under CI.
 #[test]
 fn numpy_and_safetensors_load_container_files() {
-    let python = python();
-    if let Some(problem) = numpy_problem(&python) {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set, so NumPy is required for the interop test: {problem}");
-        }
-        let _ = writeln!(std::io::stderr(), "SKIPPED container interop: {problem}");
+    let Some(python) = common::python::require("numpy_and_safetensors_load_container_files", &["numpy"]) else {
         return;
-    }
+    };
     for dtype in ["f32", "f64"] {
         let dir = tempfile::tempdir().expect("temp dir");
         for out in ["model.npz", "model.safetensors", "files/"] {
@@ -414,7 +363,7 @@ fn numpy_and_safetensors_load_container_files() {
         assert!(stdout.contains("ok npz 6"), "{dtype}: {stdout}{stderr}");
         if out.status.code() == Some(3) {
             assert!(
-                std::env::var_os("CI").is_none(),
+                !common::python::in_ci(),
                 "CI is set, so the safetensors package is required: {stdout}"
             );
             let _ = writeln!(std::io::stderr(), "SKIPPED safetensors half: {stdout}");
@@ -432,14 +381,9 @@ fn numpy_and_safetensors_load_container_files() {
 /// every activation.
 #[test]
 fn numpy_recomputes_the_probe() {
-    let python = python();
-    if let Some(problem) = numpy_problem(&python) {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set, so NumPy is required for the interop test: {problem}");
-        }
-        println!("skipped: {problem}");
+    let Some(python) = common::python::require("numpy_recomputes_the_probe", &["numpy"]) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/check_probe.py");

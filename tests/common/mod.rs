@@ -3,6 +3,8 @@
 // Each test binary compiles this module and uses only some of the helpers.
 #![allow(dead_code)]
 
+pub mod python;
+
 use weightinit::rng::RngMode;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::dtype::DType;
