@@ -192,7 +192,9 @@ fn generate(dir: &Path, case: &Case, file: &str) {
 
 #[test]
 fn numpy_loads_npy_and_json_with_identical_values() {
-    let Some(python) = common::python::require("numpy_loads_npy_and_json_with_identical_values", &["numpy"]) else {
+    let Some(python) =
+        common::python::require("numpy_loads_npy_and_json_with_identical_values", &["numpy"])
+    else {
         return;
     };
 
@@ -321,7 +323,9 @@ fn numpy_mode_equals_live_numpy() {
 /// Without the safetensors package the second half is skipped, except under CI.
 #[test]
 fn numpy_and_safetensors_load_container_files() {
-    let Some(python) = common::python::require("numpy_and_safetensors_load_container_files", &["numpy"]) else {
+    let Some(python) =
+        common::python::require("numpy_and_safetensors_load_container_files", &["numpy"])
+    else {
         return;
     };
     for dtype in ["f32", "f64"] {

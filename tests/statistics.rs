@@ -304,13 +304,13 @@ fn normal_passes_ks() {
 
 /// Which rejection method `TruncatedStandard::new` should pick, read from its `Debug`
 /// output (the method is private). This keeps the KS cases honest: if the thresholds in
-/// src/sample/truncated.rs change, the test says which method lost its coverage.
+/// src/draw/truncated.rs change, the test says which method lost its coverage.
 fn method_of(alpha: f64, beta: f64) -> String {
     format!("{:?}", TruncatedStandard::new(alpha, beta))
 }
 
 /// KS for the truncated normal on intervals chosen so that each of the three rejection
-/// samplers in src/sample/truncated.rs (and both orientations of the exponential one)
+/// samplers in src/draw/truncated.rs (and both orientations of the exponential one)
 /// is exercised; `seed_base` keeps the f32 and f64 draws on different streams.
 fn truncated_normal_ks(dtype: DType, seed_base: u64) {
     // (standardized interval [a, b], mean, std, the method it must exercise)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/sample/numpy_tables.rs: NumPy's ziggurat tables, carried over verbatim.
+"""Writes src/compat/numpy/tables.rs: NumPy's ziggurat tables, carried over verbatim.
 
 `--rng numpy` must draw exactly NumPy's normals, and NumPy's ziggurat uses tables that
 are stored, not computed, in numpy/random/src/distributions/ziggurat_constants.h (NumPy,
@@ -71,7 +71,7 @@ def main():
             sys.exit(f"{c_name} not found")
         suffix = "_f32" if ty == "f32" else ""
         rust.append(f"pub const {r_name}: {ty} = {m.group(1)}{suffix};")
-    out = Path(__file__).resolve().parent.parent / "src/sample/numpy_tables.rs"
+    out = Path(__file__).resolve().parent.parent / "src/compat/numpy/tables.rs"
     out.write_text("\n".join(rust) + "\n")
     print(f"wrote {out}")
 

@@ -81,6 +81,9 @@ impl SchemeSpec {
                 let high = num(ParamKey::High, mean + 2.0 * std);
                 truncated(mean, std, low, high)?
             }
+            // Glorot & Bengio 2010, "Understanding the difficulty of training deep
+            // feedforward neural networks", AISTATS, eq. 16: Var(W) = 2/(fan_in + fan_out),
+            // i.e. U(±√(6/(fan_in+fan_out))); times gain² as PyTorch's xavier_* do.
             SchemeKind::XavierUniform | SchemeKind::XavierNormal => {
                 let f = need_fans()?;
                 let gain = self.gain(Nonlinearity::Linear)?;
@@ -95,6 +98,11 @@ impl SchemeSpec {
                     Distribution::Normal { mean: 0.0, std }
                 }
             }
+            // He et al. 2015, "Delving Deep into Rectifiers", ICCV, eq. 10: Var(W) =
+            // 2/fan_in for ReLU (gain √2; leaky ReLU √(2/(1+a²))), fan_out for the backward
+            // pass (eq. 14). LeCun et al. 1998, "Efficient BackProp", §4.6: Var(W) =
+            // 1/fan_in, which Klambauer et al. 2017 ("Self-Normalizing Neural Networks")
+            // prescribe for SELU.
             SchemeKind::HeUniform
             | SchemeKind::HeNormal
             | SchemeKind::LecunUniform
@@ -158,6 +166,9 @@ impl SchemeSpec {
                     ScalingDistribution::Uniform => symmetric_uniform(std * 3f64.sqrt()),
                 }
             }
+            // Saxe, McClelland & Ganguli 2014, "Exact solutions to the nonlinear dynamics
+            // of learning in deep linear neural networks", ICLR: orthogonal weights keep
+            // every singular value at gain; drawn as in draw::orthogonal (Mezzadri 2007).
             SchemeKind::Orthogonal => {
                 need_fans().map_err(|_| {
                     not_applicable("orthogonal needs at least 2 dimensions (rows and columns)")

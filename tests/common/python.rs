@@ -28,7 +28,11 @@ pub fn missing(python: &Path, modules: &[&str]) -> Option<String> {
         Ok(out) if !out.status.success() => Some(format!(
             "{} cannot `{imports}`: {}",
             python.display(),
-            String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or("")
         )),
         Ok(_) => None,
     }
