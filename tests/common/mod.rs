@@ -3,6 +3,8 @@
 // Each test binary compiles this module and uses only some of the helpers.
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod cli;
 pub mod python;
 
 use weightinit::rng::RngMode;
