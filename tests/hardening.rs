@@ -11,24 +11,10 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+#[macro_use]
+mod common;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-/// A command line split on whitespace (no quoting needed in these tests).
-fn line(text: &str) -> Vec<&str> {
-    text.split_whitespace().collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::cli::{BIN, argv as line, listing, run, stderr};
 
 /// Exit code 2 (bad input), one line on stderr containing every fragment, no panic.
 fn assert_refused(out: &Output, code: i32, fragments: &[&str]) {
@@ -39,30 +25,6 @@ fn assert_refused(out: &Output, code: i32, fragments: &[&str]) {
         assert!(err.contains(fragment), "missing {fragment:?} in: {err}");
     }
     assert!(!err.contains("panicked"), "{err}");
-}
-
-/// Every entry under `dir`, recursively, hidden ones included, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if entry.file_type().unwrap().is_dir() {
-                out.push(format!("{rel}/"));
-                walk(root, &path, out);
-            } else {
-                out.push(rel);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 /// Waits until some file under `dir` has a name ending in `.tmp` (the run is writing).

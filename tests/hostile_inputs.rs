@@ -6,9 +6,12 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+#[macro_use]
+mod common;
+
+use common::cli::run;
 
 // ---------------------------------------------------------------------------------------
 // byte-level writers
@@ -165,14 +168,6 @@ fn safetensors(header: &str, data: &[u8]) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------
 // running the binary
 // ---------------------------------------------------------------------------------------
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -7,7 +7,10 @@ use std::process::Command;
 
 use weightinit::{Init, Layout, RngMode};
 
-const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+#[macro_use]
+mod common;
+
+use common::cli::BIN;
 
 /// Runs `weightinit gen ARGS -o FILE` in `dir` and returns the file's bytes.
 fn cli_file(dir: &Path, args: &str, file: &str) -> Vec<u8> {

@@ -3,6 +3,9 @@
 //! Xavier under ReLU decays geometrically, small weights vanish, large ones explode,
 //! zeros never break symmetry.
 
+#[macro_use]
+mod common;
+
 use weightinit::inspect::probe::{self, Input, Probe, Setup, VerdictKind};
 use weightinit::model::activation::Activation;
 use weightinit::scheme::SchemeSpec;
@@ -272,7 +275,7 @@ mod commands {
     use std::path::Path;
     use std::process::{Command, Output};
 
-    const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
+    use super::common::cli::BIN;
 
     fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(BIN);
@@ -458,62 +461,6 @@ mod commands {
                 "probe", "--layers", "10-4-2", "--input", "x.npy", "--seed", "1",
             ],
             &["x.npy", "12 values", "width 10"],
-        );
-    }
-
-    #[test]
-    fn hist_shows_the_density_and_draws_images() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        ok(
-            d,
-            &[
-                "gen", "--layers", "50-40-10", "--seed", "3", "-o", "m.npz", "--report", "none",
-            ],
-        );
-        usage_error(d, &["hist", "m.npz"], &["m.npz", "fc0.weight", "--tensor"]);
-        let text = ok(
-            d,
-            &[
-                "hist",
-                "m.npz",
-                "--tensor",
-                "fc0.weight",
-                "--scheme",
-                "he-normal",
-                "--bins",
-                "9",
-                "--plot",
-                "h.png",
-            ],
-        );
-        assert!(text.contains("n = 2000"), "{text}");
-        assert!(text.contains("he-normal"), "{text}");
-        // 9 bin rows, each "[a, b)"-labelled.
-        assert_eq!(
-            text.lines()
-                .filter(|l| l.trim_start().starts_with('['))
-                .count(),
-            9,
-            "{text}"
-        );
-        assert!(
-            std::fs::read(d.join("h.png"))
-                .unwrap()
-                .starts_with(b"\x89PNG\r\n\x1a\n")
-        );
-        // Without --scheme: a fitted normal.
-        let text = ok(d, &["hist", "m.npz", "--tensor", "fc0.weight"]);
-        assert!(text.contains("normal fit"), "{text}");
-        usage_error(
-            d,
-            &["hist", "m.npz", "--tensor", "fc9.weight"],
-            &["fc9.weight"],
-        );
-        usage_error(
-            d,
-            &["hist", "m.npz", "--tensor", "fc0.weight", "--bins", "0"],
-            &["--bins 0"],
         );
     }
 }

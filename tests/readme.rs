@@ -5,8 +5,12 @@
 use std::path::Path;
 use std::process::Command;
 
+#[macro_use]
+mod common;
+
+use common::cli::BIN;
+
 const README: &str = include_str!("../README.md");
-const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
 
 /// The body of the first fenced block (opened by exactly "```" + `info`) after `heading`.
 fn block_after(heading: &str, info: &str) -> &'static str {
