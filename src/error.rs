@@ -52,9 +52,35 @@ pub enum Error {
         budget: u64,
     },
 
-    /// The output file exists and `--force` was not given.
-    #[error("'{}' already exists; pass --force to replace it", .0.display())]
+    /// The output file exists and replacing it was not allowed (the command line's
+    /// `--force` allows it).
+    #[error("'{}' already exists", .0.display())]
     Exists(PathBuf),
+
+    /// The output is a block device and overwriting it was not allowed.
+    #[error("'{}' is a block device; writing to it overwrites what it holds", .0.display())]
+    BlockDevice(PathBuf),
+
+    /// A value of a kind the user gave (layer widths, a shard) that does not parse or is
+    /// out of range.
+    #[error("invalid {} '{value}': {reason}", .of.noun())]
+    Invalid {
+        of: Subject,
+        value: String,
+        reason: String,
+    },
+
+    /// A tensor that no name rule matches, with no default scheme to fall back on.
+    #[error("tensor '{tensor}' matches no name rule and there is no default scheme")]
+    NoScheme { tensor: String },
+
+    /// Something about one source file (a layout to copy), with the file named.
+    #[error("'{}': {source}", .path.display())]
+    InSource {
+        path: PathBuf,
+        #[source]
+        source: Box<Error>,
+    },
 
     /// The output's file system has less room than the job writes (checked up front).
     #[error("the output needs at least {} but the file system of '{}' has {} free", crate::text::bytes(*.needed), .dir.display(), crate::text::bytes(*.available))]
@@ -109,6 +135,25 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+/// What an [`Error::Invalid`] value stood for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A dense chain's widths, `784-256-10`.
+    LayerWidths,
+    /// `I/N`, one shard of a model.
+    Shard,
+}
+
+impl Subject {
+    /// How a message names it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Subject::LayerWidths => "layer widths",
+            Subject::Shard => "shard",
         }
     }
 }

@@ -34,9 +34,34 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("weightinit: error: {}", bounded_line(&e.to_string()));
+            eprintln!("weightinit: error: {}", bounded_line(&flag_wording(&e)));
             ExitCode::from(if e.is_usage() { 2 } else { 1 })
         }
+    }
+}
+
+/// The error as the command line says it: library errors name values ("invalid layer
+/// widths", "already exists"); here they get the flags that set or change them.
+fn flag_wording(e: &Error) -> String {
+    use weightinit::error::Subject;
+    match e {
+        Error::Invalid { of, value, reason } => {
+            let flag = match of {
+                Subject::LayerWidths => "--layers",
+                Subject::Shard => "--shard",
+            };
+            format!("invalid {flag} '{value}': {reason}")
+        }
+        Error::Exists(_) => format!("{e}; pass --force to replace it"),
+        Error::BlockDevice(_) => format!("{e}, so pass --force to do that"),
+        Error::NoScheme { tensor } => {
+            format!("tensor '{tensor}' matches no --rule and there is no --default scheme")
+        }
+        // The one source file of a run is --like's.
+        Error::InSource { path, source } => {
+            format!("--like '{}': {}", path.display(), flag_wording(source))
+        }
+        other => other.to_string(),
     }
 }
 

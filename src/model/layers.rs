@@ -3,7 +3,7 @@
 //! seed gives one network whichever command asked for it.
 
 use super::{Common, symmetric_uniform};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Subject};
 use crate::scheme::SchemeSpec;
 use crate::tensor::{Layout, ResolvedTensor, Shape};
 
@@ -13,10 +13,10 @@ pub const MAX_WIDTHS: usize = 1_000_000;
 
 /// The widths of a chain: `784-256-10`, with `512x3` for a repeated width.
 pub fn parse_widths(text: &str) -> Result<Vec<usize>> {
-    let bad = |why: &str| {
-        Error::Usage(format!(
-            "invalid --layers '{text}': {why} (write widths like 784-256-128-10; 512x3 repeats one)"
-        ))
+    let bad = |why: &str| Error::Invalid {
+        of: Subject::LayerWidths,
+        value: text.to_string(),
+        reason: format!("{why} (write widths like 784-256-128-10; 512x3 repeats one)"),
     };
     let mut widths = Vec::new();
     for token in text.split('-') {

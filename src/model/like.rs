@@ -78,7 +78,10 @@ pub fn tensors(
     common: &Common,
 ) -> Result<(Vec<ResolvedTensor>, Vec<String>)> {
     let layout = read_layout(path)?;
-    let label = path.display();
+    let in_source = |source: Error| Error::InSource {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    };
     let esc = crate::text::escape_control;
     let mut specs = Vec::new();
     // Said only once everything resolved, so that an error stays the only line.
@@ -107,19 +110,18 @@ pub fn tensors(
         let scheme = match rules.scheme_for(&t.name) {
             Some(s) => s.clone(),
             None => default.cloned().ok_or_else(|| {
-                Error::Usage(format!(
-                    "--like '{label}': tensor '{}' matches no --rule and there is no \
-                     --default scheme",
-                    esc(&t.name)
-                ))
+                in_source(Error::NoScheme {
+                    tensor: esc(&t.name),
+                })
             })?,
         };
         crate::tensor::validate_name(&t.name)?;
         let shape = Shape::new(t.shape.clone())?;
         let tensor = Common { dtype, ..*common }.tensor(t.name.clone(), shape, scheme);
-        specs.push(tensor.map_err(|e| {
-            Error::Usage(format!("--like '{label}': tensor '{}': {e}", esc(&t.name)))
-        })?);
+        specs.push(
+            tensor
+                .map_err(|e| in_source(Error::Usage(format!("tensor '{}': {e}", esc(&t.name)))))?,
+        );
     }
     if specs.is_empty() {
         let why = if layout.iter().all(|t| !t.is_float) {
@@ -137,9 +139,9 @@ pub fn tensors(
         } else {
             String::new()
         };
-        return Err(Error::Usage(format!(
-            "--like '{label}': no floating-point tensors to initialize{why}"
-        )));
+        return Err(in_source(Error::Usage(format!(
+            "no floating-point tensors to initialize{why}"
+        ))));
     }
     Ok((specs, notes))
 }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Subject};
 use crate::tensor::ResolvedTensor;
 
 /// Shard `index` (1-based) of `count`.
@@ -24,10 +24,10 @@ impl std::str::FromStr for Shard {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Shard> {
-        let bad = || {
-            Error::Usage(format!(
-                "invalid --shard '{text}': write I/N with 1 ≤ I ≤ N ≤ 99999, e.g. 3/64"
-            ))
+        let bad = || Error::Invalid {
+            of: Subject::Shard,
+            value: text.to_string(),
+            reason: "write I/N with 1 ≤ I ≤ N ≤ 99999, e.g. 3/64".into(),
         };
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let index: usize = i.trim().parse().map_err(|_| bad())?;

@@ -101,11 +101,7 @@ fn special_kind(target: &Path, file_type: &fs::FileType, force: bool) -> Result<
                 what: "block device",
             })
         } else {
-            Err(Error::Usage(format!(
-                "'{}' is a block device; writing to it overwrites what it holds, so pass \
-                 --force to do that",
-                target.display()
-            )))
+            Err(Error::BlockDevice(target.to_path_buf()))
         }
     } else {
         Err(Error::Usage(format!(
