@@ -21,6 +21,18 @@ pub fn orthogonality_tolerance(dtype: DType) -> f64 {
     }
 }
 
+/// How many standard errors a moment drawn by `gen` may stray before its report flags it.
+/// Two moments per tensor at 4σ: a false alarm about once in 8,000 tensors.
+pub const REPORT_Z_LIMIT: f64 = 4.0;
+
+/// `verify`: the largest |z| of the sample mean or variance a consistent tensor may show
+/// (two-sided probability 5.7e-7 per moment under the law).
+///
+/// Looser than [`REPORT_Z_LIMIT`]: gen knows its values came from the law and only
+/// reports, while verify's "no" is an exit code that scripts act on, so a correct file
+/// must fail it very rarely.
+pub const VERIFY_Z_LIMIT: f64 = 5.0;
+
 /// `x` rounded to `dtype` and widened back (exactly): the value a file of that dtype
 /// stores for `x`.
 pub fn stored_value(dtype: DType, x: f64) -> f64 {
@@ -70,5 +82,47 @@ pub fn moment_z_scores(theory: &Theory, n: u64, mean: f64, variance: f64) -> Mom
         mean: (mean - theory.mean) / se_mean,
         variance: (variance - theory.variance) / se_var,
         variance_se: se_var,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::law::Distribution;
+
+    #[test]
+    fn z_scores_from_the_law_s_fourth_moment() {
+        // N(0, 4): SE(mean) = 2/√n; μ₄ = 3σ⁴, so Var(s²) = (3 − (n−3)/(n−1))·σ⁴/n.
+        let theory = Distribution::Normal {
+            mean: 0.0,
+            std: 2.0,
+        }
+        .theory()
+        .unwrap();
+        let n = 100u64;
+        let z = moment_z_scores(&theory, n, 0.4, 4.0);
+        assert!((z.mean - 2.0).abs() < 1e-12, "{z:?}");
+        assert_eq!(z.variance, 0.0);
+        let se = ((3.0 - 97.0 / 99.0) * 16.0 / 100.0f64).sqrt();
+        assert!((z.variance_se - se).abs() < 1e-12, "{z:?}");
+        // U(±1): σ² = 1/3, μ₄ = 1/5, a lighter tail than the normal's 3σ⁴ = 1/3.
+        let uniform = Distribution::Uniform {
+            low: -1.0,
+            high: 1.0,
+        }
+        .theory()
+        .unwrap();
+        let z = moment_z_scores(&uniform, n, 0.0, 1.0 / 3.0 + 0.01);
+        let se = ((0.2 - (97.0 / 99.0) / 9.0) / 100.0f64).sqrt();
+        assert!((z.variance - 0.01 / se).abs() < 1e-9, "{z:?}");
+    }
+
+    #[test]
+    fn rounding_and_tolerances_by_dtype() {
+        assert_eq!(stored_value(DType::F16, 0.1), 0.0999755859375);
+        assert_eq!(stored_value(DType::F64, 0.1), 0.1);
+        assert!(stored_value(DType::F16, 70000.0).is_infinite());
+        assert!(rounding_slack(DType::Bf16) > rounding_slack(DType::F16));
+        assert!(orthogonality_tolerance(DType::F64) < orthogonality_tolerance(DType::F32));
     }
 }

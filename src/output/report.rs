@@ -19,9 +19,7 @@ use crate::tensor::dtype::DType;
 use crate::tensor::{ResolvedTensor, TensorMeta};
 use crate::text::{num, plain};
 
-/// How many standard errors a drawn moment may stray before the report flags it.
-/// Two moments per tensor at 4σ: a false alarm about once in 8,000 tensors.
-pub const Z_LIMIT: f64 = 4.0;
+use crate::check::REPORT_Z_LIMIT as Z_LIMIT;
 
 /// What was drawn.
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -53,9 +53,7 @@ mod repeats;
 use crate::check::ks::{distinct_counts, ks_rounded};
 use repeats::{collision_probability, repeat_checks};
 
-/// Largest |z| of the sample mean or variance a consistent tensor may show
-/// (two-sided probability 5.7e-7 per moment under the law).
-pub const Z_LIMIT: f64 = 5.0;
+pub use crate::check::VERIFY_Z_LIMIT as Z_LIMIT;
 /// Smallest Kolmogorov–Smirnov p-value a consistent tensor may show.
 pub const KS_P_LIMIT: f64 = 1e-6;
 /// The duplicate-row/column check runs only when fewer than this many repeats are
