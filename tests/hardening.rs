@@ -436,3 +436,64 @@ fn error_lines_are_bounded_and_escaped() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err:?}");
     assert!(!out.status.success());
 }
+
+/// A small tmpfs of our own, so a write can run out of room half-way: the run's checks
+/// pass (they count the tensor data, not the few hundred bytes of headers around it)
+/// and the disk fills while it writes. Needs root for `mount`; CI runs as root.
+struct SmallFilesystem(tempfile::TempDir);
+
+impl SmallFilesystem {
+    fn mount(bytes: usize) -> Option<SmallFilesystem> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI runs as root and must be able to mount a tmpfs for this test"
+            );
+            eprintln!("SKIPPED disk-full tests: cannot mount a tmpfs (not root?)");
+            return None;
+        }
+        Some(SmallFilesystem(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for SmallFilesystem {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_disk_that_fills_mid_write_gives_one_line_and_leaves_nothing() {
+    let Some(fs) = SmallFilesystem::mount(64 << 10) else {
+        return;
+    };
+    // 65,440 bytes of data fit the 64 KiB the check sees; the headers around them do not.
+    for target in ["m.npz", "m.safetensors", "m.npy", "m.json"] {
+        let out = run(
+            fs.path(),
+            &line(&format!(
+                "gen --scheme he-normal --shape 4x4090 -o {target}"
+            )),
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{target}: {err}");
+        assert_eq!(err.lines().count(), 1, "{target}: {err}");
+        assert!(err.contains("No space left on device"), "{target}: {err}");
+        assert!(!err.contains("ZipWriter") && !err.contains(".tmp"), "{err}");
+        assert!(
+            listing(fs.path()).is_empty(),
+            "{target}: {:?}",
+            listing(fs.path())
+        );
+    }
+}

@@ -122,27 +122,29 @@ pub enum Backing {
     Through(File),
 }
 
-impl Write for Backing {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+impl Backing {
+    /// The open file. Writes go to it directly: `NamedTempFile`'s own `Write` appends the
+    /// temporary path to every error, and the user should see the target's name only.
+    fn file(&mut self) -> &mut File {
         match self {
-            Backing::Temp(f) => f.write(buf),
-            Backing::Through(f) => f.write(buf),
+            Backing::Temp(f) => f.as_file_mut(),
+            Backing::Through(f) => f,
         }
     }
+}
+
+impl Write for Backing {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file().write(buf)
+    }
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Backing::Temp(f) => f.flush(),
-            Backing::Through(f) => f.flush(),
-        }
+        self.file().flush()
     }
 }
 
 impl Seek for Backing {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        match self {
-            Backing::Temp(f) => f.seek(pos),
-            Backing::Through(f) => f.seek(pos),
-        }
+        self.file().seek(pos)
     }
 }
 
