@@ -74,6 +74,23 @@ pub enum Error {
     #[error("tensor '{tensor}' matches no name rule and there is no default scheme")]
     NoScheme { tensor: String },
 
+    /// A scheme that cannot initialize one layer of a chain.
+    #[error("scheme '{scheme}' for layer {layer}: {source}")]
+    ForLayer {
+        scheme: String,
+        layer: usize,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// An input matrix whose rows do not fit the first layer of a chain.
+    #[error("'{input}' has rows of {width} values, but the chain starts with width {first}")]
+    InputWidth {
+        input: String,
+        width: usize,
+        first: usize,
+    },
+
     /// Something about one source file (a layout to copy), with the file named.
     #[error("'{}': {source}", .path.display())]
     InSource {

@@ -57,6 +57,21 @@ fn flag_wording(e: &Error) -> String {
         Error::NoScheme { tensor } => {
             format!("tensor '{tensor}' matches no --rule and there is no --default scheme")
         }
+        Error::ForLayer {
+            scheme,
+            layer,
+            source,
+        } => format!(
+            "--scheme '{scheme}' for layer {layer}: {}",
+            flag_wording(source)
+        ),
+        Error::InputWidth {
+            input,
+            width,
+            first,
+        } => format!(
+            "--input '{input}' has rows of {width} values, but --layers starts with width {first}"
+        ),
         // The one source file of a run is --like's.
         Error::InSource { path, source } => {
             format!("--like '{}': {}", path.display(), flag_wording(source))

@@ -107,7 +107,11 @@ pub fn weight_specs(
                 rng: RngMode::Native,
             }
             .resolve()
-            .map_err(|e| Error::Usage(format!("--scheme '{scheme}' for layer {}: {e}", i + 1)))
+            .map_err(|e| Error::ForLayer {
+                scheme: scheme.to_string(),
+                layer: i + 1,
+                source: Box::new(e),
+            })
         })
         .collect()
 }
@@ -179,10 +183,11 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
         ),
         Input::Data { label, rows } => {
             if rows.cols != first {
-                return Err(Error::Usage(format!(
-                    "--input '{label}' has rows of {} values, but --layers starts with width {first}",
-                    rows.cols
-                )));
+                return Err(Error::InputWidth {
+                    input: label.clone(),
+                    width: rows.cols,
+                    first,
+                });
             }
             (Cow::Borrowed(rows), label.clone())
         }
