@@ -295,7 +295,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
         .to_vec(),
     ];
     rows.extend(probe.schemes.iter().map(summary_row));
-    out.push_str(&super::text_table(&rows));
+    out.push_str(&super::table::text_table(&rows));
     out.push('\n');
     for s in &probe.schemes {
         out.push_str(&format!(
@@ -326,7 +326,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
                     l.distinct_units.to_string(),
                 ]
             }));
-            out.push_str(&super::text_table(&rows));
+            out.push_str(&super::table::text_table(&rows));
         }
     }
     if !args.no_chart {

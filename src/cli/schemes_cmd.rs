@@ -36,7 +36,7 @@ fn table() -> String {
             }))
             .map(Vec::from)
             .collect();
-    let mut out = super::text_table(&rows);
+    let mut out = super::table::text_table(&rows);
     out.push_str(
         "\nParameters go inline (normal:std=0.02) or as flags (--std 0.02); \
          `weightinit gen --help` lists them.\n",

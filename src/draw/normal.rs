@@ -14,8 +14,9 @@
 
 use std::sync::LazyLock;
 
-use super::NativeDraw;
-use crate::draw::{BATCH_WORDS, BlockStream};
+use super::chacha::BATCH_WORDS;
+use super::sampler::NativeDraw;
+use super::stream::BlockStream;
 
 /// Layers in the ziggurat.
 const LAYERS: usize = 256;

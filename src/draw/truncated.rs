@@ -13,7 +13,7 @@
 //!
 //! Each is exact; the choice only affects speed. The lower tail mirrors the upper one.
 
-use crate::draw::BlockStream;
+use super::stream::BlockStream;
 use crate::law::normal_mass;
 
 /// A truncated standard normal on [alpha, beta], with its sampling method fixed.

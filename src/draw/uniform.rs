@@ -9,7 +9,7 @@
 //! The words are taken from the stream in bulk, so the mapping loops vectorize (compiled
 //! per vector level, see [`crate::simd`]).
 
-use crate::draw::BlockStream;
+use super::stream::BlockStream;
 
 /// Words drawn per batch.
 const BATCH_WORDS: usize = 4096;

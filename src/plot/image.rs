@@ -18,7 +18,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{
+use super::chart::{
     Histogram, LineChart, format_log_tick, format_tick, line_chart_ranges, plotted_points, runs,
     snap_to_zero, value_range, widen,
 };
@@ -401,7 +401,7 @@ fn draw_histogram<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::Series;
+    use crate::plot::chart::Series;
 
     /// Signal variance against depth for three gains: vanishing, steady and exploding,
     /// with an overflow (a gap) in the last.

@@ -6,7 +6,7 @@
 //! row per bin: the bin's range, a bar of block characters (eighths of a cell) and a `|`
 //! where the theoretical density lies.
 
-use super::{
+use super::chart::{
     Histogram, LineChart, format_log_tick, format_tick, line_chart_ranges, nice_ticks,
     plotted_points,
 };
@@ -233,7 +233,7 @@ fn finish(lines: Vec<String>, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::Series;
+    use crate::plot::chart::Series;
 
     fn powers_of_ten() -> LineChart {
         LineChart {

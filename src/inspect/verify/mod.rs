@@ -48,7 +48,11 @@ use crate::tensor::fan::{self, Layout};
 use crate::text::escape_control;
 use crate::text::num;
 
+mod outcome;
 mod repeats;
+
+pub use outcome::{Check, Status};
+pub use repeats::CHANCE_REPEATS_LIMIT;
 
 use crate::check::ks::{distinct_counts, ks_rounded};
 use repeats::{collision_probability, repeat_checks};
@@ -56,76 +60,9 @@ use repeats::{collision_probability, repeat_checks};
 pub use crate::check::VERIFY_Z_LIMIT as Z_LIMIT;
 /// Smallest Kolmogorov–Smirnov p-value a consistent tensor may show.
 pub const KS_P_LIMIT: f64 = 1e-6;
-/// The duplicate-row/column check runs only when fewer than this many repeats are
-/// expected by chance under the law (so a repeat it finds is not a coincidence).
-pub const CHANCE_REPEATS_LIMIT: f64 = 1e-6;
 /// When the smallest detectable relative variance error exceeds this, the report says
 /// that n is too small for the checks to tell nearby schemes apart.
 pub const WEAK_RESOLUTION: f64 = 0.2;
-
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Fail,
-    /// Not run, and why is in the detail (too few values, rows too short ...).
-    Skipped,
-}
-
-/// One check of one tensor, with every number it used.
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    /// `finite`, `mean`, `variance`, `bounds`, `ks`, `values`, `orthogonality`, `rows`,
-    /// `columns`.
-    pub check: &'static str,
-    pub status: Status,
-    /// The measured quantity (mean, variance, min/max, KS distance, error, count).
-    pub observed: Option<f64>,
-    /// What the law says it should be.
-    pub expected: Option<f64>,
-    /// The test statistic: z for mean and variance, the p-value for KS.
-    pub statistic: Option<f64>,
-    /// The limit the statistic (or the observed value) is held to.
-    pub limit: Option<f64>,
-    /// The line the human report prints.
-    pub detail: String,
-}
-
-impl Check {
-    fn new(check: &'static str, passed: bool, detail: String) -> Check {
-        Check {
-            check,
-            status: if passed { Status::Pass } else { Status::Fail },
-            observed: None,
-            expected: None,
-            statistic: None,
-            limit: None,
-            detail,
-        }
-    }
-
-    fn skipped(check: &'static str, detail: String) -> Check {
-        Check {
-            status: Status::Skipped,
-            ..Check::new(check, true, detail)
-        }
-    }
-
-    fn numbers(
-        mut self,
-        observed: f64,
-        expected: Option<f64>,
-        statistic: Option<f64>,
-        limit: f64,
-    ) -> Check {
-        self.observed = Some(observed);
-        self.expected = expected;
-        self.statistic = statistic;
-        self.limit = Some(limit);
-        self
-    }
-}
 
 /// Summary statistics of the stored values.
 #[derive(Debug, Clone, Copy, Serialize)]

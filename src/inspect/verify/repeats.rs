@@ -2,8 +2,13 @@
 //! essentially never produces, and the chance that it does (to skip the check where
 //! short rows make repeats likely).
 
-use super::{CHANCE_REPEATS_LIMIT, Check};
+use super::outcome::Check;
 use crate::check::ks::rounding_interval;
+
+/// The duplicate-row/column check runs only when fewer than this many repeats are
+/// expected by chance under the law (so a repeat it finds is not a coincidence).
+pub const CHANCE_REPEATS_LIMIT: f64 = 1e-6;
+
 use crate::law::Distribution;
 use crate::tensor::dtype::DType;
 
