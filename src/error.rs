@@ -87,5 +87,34 @@ impl Error {
     }
 }
 
+/// `text` made fit for a one-line message: control characters (a newline, a tab, NUL,
+/// ...) are written as Rust escapes (`\n`, `\t`, `\0`, `\u{1b}`), everything else as is.
+/// For text taken from files, which may hold anything: a tensor name, a dtype string.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Shorthand used throughout the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_escapes_control_characters_only() {
+        assert_eq!(
+            one_line("a\nb\tc\0d\r\u{1b}[1m"),
+            "a\\nb\\tc\\0d\\r\\u{1b}[1m"
+        );
+        assert_eq!(one_line("w.bias 'x' \"é\" ×\\"), "w.bias 'x' \"é\" ×\\");
+    }
+}

@@ -115,7 +115,7 @@ pub fn load_tensors(path: &Path, only: Option<&str>) -> Result<Vec<LoadedTensor>
 pub fn visit_tensors(
     path: &Path,
     only: Option<&str>,
-    mut visit: impl FnMut(Entry) -> Result<()>,
+    visit: impl FnMut(Entry) -> Result<()>,
 ) -> Result<()> {
     let label = path.display().to_string();
     let bad = |why: String| Error::Usage(format!("'{label}': {why}"));
@@ -136,6 +136,27 @@ pub fn visit_tensors(
         .metadata()
         .map_err(|e| bad(format!("cannot read: {e}")))?
         .len();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    visit_source(file, file_len, format, &label, &stem, only, visit)
+}
+
+/// [`visit_tensors`] on an open `file` of `file_len` bytes, in `format` (`npy`, `npz` or
+/// `safetensors`): a `File`, or bytes in memory (`std::io::Cursor`) for tests and the
+/// fuzzer. `label` names the source in errors; an `.npy`'s one tensor is named `stem`.
+pub fn visit_source<R: Read + Seek>(
+    file: R,
+    file_len: u64,
+    format: &str,
+    label: &str,
+    stem: &str,
+    only: Option<&str>,
+    mut visit: impl FnMut(Entry) -> Result<()>,
+) -> Result<()> {
+    // Names in the message come from the file: escape control characters (one line).
+    let bad = |why: String| Error::Usage(format!("'{label}': {}", crate::error::one_line(&why)));
     let mut seen = 0usize;
     let mut counted = |entry: Entry| {
         seen += 1;
@@ -143,10 +164,7 @@ pub fn visit_tensors(
     };
     match format {
         "npy" => {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let stem = stem.to_string();
             if let Some(name) = only
                 && name != stem
             {
@@ -158,7 +176,8 @@ pub fn visit_tensors(
             counted(Entry::Float(tensor))?;
         }
         "npz" => visit_npz(file, file_len, only, &bad, &mut counted)?,
-        _ => visit_safetensors(file, file_len, only, &bad, &mut counted)?,
+        "safetensors" => visit_safetensors(file, file_len, only, &bad, &mut counted)?,
+        _ => return Err(bad(format!("unknown tensor file format '{format}'"))),
     }
     if seen == 0 {
         return Err(bad("it holds no tensors".into()));
@@ -167,7 +186,7 @@ pub fn visit_tensors(
 }
 
 /// A whole `.npy` file: header, then exactly the data the header describes.
-fn read_npy_file(file: File, file_len: u64, name: String) -> Result<LoadedTensor, String> {
+fn read_npy_file<R: Read>(file: R, file_len: u64, name: String) -> Result<LoadedTensor, String> {
     let mut r = BufReader::new(file);
     let header = header::read_npy_header(&mut r)?;
     let float = header::npy_float(&header.descr).map_err(|holds| not_float(&name, &holds))?;
@@ -222,8 +241,8 @@ fn not_float(name: &str, holds: &str) -> String {
     )
 }
 
-fn visit_npz(
-    file: File,
+fn visit_npz<R: Read + Seek>(
+    file: R,
     file_len: u64,
     only: Option<&str>,
     bad: &dyn Fn(String) -> Error,
@@ -297,8 +316,8 @@ fn visit_npz(
     Ok(())
 }
 
-fn visit_safetensors(
-    mut file: File,
+fn visit_safetensors<R: Read + Seek>(
+    mut file: R,
     file_len: u64,
     only: Option<&str>,
     bad: &dyn Fn(String) -> Error,
@@ -430,7 +449,9 @@ fn decode(bytes: &[u8], float: NpyFloat, out: &mut Vec<f64>) {
 
 /// Reorders column-major values (first axis fastest) of `shape` into row-major order.
 fn fortran_to_c(values: &[f64], shape: &[usize]) -> Vec<f64> {
-    if shape.len() < 2 {
+    // No values: nothing to reorder, and with a zero-length axis the other axes are
+    // unchecked (their product is 0), so the strides below could overflow.
+    if shape.len() < 2 || values.is_empty() {
         return values.to_vec();
     }
     // Row-major strides; walk the column-major order with an odometer over the indices.

@@ -31,7 +31,13 @@ pub struct LikeTensor {
 /// Reads the layout of `path` (`.safetensors` or `.npz`, by extension).
 pub fn read_layout(path: &Path) -> Result<Vec<LikeTensor>> {
     let label = path.display().to_string();
-    let bad = |why: String| Error::Usage(format!("--like '{label}': {why}"));
+    // Names in the message come from the file: escape control characters (one line).
+    let bad = |why: String| {
+        Error::Usage(format!(
+            "--like '{label}': {}",
+            crate::error::one_line(&why)
+        ))
+    };
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

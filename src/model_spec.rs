@@ -104,15 +104,44 @@ pub fn load(path: &Path, defaults: Defaults) -> Result<Vec<ResolvedTensor>> {
         )));
     }
     let text = std::fs::read_to_string(path).map_err(unreadable)?;
-    let is_json = path
+    let format = if path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let file = if is_json {
-        parse_json(&label, &text)?
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        Format::Json
     } else {
-        parse_toml(&label, &text)?
+        Format::Toml
     };
-    resolve(&label, file, defaults)
+    parse(&label, &text, format, defaults)
+}
+
+/// The syntax of a spec file (`load` goes by the extension: `.json` or else TOML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Json,
+}
+
+/// Parses and resolves the spec file text `text`, as [`load`] does once it has read the
+/// file; `label` names the file in errors. No file system access, so tests and the
+/// fuzzer (fuzz/fuzz_targets/spec_file.rs) can call it directly.
+pub fn parse(
+    label: &str,
+    text: &str,
+    format: Format,
+    defaults: Defaults,
+) -> Result<Vec<ResolvedTensor>> {
+    let file = match format {
+        Format::Json => parse_json(label, text),
+        Format::Toml => parse_toml(label, text),
+    };
+    // Messages quote names and values from the file, which may hold control characters
+    // (a "\n" in a JSON string): escape them, so that every error stays one line.
+    file.and_then(|file| resolve(label, file, defaults))
+        .map_err(|e| match e {
+            Error::Usage(message) => Error::Usage(crate::error::one_line(&message)),
+            other => other,
+        })
 }
 
 fn parse_json(label: &str, text: &str) -> Result<File> {
