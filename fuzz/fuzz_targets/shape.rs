@@ -1,0 +1,23 @@
+//! Shape text (`--shape 784x128`): parsing never panics, and a parsed shape displays as
+//! text that parses back to the same shape.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use weightinit::shape::Shape;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match text.parse::<Shape>() {
+        Ok(shape) => {
+            let shown = shape.to_string();
+            let again: Shape = shown.parse().expect("a displayed shape parses");
+            assert_eq!(again, shape, "{text:?} displays as {shown:?}");
+            assert_eq!(shape.len(), shape.dims().iter().product::<usize>());
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+});
