@@ -37,6 +37,24 @@ use crate::tensor::{ResolvedTensor, TensorSpec};
 /// Limit on a spec file's size: a model of thousands of tensors is a few hundred KiB.
 const MAX_SPEC_BYTES: u64 = 16 << 20;
 
+/// Longest tensor-name pattern (`match`, `--rule`), in characters. Names have at most
+/// 200; and globset panics, rather than returning an error, when a pattern's regex
+/// outgrows its 10 MiB limit (some 100 000 `?`), so patterns stay far below that.
+pub const MAX_PATTERN_CHARS: usize = 1000;
+
+/// Compiles a tensor-name pattern (glob: `*`, `?`, `[...]`, `{a,b}`), refusing one of
+/// more than [`MAX_PATTERN_CHARS`]. The error says why, for the caller to place.
+pub fn name_matcher(pattern: &str) -> std::result::Result<GlobMatcher, String> {
+    let chars = pattern.chars().count();
+    if chars > MAX_PATTERN_CHARS {
+        return Err(format!(
+            "a pattern of {chars} characters is longer than the {MAX_PATTERN_CHARS} allowed"
+        ));
+    }
+    let glob = Glob::new(pattern).map_err(|e| format!("'{pattern}': {e}"))?;
+    Ok(glob.compile_matcher())
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -216,10 +234,10 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
     let mut rules: Vec<(GlobMatcher, SchemeSpec)> = Vec::new();
     for (i, rule) in file.rule.iter().enumerate() {
         let key = format!("rule[{i}]");
-        let glob = Glob::new(&rule.pattern)
-            .map_err(|e| Error::Usage(format!("{label}: {key}.match = '{}': {e}", rule.pattern)))?;
+        let matcher = name_matcher(&rule.pattern)
+            .map_err(|why| Error::Usage(format!("{label}: {key}.match: {why}")))?;
         rules.push((
-            glob.compile_matcher(),
+            matcher,
             parse_scheme(&format!("{key}.scheme"), &rule.scheme)?,
         ));
     }
@@ -363,6 +381,31 @@ dtype = "f64"
         let t = load_text("net.json", json).unwrap();
         assert_eq!(t[0].spec.scheme.to_string(), "lecun-normal");
         assert_eq!(t[1].spec.scheme.to_string(), "zeros");
+    }
+
+    /// globset panics on a pattern whose regex outgrows its limit (200 000 `?` did);
+    /// patterns are bounded first, and a malformed one is an error naming the rule.
+    #[test]
+    fn long_and_malformed_patterns_are_errors() {
+        let spec = |pattern: &str| {
+            format!(
+                "[[rule]]\nmatch = \"{pattern}\"\nscheme = \"zeros\"\n\
+                 [[tensor]]\nname = \"w\"\nshape = [3]\n"
+            )
+        };
+        let err = load_text("p.toml", &spec(&"?".repeat(200_000)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rule[0].match: a pattern of 200000 characters is longer than the 1000"),
+            "{err}"
+        );
+        let err = load_text("p.toml", &spec("w[")).unwrap_err().to_string();
+        assert!(err.contains("rule[0].match: 'w[':"), "{err}");
+        // The longest pattern allowed compiles, and matches.
+        let longest = format!("w{}", "*".repeat(MAX_PATTERN_CHARS - 1));
+        let t = load_text("p.toml", &spec(&longest)).unwrap();
+        assert_eq!(t[0].spec.scheme.to_string(), "zeros");
     }
 
     /// Each bad file gets one line naming the file and the place.

@@ -89,9 +89,8 @@ impl GenArgs {
                     "invalid --rule '{rule}': write PATTERN=SCHEME, e.g. '*.bias=zeros'"
                 ))
             })?;
-            let matcher = globset::Glob::new(pattern.trim())
-                .map_err(|e| Error::Usage(format!("invalid --rule pattern '{pattern}': {e}")))?
-                .compile_matcher();
+            let matcher = crate::model_spec::name_matcher(pattern.trim())
+                .map_err(|why| Error::Usage(format!("invalid --rule pattern: {why}")))?;
             rules.push((matcher, scheme.trim().parse::<SchemeSpec>()?));
         }
         let default = self
