@@ -1,5 +1,5 @@
-//! Shape text (`--shape 784x128`): parsing never panics, and a parsed shape displays as
-//! text that parses back to the same shape.
+//! Shape text (`--shape 784x128`): parsing never panics, a parsed shape displays as
+//! text that parses back to the same shape, and an error is one line.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(shape.len(), shape.dims().iter().product::<usize>());
         }
         Err(e) => {
-            let _ = e.to_string();
+            let message = e.to_string();
+            assert!(!message.chars().any(char::is_control), "{message:?}");
         }
     }
 });
