@@ -391,7 +391,8 @@ mod tests {
     }
 
     /// Fuzzer findings: a dtype whose first character is multi-byte (a slice inside it
-    /// panicked), a size whose bit count overflows, control characters in messages.
+    /// panicked), control characters in messages; and, seen while fixing the first, a
+    /// size whose bit count overflowed.
     #[test]
     fn npy_dtype_names_from_hostile_headers() {
         assert_eq!(npy_kind_name("¹4"), "'¹4'");
