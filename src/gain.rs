@@ -75,7 +75,8 @@ impl FromStr for Nonlinearity {
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(_, name, _)| *name).collect();
                 Error::Param(format!(
-                    "unknown nonlinearity '{text}'; accepted: {}",
+                    "unknown nonlinearity '{}'; accepted: {}",
+                    crate::text::escape_control(text),
                     names.join(", ")
                 ))
             })

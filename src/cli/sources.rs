@@ -37,7 +37,7 @@ impl GenArgs {
             })?;
             rules
                 .push(pattern, scheme)
-                .map_err(|e| Error::Usage(format!("invalid --rule pattern '{pattern}': {e}")))?;
+                .map_err(|why| Error::Usage(format!("invalid --rule pattern: {why}")))?;
         }
         let default = self
             .default_scheme

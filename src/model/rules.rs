@@ -7,17 +7,40 @@ use globset::{Glob, GlobMatcher};
 use crate::error::{Error, Result};
 use crate::scheme::SchemeSpec;
 
+/// Longest tensor-name pattern (`match`, `--rule`), in characters. Names have at most
+/// 200; and globset panics, rather than returning an error, when a pattern's regex
+/// outgrows its 10 MiB limit (some 100 000 `?`), so patterns stay far below that.
+pub const MAX_PATTERN_CHARS: usize = 1000;
+
+/// Compiles a tensor-name pattern (glob: `*`, `?`, `[...]`, `{a,b}`), refusing one of
+/// more than [`MAX_PATTERN_CHARS`]. The error says why, for the caller to place.
+pub fn name_matcher(pattern: &str) -> std::result::Result<GlobMatcher, String> {
+    let chars = pattern.chars().count();
+    if chars > MAX_PATTERN_CHARS {
+        return Err(format!(
+            "a pattern of {chars} characters is longer than the {MAX_PATTERN_CHARS} allowed"
+        ));
+    }
+    let glob = Glob::new(pattern)
+        .map_err(|e| format!("'{}': {e}", crate::text::escape_control(pattern)))?;
+    Ok(glob.compile_matcher())
+}
+
 /// Patterns with their schemes, first match wins.
 #[derive(Debug, Clone, Default)]
 pub struct NameRules(Vec<(GlobMatcher, SchemeSpec)>);
 
 impl NameRules {
-    /// Adds a rule after the ones already there; `pattern` is a glob (`*`, `?`, `[…]`).
-    /// The error is the glob's own, for the caller to place (a file and key, a flag).
-    pub fn push(&mut self, pattern: &str, scheme: SchemeSpec) -> Result<(), globset::Error> {
-        let glob = Glob::new(pattern.trim())?;
-        self.0.push((glob.compile_matcher(), scheme));
+    /// Adds a rule after the ones already there; `pattern` is a glob (`*`, `?`, `[…]`,
+    /// `{a,b}`). The error says why, for the caller to place (a file and key, a flag).
+    pub fn push(&mut self, pattern: &str, scheme: SchemeSpec) -> Result<(), String> {
+        self.push_matcher(name_matcher(pattern.trim())?, scheme);
         Ok(())
+    }
+
+    /// Adds a rule whose pattern is already compiled ([`name_matcher`]).
+    pub fn push_matcher(&mut self, matcher: GlobMatcher, scheme: SchemeSpec) {
+        self.0.push((matcher, scheme));
     }
 
     /// Parses `PATTERN=SCHEME` (e.g. `*.bias=zeros`) into its two halves.

@@ -25,6 +25,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::rules::name_matcher;
 use crate::error::{Error, Result};
 use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
@@ -187,15 +188,44 @@ pub fn load(path: &Path, defaults: Defaults) -> Result<Vec<ResolvedTensor>> {
         )));
     }
     let text = std::fs::read_to_string(path).map_err(unreadable)?;
-    let is_json = path
+    let format = if path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let file = if is_json {
-        parse_json(&label, &text)?
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        Format::Json
     } else {
-        parse_toml(&label, &text)?
+        Format::Toml
     };
-    resolve(&label, file, defaults)
+    parse(&label, &text, format, defaults)
+}
+
+/// The syntax of a spec file (`load` goes by the extension: `.json` or else TOML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Json,
+}
+
+/// Parses and resolves the spec file text `text`, as [`load`] does once it has read the
+/// file; `label` names the file in errors. No file system access, so tests and the
+/// fuzzer (fuzz/fuzz_targets/spec_file.rs) can call it directly.
+pub fn parse(
+    label: &str,
+    text: &str,
+    format: Format,
+    defaults: Defaults,
+) -> Result<Vec<ResolvedTensor>> {
+    let file = match format {
+        Format::Json => parse_json(label, text),
+        Format::Toml => parse_toml(label, text),
+    };
+    // Messages quote names and values from the file, which may hold control characters
+    // (a "\n" in a JSON string): escape them, so that every error stays one line.
+    file.and_then(|file| resolve(label, file, defaults))
+        .map_err(|e| match e {
+            Error::Usage(message) => Error::Usage(crate::text::escape_control(&message)),
+            other => other,
+        })
 }
 
 fn parse_json(label: &str, text: &str) -> Result<File> {
@@ -271,13 +301,12 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
     let mut rules = super::rules::NameRules::default();
     for (i, rule) in file.rule.iter().enumerate() {
         let key = format!("rule[{i}]");
-        let scheme = parse_scheme(&format!("{key}.scheme"), &rule.scheme)?;
-        rules.push(&rule.pattern, scheme).map_err(|e| {
-            Error::Usage(format!(
-                "{label}: {key}.match = '{}': {e}",
-                crate::text::escape_control(&rule.pattern)
-            ))
-        })?;
+        let matcher = name_matcher(&rule.pattern)
+            .map_err(|why| Error::Usage(format!("{label}: {key}.match: {why}")))?;
+        rules.push_matcher(
+            matcher,
+            parse_scheme(&format!("{key}.scheme"), &rule.scheme)?,
+        );
     }
     rules.extend(&defaults.rules);
     let mut seen = std::collections::HashSet::new();
@@ -340,6 +369,7 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::rules::MAX_PATTERN_CHARS;
 
     fn defaults() -> Defaults {
         Defaults {
@@ -418,6 +448,31 @@ dtype = "f64"
         let t = load_text("net.json", json).unwrap();
         assert_eq!(t[0].spec.scheme.to_string(), "lecun-normal");
         assert_eq!(t[1].spec.scheme.to_string(), "zeros");
+    }
+
+    /// globset panics on a pattern whose regex outgrows its limit (200 000 `?` did);
+    /// patterns are bounded first, and a malformed one is an error naming the rule.
+    #[test]
+    fn long_and_malformed_patterns_are_errors() {
+        let spec = |pattern: &str| {
+            format!(
+                "[[rule]]\nmatch = \"{pattern}\"\nscheme = \"zeros\"\n\
+                 [[tensor]]\nname = \"w\"\nshape = [3]\n"
+            )
+        };
+        let err = load_text("p.toml", &spec(&"?".repeat(200_000)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rule[0].match: a pattern of 200000 characters is longer than the 1000"),
+            "{err}"
+        );
+        let err = load_text("p.toml", &spec("w[")).unwrap_err().to_string();
+        assert!(err.contains("rule[0].match: 'w[':"), "{err}");
+        // The longest pattern allowed compiles, and matches.
+        let longest = format!("w{}", "*".repeat(MAX_PATTERN_CHARS - 1));
+        let t = load_text("p.toml", &spec(&longest)).unwrap();
+        assert_eq!(t[0].spec.scheme.to_string(), "zeros");
     }
 
     /// Each bad file gets one line naming the file and the place.

@@ -240,7 +240,7 @@ impl SchemeKind {
             _ => String::new(),
         };
         Err(Error::UnknownScheme {
-            name: text.to_string(),
+            name: crate::text::escape_control(text),
             suggestion,
         })
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::gain::Nonlinearity;
+use crate::text::escape_control as one_line;
 
 /// A parameter name. The order of the variants is the order in which
 /// [`Params`] renders them, so `Display` is canonical.
@@ -76,7 +77,8 @@ impl ParamKey {
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
                 Error::Param(format!(
-                    "unknown parameter '{text}'; accepted: {}",
+                    "unknown parameter '{}'; accepted: {}",
+                    one_line(text),
                     names.join(", ")
                 ))
             })
@@ -140,8 +142,12 @@ impl ParamValue {
     /// Parses `text` as the value type that `key` takes.
     pub fn parse(key: ParamKey, text: &str) -> Result<ParamValue> {
         let word = text.trim().to_ascii_lowercase().replace('_', "-");
-        let bad =
-            |accepted: &str| Error::Param(format!("invalid {key} '{text}'; accepted: {accepted}"));
+        let bad = |accepted: &str| {
+            Error::Param(format!(
+                "invalid {key} '{}'; accepted: {accepted}",
+                one_line(text)
+            ))
+        };
         match key {
             ParamKey::Mode => match word.as_str() {
                 "fan-in" | "in" => Ok(ParamValue::Mode(FanMode::FanIn)),
@@ -289,7 +295,8 @@ impl FromStr for Params {
         for pair in text.split(',') {
             let Some((key, value)) = pair.split_once('=') else {
                 return Err(Error::Param(format!(
-                    "scheme parameter '{pair}' is not key=value (for example std=0.02)"
+                    "scheme parameter '{}' is not key=value (for example std=0.02)",
+                    one_line(pair)
                 )));
             };
             params.set_text(ParamKey::parse(key)?, value)?;

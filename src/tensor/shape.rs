@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::text::escape_control as one_line;
 
 /// Most axes a shape may have. Conv3d kernels have 5; 8 leaves room without inviting typos.
 pub const MAX_RANK: usize = 8;
@@ -78,8 +79,9 @@ impl FromStr for Shape {
     type Err = Error;
 
     fn from_str(input: &str) -> Result<Self> {
+        // The text is quoted in errors, which stay one line: escape control characters.
         let bad = |reason: String| Error::Shape {
-            input: input.to_string(),
+            input: one_line(input),
             reason,
         };
         let trimmed = input.trim();
@@ -95,7 +97,8 @@ impl FromStr for Shape {
             }
             if !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad(format!(
-                    "'{part}' is not a positive whole number (write dimensions like 784x128)"
+                    "'{}' is not a positive whole number (write dimensions like 784x128)",
+                    one_line(part)
                 )));
             }
             let dim: usize = part
@@ -106,7 +109,7 @@ impl FromStr for Shape {
         Shape::new(dims).map_err(|e| match e {
             Error::Shape { reason, .. } => bad(reason),
             Error::TooLarge { reason, .. } => Error::TooLarge {
-                shape: input.to_string(),
+                shape: one_line(input),
                 reason,
             },
             other => other,

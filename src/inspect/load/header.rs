@@ -10,6 +10,7 @@
 use std::io::Read;
 
 use crate::tensor::dtype::DType;
+use crate::text::escape_control as one_line;
 
 /// The safetensors format's own limit on the JSON header (100 MB, as in the reference
 /// implementation).
@@ -115,7 +116,8 @@ pub fn read_safetensors_header<R: Read>(
         if name == "__metadata__" {
             continue;
         }
-        entries.push(safetensors_entry(name, entry, data_len)?);
+        // Names come from the file: escape control characters, errors are one line.
+        entries.push(safetensors_entry(name, entry, data_len).map_err(|e| one_line(&e))?);
     }
     // Keep the source's order (by position in the data), not the JSON's key order.
     entries.sort_by(|a, b| (a.begin, &a.name).cmp(&(b.begin, &b.name)));
@@ -338,8 +340,8 @@ pub fn npy_float(descr: &str) -> Result<NpyFloat, String> {
 
 /// NumPy's name for a dtype kind + size such as `i8` → `int64`, `c16` → `complex128`.
 pub fn npy_kind_name(kind: &str) -> String {
-    let bits = |s: &str| s.parse::<usize>().map(|b| b * 8).ok();
-    // Split after the first character, not byte: a header may hold any UTF-8.
+    // Both from the file: a size may overflow, the first character may be multi-byte.
+    let bits = |s: &str| s.parse::<usize>().ok().and_then(|b| b.checked_mul(8));
     let (letter, size) = kind.split_at(kind.chars().next().map_or(0, char::len_utf8));
     match (letter, bits(size)) {
         ("f", Some(b)) => format!("float{b}"),
@@ -414,6 +416,25 @@ mod tests {
             let err = npy_float(descr).unwrap_err();
             assert!(err.contains(needle), "{descr}: {err}");
         }
+    }
+
+    /// Fuzzer findings: a dtype whose first character is multi-byte (a slice inside it
+    /// panicked), control characters in messages; and, seen while fixing the first, a
+    /// size whose bit count overflowed.
+    #[test]
+    fn npy_dtype_names_from_hostile_headers() {
+        assert_eq!(npy_kind_name("¹4"), "'¹4'");
+        assert_eq!(npy_kind_name("é"), "'é'");
+        assert_eq!(npy_kind_name(""), "''");
+        assert_eq!(
+            npy_kind_name("f4000000000000000000"),
+            "'f4000000000000000000'"
+        );
+        assert_eq!(npy_kind_name("i\n8"), "'i\\n8'");
+        assert_eq!(npy_float("<¹4").unwrap_err(), "'¹4'");
+        let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3\n\x1b), }";
+        let err = parse_npy_dict(dict).unwrap_err();
+        assert_eq!(err, "shape entry '3\\n\\u{1b}' is not a size");
     }
 
     #[test]

@@ -188,6 +188,22 @@ pub fn visit_tensors(
     visit_tensors_for(path, only, Purpose::LOAD, visit)
 }
 
+/// [`visit_tensors`] on a file's bytes held in memory, as `STEM.FORMAT` (`format`:
+/// `npy`, `npz` or `safetensors`): for fuzzing and tests. The bytes go through a
+/// temporary file, so they take exactly the path a file on disk takes.
+pub fn visit_bytes(
+    bytes: &[u8],
+    format: &str,
+    stem: &str,
+    only: Option<&str>,
+    visit: impl FnMut(Entry) -> Result<()>,
+) -> Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let path = dir.path().join(format!("{stem}.{format}"));
+    std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    visit_tensors(&path, only, visit)
+}
+
 /// [`visit_tensors`] for a caller that holds `purpose.bytes_per_value` per value of the
 /// tensor it is given: the budget is asked before each tensor is read.
 pub fn visit_tensors_for(
