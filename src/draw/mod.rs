@@ -2,8 +2,8 @@
 //!
 //! - [`chacha`]: the ChaCha8 keystream; [`stream`]: a tensor's key and its blocks of
 //!   [`BLOCK_LEN`] elements.
-//! - [`sampler`]: a law prepared for drawing, and each dtype's way of turning words into
-//!   numbers; [`uniform`], [`normal`] (ziggurat), [`truncated`] (Robert's rejection).
+//! - [`sampler`]: a law prepared for drawing; [`uniform`], [`normal`] (ziggurat, and
+//!   each dtype's way of turning words into numbers), [`truncated`] (Robert's rejection).
 //! - [`orthogonal`] and [`matrix`]: the whole-matrix constructions (QR of a Gaussian
 //!   matrix, identity), shared with the framework streams.
 //! - [`engine`]: blocks in parallel, handed to the sink in order.
@@ -22,7 +22,8 @@ pub mod truncated;
 pub mod uniform;
 
 pub use chacha::BATCH_WORDS;
-pub use sampler::{NativeDraw, Sampler};
+pub use normal::NativeDraw;
+pub use sampler::Sampler;
 pub use stream::{BLOCK_LEN, BlockStream, derive_key};
 
 use crate::check::stats::Stats;

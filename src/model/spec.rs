@@ -323,13 +323,14 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
         }
         let shape: Shape = match &entry.shape {
             ShapeValue::Text(t) => t.parse().map_err(at)?,
+            // Built from the numbers, not from text; `usize` holds any u64 on the 64-bit
+            // targets weightinit builds for, and a dimension that does not fit is refused.
             ShapeValue::Dims(d) => d
                 .iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("x")
-                .parse()
-                .map_err(at)?,
+                .map(|&x| usize::try_from(x))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| at(Error::Usage("a dimension is too large".into())))
+                .and_then(|dims| Shape::new(dims).map_err(at))?,
         };
         let scheme = match &entry.scheme {
             Some(s) => parse_scheme(&format!("{key}.scheme"), s)?,

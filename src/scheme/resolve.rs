@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use super::{FanMode, ParamKey, ScalingDistribution, SchemeKind, SchemeSpec};
+use super::params::{FanMode, ParamKey, ScalingDistribution};
+use super::spec::SchemeSpec;
+use super::table::SchemeKind;
 use crate::error::{Error, Result};
 use crate::gain::{DEFAULT_NEGATIVE_SLOPE, Nonlinearity};
 use crate::law::{Distribution, normal_mass};

@@ -1,0 +1,242 @@
+//! The scheme table: every scheme's canonical name, the names it answers to, the
+//! parameters it takes, its formula, default gain and what it suits.
+
+use super::params::ParamKey;
+use crate::error::{Error, Result};
+
+/// Every scheme the tool knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemeKind {
+    Zeros,
+    Ones,
+    Constant,
+    Uniform,
+    Normal,
+    TruncatedNormal,
+    XavierUniform,
+    XavierNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+    FanInUniform,
+    VarianceScaling,
+    Orthogonal,
+    Identity,
+}
+
+/// One row of the scheme table: what the CLI accepts and what `weightinit schemes` shows.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemeInfo {
+    pub kind: SchemeKind,
+    /// Canonical name.
+    pub name: &'static str,
+    /// Other accepted names (framework spellings).
+    pub aliases: &'static [&'static str],
+    /// Parameters the scheme accepts.
+    pub params: &'static [ParamKey],
+    /// The law, in the notation of the README.
+    pub formula: &'static str,
+    /// Default gain, or "-" where the scheme has none.
+    pub default_gain: &'static str,
+    /// The activation it suits (the seed notes' summary table, corrected where they
+    /// disagree with the papers: LeCun normal is the SELU init of Klambauer et al. 2017).
+    pub suits: &'static str,
+}
+
+use ParamKey as K;
+const GAIN_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope];
+const HE_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Mode];
+
+/// The scheme table, in the order `weightinit schemes` prints it.
+pub static SCHEMES: &[SchemeInfo] = &[
+    SchemeInfo {
+        kind: SchemeKind::Zeros,
+        name: "zeros",
+        aliases: &["zero", "zeros_"],
+        params: &[],
+        formula: "w = 0",
+        default_gain: "-",
+        suits: "biases only (no symmetry breaking)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Ones,
+        name: "ones",
+        aliases: &["one", "ones_"],
+        params: &[],
+        formula: "w = 1",
+        default_gain: "-",
+        suits: "norm scales only (no symmetry breaking)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Constant,
+        name: "constant",
+        aliases: &["const", "constant_"],
+        params: &[K::Value],
+        formula: "w = value",
+        default_gain: "-",
+        suits: "biases only (no symmetry breaking)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Uniform,
+        name: "uniform",
+        aliases: &["random-uniform", "uniform_"],
+        params: &[K::Low, K::High],
+        formula: "U(low, high); default U(0, 1)",
+        default_gain: "-",
+        suits: "any, scaled by hand",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Normal,
+        name: "normal",
+        aliases: &["random-normal", "gaussian", "normal_"],
+        params: &[K::Mean, K::Std],
+        formula: "N(mean, std²); default N(0, 1)",
+        default_gain: "-",
+        suits: "any, scaled by hand (std=0.02: GPT-2)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::TruncatedNormal,
+        name: "truncated-normal",
+        aliases: &["trunc-normal", "truncnormal", "trunc_normal_"],
+        params: &[K::Mean, K::Std, K::Low, K::High],
+        formula: "N(mean, std²) restricted to [low, high]; default [mean-2std, mean+2std]",
+        default_gain: "-",
+        suits: "any, scaled by hand (BERT, ViT)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::XavierUniform,
+        name: "xavier-uniform",
+        aliases: &["glorot-uniform", "xavier_uniform_"],
+        params: GAIN_PARAMS,
+        formula: "U(±gain·√(6/(fan_in+fan_out)))",
+        default_gain: "1",
+        suits: "tanh, sigmoid",
+    },
+    SchemeInfo {
+        kind: SchemeKind::XavierNormal,
+        name: "xavier-normal",
+        aliases: &["glorot-normal", "xavier_normal_"],
+        params: GAIN_PARAMS,
+        formula: "N(0, gain²·2/(fan_in+fan_out))",
+        default_gain: "1",
+        suits: "tanh, sigmoid",
+    },
+    SchemeInfo {
+        kind: SchemeKind::HeUniform,
+        name: "he-uniform",
+        aliases: &["kaiming-uniform", "kaiming_uniform_"],
+        params: HE_PARAMS,
+        formula: "U(±gain·√(3/fan)), fan = fan_in (mode=fan-out: fan_out)",
+        default_gain: "√2 (relu)",
+        suits: "relu, leaky-relu",
+    },
+    SchemeInfo {
+        kind: SchemeKind::HeNormal,
+        name: "he-normal",
+        aliases: &["kaiming-normal", "kaiming_normal_"],
+        params: HE_PARAMS,
+        formula: "N(0, gain²/fan), fan = fan_in (mode=fan-out: fan_out)",
+        default_gain: "√2 (relu)",
+        suits: "relu, leaky-relu",
+    },
+    SchemeInfo {
+        kind: SchemeKind::LecunUniform,
+        name: "lecun-uniform",
+        aliases: &[],
+        params: GAIN_PARAMS,
+        formula: "U(±gain·√(3/fan_in))",
+        default_gain: "1",
+        suits: "selu, linear",
+    },
+    SchemeInfo {
+        kind: SchemeKind::LecunNormal,
+        name: "lecun-normal",
+        aliases: &[],
+        params: GAIN_PARAMS,
+        formula: "N(0, gain²/fan_in)",
+        default_gain: "1",
+        suits: "selu, linear",
+    },
+    SchemeInfo {
+        kind: SchemeKind::FanInUniform,
+        name: "fan-in-uniform",
+        aliases: &["torch-default", "default-uniform"],
+        params: &[],
+        formula: "U(±1/√fan_in) (PyTorch's nn.Linear/Conv default)",
+        default_gain: "-",
+        suits: "any (PyTorch layer default)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::VarianceScaling,
+        name: "variance-scaling",
+        aliases: &["variance_scaling"],
+        params: &[K::Scale, K::Mode, K::Distribution],
+        formula: "variance scale/n, n per mode; truncated-normal std = √(scale/n)/0.8796…, ±2σ",
+        default_gain: "-",
+        suits: "any (Keras/JAX general form)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Orthogonal,
+        name: "orthogonal",
+        aliases: &["orthogonal_", "orth"],
+        params: GAIN_PARAMS,
+        formula: "gain·Q, Q from QR of a Gaussian matrix, Q·sign(diag R)",
+        default_gain: "1",
+        suits: "deep linear / RNN stacks",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Identity,
+        name: "identity",
+        aliases: &["eye", "eye_"],
+        params: GAIN_PARAMS,
+        formula: "gain·I (2-D only)",
+        default_gain: "1",
+        suits: "residual/IRNN-style layers",
+    },
+];
+
+impl SchemeKind {
+    /// The table row for this scheme.
+    pub fn info(self) -> &'static SchemeInfo {
+        SCHEMES
+            .iter()
+            .find(|s| s.kind == self)
+            .expect("every SchemeKind has a row in SCHEMES")
+    }
+
+    /// Looks a scheme up by name or alias (case-insensitive, `_` and `-` alike),
+    /// suggesting the closest name when there is no match.
+    pub fn lookup(text: &str) -> Result<SchemeKind> {
+        let wanted = normalize(text);
+        for s in SCHEMES {
+            if normalize(s.name) == wanted || s.aliases.iter().any(|a| normalize(a) == wanted) {
+                return Ok(s.kind);
+            }
+        }
+        let closest = SCHEMES
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(s.name)
+                    .chain(s.aliases.iter().copied())
+                    .map(move |alias| (alias, s.name))
+            })
+            .map(|(alias, name)| (strsim::jaro_winkler(&wanted, &normalize(alias)), name))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let suggestion = match closest {
+            Some((score, name)) if score > 0.8 => format!(" (did you mean '{name}'?)"),
+            _ => String::new(),
+        };
+        Err(Error::UnknownScheme {
+            name: crate::text::escape_control(text),
+            suggestion,
+        })
+    }
+}
+
+fn normalize(name: &str) -> String {
+    name.trim()
+        .trim_end_matches('_')
+        .to_ascii_lowercase()
+        .replace('_', "-")
+}
