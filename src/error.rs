@@ -74,6 +74,14 @@ pub enum Error {
     #[error("tensor '{tensor}' matches no name rule and there is no default scheme")]
     NoScheme { tensor: String },
 
+    /// A tensor a framework-exact stream cannot reproduce as asked.
+    #[error("scheme '{scheme}' with the {rng} stream: {why}")]
+    Unreproducible {
+        scheme: String,
+        rng: crate::rng::RngMode,
+        why: Unreproducible,
+    },
+
     /// A scheme that cannot initialize one layer of a chain.
     #[error("scheme '{scheme}' for layer {layer}: {source}")]
     ForLayer {
@@ -152,6 +160,39 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+/// Why a framework-exact stream cannot reproduce a tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unreproducible {
+    /// The frameworks' streams are reproduced for f32 and f64.
+    HalfPrecision(crate::tensor::DType),
+    /// PyTorch's fans follow its out x in layout, and the tensor is not in it.
+    NotOiLayout,
+    /// NumPy's Generator has no truncated normal.
+    NumpyTruncatedNormal,
+    /// Anything else, said in full.
+    Other(String),
+}
+
+impl std::fmt::Display for Unreproducible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreproducible::HalfPrecision(dtype) => write!(
+                f,
+                "the framework streams are reproduced for f32 and f64, not {dtype}"
+            ),
+            Unreproducible::NotOiLayout => f.write_str(
+                "PyTorch stores weights out x in (x kernel), and its fans follow that; use the \
+                 oi layout and give the shape as PyTorch does",
+            ),
+            Unreproducible::NumpyTruncatedNormal => f.write_str(
+                "NumPy's Generator has no truncated normal; use the native stream for \
+                 truncated-normal (or a normal scheme with the numpy stream)",
+            ),
+            Unreproducible::Other(why) => f.write_str(why),
         }
     }
 }

@@ -152,10 +152,11 @@ pub fn check_memory(tensor: &ResolvedTensor) -> Result<()> {
 /// Framework streams are reproduced for f32 and f64 only (resolution refuses the rest
 /// first; this is the engine's own guard).
 fn half_refused(tensor: &ResolvedTensor) -> Error {
-    Error::Usage(format!(
-        "--rng {} is reproduced for f32 and f64, not {}",
-        tensor.spec.rng, tensor.spec.dtype
-    ))
+    Error::Unreproducible {
+        scheme: tensor.spec.scheme.to_string(),
+        rng: tensor.spec.rng,
+        why: crate::error::Unreproducible::HalfPrecision(tensor.spec.dtype),
+    }
 }
 
 /// A sink that keeps the values in memory, for library users and tests.

@@ -57,6 +57,21 @@ fn flag_wording(e: &Error) -> String {
         Error::NoScheme { tensor } => {
             format!("tensor '{tensor}' matches no --rule and there is no --default scheme")
         }
+        Error::Unreproducible { scheme, rng, why } => {
+            use weightinit::error::Unreproducible as U;
+            let why = match why {
+                U::NotOiLayout => "PyTorch stores weights out x in (x kernel), and its fans \
+                                   follow that; add --layout oi and give the shape as PyTorch \
+                                   does"
+                    .to_string(),
+                U::NumpyTruncatedNormal => "NumPy's Generator has no truncated normal; use \
+                                            --rng native for truncated-normal (or a normal \
+                                            scheme with --rng numpy)"
+                    .to_string(),
+                other => other.to_string(),
+            };
+            format!("scheme '{scheme}' with --rng {rng}: {why}")
+        }
         Error::ForLayer {
             scheme,
             layer,

@@ -229,9 +229,33 @@ fn truncated_normal_is_refused_with_a_reason() {
         seed: 1,
         rng: RngMode::Numpy,
     };
-    let err = tensor.resolve().expect_err("must be refused").to_string();
+    // The library names the stream and says why, as a typed error; the command line
+    // words it with its flags.
+    let err = tensor.resolve().expect_err("must be refused");
     assert!(
-        err.contains("--rng numpy") && err.contains("truncated"),
-        "{err}"
+        matches!(
+            &err,
+            weightinit::Error::Unreproducible {
+                why: weightinit::error::Unreproducible::NumpyTruncatedNormal,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("numpy stream") && text.contains("truncated"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::cli::run(
+        dir.path(),
+        &common::cli::argv("gen --rng numpy --seed 1 --scheme truncated-normal --shape 10x10"),
+    );
+    let line = common::cli::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{line}");
+    assert!(
+        line.contains("--rng numpy") && line.contains("use --rng native"),
+        "{line}"
     );
 }

@@ -389,14 +389,15 @@ fn trunc_normal_equals_pytorch_bit_for_bit() {
 /// is refused for fan-based schemes because PyTorch's fans follow its out x in layout.
 #[test]
 fn unsupported_requests_are_refused_with_a_reason() {
-    for (scheme, shape, layout, needle) in [
+    for (scheme, shape, layout, needle, flags) in [
         (
             "truncated-normal:low=2,high=3",
             "10x10",
             Layout::Oi,
             "trunc_normal_",
+            "oi",
         ),
-        ("xavier-uniform", "10x10", Layout::Io, "--layout oi"),
+        ("xavier-uniform", "10x10", Layout::Io, "oi layout", "io"),
     ] {
         let spec = weightinit::tensor::TensorSpec {
             name: "w".into(),
@@ -407,10 +408,26 @@ fn unsupported_requests_are_refused_with_a_reason() {
             seed: 1,
             rng: RngMode::Torch,
         };
+        // The library names the stream and the layout; the command line its flags.
         let err = spec.resolve().expect_err("refused").to_string();
         assert!(
-            err.contains("--rng torch") && err.contains(needle),
+            err.contains("torch stream") && err.contains(needle),
             "{scheme}: {err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let line =
+            format!("gen --rng torch --seed 1 --scheme {scheme} --shape {shape} --layout {flags}");
+        let out = common::cli::run(dir.path(), &common::cli::argv(&line));
+        let text = common::cli::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let cli_needle = if flags == "io" {
+            "add --layout oi"
+        } else {
+            needle
+        };
+        assert!(
+            text.contains("--rng torch") && text.contains(cli_needle),
+            "{scheme}: {text}"
         );
     }
 }

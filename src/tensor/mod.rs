@@ -14,7 +14,7 @@ pub use shape::Shape;
 use serde::Serialize;
 
 use crate::draw::derive_key;
-use crate::error::Result;
+use crate::error::{Result, Unreproducible};
 use crate::rng::RngMode;
 use crate::scheme::{Resolved, SchemeSpec};
 
@@ -68,17 +68,13 @@ impl TensorSpec {
     pub fn resolve(self) -> Result<ResolvedTensor> {
         let mut resolved = self.scheme.resolve(&self.shape, self.layout)?;
         check_representable(&self.scheme, &resolved.distribution, self.dtype)?;
-        let refuse = |why: String| {
-            crate::Error::Usage(format!(
-                "scheme '{}' with --rng {}: {why}",
-                self.scheme, self.rng
-            ))
+        let refuse = |why: Unreproducible| crate::Error::Unreproducible {
+            scheme: self.scheme.to_string(),
+            rng: self.rng,
+            why,
         };
         if self.rng != RngMode::Native && self.dtype.is_half() {
-            return Err(refuse(format!(
-                "the framework streams are reproduced for f32 and f64, not {}",
-                self.dtype
-            )));
+            return Err(refuse(Unreproducible::HalfPrecision(self.dtype)));
         }
         match self.rng {
             RngMode::Native => {}
@@ -98,10 +94,7 @@ impl TensorSpec {
                     && self.shape.dims().len() >= 2
                     && self.layout != crate::tensor::fan::Layout::Oi
                 {
-                    return Err(refuse(
-                        "PyTorch stores weights out x in (x kernel), and its fans follow that; add --layout oi and give the shape as PyTorch does"
-                            .into(),
-                    ));
+                    return Err(refuse(Unreproducible::NotOiLayout));
                 }
                 resolved.distribution =
                     crate::compat::torch::law::torch_law(self.scheme.kind, &resolved);

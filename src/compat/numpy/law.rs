@@ -1,20 +1,17 @@
-//! What `--rng numpy` can reproduce, and the NumPy code that computes a tensor's values
+//! What the numpy stream can reproduce, and the NumPy code that computes a tensor's values
 //! (printed by the report): facts about laws, with no generator involved, so a tensor's
 //! resolution can consult them.
 
+use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::scheme::shortest;
 use crate::tensor::dtype::DType;
 use crate::text::python_tuple;
 
-/// Whether `--rng numpy` can draw `distribution`, and if not, why (one line).
-pub fn supports(distribution: &Distribution) -> Result<(), String> {
+/// Whether the numpy stream can draw `distribution`, and if not, why (one line).
+pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
     match distribution {
-        Distribution::TruncatedNormal { .. } => Err(
-            "NumPy's Generator has no truncated normal; use --rng native for truncated-normal \
-             (or a normal scheme with --rng numpy)"
-                .into(),
-        ),
+        Distribution::TruncatedNormal { .. } => Err(Unreproducible::NumpyTruncatedNormal),
         _ => Ok(()),
     }
 }

@@ -4,24 +4,27 @@
 //! can consult them.
 
 use crate::compat::c_math;
+use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::scheme::{Resolved, SchemeKind};
 use crate::tensor::dtype::DType;
 use crate::text::python_tuple;
 
-/// Whether `--rng torch` can draw `distribution`, and if not, why (one line).
-pub fn supports(distribution: &Distribution) -> Result<(), String> {
+/// Whether the torch stream can draw `distribution`, and if not, why (one line).
+pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
     match distribution {
         Distribution::TruncatedNormal {
             mean,
             std,
             low,
             high,
-        } if !trunc_normal_redraws(*mean, *std, *low, *high) => Err(format!(
-            "the window [{low}, {high}] holds 30% or less of N({mean}, {std}²); PyTorch's \
+        } if !trunc_normal_redraws(*mean, *std, *low, *high) => {
+            Err(Unreproducible::Other(format!(
+                "the window [{low}, {high}] holds 30% or less of N({mean}, {std}²); PyTorch's \
              trunc_normal_ then uses a uniform-proposal method that is not reproduced yet \
              (wider windows are)"
-        )),
+            )))
+        }
         _ => Ok(()),
     }
 }
