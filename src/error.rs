@@ -70,6 +70,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// A preset given a shape that is not its constructor's arguments.
+    #[error("preset {preset} takes a shape {wanted}, not '{got}'")]
+    PresetShape {
+        preset: &'static str,
+        wanted: &'static str,
+        got: String,
+    },
+
     /// A tensor that no name rule matches, with no default scheme to fall back on.
     #[error("tensor '{tensor}' matches no name rule and there is no default scheme")]
     NoScheme { tensor: String },

@@ -72,6 +72,11 @@ fn flag_wording(e: &Error) -> String {
             };
             format!("scheme '{scheme}' with --rng {rng}: {why}")
         }
+        Error::PresetShape {
+            preset,
+            wanted,
+            got,
+        } => format!("preset {preset} takes --shape {wanted}, not '{got}'"),
         Error::ForLayer {
             scheme,
             layer,

@@ -273,17 +273,16 @@ fn same_seed_same_run_and_gens_weights() {
 
 mod commands {
     use std::path::Path;
-    use std::process::{Command, Output};
+    use std::process::Output;
 
-    use super::common::cli::BIN;
+    use super::common::cli::wi;
 
     fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(BIN);
-        cmd.current_dir(dir).args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.output().expect("binary runs")
+        wi(dir)
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("binary runs")
     }
 
     fn ok(dir: &Path, args: &[&str]) -> String {

@@ -27,7 +27,8 @@ impl Preset {
         }
     }
 
-    /// The weight and bias specs (shape, scheme) for one `--shape` in constructor order.
+    /// The weight and bias specs (shape, scheme) for one module, its constructor's
+    /// arguments given as a shape (`INxOUT`), in constructor order.
     pub fn tensors(self, args: &Shape) -> Result<[(Shape, SchemeSpec); 2]> {
         let dims = args.dims();
         let (inputs, outputs, kernel): (usize, usize, &[usize]) = match (self, dims) {
@@ -38,10 +39,11 @@ impl Preset {
                     Preset::TorchLinear => "INxOUT, as in nn.Linear(IN, OUT)",
                     Preset::TorchConv2d => "INxOUTxKHxKW, as in nn.Conv2d(IN, OUT, (KH, KW))",
                 };
-                return Err(Error::Usage(format!(
-                    "preset {} takes --shape {wanted}, not '{args}'",
-                    self.name()
-                )));
+                return Err(Error::PresetShape {
+                    preset: self.name(),
+                    wanted,
+                    got: args.to_string(),
+                });
             }
         };
         let mut weight_dims = vec![outputs, inputs];
