@@ -78,3 +78,61 @@ fn bad_input_examples_print_what_the_readme_shows() {
     assert!(examples >= 5, "only {examples} examples found");
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
+
+/// Every command of every shell block, in README order, in one empty directory: the
+/// README read top to bottom works as written. A `$ ` command is followed by its output;
+/// when that output is a `weightinit: error:` line the command must exit 2, when it is
+/// `weightinit: NOT consistent` it must exit 1; every other command must succeed. Lines
+/// that are not commands (comments, output, syntax summaries with FILE or `[...]`
+/// placeholders, commands of other tools such as `cargo` or `sbatch`) are passed over.
+#[test]
+fn every_command_runs_top_to_bottom_in_one_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("net.toml"),
+        block_after("## Spec files", "toml"),
+    )
+    .unwrap();
+    let mut ran = 0;
+    let mut in_block = false;
+    let mut shell_block = false;
+    let mut lines = README.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(info) = line.strip_prefix("```") {
+            in_block = !in_block;
+            shell_block = in_block && (info.is_empty() || info == "sh");
+            continue;
+        }
+        if !shell_block {
+            continue;
+        }
+        let (command, shown) = match line.strip_prefix("$ ") {
+            Some(c) => (c, true),
+            None => (line, false),
+        };
+        let is_command = command.starts_with("weightinit ") || command.starts_with("for ");
+        if !is_command || command.contains(" FILE ") || command.contains(" [--") {
+            continue;
+        }
+        // Continuation lines.
+        let mut full = command.to_string();
+        while full.ends_with('\\') {
+            full.pop();
+            full.push_str(lines.next().expect("a continued line").trim());
+        }
+        let expected = match lines.peek() {
+            Some(next) if shown && next.starts_with("weightinit: error:") => 2,
+            Some(next) if shown && next.starts_with("weightinit: NOT consistent") => 1,
+            _ => 0,
+        };
+        let out = shell(dir.path(), &full);
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "README command: {full}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += 1;
+    }
+    assert!(ran >= 40, "only {ran} commands found");
+}
