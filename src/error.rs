@@ -78,6 +78,17 @@ pub enum Error {
         got: String,
     },
 
+    /// `constant` without its value.
+    #[error("scheme 'constant' needs a value: constant:value=0.1")]
+    ConstantNeedsValue,
+
+    /// A spec file's tensor (`place`: file, key and name) with no scheme from anywhere.
+    #[error(
+        "{place} has no scheme: give it scheme = \"...\", add a [[rule]] whose match fits \
+         its name, or a top-level scheme (or name rules and a default from the caller)"
+    )]
+    SpecNoScheme { place: String },
+
     /// A tensor that no name rule matches, with no default scheme to fall back on.
     #[error("tensor '{tensor}' matches no name rule and there is no default scheme")]
     NoScheme { tensor: String },

@@ -77,6 +77,11 @@ fn flag_wording(e: &Error) -> String {
             wanted,
             got,
         } => format!("preset {preset} takes --shape {wanted}, not '{got}'"),
+        Error::ConstantNeedsValue => format!("{e} or --value 0.1"),
+        Error::SpecNoScheme { place } => format!(
+            "{place} has no scheme: give it scheme = \"...\", add a [[rule]] whose match fits \
+             its name, or a top-level scheme (or --rule/--default)"
+        ),
         Error::ForLayer {
             scheme,
             layer,

@@ -336,12 +336,8 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
             Some(s) => parse_scheme(&format!("{key}.scheme"), s)?,
             None => match rules.scheme_for(&entry.name) {
                 Some(s) => s.clone(),
-                None => default_scheme.clone().ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{label}: {key} '{shown}' has no scheme: give it scheme = \"...\", add a \
-                         [[rule]] whose match fits its name, or a top-level scheme (or \
-                         --rule/--default)"
-                    ))
+                None => default_scheme.clone().ok_or_else(|| Error::SpecNoScheme {
+                    place: format!("{label}: {key} '{shown}'"),
                 })?,
             },
         };

@@ -65,11 +65,7 @@ impl SchemeSpec {
             SchemeKind::Zeros => Distribution::Constant { value: 0.0 },
             SchemeKind::Ones => Distribution::Constant { value: 1.0 },
             SchemeKind::Constant => Distribution::Constant {
-                value: p.number(ParamKey::Value).ok_or_else(|| {
-                    Error::Param(
-                        "scheme 'constant' needs a value: constant:value=0.1 or --value 0.1".into(),
-                    )
-                })?,
+                value: p.number(ParamKey::Value).ok_or(Error::ConstantNeedsValue)?,
             },
             SchemeKind::Uniform => uniform(num(ParamKey::Low, 0.0), num(ParamKey::High, 1.0))?,
             SchemeKind::Normal => Distribution::Normal {
