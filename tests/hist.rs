@@ -5,23 +5,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
-use common::cli::run as run_in;
-
-fn run(dir: &Path, args: &[&str], _env: &[(&str, &str)]) -> Output {
-    run_in(dir, args)
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(dir, args, &[]);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::cli::run_stdout as ok;
 
 /// Exit code 2 and one stderr line containing every `needle`.
 fn usage_error(dir: &Path, args: &[&str], needles: &[&str]) {

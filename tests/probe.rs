@@ -285,15 +285,7 @@ mod commands {
             .expect("binary runs")
     }
 
-    fn ok(dir: &Path, args: &[&str]) -> String {
-        let out = run(dir, args, &[]);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
+    use super::common::cli::run_stdout as ok;
 
     /// Exit code 2 and one stderr line containing every `needle`.
     fn usage_error(dir: &Path, args: &[&str], needles: &[&str]) {

@@ -38,6 +38,11 @@ pub fn run_ok(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// Runs and requires success; returns stdout as text.
+pub fn run_stdout(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8(run_ok(dir, args).stdout).expect("stdout is UTF-8")
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
