@@ -23,7 +23,7 @@ struct Case {
     dtype: &'static str,
     layout: &'static str,
     seed: u64,
-    /// Expected fans under the layout (None for 1-D shapes), from DESIGN.md §3.
+    /// Expected fans under the layout (None for 1-D shapes), from the README's Layout section (fan_in = in × receptive field, fan_out = out × receptive field).
     fans: Option<(u64, u64)>,
     extra: &'static [&'static str],
 }

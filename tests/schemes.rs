@@ -32,7 +32,7 @@ fn json_meta(args: &[&str]) -> Value {
 
 #[test]
 fn fans_follow_the_layout() {
-    // (layout, shape, fan_in, fan_out) from DESIGN.md §3 and the issue.
+    // (layout, shape, fan_in, fan_out) from the README's Layout section.
     let table = [
         ("io", "784x128", 784, 128),
         ("oi", "128x784", 784, 128),

@@ -14,28 +14,13 @@ use std::path::Path;
 use super::Common;
 use super::rules::NameRules;
 use crate::error::{Error, Result};
+use crate::inspect::load::TensorHeader;
 use crate::scheme::SchemeSpec;
-use crate::tensor::dtype::DType;
 use crate::tensor::{ResolvedTensor, Shape};
 
-/// One tensor of the source file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LikeTensor {
-    pub name: String,
-    pub shape: Vec<usize>,
-    /// The source's dtype as written there (`F32`, `BF16`, `<f4`, `<i8`, ...).
-    pub source_dtype: String,
-    /// What it holds, by NumPy name (`float32`, `int64`, `float8_e4m3`, ...).
-    pub holds: String,
-    /// The dtype to write: the source's when weightinit has it (f32, f64, f16, bf16).
-    pub dtype: Option<DType>,
-    /// Whether the source dtype is a floating-point one (integer tensors are buffers,
-    /// not weights).
-    pub is_float: bool,
-}
-
-/// Reads the layout of `path` (`.safetensors` or `.npz`, by extension).
-pub fn read_layout(path: &Path) -> Result<Vec<LikeTensor>> {
+/// Reads the layout of `path` (`.safetensors` or `.npz`, by extension): every tensor's
+/// checked header, in the file's order.
+pub fn read_layout(path: &Path) -> Result<Vec<TensorHeader>> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -53,17 +38,7 @@ pub fn read_layout(path: &Path) -> Result<Vec<LikeTensor>> {
             path.display()
         )));
     }
-    Ok(headers
-        .into_iter()
-        .map(|h| LikeTensor {
-            name: h.name,
-            shape: h.shape,
-            source_dtype: h.source_dtype,
-            holds: h.holds,
-            dtype: h.dtype,
-            is_float: h.is_float,
-        })
-        .collect())
+    Ok(headers)
 }
 
 /// `gen --like FILE`'s tensors: the source's float tensors, in its order, with schemes
@@ -149,6 +124,7 @@ pub fn tensors(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tensor::DType;
 
     fn safetensors_bytes(header: &str, data: usize) -> Vec<u8> {
         let mut v = (header.len() as u64).to_le_bytes().to_vec();
@@ -157,7 +133,7 @@ mod tests {
         v
     }
 
-    fn layout(bytes: &[u8]) -> std::result::Result<Vec<LikeTensor>, String> {
+    fn layout(bytes: &[u8]) -> std::result::Result<Vec<TensorHeader>, String> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
         std::fs::write(&path, bytes).unwrap();
