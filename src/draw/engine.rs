@@ -9,13 +9,18 @@
 use rayon::prelude::*;
 
 use super::matrix::{matrix_view, matrix_without_randomness, orthogonal_from};
-use super::{BLOCK_LEN, BlockStream, Generated, NativeDraw, Sampler};
+use super::{Generated, Keystream, NativeDraw, Sampler};
 use crate::check::stats::Stats;
 use crate::error::{Error, Result};
 use crate::law::Distribution;
 use crate::output::TensorSink;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::dtype::Element;
+
+/// Elements per block: the unit of parallel work and of the statistics' summation order
+/// (so the report does not depend on the thread count). Not part of the stream contract:
+/// every element's value depends on its index alone.
+pub const BLOCK_LEN: usize = 1 << 16;
 
 /// Blocks drawn per worker thread between two writes: enough to keep every thread busy
 /// while the writer works, few enough that memory stays small (2 batches × 4 blocks ×
@@ -35,7 +40,7 @@ pub fn generate<E: NativeDraw>(
 ) -> Result<Generated> {
     let io_err = |e| Error::io(label, e);
     let n = tensor.spec.shape.len();
-    let key = tensor.key();
+    let keystream = Keystream::new(&tensor.key());
     let mut generated = Generated {
         stats: Stats::default(),
         orthogonality_error: None,
@@ -58,7 +63,7 @@ pub fn generate<E: NativeDraw>(
                     let recycled = spare.lock().map(|mut s| s.pop()).unwrap_or(None);
                     let mut buf = recycled.unwrap_or_default();
                     buf.resize(len, E::default());
-                    sampler.fill(&key, b as u64, &mut buf);
+                    sampler.fill(&keystream, (b * BLOCK_LEN) as u64, &mut buf);
                     let stats = Stats::of_slice(&buf);
                     (buf, stats)
                 })
@@ -106,7 +111,7 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
     let (tall, narrow) = (rows.max(cols), rows.min(cols));
     match tensor.resolved.distribution {
         Distribution::Orthogonal { gain } => {
-            let gaussian = gaussian_matrix::<E>(&tensor.key(), tall * narrow);
+            let gaussian = gaussian_matrix(&Keystream::new(&tensor.key()), tall * narrow);
             orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
         }
         other => matrix_without_randomness(&other, rows, cols),
@@ -133,17 +138,26 @@ pub fn write_whole<E: Element>(
     })
 }
 
-/// `len` standard normals in the native block layout (the same stream an elementwise
-/// `normal` tensor of that size would use).
-fn gaussian_matrix<E: NativeDraw>(key: &[u8; 32], len: usize) -> Vec<f64> {
+/// `len` standard normals: the values an f64 `normal` tensor of that size and key holds,
+/// whatever the orthogonal tensor's dtype (so an f32 orthogonal matrix is the f64 one
+/// rounded).
+fn gaussian_matrix(keystream: &Keystream, len: usize) -> Vec<f64> {
     let mut out = vec![0.0; len];
+    let sampler = Sampler::Normal { mean: 0.0, std: 1.0 };
     out.par_chunks_mut(BLOCK_LEN)
         .enumerate()
-        .for_each(|(b, chunk)| {
-            let mut rng = BlockStream::new(key, b as u64);
-            for x in chunk.iter_mut() {
-                *x = E::standard_normal(&mut rng);
-            }
-        });
+        .for_each(|(b, chunk)| sampler.fill(keystream, (b * BLOCK_LEN) as u64, chunk));
     out
+}
+
+/// Elements `first .. first + out.len()` of an elementwise tensor (random access): the
+/// same values, bit for bit, as that slice of the whole tensor. `None` for orthogonal and
+/// identity tensors, which only exist whole.
+pub fn draw_range<E: NativeDraw>(tensor: &ResolvedTensor, first: u64, out: &mut [E]) -> Option<()> {
+    let sampler = Sampler::new(&tensor.resolved.distribution)?;
+    let keystream = Keystream::new(&tensor.key());
+    out.par_chunks_mut(BLOCK_LEN)
+        .enumerate()
+        .for_each(|(b, chunk)| sampler.fill(&keystream, first + (b * BLOCK_LEN) as u64, chunk));
+    Some(())
 }

@@ -1,9 +1,12 @@
-//! The native stream: every tensor's values from its key (seed, name) alone.
+//! The native stream: every tensor's values from its key (seed, name) alone, each
+//! element from its own keystream words (`weightinit-native-v2`).
 //!
-//! - [`chacha`]: the ChaCha8 keystream; [`stream`]: a tensor's key and its blocks of
-//!   [`BLOCK_LEN`] elements.
-//! - [`sampler`]: a law prepared for drawing; [`uniform`], [`normal`] (ziggurat, and
-//!   each dtype's way of turning words into numbers), [`truncated`] (Robert's rejection).
+//! - [`chacha`]: the ChaCha8 block function; [`keystream`]: a tensor's key and its
+//!   keystream, addressable by word.
+//! - [`sampler`]: a law prepared for drawing any range of elements, and each dtype's
+//!   words-to-numbers mapping; [`uniform`]; [`normal`] (Box–Muller); [`truncated`]
+//!   (inverse CDF, AS 241); [`special`] (our own log, sin, cos, exp and normal tails)
+//!   and [`arith`] (the f32 and f64 arithmetics, so each transform is written once).
 //! - [`orthogonal`] and [`matrix`]: the whole-matrix constructions (QR of a Gaussian
 //!   matrix, identity), shared with the framework streams.
 //! - [`engine`]: blocks in parallel, handed to the sink in order.
@@ -11,20 +14,21 @@
 //! Nothing here knows fans, schemes, flags or files: a law and a key come in, values go
 //! to a [`crate::output::TensorSink`].
 
+pub mod arith;
 pub mod chacha;
 pub mod engine;
+pub mod keystream;
 pub mod matrix;
 pub mod normal;
 pub mod orthogonal;
 pub mod sampler;
-pub mod stream;
+pub mod special;
 pub mod truncated;
 pub mod uniform;
 
-pub use chacha::BATCH_WORDS;
-pub use normal::NativeDraw;
-pub use sampler::Sampler;
-pub use stream::{BLOCK_LEN, BlockStream, derive_key};
+pub use engine::BLOCK_LEN;
+pub use keystream::{Keystream, derive_key};
+pub use sampler::{NativeDraw, Sampler};
 
 use crate::check::stats::Stats;
 

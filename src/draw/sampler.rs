@@ -1,31 +1,31 @@
-//! [`Sampler`]: a [`Distribution`] prepared for drawing (bounds standardized, method
-//! chosen), filling one block of a tensor from its [`BlockStream`] with each dtype's own
-//! way of turning keystream words into numbers ([`NativeDraw`]).
+//! [`Sampler`]: an elementwise [`Distribution`] prepared for drawing, and [`NativeDraw`]:
+//! each dtype's way of turning keystream words into numbers.
+//!
+//! [`Sampler::fill`] draws any range of a tensor's elements: it reads exactly the words
+//! the contract assigns to those elements (see [`super::keystream`]), so a range equals
+//! that slice of the whole tensor.
 
-use super::normal::{self, NativeDraw};
-use super::stream::BlockStream;
-use super::truncated::TruncatedStandard;
+use half::slice::HalfFloatSliceExt;
+
+use super::keystream::Keystream;
+use super::truncated::{self, Window};
+use super::{normal, uniform};
 use crate::law::Distribution;
+use crate::tensor::dtype::Element;
+
+/// Elements drawn per pass through the keystream and the transform: small enough for
+/// the words and the values to stay in the L1/L2 cache.
+const CHUNK: usize = 2048;
 
 /// An elementwise distribution, ready to draw from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Sampler {
     Constant(f64),
-    Uniform {
-        low: f64,
-        width: f64,
-    },
-    Normal {
-        mean: f64,
-        std: f64,
-    },
-    Truncated {
-        mean: f64,
-        std: f64,
-        low: f64,
-        high: f64,
-        standard: TruncatedStandard,
-    },
+    Uniform { low: f64, width: f64 },
+    /// Box–Muller pairs (see [`super::normal`]).
+    Normal { mean: f64, std: f64 },
+    /// Inverse CDF on the window (see [`super::truncated`]).
+    Truncated(Window),
 }
 
 impl Sampler {
@@ -44,52 +44,149 @@ impl Sampler {
                 std,
                 low,
                 high,
-            } => Sampler::Truncated {
-                mean,
-                std,
-                low,
-                high,
-                standard: TruncatedStandard::new((low - mean) / std, (high - mean) / std),
-            },
+            } => Sampler::Truncated(Window::truncated(mean, std, low, high)),
             Distribution::Orthogonal { .. } | Distribution::Identity { .. } => return None,
         })
     }
 
-    /// Fills `out` with the elements of block `block` of the tensor keyed by `key`.
-    pub fn fill<E: NativeDraw>(&self, key: &[u8; 32], block: u64, out: &mut [E]) {
-        let mut rng = BlockStream::new(key, block);
+    /// Fills `out` with elements `first .. first + out.len()` of the tensor whose
+    /// keystream is `keystream`.
+    pub fn fill<E: NativeDraw>(&self, keystream: &Keystream, first: u64, out: &mut [E]) {
         match *self {
             Sampler::Constant(value) => out.fill(E::from_f64(value)),
-            Sampler::Uniform { low, width } => E::fill_uniform(&mut rng, low, width, out),
-            Sampler::Normal { mean, std } => {
-                normal::fill(&mut rng, &normal::Window::normal(mean, std), out);
+            Sampler::Normal { mean, std } => fill_pairs(keystream, first, out, |words, pairs| {
+                E::normal(words, mean, std, pairs)
+            }),
+            Sampler::Uniform { low, width } => {
+                fill_singles(keystream, first, out, |w, o| E::uniform(w, low, width, o))
             }
-            Sampler::Truncated {
-                mean,
-                std,
-                low,
-                high,
-                standard,
-            } => {
-                // mean + std·z can round a hair past a bound: the stored value is clamped.
-                if let Some((z_low, z_high)) = standard.normal_proposal_window() {
-                    let window = normal::Window {
-                        mean,
-                        std,
-                        z_low,
-                        z_high,
-                        low,
-                        high,
-                    };
-                    normal::fill(&mut rng, &window, out);
-                } else {
-                    let t = normal::tables();
-                    for x in out.iter_mut() {
-                        let z = standard.sample(&mut rng, |r| E::standard_normal_with(t, r));
-                        *x = E::from_f64((mean + std * z).clamp(low, high));
-                    }
-                }
+            Sampler::Truncated(ref window) => {
+                fill_singles(keystream, first, out, |w, o| E::truncated(w, window, o))
             }
         }
     }
 }
+
+/// Elements that read [`NativeDraw::WORDS`] words each, chunk by chunk.
+fn fill_singles<E: NativeDraw>(
+    keystream: &Keystream,
+    first: u64,
+    out: &mut [E],
+    mut draw: impl FnMut(&[u32], &mut [E]),
+) {
+    let mut words = [0u32; 2 * CHUNK];
+    let mut element = first;
+    for chunk in out.chunks_mut(CHUNK) {
+        let words = &mut words[..E::WORDS * chunk.len()];
+        keystream.fill(element * E::WORDS as u64, words);
+        draw(words, chunk);
+        element += chunk.len() as u64;
+    }
+}
+
+/// Elements drawn in pairs (2j, 2j + 1) from 2·[`NativeDraw::WORDS`] words per pair. A
+/// range that starts or ends inside a pair draws that whole pair and keeps its half.
+fn fill_pairs<E: NativeDraw>(
+    keystream: &Keystream,
+    first: u64,
+    out: &mut [E],
+    mut draw: impl FnMut(&[u32], &mut [E]),
+) {
+    let pair_words = 2 * E::WORDS;
+    let mut words = [0u32; 2 * CHUNK];
+    let mut draw_pairs = |first_pair: u64, out: &mut [E]| {
+        let words = &mut words[..pair_words * out.len() / 2];
+        keystream.fill(first_pair * pair_words as u64, words);
+        draw(words, out);
+    };
+    let (mut element, mut out) = (first, out);
+    if element % 2 == 1 && !out.is_empty() {
+        let mut pair = [E::default(); 2];
+        draw_pairs(element / 2, &mut pair);
+        out[0] = pair[1];
+        out = &mut out[1..];
+        element += 1;
+    }
+    for chunk in out.chunks_mut(CHUNK) {
+        let even = chunk.len() & !1;
+        draw_pairs(element / 2, &mut chunk[..even]);
+        if even < chunk.len() {
+            let mut pair = [E::default(); 2];
+            draw_pairs((element + even as u64) / 2, &mut pair);
+            chunk[even] = pair[0];
+        }
+        element += chunk.len() as u64;
+    }
+}
+
+/// A stored float type's way of turning keystream words into numbers: part of the
+/// native stream's contract.
+pub trait NativeDraw: Element {
+    /// Keystream words per uniform: 2 for f64, 1 for the others.
+    const WORDS: usize;
+    /// `low + width·u` for each element's words (see [`uniform`]).
+    fn uniform(words: &[u32], low: f64, width: f64, out: &mut [Self]);
+    /// Normal pairs for each pair's words (see [`normal`]); `out.len()` is even.
+    fn normal(words: &[u32], mean: f64, std: f64, out: &mut [Self]);
+    /// A truncated normal draw for each element's words (see [`truncated`]).
+    fn truncated(words: &[u32], window: &Window, out: &mut [Self]);
+}
+
+impl NativeDraw for f32 {
+    const WORDS: usize = 1;
+    fn uniform(words: &[u32], low: f64, width: f64, out: &mut [f32]) {
+        uniform::fill_f32(words, low, width, out);
+    }
+    fn normal(words: &[u32], mean: f64, std: f64, out: &mut [f32]) {
+        normal::fill_f32(words, mean, std, out);
+    }
+    fn truncated(words: &[u32], window: &Window, out: &mut [f32]) {
+        truncated::fill_f32(words, window, out);
+    }
+}
+
+impl NativeDraw for f64 {
+    const WORDS: usize = 2;
+    fn uniform(words: &[u32], low: f64, width: f64, out: &mut [f64]) {
+        uniform::fill_f64(words, low, width, out);
+    }
+    fn normal(words: &[u32], mean: f64, std: f64, out: &mut [f64]) {
+        normal::fill_f64(words, mean, std, out);
+    }
+    fn truncated(words: &[u32], window: &Window, out: &mut [f64]) {
+        truncated::fill_f64(words, window, out);
+    }
+}
+
+/// The 16-bit types hold the f32 tensor's values rounded once more (to nearest, ties to
+/// even): they draw through f32 and convert with half's vectorized slice conversion.
+macro_rules! half_element {
+    ($t:ty) => {
+        impl NativeDraw for $t {
+            const WORDS: usize = 1;
+            fn uniform(words: &[u32], low: f64, width: f64, out: &mut [Self]) {
+                through_f32(out, |single| uniform::fill_f32(words, low, width, single));
+            }
+            fn normal(words: &[u32], mean: f64, std: f64, out: &mut [Self]) {
+                through_f32(out, |single| normal::fill_f32(words, mean, std, single));
+            }
+            fn truncated(words: &[u32], window: &Window, out: &mut [Self]) {
+                through_f32(out, |single| truncated::fill_f32(words, window, single));
+            }
+        }
+    };
+}
+
+/// Draws `out.len()` f32 values with `draw` and rounds them into `out`.
+fn through_f32<H: Copy>(out: &mut [H], draw: impl FnOnce(&mut [f32]))
+where
+    [H]: HalfFloatSliceExt,
+{
+    let mut single = [0f32; CHUNK];
+    let single = &mut single[..out.len()];
+    draw(single);
+    out.convert_from_f32_slice(single);
+}
+
+half_element!(half::f16);
+half_element!(half::bf16);

@@ -19,7 +19,7 @@ use crate::rng::RngMode;
 use crate::scheme::{Resolved, SchemeSpec};
 
 /// Identifies the native stream's contract version in every file's metadata.
-pub const STREAM_CONTRACT: &str = "weightinit-native-v1";
+pub const STREAM_CONTRACT: &str = "weightinit-native-v2";
 
 /// The `stream` of `--rng numpy` tensors in their metadata.
 pub const NUMPY_STREAM: &str = "numpy default_rng: SeedSequence -> PCG64, NumPy 2.x samplers";
