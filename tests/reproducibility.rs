@@ -1,10 +1,11 @@
 //! Reproducibility of the native stream, through the library API.
 //!
 //! * The stream is pinned by an independent reading of the contract:
-//!   tests/fixtures/native_reference.py re-implements ChaCha8, the key derivation, the
-//!   block layout and the uniform mapping in pure Python (from the documentation, not
-//!   from the Rust code) and wrote tests/fixtures/native_uniform.json. Agreement bit for
-//!   bit is a correctness check of both the code and the documented contract.
+//!   tests/fixtures/native_reference.py re-implements `weightinit-native-v2` — ChaCha8,
+//!   the key derivation, the word positions, the uniform mapping, Box–Muller and AS 241
+//!   with their log/sin/cos/exp — in Python and NumPy from the README (not from the Rust
+//!   code), and wrote tests/fixtures/native_reference.json. Agreement bit for bit is a
+//!   correctness check of both the code and the documented contract.
 //! * Output bytes must not depend on the number of threads.
 //! * Name, seed and scheme enter the output the way the contract says.
 //! * Golden SHA-256 pins of whole .npy files (tests/fixtures/golden_hashes.json) are
@@ -18,7 +19,9 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use weightinit::draw::{BLOCK_LEN, BlockStream};
+use weightinit::draw::normal::pair;
+use weightinit::draw::truncated::{Window, standard};
+use weightinit::draw::{BLOCK_LEN, Keystream};
 use weightinit::generate::{Generated, draw_array, generate};
 use weightinit::output::npy::NpyWriter;
 use weightinit::scheme::{ParamKey, SchemeKind, SchemeSpec};
@@ -85,98 +88,166 @@ fn hex(bytes: &[u8]) -> String {
 // The native stream against the independent Python reference
 // ---------------------------------------------------------------------------------------
 
-#[test]
-fn chacha8_block_matches_python_reference() {
-    let fixture = read_json("native_uniform.json");
-    let want = fixture["chacha8_zero_key_block0"].as_str().unwrap();
-    let mut s = BlockStream::new(&[0u8; 32], 0);
-    let mut bytes = Vec::new();
-    for _ in 0..16 {
-        bytes.extend_from_slice(&s.next_u32().to_le_bytes());
-    }
-    assert_eq!(hex(&bytes), want);
+const REFERENCE: &str = "native_reference.json";
+
+fn u64s(v: &Value) -> Vec<u64> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| match x {
+            Value::String(text) => text.parse().expect("a u64 in a string"),
+            other => other.as_u64().expect("a u64"),
+        })
+        .collect()
 }
 
 #[test]
-fn uniform_matches_python_reference_bit_for_bit() {
-    let fixture = read_json("native_uniform.json");
+fn chacha8_block_matches_python_reference() {
+    let fixture = read_json(REFERENCE);
+    assert_eq!(fixture["contract"], "weightinit-native-v2");
+    let mut words = [0u32; 16];
+    Keystream::new(&[0u8; 32]).fill(0, &mut words);
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    assert_eq!(hex(&bytes), fixture["chacha8_zero_key_block0"].as_str().unwrap());
+}
+
+/// Box–Muller on chosen word pairs — every octant boundary, the radius split at √½, the
+/// extreme words 0 and 2ᴺ − 1 — in both arithmetics.
+#[test]
+fn box_muller_matches_python_reference_bit_for_bit() {
+    let fixture = read_json(REFERENCE);
+    let single = &fixture["box_muller_f32"];
+    let (a, b) = (u64s(&single["a"]), u64s(&single["b"]));
+    let (z0, z1) = (u64s(&single["z0_bits"]), u64s(&single["z1_bits"]));
+    assert!(a.len() >= 300, "fixture lost its word pairs");
+    for i in 0..a.len() {
+        let (x0, x1) = pair::<f32>(a[i] as u32, b[i] as u32);
+        assert_eq!(
+            (u64::from(x0.to_bits()), u64::from(x1.to_bits())),
+            (z0[i], z1[i]),
+            "f32 words ({:#x}, {:#x}): {x0:e} {x1:e}",
+            a[i],
+            b[i]
+        );
+    }
+    let double = &fixture["box_muller_f64"];
+    let (a, b) = (u64s(&double["a"]), u64s(&double["b"]));
+    let (z0, z1) = (u64s(&double["z0_bits"]), u64s(&double["z1_bits"]));
+    for i in 0..a.len() {
+        let (x0, x1) = pair::<f64>(a[i], b[i]);
+        assert_eq!(
+            (x0.to_bits(), x1.to_bits()),
+            (z0[i], z1[i]),
+            "f64 words ({:#x}, {:#x}): {x0:e} {x1:e}",
+            a[i],
+            b[i]
+        );
+    }
+}
+
+/// AS 241 on the truncated normal's windows — the whole line, symmetric, far tails on
+/// both sides, one-sided, narrow, straddling — at the extreme words, in both arithmetics.
+#[test]
+fn truncated_inverse_cdf_matches_python_reference_bit_for_bit() {
+    let fixture = read_json(REFERENCE);
+    let words32 = u64s(&fixture["words32"]);
+    let words64 = u64s(&fixture["words64"]);
+    let bound = |v: &Value| match v {
+        Value::String(text) => text.parse::<f64>().expect("±inf"),
+        other => other.as_f64().expect("a bound"),
+    };
+    let windows = fixture["truncated"].as_array().expect("windows");
+    assert!(windows.len() >= 8, "fixture lost its windows");
+    for item in windows {
+        let (alpha, beta) = (bound(&item["alpha"]), bound(&item["beta"]));
+        let window = Window::truncated(0.0, 1.0, alpha, beta);
+        for (&w, want) in words32.iter().zip(u64s(&item["f32_bits"])) {
+            let z = standard(w as u32, &window.single);
+            assert_eq!(u64::from(z.to_bits()), want, "[{alpha}, {beta}] f32 word {w:#x}: {z:e}");
+        }
+        for (&w, want) in words64.iter().zip(u64s(&item["f64_bits"])) {
+            let z = standard(w, &window.double);
+            assert_eq!(z.to_bits(), want, "[{alpha}, {beta}] f64 word {w:#x}: {z:e}");
+        }
+    }
+}
+
+/// Whole tensors: values at thousands of elements, in both dtypes, for every law the
+/// stream has — including ranges that start mid-pair and cross the engine's 65536-element
+/// blocks — drawn whole and drawn alone (random access).
+#[test]
+fn tensors_match_python_reference_bit_for_bit() {
+    let fixture = read_json(REFERENCE);
     let cases = fixture["cases"].as_array().expect("cases");
-    assert!(cases.len() >= 4, "fixture lost its cases");
+    assert!(cases.len() >= 8, "fixture lost its cases");
     let mut checked = 0;
     for case in cases {
+        let scheme = case["scheme"].as_str().unwrap();
         let seed = case["seed"].as_u64().expect("seed is a u64");
         let name = case["name"].as_str().unwrap();
-        let low = case["low"].as_f64().unwrap();
-        let high = case["high"].as_f64().unwrap();
-        let shape: Vec<String> = case["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_u64().unwrap().to_string())
-            .collect();
-        let shape = shape.join("x");
-        let indices: Vec<usize> = case["indices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i.as_u64().unwrap() as usize)
-            .collect();
-
-        let mut scheme = SchemeSpec::new(SchemeKind::Uniform);
-        // Rust's Display for f64 is the shortest text that parses back exactly.
-        scheme.set_param(ParamKey::Low, &low.to_string()).unwrap();
-        scheme.set_param(ParamKey::High, &high.to_string()).unwrap();
-
+        let shape = case["shape"].as_u64().unwrap().to_string();
+        let start = case["start"].as_u64().unwrap() as usize;
         for dtype in [DType::F32, DType::F64] {
-            let key = dtype.to_string();
-            let expected: Vec<f64> = case[key.as_str()]
+            let expected: Vec<f64> = case[dtype.to_string().as_str()]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|v| v.as_f64().unwrap())
                 .collect();
-            assert_eq!(expected.len(), indices.len());
-            let t = spec(scheme.clone(), &shape, Layout::Io, dtype, seed, name);
-            let what = format!("seed {seed} name {name:?} U({low}, {high}) {shape} {dtype}");
-            match dtype {
-                DType::F32 => {
-                    let (a, _) = draw_array::<f32>(&t).unwrap();
-                    let flat = a.as_slice().expect("standard layout");
-                    for (&i, &want) in indices.iter().zip(&expected) {
-                        let want32 = want as f32;
-                        assert_eq!(
-                            f64::from(want32),
-                            want,
-                            "{what}: fixture value {want} at {i} is not an f32"
-                        );
-                        assert_eq!(
-                            flat[i].to_bits(),
-                            want32.to_bits(),
-                            "{what}: element {i} is {:e}, reference {want32:e}",
-                            flat[i]
-                        );
-                        checked += 1;
-                    }
-                }
-                DType::F64 => {
-                    let (a, _) = draw_array::<f64>(&t).unwrap();
-                    let flat = a.as_slice().expect("standard layout");
-                    for (&i, &want) in indices.iter().zip(&expected) {
-                        assert_eq!(
-                            flat[i].to_bits(),
-                            want.to_bits(),
-                            "{what}: element {i} is {:e}, reference {want:e}",
-                            flat[i]
-                        );
-                        checked += 1;
-                    }
-                }
-                DType::F16 | DType::Bf16 => unreachable!("f32 and f64 only"),
+            let t = tensor(scheme, &shape, Layout::Io, dtype, seed, name);
+            let whole = values(&t);
+            let alone = range_values(&t, start, expected.len());
+            let what = format!("{scheme} seed {seed} name {name:?} {dtype}");
+            for (k, want) in expected.iter().enumerate() {
+                let i = start + k;
+                assert_eq!(
+                    whole[i].to_bits(),
+                    want.to_bits(),
+                    "{what}: element {i} is {:e}, reference {want:e}",
+                    whole[i]
+                );
+                assert_eq!(alone[k].to_bits(), want.to_bits(), "{what}: element {i} alone");
+                checked += 1;
             }
         }
     }
     // Guard against a fixture that silently shrank.
-    assert!(checked >= 40, "only {checked} values compared");
+    assert!(checked >= 20_000, "only {checked} values compared");
+}
+
+/// Elements `start .. start + len` drawn alone, widened to f64.
+fn range_values(t: &ResolvedTensor, start: usize, len: usize) -> Vec<f64> {
+    use weightinit::draw::engine::draw_range;
+    let first = start as u64;
+    match t.spec.dtype {
+        DType::F32 => {
+            let mut out = vec![0f32; len];
+            draw_range(t, first, &mut out).expect("an elementwise law");
+            out.iter().map(|&x| f64::from(x)).collect()
+        }
+        DType::F64 => {
+            let mut out = vec![0f64; len];
+            draw_range(t, first, &mut out).expect("an elementwise law");
+            out
+        }
+        other => panic!("range_values: {other} not used here"),
+    }
+}
+
+/// f16 and bf16 tensors hold exactly the f32 tensor's values, each rounded once more
+/// (to nearest, ties to even): the same numbers in every dtype.
+#[test]
+fn half_types_hold_the_f32_values_rounded() {
+    for scheme in ["normal:std=0.02", "he-uniform", "truncated-normal:std=0.02,low=-0.03,high=0.05"] {
+        let t = |dtype| tensor(scheme, "300x301", Layout::Io, dtype, 9, "h");
+        let (single, _) = draw_array::<f32>(&t(DType::F32)).expect("f32");
+        let (bf16, _) = draw_array::<half::bf16>(&t(DType::Bf16)).expect("bf16");
+        let (f16, _) = draw_array::<half::f16>(&t(DType::F16)).expect("f16");
+        for ((x, b), h) in single.iter().zip(&bf16).zip(&f16) {
+            assert_eq!(half::bf16::from_f32(*x).to_bits(), b.to_bits(), "{scheme}: bf16 of {x:e}");
+            assert_eq!(half::f16::from_f32(*x).to_bits(), h.to_bits(), "{scheme}: f16 of {x:e}");
+        }
+    }
 }
 
 /// The block contract makes element i depend only on (key, i): a small tensor is a
@@ -225,7 +296,7 @@ fn output_bytes_do_not_depend_on_the_thread_count() {
     let cases: [(&str, &str, Layout, &[DType]); 7] = [
         ("normal:std=0.02", "1000x300", Layout::Io, BOTH),
         ("truncated-normal:std=0.02", "1000x300", Layout::Io, BOTH),
-        // An exponential-proposal truncation: variable numbers of words per element.
+        // A one-sided truncation far in the tail: the clamped median offset.
         (
             "truncated-normal:low=3,high=10",
             "1000x300",
@@ -385,6 +456,7 @@ fn parse_dtype(text: &str) -> DType {
     match text {
         "f32" => DType::F32,
         "f64" => DType::F64,
+        "f16" => DType::F16,
         other => panic!("unknown dtype {other} in {GOLDEN}"),
     }
 }
