@@ -167,6 +167,35 @@ impl Init {
         Ok(crate::generate::draw_array::<E>(&tensor)?.0)
     }
 
+    /// Elements `first .. first + len` of the tensor in row-major order, drawn alone
+    /// (random access): bit for bit that slice of [`Init::draw`]'s array, at a cost
+    /// proportional to `len`. Native stream and elementwise schemes only; an orthogonal or
+    /// identity matrix, or a framework stream (sequential by nature), is refused.
+    pub fn draw_range<E: crate::draw::NativeDraw>(&self, first: u64, len: usize) -> Result<Vec<E>> {
+        let tensor = self.clone().dtype(E::DTYPE).resolve()?;
+        let total = tensor.spec.shape.len() as u64;
+        if first.checked_add(len as u64).is_none_or(|end| end > total) {
+            return Err(Error::Usage(format!(
+                "elements {first}..{} are outside the tensor's {total} elements",
+                first.saturating_add(len as u64)
+            )));
+        }
+        if tensor.spec.rng != RngMode::Native {
+            return Err(Error::Usage(format!(
+                "random access needs the native stream; --rng {} draws a tensor in sequence",
+                tensor.spec.rng
+            )));
+        }
+        let mut out = vec![E::default(); len];
+        crate::draw::engine::draw_range(&tensor, first, &mut out).ok_or_else(|| {
+            Error::Usage(format!(
+                "random access needs an elementwise scheme; '{}' is built as a whole matrix",
+                tensor.spec.scheme
+            ))
+        })?;
+        Ok(out)
+    }
+
     /// Writes the tensor to `path`, the format chosen by its extension (.npy, .json,
     /// .npz, .safetensors), streaming in bounded memory, atomically (a temporary file
     /// renamed when complete); an existing file is replaced only after [`Init::force`].

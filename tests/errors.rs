@@ -76,6 +76,9 @@ bad_input!(bad_uniform_low_above_high:
     ["0.5", "-0.5"]);
 bad_input!(bad_uniform_low_above_high_inline:
     "gen --scheme uniform:low=1,high=0 --shape 4x3" => 2, ["low", "high"]);
+bad_input!(bad_truncated_window_too_far_for_f32:
+    "gen --scheme truncated-normal --low 12 --high 13 --shape 4x3" => 2,
+    ["2^-90", "--dtype f64"]);
 bad_input!(bad_truncated_low_above_high:
     "gen --scheme truncated-normal --low 1 --high -1 --shape 4x3" => 2,
     ["low", "high"]);

@@ -132,3 +132,30 @@ fn bad_requests_are_typed_errors() {
         .to_string();
     assert!(err.contains("x.bin") && err.contains(".npy"), "{err}");
 }
+
+/// Random access: any range equals that slice of the whole tensor, for ranges that start
+/// and end mid-pair and mid-block, in every dtype; out-of-range and whole-matrix schemes
+/// are refused with one line.
+#[test]
+fn draw_range_equals_the_slice_of_the_whole() {
+    fn check<E: weightinit::draw::NativeDraw + PartialEq + std::fmt::Debug>(scheme: &str) {
+        let init = Init::new(scheme, [300, 701]).unwrap().seed(5).name("r");
+        let whole = init.draw::<E>().unwrap();
+        let flat = whole.as_slice().unwrap();
+        for (first, len) in [(0, 1), (1, 2), (65535, 3), (65_537, 70_000), (210_299, 1)] {
+            let part = init.draw_range::<E>(first as u64, len).unwrap();
+            assert_eq!(part, flat[first..first + len], "{scheme} {first}+{len}");
+        }
+    }
+    for scheme in ["normal:std=0.02", "he-uniform", "truncated-normal", "constant:value=0.5"] {
+        check::<f32>(scheme);
+        check::<f64>(scheme);
+        check::<half::bf16>(scheme);
+        check::<half::f16>(scheme);
+    }
+    let init = Init::new("he-normal", [10, 10]).unwrap();
+    let outside = init.draw_range::<f32>(95, 6).unwrap_err().to_string();
+    assert!(outside.contains("95..101") && outside.contains("100"), "{outside}");
+    let whole = Init::new("orthogonal", [10, 10]).unwrap().draw_range::<f32>(0, 1);
+    assert!(whole.unwrap_err().to_string().contains("whole matrix"));
+}

@@ -108,9 +108,10 @@ impl TensorSpec {
 }
 
 /// How far from the mean, in standard deviations, a normal's values are taken to reach
-/// when checking that they fit the dtype: one value in 10⁹ lies beyond 6σ. A draw beyond
-/// it that still overflows is caught after drawing ([`crate::generate`] refuses to commit
-/// a tensor holding ±inf).
+/// when checking that they fit the dtype: one value in 10⁹ lies beyond 6σ. (The native
+/// stream's f32 path cannot go past 6.77σ, its f64 path past 9.50σ; the framework streams
+/// have no hard limit.) A draw beyond it that still overflows is caught after drawing
+/// ([`crate::generate`] refuses to commit a tensor holding ±inf).
 pub const NORMAL_REACH: f64 = 6.0;
 
 /// Refuses a law whose values cannot be stored in `dtype`: a constant, bound or gain
@@ -122,6 +123,15 @@ fn check_representable(
     dtype: DType,
 ) -> Result<()> {
     use crate::law::Distribution as D;
+    if let D::TruncatedNormal {
+        mean,
+        std,
+        low,
+        high,
+    } = *distribution
+    {
+        check_window_mass(scheme, (low - mean) / std, (high - mean) / std, dtype)?;
+    }
     let reach = match *distribution {
         D::Constant { value } => value.abs(),
         D::Uniform { low, high } | D::TruncatedNormal { low, high, .. } => {
@@ -148,6 +158,29 @@ fn check_representable(
     Err(crate::Error::Param(format!(
         "scheme '{scheme}' cannot be stored as {dtype}: {what}, beyond the largest finite \
          {dtype}, {largest}; use a wider dtype or smaller values"
+    )))
+}
+
+/// Refuses a truncation window too far out for the dtype's arithmetic: the inverse CDF
+/// works with the window's mass divided by 2³² (f32 path) or 2⁶⁴ (f64 path), which must
+/// stay a normal number (see [`crate::draw::truncated`]).
+fn check_window_mass(scheme: &SchemeSpec, alpha: f64, beta: f64, dtype: DType) -> Result<()> {
+    use crate::draw::truncated::{MIN_MASS_F32, MIN_MASS_F64, Probabilities};
+    let mass = Probabilities::of_window(alpha, beta).mass;
+    let (least, least_text) = if dtype == DType::F64 {
+        (MIN_MASS_F64, "2^-360")
+    } else {
+        (MIN_MASS_F32, "2^-90")
+    };
+    if mass >= least {
+        return Ok(());
+    }
+    Err(crate::Error::Param(format!(
+        "scheme '{scheme}' truncates to a window holding {} of the normal's mass; {dtype} \
+         draws need at least {least_text} ({}); move the bounds toward the mean{}",
+        crate::text::num(mass),
+        crate::text::num(least),
+        if dtype == DType::F64 { "" } else { " or use --dtype f64" }
     )))
 }
 
