@@ -159,34 +159,81 @@ impl NativeDraw for f64 {
 }
 
 /// The 16-bit types hold the f32 tensor's values rounded once more (to nearest, ties to
-/// even): they draw through f32 and convert with half's vectorized slice conversion.
+/// even): they draw through f32 and convert in bulk.
 macro_rules! half_element {
-    ($t:ty) => {
+    ($t:ty, $convert:path) => {
         impl NativeDraw for $t {
             const WORDS: usize = 1;
             fn uniform(words: &[u32], low: f64, width: f64, out: &mut [Self]) {
-                through_f32(out, |single| uniform::fill_f32(words, low, width, single));
+                let draw = |single: &mut [f32]| uniform::fill_f32(words, low, width, single);
+                through_f32(out, draw, $convert);
             }
             fn normal(words: &[u32], mean: f64, std: f64, out: &mut [Self]) {
-                through_f32(out, |single| normal::fill_f32(words, mean, std, single));
+                through_f32(out, |single| normal::fill_f32(words, mean, std, single), $convert);
             }
             fn truncated(words: &[u32], window: &Window, out: &mut [Self]) {
-                through_f32(out, |single| truncated::fill_f32(words, window, single));
+                through_f32(out, |single| truncated::fill_f32(words, window, single), $convert);
             }
         }
     };
 }
 
-/// Draws `out.len()` f32 values with `draw` and rounds them into `out`.
-fn through_f32<H: Copy>(out: &mut [H], draw: impl FnOnce(&mut [f32]))
-where
-    [H]: HalfFloatSliceExt,
-{
+/// Draws `out.len()` f32 values with `draw` and rounds them into `out` with `convert`.
+fn through_f32<H>(out: &mut [H], draw: impl FnOnce(&mut [f32]), convert: fn(&mut [H], &[f32])) {
     let mut single = [0f32; CHUNK];
     let single = &mut single[..out.len()];
     draw(single);
+    convert(out, single);
+}
+
+/// f32 → f16 with half's slice conversion (F16C's `vcvtps2ph` when the CPU has it).
+fn to_f16(out: &mut [half::f16], single: &[f32]) {
     out.convert_from_f32_slice(single);
 }
 
-half_element!(half::f16);
-half_element!(half::bf16);
+crate::simd::dispatched! {
+    /// f32 → bf16, round to nearest, ties to even — `half::bf16::from_f32` written as
+    /// branch-free integer operations so that it vectorizes (the NaN case, which the
+    /// samplers never produce, still gives a quiet NaN).
+    fn to_bf16(out: &mut [half::bf16], single: &[f32]) = to_bf16_body;
+}
+
+#[inline(always)]
+fn to_bf16_body(out: &mut [half::bf16], single: &[f32]) {
+    for (h, &x) in out.iter_mut().zip(single) {
+        let bits = x.to_bits();
+        let rounded = bits.wrapping_add(0x7fff + ((bits >> 16) & 1)) >> 16;
+        let nan = (bits & 0x7fff_ffff) > 0x7f80_0000;
+        let bits16 = if nan { (bits >> 16) | 0x40 } else { rounded };
+        *h = half::bf16::from_bits(bits16 as u16);
+    }
+}
+
+half_element!(half::f16, to_f16);
+half_element!(half::bf16, to_bf16);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectorized bf16 rounding is half's, on every kind of f32: ties both ways,
+    /// subnormals, the largest finite values, infinities, and NaN (a NaN either way).
+    #[test]
+    fn bf16_rounding_equals_half() {
+        let mut xs: Vec<f32> = vec![0.0, -0.0, f32::MAX, -f32::MAX, f32::INFINITY, 1e-40, -3e-39];
+        xs.extend((0..200_000u32).map(|i| f32::from_bits(i.wrapping_mul(2_654_435_761))));
+        xs.extend((0..1000u32).map(|i| f32::from_bits(0x3f80_8000 + (i << 16)))); // exact ties
+        let mut ours = vec![half::bf16::ZERO; xs.len()];
+        for (o, x) in ours.chunks_mut(CHUNK).zip(xs.chunks(CHUNK)) {
+            to_bf16(o, x);
+        }
+        for (x, h) in xs.iter().zip(&ours) {
+            let want = half::bf16::from_f32(*x);
+            if x.is_nan() {
+                assert!(h.is_nan(), "{x}");
+            } else {
+                assert_eq!(h.to_bits(), want.to_bits(), "{x:e}");
+            }
+        }
+    }
+}
