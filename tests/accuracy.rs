@@ -12,7 +12,10 @@ use weightinit::draw::normal::pair;
 use weightinit::draw::truncated::{Window, standard};
 
 fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/native_accuracy.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/native_accuracy.json"
+    );
     let text = std::fs::read_to_string(path).expect("reading native_accuracy.json");
     serde_json::from_str(&text).expect("parsing native_accuracy.json")
 }
@@ -60,7 +63,10 @@ fn box_muller_is_within_a_few_ulps_of_the_exact_transform() {
         for (ours, exact) in [(z0, field::<f64>(&row[2])), (z1, field(&row[3]))] {
             let err = ulps_f32(ours, exact);
             worst.0 = worst.0.max(err);
-            assert!(err <= BOX_MULLER_F32, "f32 ({a:#x}, {b:#x}): {ours:e} vs {exact:e}, {err:.2} ulps");
+            assert!(
+                err <= BOX_MULLER_F32,
+                "f32 ({a:#x}, {b:#x}): {ours:e} vs {exact:e}, {err:.2} ulps"
+            );
         }
     }
     for row in fixture["box_muller_f64"].as_array().expect("rows") {
@@ -69,18 +75,30 @@ fn box_muller_is_within_a_few_ulps_of_the_exact_transform() {
         for (ours, exact) in [(z0, field::<f64>(&row[2])), (z1, field(&row[3]))] {
             let err = ulps_f64(ours, exact);
             worst.1 = worst.1.max(err);
-            assert!(err <= BOX_MULLER_F64, "f64 ({a:#x}, {b:#x}): {ours:e} vs {exact:e}, {err:.2} ulps");
+            assert!(
+                err <= BOX_MULLER_F64,
+                "f64 ({a:#x}, {b:#x}): {ours:e} vs {exact:e}, {err:.2} ulps"
+            );
         }
     }
-    eprintln!("Box–Muller: worst {:.2} ulps (f32), {:.2} ulps (f64)", worst.0, worst.1);
+    eprintln!(
+        "Box–Muller: worst {:.2} ulps (f32), {:.2} ulps (f64)",
+        worst.0, worst.1
+    );
 }
 
 #[test]
 fn truncated_inverse_cdf_is_within_a_few_ulps_of_the_exact_transform() {
     let fixture = fixture();
-    for (key, bound) in [("truncated_f32", TRUNCATED_F32), ("truncated_f64", TRUNCATED_F64)] {
+    for (key, bound) in [
+        ("truncated_f32", TRUNCATED_F32),
+        ("truncated_f64", TRUNCATED_F64),
+    ] {
         for window in fixture[key].as_array().expect("windows") {
-            let (alpha, beta) = (window["alpha"].as_f64().unwrap(), window["beta"].as_f64().unwrap());
+            let (alpha, beta) = (
+                window["alpha"].as_f64().unwrap(),
+                window["beta"].as_f64().unwrap(),
+            );
             let w = Window::truncated(0.0, 1.0, alpha, beta);
             let (mut worst, mut worst_absolute) = (0.0f64, 0.0f64);
             for row in window["values"].as_array().expect("rows") {
@@ -106,7 +124,9 @@ fn truncated_inverse_cdf_is_within_a_few_ulps_of_the_exact_transform() {
                     row[0]
                 );
             }
-            eprintln!("{key} [{alpha}, {beta}]: worst {worst:.2} ulps, {worst_absolute:e} absolute");
+            eprintln!(
+                "{key} [{alpha}, {beta}]: worst {worst:.2} ulps, {worst_absolute:e} absolute"
+            );
         }
     }
 }

@@ -147,7 +147,12 @@ fn draw_range_equals_the_slice_of_the_whole() {
             assert_eq!(part, flat[first..first + len], "{scheme} {first}+{len}");
         }
     }
-    for scheme in ["normal:std=0.02", "he-uniform", "truncated-normal", "constant:value=0.5"] {
+    for scheme in [
+        "normal:std=0.02",
+        "he-uniform",
+        "truncated-normal",
+        "constant:value=0.5",
+    ] {
         check::<f32>(scheme);
         check::<f64>(scheme);
         check::<half::bf16>(scheme);
@@ -155,7 +160,12 @@ fn draw_range_equals_the_slice_of_the_whole() {
     }
     let init = Init::new("he-normal", [10, 10]).unwrap();
     let outside = init.draw_range::<f32>(95, 6).unwrap_err().to_string();
-    assert!(outside.contains("95..101") && outside.contains("100"), "{outside}");
-    let whole = Init::new("orthogonal", [10, 10]).unwrap().draw_range::<f32>(0, 1);
+    assert!(
+        outside.contains("95..101") && outside.contains("100"),
+        "{outside}"
+    );
+    let whole = Init::new("orthogonal", [10, 10])
+        .unwrap()
+        .draw_range::<f32>(0, 1);
     assert!(whole.unwrap_err().to_string().contains("whole matrix"));
 }

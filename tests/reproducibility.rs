@@ -24,7 +24,6 @@ use weightinit::draw::truncated::{Window, standard};
 use weightinit::draw::{BLOCK_LEN, Keystream};
 use weightinit::generate::{Generated, draw_array, generate};
 use weightinit::output::npy::NpyWriter;
-use weightinit::scheme::{ParamKey, SchemeKind, SchemeSpec};
 use weightinit::tensor::ResolvedTensor;
 use weightinit::tensor::dtype::DType;
 use weightinit::tensor::fan::Layout;
@@ -108,7 +107,10 @@ fn chacha8_block_matches_python_reference() {
     let mut words = [0u32; 16];
     Keystream::new(&[0u8; 32]).fill(0, &mut words);
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    assert_eq!(hex(&bytes), fixture["chacha8_zero_key_block0"].as_str().unwrap());
+    assert_eq!(
+        hex(&bytes),
+        fixture["chacha8_zero_key_block0"].as_str().unwrap()
+    );
 }
 
 /// Box–Muller on chosen word pairs — every octant boundary, the radius split at √½, the
@@ -163,11 +165,19 @@ fn truncated_inverse_cdf_matches_python_reference_bit_for_bit() {
         let window = Window::truncated(0.0, 1.0, alpha, beta);
         for (&w, want) in words32.iter().zip(u64s(&item["f32_bits"])) {
             let z = standard(w as u32, &window.single);
-            assert_eq!(u64::from(z.to_bits()), want, "[{alpha}, {beta}] f32 word {w:#x}: {z:e}");
+            assert_eq!(
+                u64::from(z.to_bits()),
+                want,
+                "[{alpha}, {beta}] f32 word {w:#x}: {z:e}"
+            );
         }
         for (&w, want) in words64.iter().zip(u64s(&item["f64_bits"])) {
             let z = standard(w, &window.double);
-            assert_eq!(z.to_bits(), want, "[{alpha}, {beta}] f64 word {w:#x}: {z:e}");
+            assert_eq!(
+                z.to_bits(),
+                want,
+                "[{alpha}, {beta}] f64 word {w:#x}: {z:e}"
+            );
         }
     }
 }
@@ -206,7 +216,11 @@ fn tensors_match_python_reference_bit_for_bit() {
                     "{what}: element {i} is {:e}, reference {want:e}",
                     whole[i]
                 );
-                assert_eq!(alone[k].to_bits(), want.to_bits(), "{what}: element {i} alone");
+                assert_eq!(
+                    alone[k].to_bits(),
+                    want.to_bits(),
+                    "{what}: element {i} alone"
+                );
                 checked += 1;
             }
         }
@@ -238,14 +252,26 @@ fn range_values(t: &ResolvedTensor, start: usize, len: usize) -> Vec<f64> {
 /// (to nearest, ties to even): the same numbers in every dtype.
 #[test]
 fn half_types_hold_the_f32_values_rounded() {
-    for scheme in ["normal:std=0.02", "he-uniform", "truncated-normal:std=0.02,low=-0.03,high=0.05"] {
+    for scheme in [
+        "normal:std=0.02",
+        "he-uniform",
+        "truncated-normal:std=0.02,low=-0.03,high=0.05",
+    ] {
         let t = |dtype| tensor(scheme, "300x301", Layout::Io, dtype, 9, "h");
         let (single, _) = draw_array::<f32>(&t(DType::F32)).expect("f32");
         let (bf16, _) = draw_array::<half::bf16>(&t(DType::Bf16)).expect("bf16");
         let (f16, _) = draw_array::<half::f16>(&t(DType::F16)).expect("f16");
         for ((x, b), h) in single.iter().zip(&bf16).zip(&f16) {
-            assert_eq!(half::bf16::from_f32(*x).to_bits(), b.to_bits(), "{scheme}: bf16 of {x:e}");
-            assert_eq!(half::f16::from_f32(*x).to_bits(), h.to_bits(), "{scheme}: f16 of {x:e}");
+            assert_eq!(
+                half::bf16::from_f32(*x).to_bits(),
+                b.to_bits(),
+                "{scheme}: bf16 of {x:e}"
+            );
+            assert_eq!(
+                half::f16::from_f32(*x).to_bits(),
+                h.to_bits(),
+                "{scheme}: f16 of {x:e}"
+            );
         }
     }
 }

@@ -308,7 +308,11 @@ fn normal_passes_ks() {
 /// `seed_base` keeps the f32 and f64 draws on different streams.
 fn truncated_normal_ks(dtype: DType, seed_base: u64) {
     // (standardized interval [a, b], mean, std)
-    let far = if dtype == DType::F64 { (8.0, 9.0) } else { (5.0, 6.0) };
+    let far = if dtype == DType::F64 {
+        (8.0, 9.0)
+    } else {
+        (5.0, 6.0)
+    };
     let cases: [(f64, f64, f64, f64); 12] = [
         (-2.0, 2.0, 0.0, 1.0),
         (-2.0, 2.0, 0.1, 0.02),

@@ -3,8 +3,7 @@
 //! and f64 arithmetic on 64-bit words (f64 tensors).
 
 use super::special::{
-    ln_core_f32, ln_core_f64, ln_f32, ln_f64, ln_parts_f32, ln_parts_f64, sin_cos_f32,
-    sin_cos_f64,
+    ln_core_f32, ln_core_f64, ln_f32, ln_f64, ln_parts_f32, ln_parts_f64, sin_cos_f32, sin_cos_f64,
 };
 
 /// f32 or f64, with its word type and the stream's elementary functions.

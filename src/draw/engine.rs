@@ -143,7 +143,10 @@ pub fn write_whole<E: Element>(
 /// rounded).
 fn gaussian_matrix(keystream: &Keystream, len: usize) -> Vec<f64> {
     let mut out = vec![0.0; len];
-    let sampler = Sampler::Normal { mean: 0.0, std: 1.0 };
+    let sampler = Sampler::Normal {
+        mean: 0.0,
+        std: 1.0,
+    };
     out.par_chunks_mut(BLOCK_LEN)
         .enumerate()
         .for_each(|(b, chunk)| sampler.fill(keystream, (b * BLOCK_LEN) as u64, chunk));

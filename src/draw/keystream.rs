@@ -94,7 +94,14 @@ mod tests {
         let stream = Keystream::new(&derive_key(3, "w"));
         let mut whole = vec![0u32; 3000];
         stream.fill(0, &mut whole);
-        for (start, len) in [(0, 1), (1, 15), (15, 2), (17, 256), (255, 1000), (1999, 1001)] {
+        for (start, len) in [
+            (0, 1),
+            (1, 15),
+            (15, 2),
+            (17, 256),
+            (255, 1000),
+            (1999, 1001),
+        ] {
             let mut part = vec![0u32; len];
             stream.fill(start as u64, &mut part);
             assert_eq!(part, whole[start..start + len], "{start}+{len}");

@@ -21,9 +21,15 @@ const CHUNK: usize = 2048;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Sampler {
     Constant(f64),
-    Uniform { low: f64, width: f64 },
+    Uniform {
+        low: f64,
+        width: f64,
+    },
     /// Box–Muller pairs (see [`super::normal`]).
-    Normal { mean: f64, std: f64 },
+    Normal {
+        mean: f64,
+        std: f64,
+    },
     /// Inverse CDF on the window (see [`super::truncated`]).
     Truncated(Window),
 }
@@ -169,10 +175,18 @@ macro_rules! half_element {
                 through_f32(out, draw, $convert);
             }
             fn normal(words: &[u32], mean: f64, std: f64, out: &mut [Self]) {
-                through_f32(out, |single| normal::fill_f32(words, mean, std, single), $convert);
+                through_f32(
+                    out,
+                    |single| normal::fill_f32(words, mean, std, single),
+                    $convert,
+                );
             }
             fn truncated(words: &[u32], window: &Window, out: &mut [Self]) {
-                through_f32(out, |single| truncated::fill_f32(words, window, single), $convert);
+                through_f32(
+                    out,
+                    |single| truncated::fill_f32(words, window, single),
+                    $convert,
+                );
             }
         }
     };

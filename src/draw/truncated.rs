@@ -44,11 +44,26 @@ const SPLIT2: f64 = 5.0;
 /// denominator ends with its constant term 1.
 #[allow(clippy::excessive_precision)]
 mod ppnd7 {
-    pub const A: [f32; 4] = [5.9109374720E+01, 1.5929113202E+02, 5.0434271938E+01, 3.3871327179E+00];
+    pub const A: [f32; 4] = [
+        5.9109374720E+01,
+        1.5929113202E+02,
+        5.0434271938E+01,
+        3.3871327179E+00,
+    ];
     pub const B: [f32; 4] = [6.7187563600E+01, 7.8757757664E+01, 1.7895169469E+01, 1.0];
-    pub const C: [f32; 4] = [1.7023821103E-01, 1.3067284816E+00, 2.7568153900E+00, 1.4234372777E+00];
+    pub const C: [f32; 4] = [
+        1.7023821103E-01,
+        1.3067284816E+00,
+        2.7568153900E+00,
+        1.4234372777E+00,
+    ];
     pub const D: [f32; 3] = [1.2021132975E-01, 7.3700164250E-01, 1.0];
-    pub const E: [f32; 4] = [1.7337203997E-02, 4.2868294337E-01, 3.0812263860E+00, 6.6579051150E+00];
+    pub const E: [f32; 4] = [
+        1.7337203997E-02,
+        4.2868294337E-01,
+        3.0812263860E+00,
+        6.6579051150E+00,
+    ];
     pub const F: [f32; 3] = [1.2258202635E-02, 2.4197894225E-01, 1.0];
 }
 
@@ -332,7 +347,6 @@ fn fill_f64_body(words: &[u32], window: &Window, out: &mut [f64]) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,10 +399,16 @@ mod tests {
         let w = Window::truncated(0.0, 1.0, 8.0, 9.0);
         let (lo, hi) = (standard(0u64, &w.double), standard(u64::MAX, &w.double));
         // (within a few ulps: the stored value is clamped to the bounds)
-        assert!((lo - 8.0).abs() < 1e-14 && (9.0 - hi).abs() < 1e-14, "{lo} {hi}");
+        assert!(
+            (lo - 8.0).abs() < 1e-14 && (9.0 - hi).abs() < 1e-14,
+            "{lo} {hi}"
+        );
         let w = Window::truncated(0.0, 1.0, 5.0, 6.0);
         let (lo, hi) = (standard(0u32, &w.single), standard(u32::MAX, &w.single));
-        assert!((lo - 5.0).abs() < 1e-5 && (6.0 - hi).abs() < 1e-4, "{lo} {hi}");
+        assert!(
+            (lo - 5.0).abs() < 1e-5 && (6.0 - hi).abs() < 1e-4,
+            "{lo} {hi}"
+        );
         let mid = standard(1u32 << 31, &w.single);
         assert!(mid > 5.1 && mid < 5.3, "{mid}");
     }

@@ -180,7 +180,11 @@ fn check_window_mass(scheme: &SchemeSpec, alpha: f64, beta: f64, dtype: DType) -
          draws need at least {least_text} ({}); move the bounds toward the mean{}",
         crate::text::num(mass),
         crate::text::num(least),
-        if dtype == DType::F64 { "" } else { " or use --dtype f64" }
+        if dtype == DType::F64 {
+            ""
+        } else {
+            " or use --dtype f64"
+        }
     )))
 }
 
