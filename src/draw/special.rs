@@ -260,7 +260,7 @@ pub fn centred_cdf(x: f64) -> f64 {
 ///
 /// Below 1.5: ½ − (Φ(x) − ½). From 1.5 on: φ(x)·R(x) with Mills' ratio R as Laplace's
 /// continued fraction R(x) = 1/(x + 1/(x + 2/(x + 3/(x + …)))) (A&S 26.2.14), evaluated
-/// from depth [`FRACTION_DEPTH`] back to the top.
+/// from depth 300 back to the top.
 pub fn upper_tail(x: f64) -> f64 {
     if x == f64::INFINITY {
         return 0.0;
