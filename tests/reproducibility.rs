@@ -637,3 +637,29 @@ fn golden_pins_hold_at_every_vector_level() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// The committed fixture is what the reference script writes today: the script runs
+/// (NumPy is in CI's venv) and its output is compared with the JSON the tests above use,
+/// so neither can drift from the other.
+#[test]
+fn reference_fixture_is_what_the_script_writes() {
+    let Some(python) =
+        common::python::require("reference_fixture_is_what_the_script_writes", &["numpy"])
+    else {
+        return;
+    };
+    let out = std::process::Command::new(python)
+        .arg(fixture("native_reference.py"))
+        .output()
+        .expect("running native_reference.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fresh: Value = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+    assert!(
+        fresh == read_json(REFERENCE),
+        "tests/fixtures/native_reference.json is stale: rerun the script"
+    );
+}
