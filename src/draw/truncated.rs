@@ -161,6 +161,21 @@ pub struct Constants<F: Arithmetic> {
     offset: F,
     /// 1 − e, added below K.
     offset_below: F,
+    /// Which of AS 241's regions some word of this window can reach (a proof, with
+    /// margin, from the window's smallest tail probabilities): the kernels skip the
+    /// others. Skipping never changes a value, only which unused branches are computed.
+    pub reach: Reach,
+}
+
+/// The regions of AS 241 a window's words can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every p ≥ 0.075: the central rational function only (no logarithm).
+    Central,
+    /// Some p < 0.075 but every s = √(−ln p) ≤ 5: central and near tail.
+    NearTail,
+    /// Any region.
+    All,
 }
 
 /// The window's probabilities in f64: Φ(α), Q(β), the mass Φ(β) − Φ(α) and the centre
@@ -214,6 +229,20 @@ impl Probabilities {
         }
     }
 
+    /// Which regions words of a window with these probabilities can reach, with a factor
+    /// of 2 to spare for the rounding of the per-element probabilities (p = Φ(α) or Q(β)
+    /// plus at least half a word step; 0.075 and e⁻²⁵ are AS 241's region limits).
+    fn reach(&self, span: f64) -> Reach {
+        let smallest = self.lower.min(self.upper) + 0.5 * self.mass / span;
+        if self.lower.min(self.upper) >= 2.0 * SPLIT_P {
+            Reach::Central
+        } else if smallest >= 2.0 * (-25f64).exp() {
+            Reach::NearTail
+        } else {
+            Reach::All
+        }
+    }
+
     /// The constants for arithmetic `F`.
     pub fn constants<F: Arithmetic>(&self) -> Constants<F> {
         let span = 2f64.powi(F::BITS as i32);
@@ -234,6 +263,7 @@ impl Probabilities {
             origin,
             offset: F::of(offset),
             offset_below: F::of(1.0 - offset),
+            reach: self.reach(span),
         }
     }
 }
@@ -241,35 +271,58 @@ impl Probabilities {
 /// z for word `w`: the inverse CDF of the window at u = (w + ½)·2⁻ᴺ.
 #[inline(always)]
 pub fn standard<F: As241>(w: F::Word, c: &Constants<F>) -> F {
-    let half = F::of(0.5);
-    let lower = c.lower + (F::word(w) + half) * c.scale;
-    let upper = c.upper + (F::word(!w) + half) * c.scale;
+    match c.reach {
+        Reach::Central => standard_reaching::<F, false, false>(w, c),
+        Reach::NearTail => standard_reaching::<F, true, false>(w, c),
+        Reach::All => standard_reaching::<F, true, true>(w, c),
+    }
+}
+
+/// [`standard`] with the regions no word can reach left out at compile time: `TAILS`
+/// (any p < 0.075) and `FAR` (any s > 5). The regions computed are selected exactly as
+/// in the full transform, so the value is the same.
+#[inline(always)]
+fn standard_reaching<F: As241, const TAILS: bool, const FAR: bool>(
+    w: F::Word,
+    c: &Constants<F>,
+) -> F {
     let q = if w < c.origin {
         -((F::word(F::distance(F::distance(c.origin, w), F::ONE)) + c.offset_below) * c.scale)
     } else {
         (F::word(F::distance(w, c.origin)) + c.offset) * c.scale
     };
-    let upper_side = upper < lower;
-    let p = if upper_side { upper } else { lower };
-    let central = p >= F::of(SPLIT_P);
     // Central region: q·A(r)/B(r), r = 0.180625 − q².
     let r = F::of(CONST1) - q * q;
     let central_num = q * horner(r, F::A);
     let central_den = horner(r, F::B);
+    if !TAILS {
+        return central_num / central_den;
+    }
+    let half = F::of(0.5);
+    let lower = c.lower + (F::word(w) + half) * c.scale;
+    let upper = c.upper + (F::word(!w) + half) * c.scale;
+    let upper_side = upper < lower;
+    let p = if upper_side { upper } else { lower };
+    let central = p >= F::of(SPLIT_P);
     // Tails: s = √(−ln p); C/D up to s = 5, E/F beyond.
     let s = (-p.ln()).sqrt();
     let near = s - F::of(CONST2);
-    let far = s - F::of(SPLIT2);
-    let is_far = s > F::of(SPLIT2);
-    let tail_num = if is_far {
-        horner(far, F::E)
+    let (tail_num, tail_den) = if FAR {
+        let far = s - F::of(SPLIT2);
+        let is_far = s > F::of(SPLIT2);
+        let num = if is_far {
+            horner(far, F::E)
+        } else {
+            horner(near, F::C)
+        };
+        let den = if is_far {
+            horner(far, F::F)
+        } else {
+            horner(near, F::D)
+        };
+        (num, den)
     } else {
-        horner(near, F::C)
-    };
-    let tail_den = if is_far {
-        horner(far, F::F)
-    } else {
-        horner(near, F::D)
+        (horner(near, F::C), horner(near, F::D))
     };
     let tail_num = if upper_side { tail_num } else { -tail_num };
     let (num, den) = if central {
@@ -327,9 +380,25 @@ crate::simd::dispatched! {
 
 #[inline(always)]
 fn fill_f32_body(words: &[u32], window: &Window, out: &mut [f32]) {
+    // The region choice is made once per call, outside the loop, so each loop is
+    // compiled without the regions it cannot reach.
+    match window.single.reach {
+        Reach::Central => fill_f32_reaching::<false, false>(words, window, out),
+        Reach::NearTail => fill_f32_reaching::<true, false>(words, window, out),
+        Reach::All => fill_f32_reaching::<true, true>(words, window, out),
+    }
+}
+
+#[inline(always)]
+fn fill_f32_reaching<const TAILS: bool, const FAR: bool>(
+    words: &[u32],
+    window: &Window,
+    out: &mut [f32],
+) {
     let c = window.single;
     for (x, &w) in out.iter_mut().zip(words) {
-        *x = window.value(f64::from(standard(w, &c))) as f32;
+        let z = standard_reaching::<f32, TAILS, FAR>(w, &c);
+        *x = window.value(f64::from(z)) as f32;
     }
 }
 
@@ -340,10 +409,23 @@ crate::simd::dispatched! {
 
 #[inline(always)]
 fn fill_f64_body(words: &[u32], window: &Window, out: &mut [f64]) {
+    match window.double.reach {
+        Reach::Central => fill_f64_reaching::<false, false>(words, window, out),
+        Reach::NearTail => fill_f64_reaching::<true, false>(words, window, out),
+        Reach::All => fill_f64_reaching::<true, true>(words, window, out),
+    }
+}
+
+#[inline(always)]
+fn fill_f64_reaching<const TAILS: bool, const FAR: bool>(
+    words: &[u32],
+    window: &Window,
+    out: &mut [f64],
+) {
     let c = window.double;
     for (x, pair) in out.iter_mut().zip(words.chunks_exact(2)) {
         let w = u64::from(pair[0]) | (u64::from(pair[1]) << 32);
-        *x = window.value(standard(w, &c));
+        *x = window.value(standard_reaching::<f64, TAILS, FAR>(w, &c));
     }
 }
 
@@ -391,6 +473,47 @@ mod tests {
     fn reach() {
         // The untruncated window's extreme words reach 6.3σ in f32 and 9σ in f64.
         assert!(-z32(0) > 6.3 && -z64(0) > 9.0);
+    }
+
+    /// Leaving out unreachable regions changes no value: each window's kernel against
+    /// the full transform, on words spread over the whole range and the extremes.
+    #[test]
+    fn skipping_unreachable_regions_changes_nothing() {
+        let windows = [
+            (-1.0, 1.0),
+            (-0.5, 0.2),
+            (-2.0, 2.0),
+            (-3.0, 3.0),
+            (5.0, 6.0),
+            (8.0, 9.0),
+        ];
+        let mut seen = Vec::new();
+        for (alpha, beta) in windows {
+            let w = Window::truncated(0.0, 1.0, alpha, beta);
+            seen.push((w.single.reach, w.double.reach));
+            for i in 0..=20_000u64 {
+                let w32 = (i * (u64::from(u32::MAX) / 20_000)) as u32;
+                let w64 = i.wrapping_mul(u64::MAX / 20_000);
+                for (a, b) in [(w32, w64), (!w32, !w64)] {
+                    let full32 = standard_reaching::<f32, true, true>(a, &w.single);
+                    assert_eq!(
+                        standard(a, &w.single).to_bits(),
+                        full32.to_bits(),
+                        "[{alpha}, {beta}] {a:#x}"
+                    );
+                    let full64 = standard_reaching::<f64, true, true>(b, &w.double);
+                    assert_eq!(
+                        standard(b, &w.double).to_bits(),
+                        full64.to_bits(),
+                        "[{alpha}, {beta}] {b:#x}"
+                    );
+                }
+            }
+        }
+        // Every kind of kernel was exercised.
+        assert!(seen.contains(&(Reach::Central, Reach::Central)));
+        assert!(seen.contains(&(Reach::NearTail, Reach::NearTail)));
+        assert!(seen.iter().any(|r| r.1 == Reach::All));
     }
 
     #[test]
