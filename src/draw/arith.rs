@@ -36,7 +36,6 @@ pub trait Arithmetic:
     /// Box–Muller: (π/4)·2⁻⁽ᴺ⁻³⁾, one step of the position within an octant, in radians.
     const ANGLE_STEP: Self;
     fn of(x: f64) -> Self;
-    fn wide(self) -> f64;
     /// The word as a float, rounded to nearest (even).
     fn word(w: Self::Word) -> Self;
     fn word_from_f64(x: f64) -> Self::Word;
@@ -64,10 +63,6 @@ impl Arithmetic for f32 {
     #[inline(always)]
     fn of(x: f64) -> f32 {
         x as f32
-    }
-    #[inline(always)]
-    fn wide(self) -> f64 {
-        f64::from(self)
     }
     #[inline(always)]
     fn word(w: u32) -> f32 {
@@ -121,10 +116,6 @@ impl Arithmetic for f64 {
     #[inline(always)]
     fn of(x: f64) -> f64 {
         x
-    }
-    #[inline(always)]
-    fn wide(self) -> f64 {
-        self
     }
     #[inline(always)]
     fn word(w: u64) -> f64 {

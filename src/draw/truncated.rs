@@ -6,9 +6,9 @@
 //! 64. On the standardized window [α, β] the draw is z = Φ⁻¹(Φ(α) + u·(Φ(β) − Φ(α))).
 //! Φ⁻¹ is Wichura's algorithm AS 241 ("The percentage points of the normal
 //! distribution", Applied Statistics 37, 1988): PPND7 (7 digits) in f32 arithmetic for
-//! f32 and 16-bit tensors, PPND16 (16 digits) in f64 arithmetic for f64 tensors. Its
-//! three regions are computed for every element and the right one selected, so the loop
-//! has no branches and vectorizes.
+//! f32 and 16-bit tensors, PPND16 (16 digits) in f64 arithmetic for f64 tensors. The
+//! regions of AS 241 that the window's words can reach ([`Reach`]) are computed for every
+//! element and the right one selected, so the loop has no branches and vectorizes.
 //!
 //! The three quantities AS 241 needs are formed from the integer word so that no
 //! cancellation loses what the word says:
@@ -18,7 +18,7 @@
 //!   exact complement of w + ½),
 //! * centred offset q = u' − ½ = ((w − K) + e)·m·2⁻ᴺ for w ≥ K and
 //!   −((K − 1 − w) + (1 − e))·m·2⁻ᴺ below, where K is the word at or just below the one
-//!   where u' = ½ and ½ − e its fractional part (K = 2ᴺ⁻¹, e = ½ for the plain normal,
+//!   where u' = ½ and ½ − e its fractional part (K = 2ᴺ⁻¹, e = ½ for a symmetric window,
 //!   whose q is then exactly antisymmetric: q(!w) = −q(w)),
 //!
 //! with m = Φ(β) − Φ(α) the window's mass and Q(x) = 1 − Φ(x). Those per-tensor
