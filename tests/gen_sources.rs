@@ -386,3 +386,99 @@ fn rules_and_default_from_the_command_line() {
         &["--default", "--like"],
     );
 }
+
+/// `--dry-run` works for every source: it prints the plan (a table, or JSON with
+/// `--report json`), exits 0 and writes nothing — no file, no `-o DIR/` directory.
+#[test]
+fn dry_run_prints_the_plan_of_every_source_and_writes_nothing() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("net.toml"),
+        "seed = 1\nscheme = \"he-normal\"\n[[tensor]]\nname = \"a.weight\"\nshape = [8, 4]\n\
+         [[tensor]]\nname = \"a.bias\"\nshape = [8]\nscheme = \"zeros\"\n",
+    )
+    .unwrap();
+    run_ok(
+        dir.path(),
+        &argv("gen --scheme he-normal --shape 6x5 --name like.w -o like.npz"),
+    );
+    let before = listing(dir.path());
+    let cases: [(&str, usize, u64); 6] = [
+        (
+            "gen --scheme he-normal --shape 784x128 --dry-run",
+            1,
+            784 * 128,
+        ),
+        (
+            "gen --scheme he-normal --shape 3x4 --shape 5x6 -o out/ --dry-run",
+            2,
+            12 + 30,
+        ),
+        (
+            "gen --layers 784-256-10 --dry-run -o mlp.safetensors",
+            4,
+            784 * 256 + 256 + 2560 + 10,
+        ),
+        (
+            "gen --preset torch-linear --rng torch --shape 10x4 --dry-run -o lin/",
+            2,
+            44,
+        ),
+        ("gen --spec net.toml --dry-run -o net.npz", 2, 40),
+        (
+            "gen --like like.npz --default xavier-uniform --dry-run -o again.safetensors",
+            1,
+            30,
+        ),
+    ];
+    for (line, tensors, elements) in cases {
+        let human = run_stdout(dir.path(), &argv(line));
+        assert!(
+            human.contains("dry run: nothing written")
+                && human.contains(&format!("{elements} parameters")),
+            "{line}:\n{human}"
+        );
+        let json: Value = serde_json::from_str(&run_stdout(
+            dir.path(),
+            &[argv(line), vec!["--report", "json"]].concat(),
+        ))
+        .expect("the JSON plan parses");
+        assert_eq!(json["dry_run"], true, "{line}");
+        assert_eq!(json["total"]["tensors"], tensors as u64, "{line}");
+        assert_eq!(json["total"]["elements"], elements, "{line}");
+        assert_eq!(json["tensors"].as_array().unwrap().len(), tensors, "{line}");
+        assert!(json["tensors"][0]["law"].is_string() && json["tensors"][0]["file"].is_string());
+        assert_eq!(listing(dir.path()), before, "{line} wrote something");
+    }
+}
+
+/// A dry run makes the checks a run makes: an existing file without --force, bf16 into
+/// .npy, a job larger than the disk — each refused with its one line, nothing written.
+#[test]
+fn dry_run_refuses_what_the_run_would_refuse() {
+    let dir = tempdir();
+    run_ok(
+        dir.path(),
+        &argv("gen --scheme zeros --shape 2 -o taken.npy"),
+    );
+    let before = listing(dir.path());
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --scheme zeros --shape 2 -o taken.npy --dry-run"),
+        2,
+        &["taken.npy", "--force"],
+    );
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --scheme zeros --shape 2 --dtype bf16 -o h.npy --dry-run"),
+        2,
+        &["bf16"],
+    );
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --scheme he-normal --shape 99999999x99999 -o big.npy --dry-run"),
+        1,
+        &["free"],
+    );
+    assert_eq!(listing(dir.path()), before);
+}

@@ -145,6 +145,11 @@ pub struct GenArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Print the plan — every tensor's name, shape, dtype and law, the files, the
+    /// parameter count and bytes — and write nothing (as JSON with --report json).
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Flush each file to the disk before it takes its final name, so it survives a
     /// power cut too (slower: waits for the device).
     #[arg(long)]

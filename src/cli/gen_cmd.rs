@@ -51,7 +51,10 @@ fn run_checked(args: GenArgs) -> Result<()> {
             || args.like.is_some(),
         preset: args.preset,
     };
-    let plan = Plan::new(&target, tensors, &naming, args.force)?;
+    let plan = Plan::new(&target, tensors, &naming, args.force, args.dry_run)?;
+    if args.dry_run {
+        return super::dry_run::print(&plan, args.report);
+    }
     let options = FileOptions {
         force: args.force,
         fsync: args.fsync,

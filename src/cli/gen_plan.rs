@@ -127,15 +127,25 @@ pub(super) struct Plan {
 
 impl Plan {
     /// Gives every tensor its destination under `target` (creating a `-o DIR/` whose
-    /// parent exists), refusing what cannot be written, then runs [`Plan::check`].
+    /// parent exists), refusing what cannot be written, then runs [`Plan::check`]. A dry
+    /// run makes the same plan and the same checks without touching the disk: no
+    /// directory is created and no stale temporary file removed.
     pub(super) fn new(
         target: &Target,
         tensors: Vec<ResolvedTensor>,
         naming: &Naming,
         force: bool,
+        dry: bool,
     ) -> Result<Plan> {
+        let prepare = |dir: &Path| {
+            if dry {
+                check_directory(dir).map(|_| ())
+            } else {
+                prepare_directory(dir)
+            }
+        };
         let plan = match target {
-            Target::Shard(dir, shard) => Plan::shard(dir, shard, tensors, force)?,
+            Target::Shard(dir, shard) => Plan::shard(dir, shard, tensors, force, prepare)?,
             Target::Container(path, format) => Plan {
                 items: tensors
                     .into_iter()
@@ -149,7 +159,7 @@ impl Plan {
             Target::Stdout(format) => Plan::stdout(*format, tensors)?,
             Target::File(path, format) => Plan::one_file(path, *format, tensors, naming)?,
             Target::Directory(dir, format) => {
-                prepare_directory(dir)?;
+                prepare(dir)?;
                 let mut plan = Plan::files(Some(dir), *format, tensors, naming);
                 plan.manifest = Some(dir.join("manifest.json"));
                 plan
@@ -157,7 +167,7 @@ impl Plan {
             Target::DefaultNames(format) => Plan::files(None, *format, tensors, naming),
         };
         plan.refuse_bf16_for_numpy()?;
-        plan.check(force)?;
+        plan.check(force, dry)?;
         Ok(plan)
     }
 
@@ -246,10 +256,16 @@ impl Plan {
     }
 
     /// `--shard I/N`: this shard's tensors into `DIR/model-0000I-of-0000N.safetensors`.
-    fn shard(dir: &Path, shard: &Shard, tensors: Vec<ResolvedTensor>, force: bool) -> Result<Plan> {
+    fn shard(
+        dir: &Path,
+        shard: &Shard,
+        tensors: Vec<ResolvedTensor>,
+        force: bool,
+        prepare: impl Fn(&Path) -> Result<()>,
+    ) -> Result<Plan> {
         let assignment = shard::assign(&tensors, shard.count)?;
         let index = shard::index_json(&tensors, &assignment, shard.count);
-        prepare_directory(dir)?;
+        prepare(dir)?;
         let container = dir.join(shard.file_name());
         let index_path = dir.join("model.safetensors.index.json");
         // Every shard writes the same index; one already there must be that one.
@@ -295,7 +311,7 @@ impl Plan {
     /// (only regular files are replaced, and only with --force), stale temporary files of
     /// an earlier killed run go, each tensor that is built in memory fits the memory
     /// budget, and each file system has room for what goes onto it.
-    pub(super) fn check(&self, force: bool) -> Result<()> {
+    pub(super) fn check(&self, force: bool, dry: bool) -> Result<()> {
         let started = std::time::SystemTime::now();
         let mut files: Vec<(&Path, u64)> = Vec::new();
         let min_bytes = |t: &ResolvedTensor| match self.format {
@@ -324,21 +340,30 @@ impl Plan {
         for (path, bytes) in files {
             // The shard index is rewritten only when it differs; --shard checked that.
             let is_index = self.shard_index.as_ref().is_some_and(|(p, _)| p == path);
-            let kind = atomic::check_target(path, force || is_index)?;
-            if self.format == Format::Npz
-                && self.container.as_deref() == Some(path)
-                && !kind.is_seekable()
-            {
-                return Err(Error::Usage(format!(
-                    "'{}' is not seekable, and an .npz archive must be; write .npz to a \
-                     regular file, or use --format npy or json",
-                    path.display()
-                )));
+            // A dry run does not create `-o DIR/`: files in it would be new regular files.
+            let in_new_dir = dry && !weightinit::output::target::parent_dir(path).is_dir();
+            if !in_new_dir {
+                let kind = atomic::check_target(path, force || is_index)?;
+                if self.format == Format::Npz
+                    && self.container.as_deref() == Some(path)
+                    && !kind.is_seekable()
+                {
+                    return Err(Error::Usage(format!(
+                        "'{}' is not seekable, and an .npz archive must be; write .npz to a \
+                         regular file, or use --format npy or json",
+                        path.display()
+                    )));
+                }
+                if !kind.uses_disk_space() {
+                    continue;
+                }
             }
-            if !kind.uses_disk_space() {
-                continue;
-            }
-            for removed in weightinit::output::target::remove_stale_temporaries(path, started) {
+            let stale = if dry {
+                Vec::new()
+            } else {
+                weightinit::output::target::remove_stale_temporaries(path, started)
+            };
+            for removed in stale {
                 eprintln!(
                     "weightinit: removed '{}', a temporary file left by an earlier run that \
                      was killed",
@@ -352,6 +377,12 @@ impl Plan {
             }
         }
         for (dir, bytes) in per_dir {
+            // A dry run's -o DIR/ may not exist yet: its parent's file system counts.
+            let dir = if dir.is_dir() {
+                dir
+            } else {
+                existing_parent(&dir)
+            };
             weightinit::output::target::check_space(&dir, bytes)?;
         }
         Ok(())
@@ -365,8 +396,19 @@ fn is_directory_target(path: &Path) -> bool {
 
 /// Creates the output directory if its parent exists (like `mkdir`, not `mkdir -p`).
 fn prepare_directory(path: &Path) -> Result<()> {
-    if path.is_dir() {
+    let Some(trimmed) = check_directory(path)? else {
         return Ok(());
+    };
+    std::fs::create_dir(&trimmed).map_err(|e| Error::io(&trimmed, e))?;
+    atomic::record_created_dir(&trimmed);
+    Ok(())
+}
+
+/// Checks that `path` is a directory or can be made one (its parent exists); returns
+/// the directory to create, if any.
+fn check_directory(path: &Path) -> Result<Option<PathBuf>> {
+    if path.is_dir() {
+        return Ok(None);
     }
     if path.exists() {
         return Err(Error::Usage(format!(
@@ -375,16 +417,19 @@ fn prepare_directory(path: &Path) -> Result<()> {
         )));
     }
     let trimmed = PathBuf::from(path.as_os_str().to_string_lossy().trim_end_matches('/'));
-    let parent = match trimmed.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = existing_parent(&trimmed);
     if !parent.is_dir() {
         return Err(Error::MissingDir(parent));
     }
-    std::fs::create_dir(&trimmed).map_err(|e| Error::io(&trimmed, e))?;
-    atomic::record_created_dir(&trimmed);
-    Ok(())
+    Ok(Some(trimmed))
+}
+
+/// The directory `path` would be created in (`.` for a bare name).
+fn existing_parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 #[cfg(test)]

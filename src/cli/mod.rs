@@ -1,5 +1,6 @@
 //! The command line: clap types and one module per subcommand.
 
+mod dry_run;
 mod gen_args;
 pub mod gen_cmd;
 mod gen_plan;
