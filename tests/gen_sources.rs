@@ -482,3 +482,71 @@ fn dry_run_refuses_what_the_run_would_refuse() {
     );
     assert_eq!(listing(dir.path()), before);
 }
+
+/// Tensor names as TensorFlow- and Flax-converted checkpoints have them (`a/b/kernel`)
+/// are accepted wherever the format holds names — .safetensors, .npz, one JSON tensor —
+/// including through `--like`, and refused with a reason for a directory of one file per
+/// tensor, before anything is written.
+#[test]
+fn path_like_names_work_where_the_format_holds_names() {
+    let dir = tempdir();
+    run_ok(
+        dir.path(),
+        &argv(
+            "gen --scheme he-normal --shape 4x3 --shape 5x3 --name bert/encoder/kernel --name bert/encoder/query -o m.safetensors --seed 1",
+        ),
+    );
+    let bytes = std::fs::read(dir.path().join("m.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().map(String::from).collect();
+    names.sort();
+    assert_eq!(names, ["bert/encoder/kernel", "bert/encoder/query"]);
+    // --like keeps the names; .npz holds them as member names.
+    run_ok(
+        dir.path(),
+        &argv("gen --like m.safetensors --default xavier-uniform -o again.npz"),
+    );
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(dir.path().join("again.npz")).unwrap()).unwrap();
+    let members: BTreeSet<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert!(members.contains("bert/encoder/kernel.npy"), "{members:?}");
+    run_ok(
+        dir.path(),
+        &argv("gen --scheme zeros --shape 2 --name a/b -o a.json"),
+    );
+    assert_eq!(read_json(&dir.path().join("a.json"))["name"], "a/b");
+    // A directory of one file per tensor cannot hold them.
+    let before = listing(dir.path());
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --like m.safetensors --default zeros -o out/"),
+        2,
+        &["bert/encoder/kernel", "'/'", "FILE.safetensors"],
+    );
+    assert_eq!(
+        listing(dir.path()),
+        before,
+        "nothing written, no out/ created"
+    );
+    // Malformed paths stay refused.
+    for bad in ["a//b", "/a", "a/", "a/../b", "a/./b"] {
+        assert_bad_in(
+            dir.path(),
+            &[
+                "gen",
+                "--scheme",
+                "zeros",
+                "--shape",
+                "2",
+                "--name",
+                bad,
+                "-o",
+                "x.safetensors",
+            ],
+            2,
+            &["invalid tensor name"],
+        );
+    }
+}

@@ -159,12 +159,16 @@ impl Plan {
             Target::Stdout(format) => Plan::stdout(*format, tensors)?,
             Target::File(path, format) => Plan::one_file(path, *format, tensors, naming)?,
             Target::Directory(dir, format) => {
+                refuse_path_names(&tensors, naming, &dir.display().to_string())?;
                 prepare(dir)?;
                 let mut plan = Plan::files(Some(dir), *format, tensors, naming);
                 plan.manifest = Some(dir.join("manifest.json"));
                 plan
             }
-            Target::DefaultNames(format) => Plan::files(None, *format, tensors, naming),
+            Target::DefaultNames(format) => {
+                refuse_path_names(&tensors, naming, ".")?;
+                Plan::files(None, *format, tensors, naming)
+            }
         };
         plan.refuse_bf16_for_numpy()?;
         plan.check(force, dry)?;
@@ -402,6 +406,23 @@ fn prepare_directory(path: &Path) -> Result<()> {
     std::fs::create_dir(&trimmed).map_err(|e| Error::io(&trimmed, e))?;
     atomic::record_created_dir(&trimmed);
     Ok(())
+}
+
+/// A directory of one file per tensor names its files after the tensors: a name with `/`
+/// (a TensorFlow- or Flax-style path) cannot be one file there.
+fn refuse_path_names(tensors: &[ResolvedTensor], naming: &Naming, dir: &str) -> Result<()> {
+    match tensors
+        .iter()
+        .find(|t| !weightinit::tensor::names_a_file(&t.spec.name))
+    {
+        Some(t) if naming.named => Err(Error::Usage(format!(
+            "tensor name '{}' holds '/', which cannot name one file in '{}'; write all \
+             tensors to one -o FILE.safetensors or FILE.npz instead",
+            weightinit::text::escape_control(&t.spec.name),
+            weightinit::text::escape_control(dir)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Checks that `path` is a directory or can be made one (its parent exists); returns

@@ -27,18 +27,35 @@ pub const NUMPY_STREAM: &str = "numpy default_rng: SeedSequence -> PCG64, NumPy 
 /// The `stream` of `--rng torch` tensors in their metadata.
 pub const TORCH_STREAM: &str = "torch.manual_seed: mt19937, PyTorch 2.x CPU kernels";
 
-/// Names become file names, archive members and stream keys: keep them portable and
-/// unambiguous.
+/// Names become archive members, stream keys and (in a directory of one file per tensor)
+/// file names: keep them portable and unambiguous. Checkpoints converted from TensorFlow
+/// or Flax name tensors like paths (`bert/encoder/layer_0/attention/self/query/kernel`),
+/// so `/` separates non-empty segments other than `.` and `..`; a directory of one file
+/// per tensor refuses such names ([`names_a_file`]).
 pub fn validate_name(name: &str) -> Result<()> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    if name.is_empty() || name.len() > 200 || name.starts_with('.') || !name.chars().all(ok_char) {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/');
+    let ok_segments = name
+        .split('/')
+        .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
+    if name.is_empty()
+        || name.len() > 200
+        || name.starts_with('.')
+        || !name.chars().all(ok_char)
+        || !ok_segments
+    {
         return Err(crate::Error::Usage(format!(
-            "invalid tensor name '{}': use 1-200 letters, digits, '_', '-' or '.', \
-             not starting with '.'",
+            "invalid tensor name '{}': use 1-200 letters, digits, '_', '-', '.' or '/' \
+             between non-empty path segments, not starting with '.'",
             crate::text::bound_to(&crate::text::escape_control(name), 60)
         )));
     }
     Ok(())
+}
+
+/// Whether `name` can be a file name by itself (no `/`), as a directory of one file per
+/// tensor needs.
+pub fn names_a_file(name: &str) -> bool {
+    !name.contains('/')
 }
 
 /// What the user asked for, for one tensor. The output bytes are a pure function of
