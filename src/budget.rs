@@ -110,11 +110,27 @@ pub fn parse_size(text: &str) -> Result<u64> {
         }
         return Ok((physical_memory() as f64 * p / 100.0) as u64);
     }
+    byte_count(trimmed).ok_or_else(bad)
+}
+
+/// Parses a byte count with an optional unit, as [`parse_size`] without the percentage
+/// (`5GB` = 5·10⁹ bytes as Hugging Face writes shard sizes, `5GiB` = 5·2³⁰);
+/// `what` names the value in the error (e.g. "--max-shard-size").
+pub fn parse_byte_count(text: &str, what: &str) -> Result<u64> {
+    byte_count(text.trim()).ok_or_else(|| {
+        Error::Param(format!(
+            "{what} '{}' is not a size; give bytes with a unit, e.g. 5GB, 500MB, 2GiB",
+            crate::text::bound_to(&crate::text::escape_control(text), 40)
+        ))
+    })
+}
+
+fn byte_count(trimmed: &str) -> Option<u64> {
     let split = trimmed
         .find(|c: char| c.is_ascii_alphabetic())
         .unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
-    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    let value: f64 = number.trim().parse().ok()?;
     let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "kb" => 1e3,
@@ -125,13 +141,10 @@ pub fn parse_size(text: &str) -> Result<u64> {
         "m" | "mib" => 1024f64.powi(2),
         "g" | "gib" => 1024f64.powi(3),
         "t" | "tib" => 1024f64.powi(4),
-        _ => return Err(bad()),
+        _ => return None,
     };
     let bytes = value * scale;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 2f64.powi(64)) {
-        return Err(bad());
-    }
-    Ok(bytes as u64)
+    (bytes.is_finite() && bytes >= 1.0 && bytes < 2f64.powi(64)).then_some(bytes as u64)
 }
 
 #[cfg(test)]

@@ -550,3 +550,70 @@ fn path_like_names_work_where_the_format_holds_names() {
         );
     }
 }
+
+/// `--max-shard-size`: Hugging Face sharded safetensors as `save_pretrained` splits them
+/// (files of at most SIZE bytes, a bigger tensor alone in its own), with a valid index;
+/// the same files, byte for byte, when machines write their share with `--shard I/N`;
+/// one `model.safetensors` and no index when everything fits.
+#[test]
+fn max_shard_size_writes_save_pretrained_style_shards() {
+    let dir = tempdir();
+    let model = "gen --layers 1024-1024-1024-1024 --seed 3 --max-shard-size 5MB";
+    run_ok(dir.path(), &argv(&format!("{model} -o all/")));
+    let index = read_json(&dir.path().join("all/model.safetensors.index.json"));
+    let weight_map = index["weight_map"].as_object().expect("weight_map");
+    assert_eq!(weight_map.len(), 6);
+    let files: BTreeSet<&str> = weight_map.values().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(
+        files.iter().copied().collect::<Vec<_>>(),
+        [
+            "model-00001-of-00003.safetensors",
+            "model-00002-of-00003.safetensors",
+            "model-00003-of-00003.safetensors"
+        ]
+    );
+    let mut total = 0u64;
+    for file in &files {
+        let bytes = std::fs::read(dir.path().join("all").join(file)).unwrap();
+        let shard = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let data: u64 = shard
+            .tensors()
+            .iter()
+            .map(|(_, t)| t.data().len() as u64)
+            .sum();
+        assert!(data <= 5_000_000, "{file} holds {data} bytes");
+        for name in shard.names() {
+            assert_eq!(weight_map[name], *file, "{name}");
+        }
+        total += data;
+    }
+    assert_eq!(index["metadata"]["total_size"], total);
+    // Two machines, files 1, 3 and 2: the same bytes as the single run.
+    for i in 1..=2 {
+        run_ok(
+            dir.path(),
+            &argv(&format!("{model} --shard {i}/2 -o split/")),
+        );
+    }
+    for file in &files {
+        assert_eq!(
+            std::fs::read(dir.path().join("all").join(file)).unwrap(),
+            std::fs::read(dir.path().join("split").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("all/model.safetensors.index.json")).unwrap(),
+        std::fs::read(dir.path().join("split/model.safetensors.index.json")).unwrap()
+    );
+    // Everything fits in one file: model.safetensors, no index.
+    run_ok(
+        dir.path(),
+        &argv("gen --layers 1024-1024-1024-1024 --seed 3 --max-shard-size 1GB -o one/"),
+    );
+    assert_eq!(listing(&dir.path().join("one")), ["model.safetensors"]);
+}
+
+bad_input!(bad_max_shard_size_value: "gen --layers 8-4-2 --max-shard-size 5parsecs -o s/" => 2, ["--max-shard-size", "5parsecs"]);
+bad_input!(bad_max_shard_size_needs_directory: "gen --layers 8-4-2 --max-shard-size 5GB -o m.safetensors" => 2, ["--max-shard-size", "DIR/"]);
+bad_input!(bad_max_shard_size_framework_rng: "gen --layers 8-4-2 --rng numpy --max-shard-size 5GB -o s/" => 2, ["--max-shard-size", "numpy"]);

@@ -29,10 +29,7 @@ fn destination(plan: &Plan, d: &Destination) -> String {
     match d {
         Destination::Stdout => "<stdout>".into(),
         Destination::File(path) => escape_control(&path.display().to_string()),
-        Destination::Member => plan
-            .container
-            .as_ref()
-            .map_or_else(String::new, |p| escape_control(&p.display().to_string())),
+        Destination::Member(k) => escape_control(&plan.containers[*k].display().to_string()),
     }
 }
 

@@ -74,6 +74,13 @@ pub struct GenArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
 
+    /// Split the model into Hugging Face safetensors files of at most SIZE bytes each
+    /// (5GB = 5·10⁹, 5GiB = 5·2³⁰), as `save_pretrained(max_shard_size=...)` does, with
+    /// model.safetensors.index.json; needs -o DIR/. With --shard I/N, this process writes
+    /// files I, I+N, I+2N, … of them.
+    #[arg(long, value_name = "SIZE")]
+    pub max_shard_size: Option<String>,
+
     /// With --like or --spec: the scheme of tensors no rule matches (a spec file's own
     /// top-level scheme comes first).
     #[arg(long = "default", value_name = "SCHEME")]

@@ -41,6 +41,7 @@ fn run_checked(args: GenArgs) -> Result<()> {
         args.output.as_deref(),
         args.format,
         args.shard.as_deref(),
+        args.max_shard_size.as_deref(),
         args.rng,
     )?;
     let naming = Naming {
@@ -165,15 +166,25 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
     let mut bar = progress::Bar::default();
     let mut writer = TensorWriter::new(&mut bar);
-    if let Some(path) = &plan.container {
-        let tensors: Vec<&ResolvedTensor> = plan.items.iter().map(|(t, _)| t).collect();
-        let generated = writer.container(&tensors, path, plan.format, options)?;
-        let label = path.display().to_string();
-        return Ok(tensors
-            .iter()
-            .zip(&generated)
-            .map(|(t, g)| TensorReport::new(t, g, label.clone()))
-            .collect());
+    if !plan.containers.is_empty() {
+        let mut reports = Vec::new();
+        for (k, path) in plan.containers.iter().enumerate() {
+            let tensors: Vec<&ResolvedTensor> = plan
+                .items
+                .iter()
+                .filter(|(_, d)| *d == Destination::Member(k))
+                .map(|(t, _)| t)
+                .collect();
+            let generated = writer.container(&tensors, path, plan.format, options)?;
+            let label = path.display().to_string();
+            reports.extend(
+                tensors
+                    .iter()
+                    .zip(&generated)
+                    .map(|(t, g)| TensorReport::new(t, g, label.clone())),
+            );
+        }
+        return Ok(reports);
     }
     let mut reports = Vec::new();
     let mut entries = Vec::new();
@@ -185,7 +196,7 @@ fn write_all(plan: &Plan, options: FileOptions) -> Result<Vec<TensorReport>> {
                 let generated = writer.stream(tensor, plan.format, out, "<stdout>")?;
                 reports.push(TensorReport::new(tensor, &generated, "-".into()));
             }
-            Destination::Member => unreachable!("members are written by container"),
+            Destination::Member(_) => unreachable!("members are written by container"),
             Destination::File(path) => {
                 let label = path.display().to_string();
                 let mut file = AtomicFile::create(path, options)?;

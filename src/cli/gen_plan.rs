@@ -26,8 +26,18 @@ pub(super) enum Target {
     Container(PathBuf, Format),
     /// No `-o`: `SCHEME_SHAPE.npy` (or `NAME.npy`) in the current directory.
     DefaultNames(Format),
-    /// `--shard I/N -o DIR/`: this shard's Hugging Face safetensors file and the index.
-    Shard(PathBuf, Shard),
+    /// `--shard I/N` and/or `--max-shard-size S` with `-o DIR/`: Hugging Face sharded
+    /// safetensors files (this process's share of them) and the index.
+    Shard(PathBuf, Sharding),
+}
+
+/// How a sharded run splits the model and which files this process writes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Sharding {
+    /// `--max-shard-size`: files of at most this many bytes (else `--shard`'s N files).
+    pub(super) max_bytes: Option<u64>,
+    /// `--shard I/N`: this process's share (else every file).
+    pub(super) machine: Option<Shard>,
 }
 
 impl Target {
@@ -36,28 +46,37 @@ impl Target {
         output: Option<&Path>,
         format: Option<Format>,
         shard: Option<&str>,
+        max_shard_size: Option<&str>,
         rng: RngMode,
     ) -> Result<Target> {
-        if let Some(text) = shard {
-            let shard: Shard = text.parse()?;
+        if shard.is_some() || max_shard_size.is_some() {
+            let flag = if shard.is_some() {
+                "--shard"
+            } else {
+                "--max-shard-size"
+            };
+            let machine = shard.map(str::parse::<Shard>).transpose()?;
+            let max_bytes = max_shard_size
+                .map(|text| weightinit::budget::parse_byte_count(text, "--max-shard-size"))
+                .transpose()?;
             if rng != RngMode::Native {
                 return Err(Error::Usage(format!(
-                    "--shard needs --rng native: --rng {rng} draws every tensor from one \
-                     generator in order, so shards could not run independently"
+                    "{flag} needs --rng native: --rng {rng} draws every tensor from one \
+                     generator in order, so shards could not be written independently"
                 )));
             }
             if format.is_some_and(|f| f != Format::Safetensors) {
-                return Err(Error::Usage(
-                    "--shard writes Hugging Face sharded .safetensors; drop --format".into(),
-                ));
+                return Err(Error::Usage(format!(
+                    "{flag} writes Hugging Face sharded .safetensors; drop --format"
+                )));
             }
             return match output {
-                Some(path) if path.as_os_str() != "-" && is_directory_target(path) => {
-                    Ok(Target::Shard(path.to_path_buf(), shard))
-                }
-                _ => Err(Error::Usage(
-                    "--shard writes into a directory: give -o DIR/".into(),
-                )),
+                Some(path) if path.as_os_str() != "-" && is_directory_target(path) => Ok(
+                    Target::Shard(path.to_path_buf(), Sharding { max_bytes, machine }),
+                ),
+                _ => Err(Error::Usage(format!(
+                    "{flag} writes into a directory: give -o DIR/"
+                ))),
             };
         }
         let one_file_only = |format: Format, what: &str| -> Result<Format> {
@@ -110,8 +129,8 @@ pub(super) struct Naming {
 pub(super) enum Destination {
     Stdout,
     File(PathBuf),
-    /// A member of the run's one container file (`Plan::container`).
-    Member,
+    /// A member of container file `k` of the run (`Plan::containers[k]`).
+    Member(usize),
 }
 
 /// Every tensor with its destination and format, plus the manifest for a directory.
@@ -119,8 +138,9 @@ pub(super) struct Plan {
     pub(super) items: Vec<(ResolvedTensor, Destination)>,
     pub(super) format: Format,
     pub(super) manifest: Option<PathBuf>,
-    /// The .npz/.safetensors file that holds every tensor, for container formats.
-    pub(super) container: Option<PathBuf>,
+    /// The .npz/.safetensors files that hold the tensors, for container formats: one,
+    /// or this process's shard files.
+    pub(super) containers: Vec<PathBuf>,
     /// For --shard: the index file and its content (the same for every shard).
     pub(super) shard_index: Option<(PathBuf, Vec<u8>)>,
 }
@@ -145,15 +165,15 @@ impl Plan {
             }
         };
         let plan = match target {
-            Target::Shard(dir, shard) => Plan::shard(dir, shard, tensors, force, prepare)?,
+            Target::Shard(dir, sharding) => Plan::shard(dir, sharding, tensors, force, prepare)?,
             Target::Container(path, format) => Plan {
                 items: tensors
                     .into_iter()
-                    .map(|t| (t, Destination::Member))
+                    .map(|t| (t, Destination::Member(0)))
                     .collect(),
                 format: *format,
                 manifest: None,
-                container: Some(path.clone()),
+                containers: vec![path.clone()],
                 shard_index: None,
             },
             Target::Stdout(format) => Plan::stdout(*format, tensors)?,
@@ -254,46 +274,68 @@ impl Plan {
                 .collect(),
             format,
             manifest: None,
-            container: None,
+            containers: Vec::new(),
             shard_index: None,
         }
     }
 
-    /// `--shard I/N`: this shard's tensors into `DIR/model-0000I-of-0000N.safetensors`.
+    /// A sharded run: the model split into files (by `--max-shard-size`, else into
+    /// `--shard`'s N), this process's files among them, and the index every process
+    /// writes alike (none for a single `model.safetensors`).
     fn shard(
         dir: &Path,
-        shard: &Shard,
+        sharding: &Sharding,
         tensors: Vec<ResolvedTensor>,
         force: bool,
         prepare: impl Fn(&Path) -> Result<()>,
     ) -> Result<Plan> {
-        let assignment = shard::assign(&tensors, shard.count)?;
-        let index = shard::index_json(&tensors, &assignment, shard.count);
+        let (file_of, count) = match (sharding.max_bytes, sharding.machine) {
+            (Some(max), _) => shard::split_by_size(&tensors, max),
+            (None, Some(machine)) => (shard::assign(&tensors, machine.count)?, machine.count),
+            (None, None) => unreachable!("a sharded target has --shard or --max-shard-size"),
+        };
+        // File k (1-based) is this process's when it has no --shard, or k ≡ I (mod N).
+        let mine = |k: usize| {
+            sharding
+                .machine
+                .is_none_or(|m| (k - 1) % m.count == m.index - 1)
+        };
         prepare(dir)?;
-        let container = dir.join(shard.file_name());
         let index_path = dir.join("model.safetensors.index.json");
-        // Every shard writes the same index; one already there must be that one.
-        if let Ok(existing) = std::fs::read(&index_path)
-            && existing != index
-            && !force
-        {
-            return Err(Error::Usage(format!(
-                "{} exists and lists a different model; use --force to replace it",
-                index_path.display()
-            )));
-        }
+        let shard_index = if count > 1 {
+            let index = shard::index_json(&tensors, &file_of, count);
+            // Every process writes the same index; one already there must be that one.
+            if let Ok(existing) = std::fs::read(&index_path)
+                && existing != index
+                && !force
+            {
+                return Err(Error::Usage(format!(
+                    "{} exists and lists a different model; use --force to replace it",
+                    index_path.display()
+                )));
+            }
+            Some((index_path, index))
+        } else {
+            None
+        };
+        let files: Vec<usize> = (1..=count).filter(|&k| mine(k)).collect();
         let items = tensors
             .into_iter()
-            .zip(assignment)
-            .filter(|(_, k)| *k == shard.index)
-            .map(|(t, _)| (t, Destination::Member))
+            .zip(file_of)
+            .filter_map(|(t, k)| {
+                let local = files.iter().position(|&f| f == k)?;
+                Some((t, Destination::Member(local)))
+            })
             .collect();
         Ok(Plan {
             items,
             format: Format::Safetensors,
             manifest: None,
-            container: Some(container),
-            shard_index: Some((index_path, index)),
+            containers: files
+                .iter()
+                .map(|&k| dir.join(shard::file_name(k, count)))
+                .collect(),
+            shard_index,
         })
     }
 
@@ -329,8 +371,13 @@ impl Plan {
                 files.push((path, min_bytes(tensor)));
             }
         }
-        if let Some(path) = &self.container {
-            let total = self.items.iter().map(|(t, _)| min_bytes(t)).sum::<u64>();
+        for (k, path) in self.containers.iter().enumerate() {
+            let total = self
+                .items
+                .iter()
+                .filter(|(_, d)| *d == Destination::Member(k))
+                .map(|(t, _)| min_bytes(t))
+                .sum::<u64>();
             files.push((path, total));
         }
         for path in self
@@ -349,7 +396,7 @@ impl Plan {
             if !in_new_dir {
                 let kind = atomic::check_target(path, force || is_index)?;
                 if self.format == Format::Npz
-                    && self.container.as_deref() == Some(path)
+                    && self.containers.iter().any(|c| c == path)
                     && !kind.is_seekable()
                 {
                     return Err(Error::Usage(format!(
@@ -458,7 +505,7 @@ mod tests {
     use super::*;
 
     fn target(output: Option<&str>, format: Option<Format>) -> Result<Target> {
-        Target::from_flags(output.map(Path::new), format, None, RngMode::Native)
+        Target::from_flags(output.map(Path::new), format, None, None, RngMode::Native)
     }
 
     #[test]
@@ -497,7 +544,7 @@ mod tests {
     #[test]
     fn shards_need_a_directory_the_native_stream_and_safetensors() {
         let shard = |output: &str, format, rng| {
-            Target::from_flags(Some(Path::new(output)), format, Some("2/4"), rng)
+            Target::from_flags(Some(Path::new(output)), format, Some("2/4"), None, rng)
         };
         assert!(matches!(
             shard("out/", None, RngMode::Native),
@@ -511,5 +558,29 @@ mod tests {
             let err = shard(output, format, rng).unwrap_err().to_string();
             assert!(err.contains(needle), "{err}");
         }
+        let by_size = |text| {
+            Target::from_flags(
+                Some(Path::new("out/")),
+                None,
+                None,
+                Some(text),
+                RngMode::Native,
+            )
+        };
+        assert_eq!(
+            by_size("5GB").unwrap(),
+            Target::Shard(
+                "out/".into(),
+                Sharding {
+                    max_bytes: Some(5_000_000_000),
+                    machine: None
+                }
+            )
+        );
+        let err = by_size("5 parsecs").unwrap_err().to_string();
+        assert!(
+            err.contains("--max-shard-size '5 parsecs' is not a size"),
+            "{err}"
+        );
     }
 }
