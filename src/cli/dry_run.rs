@@ -45,7 +45,7 @@ fn files(plan: &Plan) -> Vec<String> {
     for extra in plan
         .manifest
         .iter()
-        .chain(plan.shard_index.iter().map(|(p, _)| p))
+        .chain(plan.extras.iter().map(|(p, _)| p))
     {
         files.push(escape_control(&extra.display().to_string()));
     }

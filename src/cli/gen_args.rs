@@ -39,7 +39,7 @@ pub struct GenArgs {
         long,
         short = 's',
         value_name = "SCHEME",
-        required_unless_present_any = ["preset", "layers", "spec", "like"]
+        required_unless_present_any = ["preset", "layers", "spec", "like", "hf_config"]
     )]
     pub scheme: Option<String>,
 
@@ -52,7 +52,7 @@ pub struct GenArgs {
     #[arg(
         long,
         value_name = "SHAPE",
-        required_unless_present_any = ["layers", "spec", "like"],
+        required_unless_present_any = ["layers", "spec", "like", "hf_config"],
         allow_hyphen_values = true
     )]
     pub shape: Vec<String>,
@@ -61,6 +61,14 @@ pub struct GenArgs {
     /// file, read from its headers only; schemes come from --rule and --default.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "spec", "name", "scheme"])]
     pub like: Option<PathBuf>,
+
+    /// Instead of --shape: a Hugging Face config.json. Writes the tensors save_pretrained
+    /// writes for it, each by the law the model's _init_weights gives it, as
+    /// DIR/model.safetensors (or shards with --max-shard-size) plus config.json. The
+    /// family comes from the config's architectures; --spec FAMILY.toml gives your own
+    /// template. See README "Training from scratch".
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "like", "name", "scheme"])]
+    pub hf_config: Option<PathBuf>,
 
     /// With --like or --spec: PATTERN=SCHEME, e.g. '*.bias=zeros' or
     /// 'embed*=normal:std=0.02' (glob on tensor names; repeatable, first match wins; after
@@ -123,9 +131,9 @@ pub struct GenArgs {
     #[arg(long, value_enum, default_value_t)]
     pub layout: Layout,
 
-    /// Element type.
-    #[arg(long, value_enum, default_value_t)]
-    pub dtype: DType,
+    /// Element type [default: f32, or the dtype a --hf-config names].
+    #[arg(long, value_enum)]
+    pub dtype: Option<DType>,
 
     /// Seed (0 to 2^64-1). Without it a fresh seed is drawn, printed and recorded.
     #[arg(long, value_name = "N", allow_hyphen_values = true)]

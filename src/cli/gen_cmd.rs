@@ -34,14 +34,34 @@ pub fn run(args: GenArgs) -> Result<()> {
 }
 
 fn run_checked(args: GenArgs) -> Result<()> {
-    let tensors = args.tensor_specs()?;
+    let (tensors, config_copy) = match &args.hf_config {
+        Some(config) => {
+            let (tensors, bytes) = args.hf_specs(config)?;
+            (tensors, Some(bytes))
+        }
+        None => (args.tensor_specs()?, None),
+    };
     let pool = thread_pool(args.threads)?;
+    let mut max_shard_bytes = args
+        .max_shard_size
+        .as_deref()
+        .map(|text| weightinit::budget::parse_byte_count(text, "--max-shard-size"))
+        .transpose()?;
+    // A Hugging Face model goes to a directory (default: the current one) as
+    // model.safetensors, or its shards, beside a copy of config.json.
+    let mut output = args.output.clone();
+    if config_copy.is_some() {
+        let out = output.get_or_insert_with(|| std::path::PathBuf::from("./"));
+        if out.as_os_str() != "-" && super::gen_plan::is_directory_target(out) {
+            max_shard_bytes.get_or_insert(u64::MAX);
+        }
+    }
     // Last of the checks: planning may create the output directory.
     let target = Target::from_flags(
-        args.output.as_deref(),
+        output.as_deref(),
         args.format,
         args.shard.as_deref(),
-        args.max_shard_size.as_deref(),
+        max_shard_bytes,
         args.rng,
     )?;
     let naming = Naming {
@@ -49,10 +69,14 @@ fn run_checked(args: GenArgs) -> Result<()> {
             || args.preset.is_some()
             || args.layers.is_some()
             || args.spec.is_some()
-            || args.like.is_some(),
+            || args.like.is_some()
+            || args.hf_config.is_some(),
         preset: args.preset,
     };
-    let plan = Plan::new(&target, tensors, &naming, args.force, args.dry_run)?;
+    let mut plan = Plan::new(&target, tensors, &naming, args.force, args.dry_run)?;
+    if let (Some(bytes), Target::Shard(dir, _)) = (config_copy, &target) {
+        plan.add_extra(dir.join("config.json"), bytes, args.force, args.dry_run)?;
+    }
     if args.dry_run {
         return super::dry_run::print(&plan, args.report);
     }
@@ -61,17 +85,17 @@ fn run_checked(args: GenArgs) -> Result<()> {
         fsync: args.fsync,
     };
     let reports = pool.install(|| write_all(&plan, options))?;
-    if let Some((path, index)) = &plan.shard_index
-        && std::fs::read(path).ok().as_ref() != Some(index)
-    {
-        atomic::write_file(
-            path,
-            index,
-            FileOptions {
-                force: true,
-                ..options
-            },
-        )?;
+    for (path, bytes) in &plan.extras {
+        if std::fs::read(path).ok().as_ref() != Some(bytes) {
+            atomic::write_file(
+                path,
+                bytes,
+                FileOptions {
+                    force: true,
+                    ..options
+                },
+            )?;
+        }
     }
     let data_on_stdout = plan.items.iter().any(|(_, d)| *d == Destination::Stdout);
     emit_report(args.report, &reports, data_on_stdout)
@@ -105,7 +129,7 @@ impl GenArgs {
                 seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
                 fresh_seed: fresh_seed(),
                 rng: self.rng,
-                dtype: self.dtype,
+                dtype: self.dtype.unwrap_or_default(),
                 layout: self.layout,
                 rules,
                 scheme,
@@ -129,7 +153,7 @@ impl GenArgs {
                     shape,
                     layout: self.layout,
                     scheme: scheme.clone(),
-                    dtype: self.dtype,
+                    dtype: self.dtype.unwrap_or_default(),
                     seed,
                     rng: self.rng,
                 }

@@ -46,19 +46,17 @@ impl Target {
         output: Option<&Path>,
         format: Option<Format>,
         shard: Option<&str>,
-        max_shard_size: Option<&str>,
+        max_shard_bytes: Option<u64>,
         rng: RngMode,
     ) -> Result<Target> {
-        if shard.is_some() || max_shard_size.is_some() {
+        if shard.is_some() || max_shard_bytes.is_some() {
             let flag = if shard.is_some() {
                 "--shard"
             } else {
                 "--max-shard-size"
             };
             let machine = shard.map(str::parse::<Shard>).transpose()?;
-            let max_bytes = max_shard_size
-                .map(|text| weightinit::budget::parse_byte_count(text, "--max-shard-size"))
-                .transpose()?;
+            let max_bytes = max_shard_bytes;
             if rng != RngMode::Native {
                 return Err(Error::Usage(format!(
                     "{flag} needs --rng native: --rng {rng} draws every tensor from one \
@@ -141,8 +139,10 @@ pub(super) struct Plan {
     /// The .npz/.safetensors files that hold the tensors, for container formats: one,
     /// or this process's shard files.
     pub(super) containers: Vec<PathBuf>,
-    /// For --shard: the index file and its content (the same for every shard).
-    pub(super) shard_index: Option<(PathBuf, Vec<u8>)>,
+    /// Small files written after the tensors when they differ from what is there: the
+    /// shard index, and for --hf-config the copied config.json. An existing one that
+    /// differs needs --force (checked when planning).
+    pub(super) extras: Vec<(PathBuf, Vec<u8>)>,
 }
 
 impl Plan {
@@ -174,7 +174,7 @@ impl Plan {
                 format: *format,
                 manifest: None,
                 containers: vec![path.clone()],
-                shard_index: None,
+                extras: Vec::new(),
             },
             Target::Stdout(format) => Plan::stdout(*format, tensors)?,
             Target::File(path, format) => Plan::one_file(path, *format, tensors, naming)?,
@@ -275,7 +275,7 @@ impl Plan {
             format,
             manifest: None,
             containers: Vec::new(),
-            shard_index: None,
+            extras: Vec::new(),
         }
     }
 
@@ -335,8 +335,35 @@ impl Plan {
                 .iter()
                 .map(|&k| dir.join(shard::file_name(k, count)))
                 .collect(),
-            shard_index,
+            // The index, the same for every process.
+            extras: shard_index.into_iter().collect(),
         })
+    }
+
+    /// Adds a small file to write after the tensors (e.g. the copied config.json); an
+    /// existing file with other content needs `force`.
+    pub(super) fn add_extra(
+        &mut self,
+        path: PathBuf,
+        bytes: Vec<u8>,
+        force: bool,
+        dry: bool,
+    ) -> Result<()> {
+        if let Ok(existing) = std::fs::read(&path)
+            && existing != bytes
+            && !force
+        {
+            return Err(Error::Usage(format!(
+                "{} exists with other content; use --force to replace it",
+                path.display()
+            )));
+        }
+        // A dry run's -o DIR/ may not exist yet; then neither does the file.
+        if !dry || weightinit::output::target::parent_dir(&path).is_dir() {
+            atomic::check_target(&path, true)?;
+        }
+        self.extras.push((path, bytes));
+        Ok(())
     }
 
     fn refuse_bf16_for_numpy(&self) -> Result<()> {
@@ -383,14 +410,15 @@ impl Plan {
         for path in self
             .manifest
             .iter()
-            .chain(self.shard_index.iter().map(|(p, _)| p))
+            .chain(self.extras.iter().map(|(p, _)| p))
         {
             files.push((path, 0));
         }
         let mut per_dir: Vec<(PathBuf, u64)> = Vec::new();
         for (path, bytes) in files {
             // The shard index is rewritten only when it differs; --shard checked that.
-            let is_index = self.shard_index.as_ref().is_some_and(|(p, _)| p == path);
+            // The extras are rewritten only when they differ; planning checked that.
+            let is_index = self.extras.iter().any(|(p, _)| p == path);
             // A dry run does not create `-o DIR/`: files in it would be new regular files.
             let in_new_dir = dry && !weightinit::output::target::parent_dir(path).is_dir();
             if !in_new_dir {
@@ -440,7 +468,7 @@ impl Plan {
     }
 }
 
-fn is_directory_target(path: &Path) -> bool {
+pub(super) fn is_directory_target(path: &Path) -> bool {
     let text = path.as_os_str().to_string_lossy();
     text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || path.is_dir()
 }

@@ -20,9 +20,58 @@ impl GenArgs {
         Ok(Common {
             seed: self.seed()?,
             layout: self.layout,
-            dtype: self.dtype,
+            dtype: self.dtype.unwrap_or_default(),
             rng: self.rng,
         })
+    }
+
+    /// `--hf-config FILE`: the family's tensors for that config (the template from
+    /// `--spec` when given), the config's dtype unless `--dtype`, PyTorch's layout (out ×
+    /// in), schemes by name from `--rule` before the template's; and the config's bytes.
+    pub(super) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
+        if self.rng != weightinit::rng::RngMode::Native {
+            return Err(Error::Usage(format!(
+                "--hf-config needs --rng native: transformers initializes a model module by \
+                 module in its own order, which --rng {} does not follow",
+                self.rng
+            )));
+        }
+        let model = weightinit::model::hf::load(config, self.spec.as_deref())?;
+        let (rules, default) = self.name_rules()?;
+        if default.is_some() {
+            return Err(Error::Usage(
+                "--default has no use with --hf-config: the family gives every tensor a \
+                 scheme; --rule PATTERN=SCHEME overrides it by name"
+                    .into(),
+            ));
+        }
+        let common = Common {
+            seed: self.seed()?,
+            layout: weightinit::tensor::Layout::Oi,
+            dtype: self.dtype.or(model.dtype).unwrap_or_default(),
+            rng: self.rng,
+        };
+        let tensors = model
+            .tensors
+            .into_iter()
+            .map(|planned| {
+                let scheme = match rules.scheme_for(&planned.name) {
+                    Some(rule) => rule.clone(),
+                    None => planned.scheme.parse::<SchemeSpec>()?,
+                };
+                let shape: Shape = planned
+                    .shape
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("x")
+                    .parse()?;
+                let mut tensor = common.tensor(planned.name, shape, scheme)?;
+                tensor.zero_row = planned.zero_row;
+                Ok(tensor)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((tensors, model.config_bytes))
     }
 
     /// `--rule PATTERN=SCHEME` (in order) and `--default SCHEME`, for --like and --spec.

@@ -64,6 +64,7 @@ pub fn generate<E: NativeDraw>(
                     let mut buf = recycled.unwrap_or_default();
                     buf.resize(len, E::default());
                     sampler.fill(&keystream, (b * BLOCK_LEN) as u64, &mut buf);
+                    zero_row(tensor, b * BLOCK_LEN, &mut buf);
                     let stats = Stats::of_slice(&buf);
                     (buf, stats)
                 })
@@ -97,11 +98,25 @@ pub fn generate<E: NativeDraw>(
             next_first += batch;
         }
     } else {
-        let (values, check) = whole_matrix::<E>(tensor)?;
+        let (mut values, check) = whole_matrix::<E>(tensor)?;
+        zero_row(tensor, 0, &mut values);
         return write_whole(values, check, sink, label);
     }
     sink.finish().map_err(io_err)?;
     Ok(generated)
+}
+
+/// Zeros the part of `tensor`'s zero row (if any) that falls in `values`, which hold
+/// elements `first ..` of the tensor.
+fn zero_row<E: Element>(tensor: &ResolvedTensor, first: usize, values: &mut [E]) {
+    let Some(row) = tensor.zero_row else { return };
+    let dims = tensor.spec.shape.dims();
+    let row_len: usize = dims[1..].iter().product();
+    let (start, end) = (row * row_len, (row + 1) * row_len);
+    let (lo, hi) = (start.max(first), end.min(first + values.len()));
+    if lo < hi {
+        values[lo - first..hi - first].fill(E::default());
+    }
 }
 
 /// Builds an orthogonal or identity matrix whole from the native stream; returns it with
@@ -161,6 +176,10 @@ pub fn draw_range<E: NativeDraw>(tensor: &ResolvedTensor, first: u64, out: &mut 
     let keystream = Keystream::new(&tensor.key());
     out.par_chunks_mut(BLOCK_LEN)
         .enumerate()
-        .for_each(|(b, chunk)| sampler.fill(&keystream, first + (b * BLOCK_LEN) as u64, chunk));
+        .for_each(|(b, chunk)| {
+            let start = first + (b * BLOCK_LEN) as u64;
+            sampler.fill(&keystream, start, chunk);
+            zero_row(tensor, start as usize, chunk);
+        });
     Some(())
 }

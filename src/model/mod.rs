@@ -4,6 +4,7 @@
 //! command line: builders take plain values.
 
 pub mod activation;
+pub mod hf;
 pub mod layers;
 pub mod like;
 pub mod preset;

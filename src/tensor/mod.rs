@@ -78,6 +78,11 @@ pub struct TensorSpec {
 pub struct ResolvedTensor {
     pub spec: TensorSpec,
     pub resolved: Resolved,
+    /// A row (first-axis index) stored as zeros whatever the law draws there: an
+    /// embedding's padding row, as PyTorch's `nn.Embedding(padding_idx=…)` and
+    /// transformers' `_init_weights` leave it. Every other value is the law's draw,
+    /// unchanged (the stream does not skip the row).
+    pub zero_row: Option<usize>,
 }
 
 impl TensorSpec {
@@ -120,6 +125,7 @@ impl TensorSpec {
         Ok(ResolvedTensor {
             spec: self,
             resolved,
+            zero_row: None,
         })
     }
 }

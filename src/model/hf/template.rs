@@ -1,0 +1,365 @@
+//! Family templates: a model family's tensors as data (TOML), expanded against a config.
+//!
+//! ```toml
+//! family = "llama"
+//! architectures = ["LlamaForCausalLM"]    # matched against the config's `architectures`
+//! model_types = ["llama"]                 # else against its `model_type`
+//! source = "transformers 4.57, LlamaPreTrainedModel._init_weights"
+//!
+//! [defaults]                              # the config class's defaults
+//! hidden_size = 4096
+//! head_dim = "hidden_size / num_attention_heads"   # text: an expression, for a missing or null key
+//!
+//! [repeat]
+//! layer = "num_hidden_layers"             # block `layer` repeats, {i} = 0, 1, …
+//!
+//! [[tensor]]                              # in save_pretrained's order
+//! name = "model.layers.{i}.self_attn.q_proj.weight"
+//! block = "layer"                         # consecutive tensors of a block repeat together
+//! shape = ["num_attention_heads * head_dim", "hidden_size"]
+//! scheme = "normal:std={initializer_range}"   # {expression} is replaced by its value
+//! if = "attention_bias"                   # or unless = "tie_word_embeddings"
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::expr::{Scope, Value};
+use crate::error::{Error, Result};
+
+/// A parsed template.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub family: String,
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    #[serde(default)]
+    pub model_types: Vec<String>,
+    /// Where the rules come from (transformers version and function).
+    pub source: String,
+    #[serde(default)]
+    defaults: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    repeat: BTreeMap<String, String>,
+    #[serde(default)]
+    tensor: Vec<TensorTemplate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TensorTemplate {
+    name: String,
+    block: Option<String>,
+    shape: Vec<String>,
+    scheme: String,
+    #[serde(rename = "if")]
+    only_if: Option<String>,
+    unless: Option<String>,
+    /// A key whose value (when set) is a row to zero, e.g. `pad_token_id`.
+    zero_row: Option<String>,
+}
+
+/// One expanded tensor: name, shape, scheme text, and the row to zero if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub scheme: String,
+    pub zero_row: Option<usize>,
+}
+
+/// The most tensors one config may expand to (a 1000-layer model of 20 tensors a layer).
+pub const MAX_TENSORS: usize = 100_000;
+
+impl Template {
+    /// Parses a template's TOML text; `label` names it in errors.
+    pub fn parse(label: &str, text: &str) -> Result<Template> {
+        let template: Template =
+            toml::from_str(text).map_err(|e| Error::Param(format!("{label}: {}", e.message())))?;
+        for t in &template.tensor {
+            if let Some(block) = &t.block
+                && !template.repeat.contains_key(block)
+            {
+                return Err(Error::Param(format!(
+                    "{label}: tensor '{}' is in block '{block}', which [repeat] does not define",
+                    t.name
+                )));
+            }
+        }
+        Ok(template)
+    }
+
+    /// Whether this template is for a config with these `architectures` / `model_type`.
+    pub fn matches(&self, architectures: &[String], model_type: Option<&str>) -> bool {
+        architectures.iter().any(|a| self.architectures.contains(a))
+            || (architectures.is_empty()
+                && model_type.is_some_and(|m| self.model_types.iter().any(|t| t == m)))
+    }
+
+    /// The config's values over the template's defaults; defaults that are expressions
+    /// are computed (in key order, after every plain value) when the config lacks them,
+    /// and must be sizes (they are dimensions such as `head_dim`: a config whose heads do
+    /// not divide its hidden size is refused here, naming both).
+    pub fn scope_values(
+        &self,
+        config: &BTreeMap<String, Value>,
+        label: &str,
+    ) -> Result<BTreeMap<String, Value>> {
+        let mut values = config.clone();
+        let mut derived = Vec::new();
+        for (key, default) in &self.defaults {
+            let missing = matches!(values.get(key), None | Some(Value::Null));
+            if !missing {
+                continue;
+            }
+            match default {
+                toml::Value::String(expression) => derived.push((key, expression)),
+                toml::Value::Integer(n) => {
+                    values.insert(key.clone(), Value::Number(*n as f64));
+                }
+                toml::Value::Float(x) => {
+                    values.insert(key.clone(), Value::Number(*x));
+                }
+                toml::Value::Boolean(b) => {
+                    values.insert(key.clone(), Value::Bool(*b));
+                }
+                other => {
+                    return Err(Error::Param(format!(
+                        "template {}: default '{key}' = {other} is not a number, a boolean or \
+                         an expression",
+                        self.family
+                    )));
+                }
+            }
+        }
+        for (key, expression) in derived {
+            let scope = Scope {
+                values: &values,
+                where_: label,
+            };
+            let value = scope
+                .size(expression)
+                .map_err(|e| Error::Param(format!("{e}; it gives '{key}'")))?;
+            values.insert(key.clone(), Value::Number(value as f64));
+        }
+        Ok(values)
+    }
+
+    /// Every tensor of the model, in the template's order, blocks repeated.
+    pub fn expand(&self, values: &BTreeMap<String, Value>, label: &str) -> Result<Vec<Planned>> {
+        let scope = Scope {
+            values,
+            where_: label,
+        };
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < self.tensor.len() {
+            let Some(block) = &self.tensor[k].block else {
+                self.emit(&self.tensor[k], None, &scope, &mut out)?;
+                k += 1;
+                continue;
+            };
+            // The run of consecutive tensors in this block repeats as a whole.
+            let end = (k..self.tensor.len())
+                .find(|&j| self.tensor[j].block.as_ref() != Some(block))
+                .unwrap_or(self.tensor.len());
+            let count = scope.size(&self.repeat[block])?;
+            if count.saturating_mul(end - k) > MAX_TENSORS {
+                return Err(Error::Param(format!(
+                    "{label}: {} = {count} makes more than {MAX_TENSORS} tensors",
+                    self.repeat[block]
+                )));
+            }
+            for i in 0..count {
+                for t in &self.tensor[k..end] {
+                    self.emit(t, Some(i), &scope, &mut out)?;
+                }
+            }
+            k = end;
+        }
+        Ok(out)
+    }
+
+    fn emit(
+        &self,
+        t: &TensorTemplate,
+        index: Option<usize>,
+        scope: &Scope<'_>,
+        out: &mut Vec<Planned>,
+    ) -> Result<()> {
+        if let Some(condition) = &t.only_if
+            && !scope.holds(condition)?
+        {
+            return Ok(());
+        }
+        if let Some(condition) = &t.unless
+            && scope.holds(condition)?
+        {
+            return Ok(());
+        }
+        let name = match index {
+            Some(i) => t.name.replace("{i}", &i.to_string()),
+            None => t.name.clone(),
+        };
+        let shape = t
+            .shape
+            .iter()
+            .map(|d| scope.size(d))
+            .collect::<Result<Vec<usize>>>()
+            .map_err(|e| Error::Param(format!("tensor '{name}': {e}")))?;
+        let scheme = substitute(&t.scheme, scope)?;
+        let zero_row = match &t.zero_row {
+            Some(key) if scope.holds(key)? => {
+                let row = scope.number(key)?;
+                if row.fract() != 0.0 || row < 0.0 || row >= shape[0] as f64 {
+                    return Err(Error::Param(format!(
+                        "{}: {key} = {} is not a row of '{name}' (0 to {})",
+                        scope.where_,
+                        crate::text::num(row),
+                        shape[0] - 1
+                    )));
+                }
+                Some(row as usize)
+            }
+            _ => None,
+        };
+        out.push(Planned {
+            name,
+            shape,
+            scheme,
+            zero_row,
+        });
+        Ok(())
+    }
+}
+
+/// `text` with every `{expression}` replaced by its value (shortest round-trip form).
+fn substitute(text: &str, scope: &Scope<'_>) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| Error::Param(format!("template scheme '{text}': '{{' without '}}'")))?
+            + open;
+        let value = scope.number(&rest[open + 1..close])?;
+        out.push_str(&value.to_string());
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOY: &str = r#"
+family = "toy"
+architectures = ["ToyForCausalLM"]
+model_types = ["toy"]
+source = "a test"
+
+[defaults]
+hidden_size = 8
+num_heads = 2
+head_dim = "hidden_size / num_heads"
+layers = 2
+tie = false
+initializer_range = 0.02
+
+[repeat]
+layer = "layers"
+
+[[tensor]]
+name = "embed.weight"
+shape = ["10", "hidden_size"]
+scheme = "normal:std={initializer_range}"
+zero_row = "pad_token_id"
+
+[[tensor]]
+name = "layers.{i}.q.weight"
+block = "layer"
+shape = ["num_heads * head_dim", "hidden_size"]
+scheme = "normal:std={initializer_range / sqrt(2 * layers)}"
+
+[[tensor]]
+name = "layers.{i}.q.bias"
+block = "layer"
+shape = ["num_heads * head_dim"]
+scheme = "zeros"
+if = "bias"
+
+[[tensor]]
+name = "head.weight"
+shape = ["10", "hidden_size"]
+scheme = "normal:std={initializer_range}"
+unless = "tie"
+"#;
+
+    fn expand(config: &[(&str, Value)]) -> Result<Vec<Planned>> {
+        let t = Template::parse("toy.toml", TOY).unwrap();
+        let config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let values = t.scope_values(&config, "config.json")?;
+        t.expand(&values, "config.json")
+    }
+
+    #[test]
+    fn blocks_repeat_in_order_with_conditions_and_expressions() {
+        let names = |ps: &[Planned]| ps.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        let plain = expand(&[]).unwrap();
+        assert_eq!(
+            names(&plain),
+            [
+                "embed.weight",
+                "layers.0.q.weight",
+                "layers.1.q.weight",
+                "head.weight"
+            ]
+        );
+        assert_eq!(plain[1].shape, [8, 8]);
+        assert_eq!(
+            plain[1].scheme,
+            format!("normal:std={}", 0.02 / 4f64.sqrt())
+        );
+        assert_eq!(plain[0].zero_row, None);
+        let other = expand(&[
+            ("bias", Value::Bool(true)),
+            ("tie", Value::Bool(true)),
+            ("layers", Value::Number(1.0)),
+            ("pad_token_id", Value::Number(3.0)),
+        ])
+        .unwrap();
+        assert_eq!(
+            names(&other),
+            ["embed.weight", "layers.0.q.weight", "layers.0.q.bias"]
+        );
+        assert_eq!(other[0].zero_row, Some(3));
+    }
+
+    #[test]
+    fn bad_configs_are_refused_with_the_key() {
+        let err = expand(&[("num_heads", Value::Number(3.0))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("num_heads = 3"), "{err}");
+        let err = expand(&[("pad_token_id", Value::Number(10.0))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pad_token_id = 10"), "{err}");
+        let err = expand(&[("layers", Value::Number(1e9))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("more than"), "{err}");
+        let err = expand(&[("hidden_size", Value::Number(0.0))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a size"), "{err}");
+    }
+}

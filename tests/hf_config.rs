@@ -1,0 +1,269 @@
+//! `gen --hf-config`: models from a Hugging Face config.json, against what transformers
+//! itself writes. tests/fixtures/hf/FAMILY.json was written by
+//! tests/fixtures/make_hf_fixtures.py with transformers and torch (by hand; CI needs
+//! neither): for small configs of each family, every tensor `save_pretrained` wrote, in
+//! state_dict order, with its dtype and its law as drawn (a constant, or the mean and std
+//! of the values and the rows that are all zero).
+
+#![allow(unused_imports)]
+
+#[macro_use]
+mod common;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use common::cli::*;
+
+fn fixture(family: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/hf/{family}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("reading the fixture"))
+        .expect("parsing the fixture")
+}
+
+fn dtype_of(torch: &str) -> &'static str {
+    match torch {
+        "float32" => "f32",
+        "bfloat16" => "bf16",
+        "float16" => "f16",
+        "float64" => "f64",
+        other => panic!("fixture dtype {other}"),
+    }
+}
+
+/// Values of a safetensors tensor as f64 (f32 or bf16, little-endian).
+fn values_of(view: &safetensors::tensor::TensorView<'_>) -> Vec<f64> {
+    let data = view.data();
+    match view.dtype() {
+        safetensors::Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            .collect(),
+        safetensors::Dtype::BF16 => data
+            .chunks_exact(2)
+            .map(|b| {
+                f64::from(f32::from_bits(
+                    u32::from(u16::from_le_bytes([b[0], b[1]])) << 16,
+                ))
+            })
+            .collect(),
+        other => panic!("unexpected dtype {other:?}"),
+    }
+}
+
+/// Every case of every family: the plan (`--dry-run --report json`) lists exactly the
+/// tensors transformers saved, in its order, with its shapes and dtypes; the file
+/// written holds them, constants exact, the normal ones with the std transformers drew
+/// (within 5 standard errors of the sample std), and the same zero rows (the padding row).
+#[test]
+fn llama_matches_what_transformers_saves() {
+    let fixture = fixture("llama");
+    let cases = fixture["cases"].as_array().unwrap();
+    assert!(cases.len() >= 3);
+    for (k, case) in cases.iter().enumerate() {
+        let dir = tempdir();
+        std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
+        let plan: Value = serde_json::from_str(&run_stdout(
+            dir.path(),
+            &argv("gen --hf-config config.json --dry-run --report json -o model/"),
+        ))
+        .unwrap();
+        let want = case["tensors"].as_array().unwrap();
+        let got = plan["tensors"].as_array().unwrap();
+        let names = |ts: &[Value]| {
+            ts.iter()
+                .map(|t| t["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(got), names(want), "case {k}: names and order");
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g["shape"], w["shape"], "case {k} {}", w["name"]);
+            assert_eq!(
+                g["dtype"],
+                dtype_of(w["dtype"].as_str().unwrap()),
+                "case {k} {}",
+                w["name"]
+            );
+        }
+        run_ok(
+            dir.path(),
+            &argv("gen --hf-config config.json --seed 1 -o model/"),
+        );
+        assert_eq!(
+            listing(&dir.path().join("model")),
+            ["config.json", "model.safetensors"]
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("model/config.json")).unwrap(),
+            std::fs::read(dir.path().join("config.json")).unwrap(),
+            "config.json copied as it is"
+        );
+        let bytes = std::fs::read(dir.path().join("model/model.safetensors")).unwrap();
+        let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(file.names().len(), want.len(), "case {k}");
+        for w in want {
+            let name = w["name"].as_str().unwrap();
+            let view = file
+                .tensor(name)
+                .unwrap_or_else(|_| panic!("case {k}: {name} missing"));
+            let shape: Vec<usize> = w["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect();
+            assert_eq!(view.shape(), shape.as_slice(), "case {k} {name}");
+            let xs = values_of(&view);
+            if let Some(c) = w.get("constant") {
+                let c = c.as_f64().unwrap();
+                assert!(xs.iter().all(|&x| x == c), "case {k} {name}: not all {c}");
+                continue;
+            }
+            let n = xs.len() as f64;
+            let mean = xs.iter().sum::<f64>() / n;
+            let std = (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
+            let theirs = w["std"].as_f64().unwrap();
+            // Both are sample stds of N(0, σ²) draws: each within 5 standard errors
+            // (σ/√(2n)) of σ, so within 5·√2 of each other.
+            let tolerance = 5.0 * 2f64.sqrt() * theirs / (2.0 * n).sqrt();
+            assert!(
+                (std - theirs).abs() <= tolerance,
+                "case {k} {name}: std {std} vs transformers {theirs}"
+            );
+            let rows = shape[0];
+            let row_len = xs.len() / rows;
+            let zero_rows: Vec<u64> = (0..rows)
+                .filter(|r| xs[r * row_len..(r + 1) * row_len].iter().all(|&x| x == 0.0))
+                .map(|r| r as u64)
+                .collect();
+            let want_rows: Vec<u64> = w["zero_rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_u64().unwrap())
+                .collect();
+            assert_eq!(zero_rows, want_rows, "case {k} {name}: zero rows");
+        }
+    }
+}
+
+/// `--dtype` overrides the config's, `--rule` a tensor's scheme, `--max-shard-size`
+/// splits the model; a config.json already in the directory with other content is
+/// refused without --force.
+#[test]
+fn flags_override_the_config() {
+    let dir = tempdir();
+    let config = r#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 64,
+        "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "torch_dtype": "bfloat16"}"#;
+    std::fs::write(dir.path().join("config.json"), config).unwrap();
+    let plan: Value = serde_json::from_str(&run_stdout(
+        dir.path(),
+        &argv("gen --hf-config config.json --dry-run --report json --dtype f32 --rule *.embed_tokens.weight=normal:std=1 -o m/"),
+    ))
+    .unwrap();
+    let embed = &plan["tensors"][0];
+    assert_eq!(embed["dtype"], "f32");
+    assert_eq!(embed["distribution"]["std"], 1.0);
+    assert_eq!(plan["tensors"][1]["distribution"]["std"], 0.02);
+    run_ok(
+        dir.path(),
+        &argv("gen --hf-config config.json --max-shard-size 20KB -o shards/"),
+    );
+    let index = read_json(&dir.path().join("shards/model.safetensors.index.json"));
+    assert_eq!(index["weight_map"].as_object().unwrap().len(), 21);
+    assert!(dir.path().join("shards/config.json").exists());
+    std::fs::write(dir.path().join("other.json"), config.replace("64", "128")).unwrap();
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --hf-config other.json -o shards/"),
+        2,
+        &["config.json", "--force"],
+    );
+}
+
+bad_input!(bad_hf_config_missing: "gen --hf-config no-such-config.json -o m/" => 2, ["no-such-config.json"]);
+
+/// Malformed and hostile configs: one line naming the key and the value, exit code 2,
+/// nothing written.
+#[test]
+fn bad_configs_are_refused_before_anything_is_written() {
+    let dir = tempdir();
+    let base = r#""architectures": ["LlamaForCausalLM"], "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2"#;
+    let cases: [(&str, &[&str]); 9] = [
+        ("not json", &["not valid JSON"]),
+        ("[1, 2]", &["JSON object"]),
+        (
+            r#"{"architectures": ["GPTNeoXForCausalLM"]}"#,
+            &["GPTNeoXForCausalLM", "LlamaForCausalLM"],
+        ),
+        (
+            &format!("{{{base}, \"num_attention_heads\": 5}}"),
+            &["num_attention_heads = 5", "head_dim"],
+        ),
+        (
+            &format!("{{{base}, \"num_attention_heads\": 4, \"hidden_size\": 0}}"),
+            &["hidden_size"],
+        ),
+        (
+            &format!("{{{base}, \"num_attention_heads\": 4, \"num_hidden_layers\": 1000000000}}"),
+            &["num_hidden_layers", "more than"],
+        ),
+        (
+            &format!("{{{base}, \"num_attention_heads\": 4, \"pad_token_id\": 64}}"),
+            &["pad_token_id = 64"],
+        ),
+        (
+            &format!("{{{base}, \"num_attention_heads\": 4, \"torch_dtype\": \"int8\"}}"),
+            &["int8", "--dtype"],
+        ),
+        (
+            &format!("{{{base}, \"num_attention_heads\": 4, \"vocab_size\": 1e30}}"),
+            &["vocab_size"],
+        ),
+    ];
+    for (config, needles) in cases {
+        std::fs::write(dir.path().join("config.json"), config).unwrap();
+        let before = listing(dir.path());
+        assert_bad_in(
+            dir.path(),
+            &argv("gen --hf-config config.json -o m/"),
+            2,
+            needles,
+        );
+        assert_eq!(listing(dir.path()), before, "{config}");
+    }
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!("{{{base}, \"num_attention_heads\": 4}}"),
+    )
+    .unwrap();
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --hf-config config.json --rng torch -o m/"),
+        2,
+        &["--rng native"],
+    );
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --hf-config config.json --default zeros -o m/"),
+        2,
+        &["--default"],
+    );
+    // A model larger than the disk: refused by the free-space check, nothing written.
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!("{{{base}, \"num_attention_heads\": 4, \"hidden_size\": 1048576, \"vocab_size\": 1048576}}"),
+    )
+    .unwrap();
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --hf-config config.json -o m/"),
+        1,
+        &["free"],
+    );
+}
