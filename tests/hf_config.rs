@@ -55,15 +55,35 @@ fn values_of(view: &safetensors::tensor::TensorView<'_>) -> Vec<f64> {
     }
 }
 
-/// Every case of every family: the plan (`--dry-run --report json`) lists exactly the
+macro_rules! family {
+    ($($test:ident: $family:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                matches_what_transformers_saves($family);
+            }
+        )*
+    };
+}
+
+family!(
+    llama_matches_transformers: "llama",
+    mistral_matches_transformers: "mistral",
+    qwen2_matches_transformers: "qwen2",
+    qwen3_matches_transformers: "qwen3",
+    gemma_matches_transformers: "gemma",
+    phi3_matches_transformers: "phi3",
+);
+
+/// Every case of a family: the plan (`--dry-run --report json`) lists exactly the
 /// tensors transformers saved, in its order, with its shapes and dtypes; the file
 /// written holds them, constants exact, the normal ones with the std transformers drew
 /// (within 5 standard errors of the sample std), and the same zero rows (the padding row).
-#[test]
-fn llama_matches_what_transformers_saves() {
-    let fixture = fixture("llama");
+fn matches_what_transformers_saves(family: &str) {
+    let fixture = fixture(family);
+    assert_eq!(fixture["family"], family);
     let cases = fixture["cases"].as_array().unwrap();
-    assert!(cases.len() >= 3);
+    assert!(cases.len() >= 2, "{family}: the fixture lost its cases");
     for (k, case) in cases.iter().enumerate() {
         let dir = tempdir();
         std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
@@ -79,13 +99,17 @@ fn llama_matches_what_transformers_saves() {
                 .map(|t| t["name"].as_str().unwrap().to_string())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(names(got), names(want), "case {k}: names and order");
+        assert_eq!(
+            names(got),
+            names(want),
+            "{family} case {k}: names and order"
+        );
         for (g, w) in got.iter().zip(want) {
-            assert_eq!(g["shape"], w["shape"], "case {k} {}", w["name"]);
+            assert_eq!(g["shape"], w["shape"], "{family} case {k} {}", w["name"]);
             assert_eq!(
                 g["dtype"],
                 dtype_of(w["dtype"].as_str().unwrap()),
-                "case {k} {}",
+                "{family} case {k} {}",
                 w["name"]
             );
         }
@@ -104,23 +128,26 @@ fn llama_matches_what_transformers_saves() {
         );
         let bytes = std::fs::read(dir.path().join("model/model.safetensors")).unwrap();
         let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-        assert_eq!(file.names().len(), want.len(), "case {k}");
+        assert_eq!(file.names().len(), want.len(), "{family} case {k}");
         for w in want {
             let name = w["name"].as_str().unwrap();
             let view = file
                 .tensor(name)
-                .unwrap_or_else(|_| panic!("case {k}: {name} missing"));
+                .unwrap_or_else(|_| panic!("{family} case {k}: {name} missing"));
             let shape: Vec<usize> = w["shape"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|d| d.as_u64().unwrap() as usize)
                 .collect();
-            assert_eq!(view.shape(), shape.as_slice(), "case {k} {name}");
+            assert_eq!(view.shape(), shape.as_slice(), "{family} case {k} {name}");
             let xs = values_of(&view);
             if let Some(c) = w.get("constant") {
                 let c = c.as_f64().unwrap();
-                assert!(xs.iter().all(|&x| x == c), "case {k} {name}: not all {c}");
+                assert!(
+                    xs.iter().all(|&x| x == c),
+                    "{family} case {k} {name}: not all {c}"
+                );
                 continue;
             }
             let n = xs.len() as f64;
@@ -132,7 +159,7 @@ fn llama_matches_what_transformers_saves() {
             let tolerance = 5.0 * 2f64.sqrt() * theirs / (2.0 * n).sqrt();
             assert!(
                 (std - theirs).abs() <= tolerance,
-                "case {k} {name}: std {std} vs transformers {theirs}"
+                "{family} case {k} {name}: std {std} vs transformers {theirs}"
             );
             let rows = shape[0];
             let row_len = xs.len() / rows;
@@ -146,7 +173,7 @@ fn llama_matches_what_transformers_saves() {
                 .iter()
                 .map(|r| r.as_u64().unwrap())
                 .collect();
-            assert_eq!(zero_rows, want_rows, "case {k} {name}: zero rows");
+            assert_eq!(zero_rows, want_rows, "{family} case {k} {name}: zero rows");
         }
     }
 }

@@ -16,7 +16,14 @@ use crate::error::{Error, Result};
 use crate::tensor::dtype::DType;
 
 /// The families built in: (file name, template text).
-const FAMILIES: &[(&str, &str)] = &[("llama.toml", include_str!("families/llama.toml"))];
+const FAMILIES: &[(&str, &str)] = &[
+    ("llama.toml", include_str!("families/llama.toml")),
+    ("mistral.toml", include_str!("families/mistral.toml")),
+    ("qwen2.toml", include_str!("families/qwen2.toml")),
+    ("qwen3.toml", include_str!("families/qwen3.toml")),
+    ("gemma.toml", include_str!("families/gemma.toml")),
+    ("phi3.toml", include_str!("families/phi3.toml")),
+];
 
 /// Limit on a config.json's size: real ones are a few KiB.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;

@@ -110,12 +110,20 @@ impl Template {
         let mut values = config.clone();
         let mut derived = Vec::new();
         for (key, default) in &self.defaults {
-            let missing = matches!(values.get(key), None | Some(Value::Null));
-            if !missing {
-                continue;
-            }
+            // As the config classes do: a literal default stands for a missing key (an
+            // explicit null stays null: `pad_token_id: null` means no padding row); a
+            // derived one also for null (`head_dim: null` means hidden_size // heads).
+            let (missing, null) = match values.get(key) {
+                None => (true, false),
+                Some(Value::Null) => (false, true),
+                Some(_) => (false, false),
+            };
             match default {
-                toml::Value::String(expression) => derived.push((key, expression)),
+                toml::Value::String(expression) if missing || null => {
+                    derived.push((key, expression));
+                }
+                _ if !missing => {}
+                toml::Value::String(_) => unreachable!("handled above"),
                 toml::Value::Integer(n) => {
                     values.insert(key.clone(), Value::Number(*n as f64));
                 }
@@ -211,7 +219,8 @@ impl Template {
             .map_err(|e| Error::Param(format!("tensor '{name}': {e}")))?;
         let scheme = substitute(&t.scheme, scope)?;
         let zero_row = match &t.zero_row {
-            Some(key) if scope.holds(key)? => {
+            // Set means a number: 0 is a row too, null or missing is none.
+            Some(key) if matches!(scope.values.get(key.as_str()), Some(Value::Number(_))) => {
                 let row = scope.number(key)?;
                 if row.fract() != 0.0 || row < 0.0 || row >= shape[0] as f64 {
                     return Err(Error::Param(format!(
