@@ -73,6 +73,8 @@ family!(
     qwen3_matches_transformers: "qwen3",
     gemma_matches_transformers: "gemma",
     phi3_matches_transformers: "phi3",
+    gpt2_matches_transformers: "gpt2",
+    bert_matches_transformers: "bert",
 );
 
 /// Every case of a family: the plan (`--dry-run --report json`) lists exactly the
@@ -293,4 +295,119 @@ fn bad_configs_are_refused_before_anything_is_written() {
         1,
         &["free"],
     );
+}
+
+/// `--spec FAMILY.toml` with `--hf-config` uses the user's template instead of a built-in
+/// family: adding a family is a template.
+#[test]
+fn a_template_of_ones_own() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("tiny.toml"),
+        r#"family = "tiny"
+architectures = ["TinyForCausalLM"]
+source = "a test"
+[defaults]
+width = 8
+[repeat]
+layer = "depth"
+[[tensor]]
+name = "embed"
+shape = ["vocab", "width"]
+scheme = "normal:std={1 / sqrt(width)}"
+[[tensor]]
+name = "blocks.{i}.w"
+block = "layer"
+shape = ["width", "width"]
+scheme = "orthogonal"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"architectures": ["TinyForCausalLM"], "vocab": 10, "depth": 3}"#,
+    )
+    .unwrap();
+    let plan: Value = serde_json::from_str(&run_stdout(
+        dir.path(),
+        &argv("gen --hf-config config.json --spec tiny.toml --dry-run --report json -o m/"),
+    ))
+    .unwrap();
+    let names: Vec<&str> = plan["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["embed", "blocks.0.w", "blocks.1.w", "blocks.2.w"]);
+    assert_eq!(plan["tensors"][0]["distribution"]["std"], 1.0 / 8f64.sqrt());
+    // Without --spec the architecture is unknown, and the error lists the families.
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --hf-config config.json -o m/"),
+        2,
+        &[
+            "TinyForCausalLM",
+            "LlamaForCausalLM",
+            "GPT2LMHeadModel",
+            "BertForMaskedLM",
+        ],
+    );
+}
+
+/// In CI (NumPy and safetensors are installed there): every family's output loads with
+/// `safetensors.numpy.load_file`, with the fixture's names and shapes (f32 cases: NumPy
+/// has no bfloat16).
+#[test]
+fn every_family_loads_with_safetensors_numpy() {
+    let Some(python) = common::python::require(
+        "every_family_loads_with_safetensors_numpy",
+        &["numpy", "safetensors"],
+    ) else {
+        return;
+    };
+    let dir = tempdir();
+    let mut checked = 0;
+    for family in [
+        "llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "gpt2", "bert",
+    ] {
+        let fixture = fixture(family);
+        for (k, case) in fixture["cases"].as_array().unwrap().iter().enumerate() {
+            if case["tensors"][0]["dtype"] != "float32" {
+                continue;
+            }
+            let out = format!("{family}{k}");
+            std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
+            run_ok(
+                dir.path(),
+                &argv(&format!("gen --hf-config config.json --force -o {out}/")),
+            );
+            let want: serde_json::Map<String, Value> = case["tensors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| (t["name"].as_str().unwrap().to_string(), t["shape"].clone()))
+                .collect();
+            let script = format!(
+                "import json, sys\nfrom safetensors.numpy import load_file\n\
+                 t = load_file(sys.argv[1])\n\
+                 print(json.dumps({{k: list(v.shape) for k, v in t.items()}}))"
+            );
+            let output = std::process::Command::new(&python)
+                .args(["-c", &script])
+                .arg(dir.path().join(&out).join("model.safetensors"))
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let got: serde_json::Map<String, Value> =
+                serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(got, want, "{family} case {k}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} cases loaded");
 }

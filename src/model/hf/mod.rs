@@ -23,6 +23,8 @@ const FAMILIES: &[(&str, &str)] = &[
     ("qwen3.toml", include_str!("families/qwen3.toml")),
     ("gemma.toml", include_str!("families/gemma.toml")),
     ("phi3.toml", include_str!("families/phi3.toml")),
+    ("gpt2.toml", include_str!("families/gpt2.toml")),
+    ("bert.toml", include_str!("families/bert.toml")),
 ];
 
 /// Limit on a config.json's size: real ones are a few KiB.

@@ -39,6 +39,10 @@ pub struct Template {
     pub model_types: Vec<String>,
     /// Where the rules come from (transformers version and function).
     pub source: String,
+    /// Config keys that, when they hold, add tensors this template does not describe:
+    /// such a config is refused rather than planned wrong.
+    #[serde(default)]
+    unsupported: Vec<String>,
     #[serde(default)]
     defaults: BTreeMap<String, toml::Value>,
     #[serde(default)]
@@ -161,6 +165,14 @@ impl Template {
             values,
             where_: label,
         };
+        for key in &self.unsupported {
+            if scope.holds(key)? {
+                return Err(Error::Param(format!(
+                    "{label}: {key} is set, which adds tensors the {} template does not cover",
+                    self.family
+                )));
+            }
+        }
         let mut out = Vec::new();
         let mut k = 0;
         while k < self.tensor.len() {
