@@ -388,13 +388,11 @@ fn every_family_loads_with_safetensors_numpy() {
                 .iter()
                 .map(|t| (t["name"].as_str().unwrap().to_string(), t["shape"].clone()))
                 .collect();
-            let script = format!(
-                "import json, sys\nfrom safetensors.numpy import load_file\n\
+            let script = "import json, sys\nfrom safetensors.numpy import load_file\n\
                  t = load_file(sys.argv[1])\n\
-                 print(json.dumps({{k: list(v.shape) for k, v in t.items()}}))"
-            );
+                 print(json.dumps({k: list(v.shape) for k, v in t.items()}))";
             let output = std::process::Command::new(&python)
-                .args(["-c", &script])
+                .args(["-c", script])
                 .arg(dir.path().join(&out).join("model.safetensors"))
                 .output()
                 .unwrap();

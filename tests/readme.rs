@@ -93,6 +93,14 @@ fn every_command_runs_top_to_bottom_in_one_directory() {
         block_after("## Spec files", "toml"),
     )
     .unwrap();
+    // A small Llama config for the "Training from scratch" commands.
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128,
+            "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "torch_dtype": "bfloat16"}"#,
+    )
+    .unwrap();
     let mut ran = 0;
     let mut in_block = false;
     let mut shell_block = false;

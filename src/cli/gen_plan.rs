@@ -586,17 +586,17 @@ mod tests {
             let err = shard(output, format, rng).unwrap_err().to_string();
             assert!(err.contains(needle), "{err}");
         }
-        let by_size = |text| {
+        let by_size = |bytes| {
             Target::from_flags(
                 Some(Path::new("out/")),
                 None,
                 None,
-                Some(text),
+                Some(bytes),
                 RngMode::Native,
             )
         };
         assert_eq!(
-            by_size("5GB").unwrap(),
+            by_size(5_000_000_000).unwrap(),
             Target::Shard(
                 "out/".into(),
                 Sharding {
@@ -605,7 +605,9 @@ mod tests {
                 }
             )
         );
-        let err = by_size("5 parsecs").unwrap_err().to_string();
+        let err = weightinit::budget::parse_byte_count("5 parsecs", "--max-shard-size")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("--max-shard-size '5 parsecs' is not a size"),
             "{err}"
