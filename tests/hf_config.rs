@@ -206,6 +206,38 @@ fn flags_override_the_config() {
     let index = read_json(&dir.path().join("shards/model.safetensors.index.json"));
     assert_eq!(index["weight_map"].as_object().unwrap().len(), 21);
     assert!(dir.path().join("shards/config.json").exists());
+    // --shard alone: N files balanced by bytes, each machine its own; together one run.
+    for i in 1..=3 {
+        run_ok(
+            dir.path(),
+            &argv(&format!(
+                "gen --hf-config config.json --seed 5 --shard {i}/3 -o spread/"
+            )),
+        );
+    }
+    run_ok(
+        dir.path(),
+        &argv("gen --hf-config config.json --seed 5 -o whole/"),
+    );
+    let whole = std::fs::read(dir.path().join("whole/model.safetensors")).unwrap();
+    let whole = safetensors::SafeTensors::deserialize(&whole).unwrap();
+    let mut seen = 0;
+    for i in 1..=3 {
+        let bytes = std::fs::read(
+            dir.path()
+                .join(format!("spread/model-0000{i}-of-00003.safetensors")),
+        )
+        .unwrap();
+        let part = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        for name in part.names() {
+            assert!(
+                part.tensor(name).unwrap().data() == whole.tensor(name).unwrap().data(),
+                "{name} differs"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, whole.names().len());
     std::fs::write(dir.path().join("other.json"), config.replace("64", "128")).unwrap();
     assert_bad_in(
         dir.path(),

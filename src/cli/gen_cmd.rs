@@ -52,7 +52,12 @@ fn run_checked(args: GenArgs) -> Result<()> {
     let mut output = args.output.clone();
     if config_copy.is_some() {
         let out = output.get_or_insert_with(|| std::path::PathBuf::from("./"));
-        if out.as_os_str() != "-" && super::gen_plan::is_directory_target(out) {
+        // One model.safetensors unless the run is split: --max-shard-size, or --shard
+        // alone (N files balanced by bytes, as for any source).
+        if out.as_os_str() != "-"
+            && super::gen_plan::is_directory_target(out)
+            && args.shard.is_none()
+        {
             max_shard_bytes.get_or_insert(u64::MAX);
         }
     }

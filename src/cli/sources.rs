@@ -55,6 +55,7 @@ impl GenArgs {
             .tensors
             .into_iter()
             .map(|planned| {
+                weightinit::tensor::validate_name(&planned.name)?;
                 let scheme = match rules.scheme_for(&planned.name) {
                     Some(rule) => rule.clone(),
                     None => planned.scheme.parse::<SchemeSpec>()?,
