@@ -8,6 +8,7 @@ pub mod hist_cmd;
 pub mod probe_cmd;
 pub mod progress;
 pub mod schemes_cmd;
+pub mod shell_cmd;
 mod sources;
 mod table;
 pub mod verify_cmd;
@@ -44,6 +45,10 @@ pub enum Command {
     Verify(verify_cmd::VerifyArgs),
     /// Histogram of a stored tensor against its scheme's density.
     Hist(hist_cmd::HistArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(shell_cmd::CompletionsArgs),
+    /// Print a manual page (roff), or write them all with --out-dir.
+    Man(shell_cmd::ManArgs),
 }
 
 impl Cli {
@@ -60,6 +65,8 @@ impl Cli {
             Command::Probe(args) => probe_cmd::run(&args),
             Command::Verify(args) => verify_cmd::run(&args),
             Command::Hist(args) => hist_cmd::run(&args),
+            Command::Completions(args) => shell_cmd::completions(&args),
+            Command::Man(args) => shell_cmd::man(&args),
         }
     }
 }
