@@ -60,13 +60,7 @@ impl GenArgs {
                     Some(rule) => rule.clone(),
                     None => planned.scheme.parse::<SchemeSpec>()?,
                 };
-                let shape: Shape = planned
-                    .shape
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join("x")
-                    .parse()?;
+                let shape = Shape::new(planned.shape)?;
                 let mut tensor = common.tensor(planned.name, shape, scheme)?;
                 tensor.zero_row = planned.zero_row;
                 Ok(tensor)
