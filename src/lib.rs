@@ -22,11 +22,12 @@
 //! Across the crate: [`budget`] (memory budget), [`text`] (escaping, bounded lines,
 //! number formatting), [`error`].
 //!
-//! The command line (`src/cli/`, in the binary, not this library) is a front end built
-//! on the same API.
+//! The command line, [`cli`], is a front end built on the same API; the `weightinit`
+//! binary and the Python package's `weightinit` command are [`cli::main`].
 
 pub mod budget;
 pub mod check;
+pub mod cli;
 pub mod compat;
 pub mod draw;
 pub mod error;

@@ -5,8 +5,8 @@
 
 use std::io::Write;
 
-use weightinit::error::{Error, Result};
-use weightinit::text::{bytes, escape_control};
+use crate::error::{Error, Result};
+use crate::text::{bytes, escape_control};
 
 use super::gen_args::ReportMode;
 use super::gen_plan::{Destination, Plan};
@@ -97,7 +97,7 @@ fn human(plan: &Plan) -> String {
 #[derive(serde::Serialize)]
 struct Planned {
     #[serde(flatten)]
-    meta: weightinit::tensor::TensorMeta,
+    meta: crate::tensor::TensorMeta,
     law: String,
     bytes: u64,
     file: String,

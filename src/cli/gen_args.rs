@@ -4,14 +4,14 @@
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
-use weightinit::error::{Error, Result};
-use weightinit::model::activation::Activation;
-use weightinit::model::preset::Preset;
-use weightinit::output::Format;
-use weightinit::rng::RngMode;
-use weightinit::scheme::{ParamKey, SchemeSpec};
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
+use crate::error::{Error, Result};
+use crate::model::activation::Activation;
+use crate::model::preset::Preset;
+use crate::output::Format;
+use crate::rng::RngMode;
+use crate::scheme::{ParamKey, SchemeSpec};
+use crate::tensor::dtype::DType;
+use crate::tensor::fan::Layout;
 
 /// Where the report goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -241,7 +241,7 @@ impl GenArgs {
     }
 
     pub(super) fn seed(&self) -> Result<u64> {
-        weightinit::rng::parse_seed(self.seed.as_deref())
+        crate::rng::parse_seed(self.seed.as_deref())
     }
 
     pub(super) fn names(&self, count: usize) -> Result<Vec<String>> {
@@ -255,7 +255,7 @@ impl GenArgs {
             )));
         }
         for (i, name) in self.name.iter().enumerate() {
-            weightinit::tensor::validate_name(name)?;
+            crate::tensor::validate_name(name)?;
             if self.name[..i].contains(name) {
                 return Err(Error::Usage(format!(
                     "tensor name '{name}' is given twice; names must be unique"

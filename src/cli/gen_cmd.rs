@@ -6,15 +6,15 @@ use std::io::Write;
 pub use super::gen_args::{GenArgs, ReportMode};
 use super::gen_plan::{Destination, Naming, Plan, Target};
 use super::progress;
-use weightinit::error::{Error, Result};
-use weightinit::output::HashingWriter;
-use weightinit::output::atomic::{self, AtomicFile, FileOptions};
-use weightinit::output::manifest::{Manifest, ManifestEntry};
-use weightinit::output::report::{TensorReport, render_human};
-use weightinit::rng::fresh_seed;
-use weightinit::tensor::shape::Shape;
-use weightinit::tensor::{ResolvedTensor, TensorSpec};
-use weightinit::write::TensorWriter;
+use crate::error::{Error, Result};
+use crate::output::HashingWriter;
+use crate::output::atomic::{self, AtomicFile, FileOptions};
+use crate::output::manifest::{Manifest, ManifestEntry};
+use crate::output::report::{TensorReport, render_human};
+use crate::rng::fresh_seed;
+use crate::tensor::shape::Shape;
+use crate::tensor::{ResolvedTensor, TensorSpec};
+use crate::write::TensorWriter;
 
 /// The most worker threads `--threads` accepts: beyond this, starting the threads costs
 /// more than any machine gains (5000 threads took 11 s for a 4x4 tensor).
@@ -45,7 +45,7 @@ fn run_checked(args: GenArgs) -> Result<()> {
     let mut max_shard_bytes = args
         .max_shard_size
         .as_deref()
-        .map(|text| weightinit::budget::parse_byte_count(text, "--max-shard-size"))
+        .map(|text| crate::budget::parse_byte_count(text, "--max-shard-size"))
         .transpose()?;
     // A Hugging Face model goes to a directory (default: the current one) as
     // model.safetensors, or its shards, beside a copy of config.json.
@@ -130,7 +130,7 @@ impl GenArgs {
         }
         if let Some(path) = &self.spec {
             let (rules, scheme) = self.name_rules()?;
-            let defaults = weightinit::model::spec::Defaults {
+            let defaults = crate::model::spec::Defaults {
                 seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
                 fresh_seed: fresh_seed(),
                 rng: self.rng,
@@ -139,7 +139,7 @@ impl GenArgs {
                 rules,
                 scheme,
             };
-            return weightinit::model::spec::load(path, defaults);
+            return crate::model::spec::load(path, defaults);
         }
         let scheme = self.scheme_spec()?;
         let shapes = self
@@ -268,7 +268,7 @@ fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool)
         ReportMode::Human => render_human(reports),
         ReportMode::Json => {
             let consistent = reports.iter().all(|r| r.consistent);
-            let total = weightinit::output::report::Total::of(reports);
+            let total = crate::output::report::Total::of(reports);
             let doc =
                 serde_json::json!({ "consistent": consistent, "total": total, "tensors": reports });
             let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");

@@ -5,13 +5,13 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use weightinit::error::{Error, Result};
-use weightinit::model::preset::Preset;
-use weightinit::model::shard::{self, Shard};
-use weightinit::output::Format;
-use weightinit::output::atomic;
-use weightinit::rng::RngMode;
-use weightinit::tensor::{DType, ResolvedTensor};
+use crate::error::{Error, Result};
+use crate::model::preset::Preset;
+use crate::model::shard::{self, Shard};
+use crate::output::Format;
+use crate::output::atomic;
+use crate::rng::RngMode;
+use crate::tensor::{DType, ResolvedTensor};
 
 /// Where the run's output goes, from `-o`, `--format` and `--shard`.
 #[derive(Debug, Clone, PartialEq)]
@@ -359,7 +359,7 @@ impl Plan {
             )));
         }
         // A dry run's -o DIR/ may not exist yet; then neither does the file.
-        if !dry || weightinit::output::target::parent_dir(&path).is_dir() {
+        if !dry || crate::output::target::parent_dir(&path).is_dir() {
             atomic::check_target(&path, true)?;
         }
         self.extras.push((path, bytes));
@@ -393,7 +393,7 @@ impl Plan {
             _ => t.data_bytes(),
         };
         for (tensor, destination) in &self.items {
-            weightinit::generate::check_memory(tensor)?;
+            crate::generate::check_memory(tensor)?;
             if let Destination::File(path) = destination {
                 files.push((path, min_bytes(tensor)));
             }
@@ -420,7 +420,7 @@ impl Plan {
             // The extras are rewritten only when they differ; planning checked that.
             let is_index = self.extras.iter().any(|(p, _)| p == path);
             // A dry run does not create `-o DIR/`: files in it would be new regular files.
-            let in_new_dir = dry && !weightinit::output::target::parent_dir(path).is_dir();
+            let in_new_dir = dry && !crate::output::target::parent_dir(path).is_dir();
             if !in_new_dir {
                 let kind = atomic::check_target(path, force || is_index)?;
                 if self.format == Format::Npz
@@ -440,16 +440,16 @@ impl Plan {
             let stale = if dry {
                 Vec::new()
             } else {
-                weightinit::output::target::remove_stale_temporaries(path, started)
+                crate::output::target::remove_stale_temporaries(path, started)
             };
             for removed in stale {
                 eprintln!(
                     "weightinit: removed '{}', a temporary file left by an earlier run that \
                      was killed",
-                    weightinit::text::escape_control(&removed.display().to_string())
+                    crate::text::escape_control(&removed.display().to_string())
                 );
             }
-            let dir = weightinit::output::target::parent_dir(path).to_path_buf();
+            let dir = crate::output::target::parent_dir(path).to_path_buf();
             match per_dir.iter_mut().find(|(d, _)| *d == dir) {
                 Some((_, total)) => *total = total.saturating_add(bytes),
                 None => per_dir.push((dir, bytes)),
@@ -462,7 +462,7 @@ impl Plan {
             } else {
                 existing_parent(&dir)
             };
-            weightinit::output::target::check_space(&dir, bytes)?;
+            crate::output::target::check_space(&dir, bytes)?;
         }
         Ok(())
     }
@@ -488,13 +488,13 @@ fn prepare_directory(path: &Path) -> Result<()> {
 fn refuse_path_names(tensors: &[ResolvedTensor], naming: &Naming, dir: &str) -> Result<()> {
     match tensors
         .iter()
-        .find(|t| !weightinit::tensor::names_a_file(&t.spec.name))
+        .find(|t| !crate::tensor::names_a_file(&t.spec.name))
     {
         Some(t) if naming.named => Err(Error::Usage(format!(
             "tensor name '{}' holds '/', which cannot name one file in '{}'; write all \
              tensors to one -o FILE.safetensors or FILE.npz instead",
-            weightinit::text::escape_control(&t.spec.name),
-            weightinit::text::escape_control(dir)
+            crate::text::escape_control(&t.spec.name),
+            crate::text::escape_control(dir)
         ))),
         _ => Ok(()),
     }
@@ -605,7 +605,7 @@ mod tests {
                 }
             )
         );
-        let err = weightinit::budget::parse_byte_count("5 parsecs", "--max-shard-size")
+        let err = crate::budget::parse_byte_count("5 parsecs", "--max-shard-size")
             .unwrap_err()
             .to_string();
         assert!(

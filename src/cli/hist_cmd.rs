@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use weightinit::error::{Error, Result};
-use weightinit::inspect::load::LoadedTensor;
-use weightinit::law::Distribution;
-use weightinit::plot::{Histogram, Series};
-use weightinit::scheme::SchemeSpec;
-use weightinit::tensor::fan::Layout;
-use weightinit::text::escape_control;
+use crate::error::{Error, Result};
+use crate::inspect::load::LoadedTensor;
+use crate::law::Distribution;
+use crate::plot::{Histogram, Series};
+use crate::scheme::SchemeSpec;
+use crate::tensor::fan::Layout;
+use crate::text::escape_control;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -75,7 +75,7 @@ fn overlay(
     let law = scheme.resolve(&shape, args.layout)?.distribution;
     Ok(match law {
         Distribution::Orthogonal { gain } => {
-            let view = weightinit::tensor::fan::matrix_view(shape.dims(), args.layout);
+            let view = crate::tensor::fan::matrix_view(shape.dims(), args.layout);
             let entries = Distribution::orthogonal_entries(gain, view);
             (
                 Some(entries),
@@ -113,13 +113,13 @@ pub fn run(args: &HistArgs) -> Result<()> {
         }
     }
     if let Some(plot) = &args.plot {
-        weightinit::plot::check_image_target(plot, args.force)?;
+        crate::plot::check_image_target(plot, args.force)?;
     }
-    let purpose = weightinit::inspect::load::Purpose {
+    let purpose = crate::inspect::load::Purpose {
         reader: "hist",
         bytes_per_value: BYTES_PER_VALUE,
     };
-    let mut t = weightinit::inspect::load::load_one_for(
+    let mut t = crate::inspect::load::load_one_for(
         &args.file,
         args.tensor.as_deref(),
         "--tensor",
@@ -136,7 +136,7 @@ pub fn run(args: &HistArgs) -> Result<()> {
             "'{file}' tensor '{name}' has no finite values to count"
         )));
     }
-    let stats = weightinit::check::stats::Stats::of(finite.iter().copied());
+    let stats = crate::check::stats::Stats::of(finite.iter().copied());
     let (mean, std) = (stats.mean, stats.std());
     let (law, label) = overlay(args, &t, mean, std)?;
     let title = format!("{file} '{name}' {:?} {}", t.shape, t.dtype);
@@ -158,9 +158,9 @@ pub fn run(args: &HistArgs) -> Result<()> {
         }
     );
     out.push_str(&format!("overlay: {label}\n\n"));
-    out.push_str(&weightinit::plot::histogram_text(&hist, args.width));
+    out.push_str(&crate::plot::histogram_text(&hist, args.width));
     if let Some(plot) = &args.plot {
-        weightinit::plot::write_histogram(plot, &hist, args.force)?;
+        crate::plot::write_histogram(plot, &hist, args.force)?;
         out.push_str(&format!("\nplot: {}\n", plot.display()));
     }
     let mut stdout = std::io::stdout().lock();

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use weightinit::error::{Error, Result};
-use weightinit::inspect::probe::{Input, Probe, SchemeProbe, Setup};
-use weightinit::model::activation::Activation;
-use weightinit::scheme::SchemeSpec;
+use crate::error::{Error, Result};
+use crate::inspect::probe::{Input, Probe, SchemeProbe, Setup};
+use crate::model::activation::Activation;
+use crate::scheme::SchemeSpec;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -104,11 +104,11 @@ pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
 /// bytes each, which become the matrix); the probe's own budget counts them again.
 fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
     let label = path.display().to_string();
-    let purpose = weightinit::inspect::load::Purpose {
+    let purpose = crate::inspect::load::Purpose {
         reader: "probe",
         bytes_per_value: 8,
     };
-    let t = weightinit::inspect::load::load_one_for(path, tensor, "--input-tensor", purpose)?;
+    let t = crate::inspect::load::load_one_for(path, tensor, "--input-tensor", purpose)?;
     let (rows, cols) = match t.shape[..] {
         [rows, cols] => (rows, cols),
         [cols] => (1, cols),
@@ -130,7 +130,7 @@ fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
     // The values are row-major f64 already: they become the matrix without a copy.
     Ok(Input::Data {
         label,
-        rows: weightinit::inspect::probe::Matrix {
+        rows: crate::inspect::probe::Matrix {
             rows,
             cols,
             data: t.values,
@@ -139,7 +139,7 @@ fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
 }
 
 pub fn run(args: &ProbeArgs) -> Result<()> {
-    let widths = weightinit::model::layers::parse_widths(&args.layers)?;
+    let widths = crate::model::layers::parse_widths(&args.layers)?;
     let schemes = if args.schemes.is_empty() {
         vec![args.activation.weight_scheme().parse()?]
     } else {
@@ -151,7 +151,7 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
         ));
     }
     if let Some(plot) = &args.plot {
-        weightinit::plot::check_image_target(plot, args.force)?;
+        crate::plot::check_image_target(plot, args.force)?;
     }
     let input = match &args.input {
         Some(path) => read_input(path, args.input_tensor.as_deref())?,
@@ -160,12 +160,12 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
     let setup = Setup {
         widths,
         activation: args.activation,
-        seed: weightinit::rng::parse_seed(args.seed.as_deref())?,
+        seed: crate::rng::parse_seed(args.seed.as_deref())?,
         input,
     };
-    let probe = weightinit::inspect::probe::run(&setup, &schemes)?;
+    let probe = crate::inspect::probe::run(&setup, &schemes)?;
     if let Some(path) = &args.plot {
-        weightinit::plot::write_line_chart(path, &variance_chart(&probe), args.force)?;
+        crate::plot::write_line_chart(path, &variance_chart(&probe), args.force)?;
     }
     let text = if args.json {
         let mut text = serde_json::to_string_pretty(&probe)
@@ -182,11 +182,11 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
 }
 
 /// log10 of activation variance against depth (0 = the input), one series per scheme.
-pub fn variance_chart(probe: &Probe) -> weightinit::plot::LineChart {
+pub fn variance_chart(probe: &Probe) -> crate::plot::LineChart {
     let series = probe
         .schemes
         .iter()
-        .map(|s| weightinit::plot::Series {
+        .map(|s| crate::plot::Series {
             // A variance of exactly 0 has no place on a log axis; say so in the legend.
             label: if s.layers.iter().all(|l| l.activation_variance == 0.0) {
                 format!("{} (variance 0)", s.scheme)
@@ -202,10 +202,10 @@ pub fn variance_chart(probe: &Probe) -> weightinit::plot::LineChart {
                 .collect(),
         })
         .collect();
-    weightinit::plot::LineChart {
+    crate::plot::LineChart {
         title: format!(
             "Activation variance through {} ({}, batch {})",
-            weightinit::model::layers::widths_text(&probe.widths),
+            crate::model::layers::widths_text(&probe.widths),
             probe.activation,
             probe.batch
         ),
@@ -267,7 +267,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
     let depth = probe.widths.len() - 1;
     let mut out = format!(
         "probe: {} ({depth} layers), {} after each hidden layer, batch {} ({}, variance {}), seed {}\n",
-        weightinit::model::layers::widths_text(&probe.widths),
+        crate::model::layers::widths_text(&probe.widths),
         probe.activation,
         probe.batch,
         probe.input,
@@ -331,7 +331,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
     }
     if !args.no_chart {
         out.push('\n');
-        out.push_str(&weightinit::plot::line_chart_text(
+        out.push_str(&crate::plot::line_chart_text(
             &variance_chart(probe),
             72,
             18,

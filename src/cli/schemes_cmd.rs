@@ -4,8 +4,8 @@ use std::io::Write;
 
 use clap::Args;
 
-use weightinit::error::{Error, Result};
-use weightinit::scheme::SCHEMES;
+use crate::error::{Error, Result};
+use crate::scheme::SCHEMES;
 
 #[derive(Debug, Args)]
 pub struct SchemesArgs {

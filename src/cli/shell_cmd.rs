@@ -5,9 +5,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::error::{Error, Result};
+use crate::output::atomic::{self, FileOptions};
 use clap::CommandFactory;
-use weightinit::error::{Error, Result};
-use weightinit::output::atomic::{self, FileOptions};
 
 use super::Cli;
 

@@ -1,18 +1,18 @@
 //! Where a run's tensors come from besides `--shape`: `--preset`, `--layers`, `--like`
-//! and `--spec`. The builders live in `weightinit::model` and take plain values; this
+//! and `--spec`. The builders live in `crate::model` and take plain values; this
 //! file turns the flags into those values and adds the flags' wording to notes.
 
 use std::path::Path;
 
-use weightinit::model::preset::Preset;
+use crate::model::preset::Preset;
 
 use super::gen_args::GenArgs;
-use weightinit::error::{Error, Result};
-use weightinit::model::layers::{self, Bias};
-use weightinit::model::rules::NameRules;
-use weightinit::model::{Common, like, preset};
-use weightinit::scheme::SchemeSpec;
-use weightinit::tensor::{ResolvedTensor, Shape};
+use crate::error::{Error, Result};
+use crate::model::layers::{self, Bias};
+use crate::model::rules::NameRules;
+use crate::model::{Common, like, preset};
+use crate::scheme::SchemeSpec;
+use crate::tensor::{ResolvedTensor, Shape};
 
 impl GenArgs {
     /// What every tensor of the run shares: seed, layout, dtype, stream.
@@ -29,14 +29,14 @@ impl GenArgs {
     /// `--spec` when given), the config's dtype unless `--dtype`, PyTorch's layout (out ×
     /// in), schemes by name from `--rule` before the template's; and the config's bytes.
     pub(super) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
-        if self.rng != weightinit::rng::RngMode::Native {
+        if self.rng != crate::rng::RngMode::Native {
             return Err(Error::Usage(format!(
                 "--hf-config needs --rng native: transformers initializes a model module by \
                  module in its own order, which --rng {} does not follow",
                 self.rng
             )));
         }
-        let model = weightinit::model::hf::load(config, self.spec.as_deref())?;
+        let model = crate::model::hf::load(config, self.spec.as_deref())?;
         let (rules, default) = self.name_rules()?;
         if default.is_some() {
             return Err(Error::Usage(
@@ -47,7 +47,7 @@ impl GenArgs {
         }
         let common = Common {
             seed: self.seed()?,
-            layout: weightinit::tensor::Layout::Oi,
+            layout: crate::tensor::Layout::Oi,
             dtype: self.dtype.or(model.dtype).unwrap_or_default(),
             rng: self.rng,
         };
@@ -55,7 +55,7 @@ impl GenArgs {
             .tensors
             .into_iter()
             .map(|planned| {
-                weightinit::tensor::validate_name(&planned.name)?;
+                crate::tensor::validate_name(&planned.name)?;
                 let scheme = match rules.scheme_for(&planned.name) {
                     Some(rule) => rule.clone(),
                     None => planned.scheme.parse::<SchemeSpec>()?,

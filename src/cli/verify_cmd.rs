@@ -1,5 +1,5 @@
 //! `weightinit verify FILE --scheme S`: does the file look like it was drawn from S for
-//! its stored shapes? The checks live in [`weightinit::inspect::verify`]; this module parses, prints
+//! its stored shapes? The checks live in [`crate::inspect::verify`]; this module parses, prints
 //! and turns "no" into [`Error::Inconsistent`] (exit code 1).
 
 use std::io::Write;
@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use weightinit::error::{Error, Result};
-use weightinit::inspect::verify;
-use weightinit::scheme::SchemeSpec;
-use weightinit::tensor::fan::Layout;
+use crate::error::{Error, Result};
+use crate::inspect::verify;
+use crate::scheme::SchemeSpec;
+use crate::tensor::fan::Layout;
 
 #[derive(Debug, Args)]
 #[command(
