@@ -166,8 +166,42 @@ struct VecSink<E> {
 
 impl<E: Element> TensorSink for VecSink<E> {
     fn write_values(&mut self, values: Values<'_>) -> std::io::Result<()> {
-        self.values
-            .extend((0..values.len()).map(|i| E::from_f64(values.get_f64(i))));
+        // The values arrive in the tensor's dtype, which draw_array checked is E's.
+        match E::same_type(values) {
+            Some(same) => self.values.extend_from_slice(same),
+            None => self
+                .values
+                .extend((0..values.len()).map(|i| E::from_f64(values.get_f64(i)))),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A sink that fills memory someone else owns (a NumPy array, a torch tensor), in order.
+struct SliceSink<'a, E> {
+    out: &'a mut [E],
+    filled: usize,
+}
+
+impl<E: Element> TensorSink for SliceSink<'_, E> {
+    fn write_values(&mut self, values: Values<'_>) -> std::io::Result<()> {
+        let end = self.filled + values.len();
+        let Some(dest) = self.out.get_mut(self.filled..end) else {
+            return Err(std::io::Error::other("more values than the buffer holds"));
+        };
+        match E::same_type(values) {
+            Some(same) => dest.copy_from_slice(same),
+            None => {
+                for (i, d) in dest.iter_mut().enumerate() {
+                    *d = E::from_f64(values.get_f64(i));
+                }
+            }
+        }
+        self.filled = end;
         Ok(())
     }
 
@@ -220,4 +254,39 @@ impl Session {
             .map_err(|e| Error::Numerical(format!("array shape: {e}")))?;
         Ok((array, generated))
     }
+
+    /// Draws `tensor` into `out`, which holds exactly its elements in row-major order:
+    /// the values [`Session::draw_array`] returns, written into memory the caller owns.
+    pub fn draw_into<E: Element>(
+        &mut self,
+        tensor: &ResolvedTensor,
+        out: &mut [E],
+    ) -> Result<Generated> {
+        if E::DTYPE != tensor.spec.dtype {
+            return Err(Error::Usage(format!(
+                "tensor '{}' is {}, but a buffer of {} was given",
+                tensor.spec.name,
+                tensor.spec.dtype,
+                E::DTYPE
+            )));
+        }
+        let n = tensor.spec.shape.len();
+        if out.len() != n {
+            return Err(Error::Usage(format!(
+                "tensor '{}' of shape {} has {n} elements, but the buffer holds {}",
+                tensor.spec.name,
+                tensor.spec.shape,
+                out.len()
+            )));
+        }
+        let mut sink = SliceSink { out, filled: 0 };
+        let generated = self.generate(tensor, &mut sink, "<memory>")?;
+        debug_assert_eq!(sink.filled, n);
+        Ok(generated)
+    }
+}
+
+/// Draws `tensor` into `out` (see [`Session::draw_into`]) with a fresh [`Session`].
+pub fn draw_into<E: Element>(tensor: &ResolvedTensor, out: &mut [E]) -> Result<Generated> {
+    Session::new().draw_into(tensor, out)
 }

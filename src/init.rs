@@ -167,6 +167,13 @@ impl Init {
         Ok(crate::generate::draw_array::<E>(&tensor)?.0)
     }
 
+    /// The values of [`Init::draw`] written into `out` (row-major, exactly the tensor's
+    /// element count), for memory the caller already owns; `E` is the element type.
+    pub fn draw_into<E: Element>(&self, out: &mut [E]) -> Result<()> {
+        let tensor = self.clone().dtype(E::DTYPE).resolve()?;
+        crate::generate::draw_into(&tensor, out).map(|_| ())
+    }
+
     /// Elements `first .. first + len` of the tensor in row-major order, drawn alone
     /// (random access): bit for bit that slice of [`Init::draw`]'s array, at a cost
     /// proportional to `len`. Native stream and elementwise schemes only; an orthogonal or

@@ -177,3 +177,34 @@ fn draw_range_equals_the_slice_of_the_whole() {
         .draw_range::<f32>(0, 1);
     assert!(whole.unwrap_err().to_string().contains("whole matrix"));
 }
+
+/// `draw_into` fills memory the caller owns with exactly `draw`'s values, for every
+/// stream and element type, and refuses a buffer of the wrong length.
+#[test]
+fn draw_into_fills_the_callers_buffer_with_draws_values() {
+    fn check<E: weightinit::tensor::dtype::Element + PartialEq + std::fmt::Debug>(init: &Init) {
+        let whole = init.draw::<E>().unwrap();
+        let mut out = vec![E::default(); whole.len()];
+        init.draw_into(&mut out).unwrap();
+        assert_eq!(out, whole.as_slice().unwrap());
+    }
+    let native = Init::new("he-normal", [70, 1001]).unwrap().seed(3);
+    check::<f32>(&native);
+    check::<f64>(&native);
+    check::<half::f16>(&native);
+    check::<half::bf16>(&native);
+    let numpy = Init::new("xavier-uniform", [30, 40])
+        .unwrap()
+        .seed(1)
+        .rng(RngMode::Numpy);
+    check::<f32>(&numpy);
+    let torch = Init::new("kaiming-uniform", [30, 40])
+        .unwrap()
+        .seed(1)
+        .layout(Layout::Oi)
+        .rng(RngMode::Torch);
+    check::<f64>(&torch);
+    let mut short = vec![0f32; 1199];
+    let err = torch.draw_into(&mut short).unwrap_err().to_string();
+    assert!(err.contains("1200") && err.contains("1199"), "{err}");
+}

@@ -73,6 +73,8 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn to_f64(self) -> f64;
     /// The slice as the sinks take it.
     fn values(xs: &[Self]) -> Values<'_>;
+    /// The sinks' slice back as this type, when it holds this type (no conversion).
+    fn same_type(values: Values<'_>) -> Option<&[Self]>;
 }
 
 macro_rules! element {
@@ -90,6 +92,12 @@ macro_rules! element {
             }
             fn values(xs: &[Self]) -> Values<'_> {
                 Values::$variant(xs)
+            }
+            fn same_type(values: Values<'_>) -> Option<&[Self]> {
+                match values {
+                    Values::$variant(xs) => Some(xs),
+                    _ => None,
+                }
             }
         }
     };
