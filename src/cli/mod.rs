@@ -89,30 +89,62 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    ExitCode::from(exit_status(args))
+}
+
+/// [`main`] with the exit status as a number, for a caller that ends the process itself
+/// (Python's `sys.exit`). Standard output is flushed before it returns.
+pub fn exit_status<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     clean_up_on_signals();
+    let status = run_and_report(args);
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    status
+}
+
+/// Runs the command in `args` for a library caller (the Python package's `write`): no
+/// signal handlers, nothing printed; a command line clap refuses becomes one
+/// [`Error::Usage`] line.
+pub fn run_quietly<I, T>(args: I) -> Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| Error::Usage(clap_error_line(&e)))?;
+    cli.run()
+}
+
+fn run_and_report<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
     match cli.run() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
             // The reader went away (`| head`): not an error for a command-line filter.
-            ExitCode::SUCCESS
+            0
         }
         Err(Error::Inconsistent(reason)) => {
             // An answer, not a failure: the reason alone, without "error:".
             eprintln!("weightinit: {}", bounded_line(&reason));
-            ExitCode::FAILURE
+            1
         }
         Err(e @ Error::MemoryBudget { .. }) => {
             let line = format!("{e} (raise it with --max-memory, e.g. --max-memory 90%)");
             eprintln!("weightinit: error: {}", bounded_line(&line));
-            ExitCode::from(2)
+            2
         }
         Err(e) => {
             eprintln!("weightinit: error: {}", bounded_line(&flag_wording(&e)));
-            ExitCode::from(if e.is_usage() { 2 } else { 1 })
+            if e.is_usage() { 2 } else { 1 }
         }
     }
 }
@@ -183,21 +215,30 @@ fn flag_wording(e: &Error) -> String {
 }
 
 /// Prints help and version as clap does; squeezes real errors onto one line.
-fn clap_error(e: clap::Error) -> ExitCode {
+fn clap_error(e: clap::Error) -> u8 {
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            return 0;
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             // `weightinit` alone, or `weightinit gen` with nothing: the help, on stderr,
             // as the answer to a request that did not say what to do.
             eprint!("{}", e.render());
-            return ExitCode::from(2);
+            return 2;
         }
         _ => {}
     }
+    eprintln!(
+        "weightinit: error: {} (see 'weightinit --help')",
+        clap_error_line(&e)
+    );
+    2
+}
+
+/// A clap error on one line, without its usage and "for more information" lines.
+fn clap_error_line(e: &clap::Error) -> String {
     let rendered = e.render().to_string();
     let mut line = String::new();
     for part in rendered.lines().map(str::trim).filter(|l| {
@@ -209,8 +250,7 @@ fn clap_error(e: clap::Error) -> ExitCode {
         }
         line.push_str(part);
     }
-    eprintln!("weightinit: error: {line} (see 'weightinit --help')");
-    ExitCode::from(2)
+    line
 }
 
 /// SIGINT, SIGTERM and SIGHUP (Ctrl-C, a scheduler's preemption, a closed terminal)

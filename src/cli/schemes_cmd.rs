@@ -44,7 +44,9 @@ fn table() -> String {
     out
 }
 
-fn json() -> String {
+/// The scheme table as pretty JSON: an array of objects (name, aliases, params,
+/// formula, default_gain, suits).
+pub fn json() -> String {
     let rows: Vec<serde_json::Value> = SCHEMES
         .iter()
         .map(|s| {

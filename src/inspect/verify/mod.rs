@@ -186,14 +186,50 @@ pub fn verify_file(
         }
         Ok(())
     })?;
-    let scheme_text = scheme.to_string();
     if tensors.is_empty() {
         let why = crate::text::list(skipped.iter().map(|s| format!("{}: {}", s.name, s.reason)));
         return Err(Error::Usage(format!(
-            "'{}': nothing to check against {scheme_text}: every tensor was skipped ({why})",
+            "'{}': nothing to check against {scheme}: every tensor was skipped ({why})",
             path.display(),
         )));
     }
+    Ok(conclude(
+        path.display().to_string(),
+        scheme,
+        layout,
+        tensors,
+        skipped,
+    ))
+}
+
+/// Checks values already in memory (the Python package's arrays) as [`verify_file`]
+/// checks one tensor of a file; `source` names them in the report.
+pub fn verify_values(
+    tensor: &LoadedTensor,
+    scheme: &SchemeSpec,
+    layout: Layout,
+    source: &str,
+) -> Result<Verification> {
+    let verdict = verify_tensor(tensor, scheme, layout)?;
+    Ok(conclude(
+        source.to_string(),
+        scheme,
+        layout,
+        vec![verdict],
+        Vec::new(),
+    ))
+}
+
+/// The answer for the checked tensors: consistent when none failed, else the first
+/// failure as the reason.
+fn conclude(
+    file: String,
+    scheme: &SchemeSpec,
+    layout: Layout,
+    tensors: Vec<TensorVerdict>,
+    skipped: Vec<Skipped>,
+) -> Verification {
+    let scheme_text = scheme.to_string();
     let reason = tensors.iter().find_map(|t| {
         t.first_failure().map(|c| {
             format!(
@@ -203,8 +239,8 @@ pub fn verify_file(
             )
         })
     });
-    Ok(Verification {
-        file: path.display().to_string(),
+    Verification {
+        file,
         scheme: scheme_text,
         layout,
         consistent: reason.is_none(),
@@ -212,7 +248,7 @@ pub fn verify_file(
         tensors,
         skipped,
         limits: LIMITS,
-    })
+    }
 }
 
 /// Checks one loaded tensor against `scheme` resolved for its shape. Fails with the

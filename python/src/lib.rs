@@ -1,0 +1,293 @@
+//! `weightinit._weightinit`, the Python extension module: the library's entry points with
+//! NumPy arrays in and out. The documented API is the Python package around it
+//! (`python/weightinit/__init__.py`), which normalizes arguments (shapes, dtypes, torch
+//! tensors) before calling here; this module converts, releases the GIL while drawing and
+//! turns the library's errors into Python exceptions with the same one-line messages.
+
+use numpy::{PyArray, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyFileExistsError, PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use weightinit::inspect::load::LoadedTensor;
+use weightinit::inspect::verify as checks;
+use weightinit::tensor::dtype::Element;
+use weightinit::{DType, Error, Init, Layout, RngMode};
+
+/// The library's error as a Python exception: files are `OSError` (`FileExistsError` for
+/// a file that `force` would replace), the memory budget `MemoryError`, failures of the
+/// arithmetic `RuntimeError`, and bad input `ValueError`; the message is the command
+/// line's, with `force=True` for `--force`.
+fn to_py(e: Error) -> PyErr {
+    let text = weightinit::text::bounded_line(&e.to_string());
+    match e {
+        Error::Exists(_) => {
+            PyFileExistsError::new_err(format!("{text}; pass force=True to replace it"))
+        }
+        Error::Io { .. } | Error::NoSpace { .. } | Error::MissingDir(_) | Error::BlockDevice(_) => {
+            PyOSError::new_err(text)
+        }
+        Error::InSource { ref source, .. } if !source.is_usage() => PyOSError::new_err(text),
+        Error::MemoryBudget { .. } => PyMemoryError::new_err(text),
+        Error::Numerical(_) | Error::Chart(_) => PyRuntimeError::new_err(text),
+        _ => PyValueError::new_err(text),
+    }
+}
+
+/// Parses one of clap's value names (with its aliases: `float32`, `oi`, `torch` …) into
+/// `T`, or says what is accepted.
+fn parse_choice<T: clap::ValueEnum>(what: &str, text: &str) -> PyResult<T> {
+    T::from_str(text, true).map_err(|_| {
+        let accepted: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|p| p.get_name().to_string())
+            .collect();
+        PyValueError::new_err(format!(
+            "invalid {what} '{text}': use one of {}",
+            accepted.join(", ")
+        ))
+    })
+}
+
+/// The [`Init`] the keyword arguments describe.
+fn init_from(
+    scheme: &str,
+    shape: Vec<usize>,
+    seed: Option<u64>,
+    name: &str,
+    layout: &str,
+    rng: &str,
+) -> PyResult<Init> {
+    let mut init = Init::new(scheme, shape)
+        .map_err(to_py)?
+        .name(name)
+        .layout(parse_choice::<Layout>("layout", layout)?)
+        .rng(parse_choice::<RngMode>("rng", rng)?);
+    if let Some(seed) = seed {
+        init = init.seed(seed);
+    }
+    Ok(init)
+}
+
+/// bf16 arrays need a NumPy dtype named `bfloat16`, which the ml_dtypes package
+/// registers when imported; without it, one line instead of rust-numpy's panic.
+fn require_bfloat16(py: Python<'_>) -> PyResult<()> {
+    py.import("ml_dtypes").map(|_| ()).map_err(|_| {
+        PyValueError::new_err(
+            "dtype bfloat16 needs the ml_dtypes package (NumPy has no bfloat16 of its own): \
+             pip install ml_dtypes, or use float32, float64 or float16",
+        )
+    })
+}
+
+/// Draws the array with the GIL released (the library draws on all cores) and hands it
+/// to NumPy without a copy.
+fn draw_owned<'py, E: Element + numpy::Element>(
+    py: Python<'py>,
+    init: &Init,
+) -> PyResult<Bound<'py, PyAny>> {
+    let array = py.detach(|| init.draw::<E>()).map_err(to_py)?;
+    Ok(PyArray::from_owned_array(py, array).into_any())
+}
+
+#[pyfunction]
+#[pyo3(signature = (scheme, shape, seed=None, name="w0", layout="io", rng="native", dtype="float32"))]
+fn generate<'py>(
+    py: Python<'py>,
+    scheme: &str,
+    shape: Vec<usize>,
+    seed: Option<u64>,
+    name: &str,
+    layout: &str,
+    rng: &str,
+    dtype: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let init = init_from(scheme, shape, seed, name, layout, rng)?;
+    match parse_choice::<DType>("dtype", dtype)? {
+        DType::F32 => draw_owned::<f32>(py, &init),
+        DType::F64 => draw_owned::<f64>(py, &init),
+        DType::F16 => draw_owned::<half::f16>(py, &init),
+        DType::Bf16 => {
+            require_bfloat16(py)?;
+            draw_owned::<half::bf16>(py, &init)
+        }
+    }
+}
+
+/// Fills a writable, C-contiguous array of element type `E` in place.
+fn fill_typed<E: Element + numpy::Element>(
+    py: Python<'_>,
+    out: &Bound<'_, PyArrayDyn<E>>,
+    init: &Init,
+) -> PyResult<()> {
+    let mut view = out
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("cannot write into the array: {e}")))?;
+    let slice = view.as_slice_mut().map_err(|_| {
+        PyValueError::new_err("the array is not contiguous in C order; pass a contiguous one")
+    })?;
+    py.detach(|| init.draw_into(slice)).map_err(to_py)
+}
+
+/// Fills `out` in place with the values `generate` would return for its shape. `out` is
+/// float32, float64 or float16, or uint16 holding bfloat16 bits when `bfloat16` is set
+/// (a torch bfloat16 tensor viewed as int16, an ml_dtypes array viewed as uint16).
+#[pyfunction]
+#[pyo3(signature = (out, scheme, seed=None, name="w0", layout="io", rng="native", bfloat16=false))]
+fn fill(
+    py: Python<'_>,
+    out: &Bound<'_, PyUntypedArray>,
+    scheme: &str,
+    seed: Option<u64>,
+    name: &str,
+    layout: &str,
+    rng: &str,
+    bfloat16: bool,
+) -> PyResult<()> {
+    let shape = out.shape().to_vec();
+    let init = init_from(scheme, shape, seed, name, layout, rng)?;
+    if bfloat16 {
+        let bits = out
+            .cast::<PyArrayDyn<u16>>()
+            .map_err(|_| PyValueError::new_err("bfloat16 bits must come as a uint16 array"))?;
+        let mut view = bits
+            .try_readwrite()
+            .map_err(|e| PyValueError::new_err(format!("cannot write into the array: {e}")))?;
+        let slice = view.as_slice_mut().map_err(|_| {
+            PyValueError::new_err("the array is not contiguous in C order; pass a contiguous one")
+        })?;
+        let slice: &mut [half::bf16] = bytemuck::cast_slice_mut(slice);
+        return py.detach(|| init.draw_into(slice)).map_err(to_py);
+    }
+    if let Ok(a) = out.cast::<PyArrayDyn<f32>>() {
+        fill_typed(py, a, &init)
+    } else if let Ok(a) = out.cast::<PyArrayDyn<f64>>() {
+        fill_typed(py, a, &init)
+    } else if let Ok(a) = out.cast::<PyArrayDyn<half::f16>>() {
+        fill_typed(py, a, &init)
+    } else {
+        Err(PyValueError::new_err(format!(
+            "cannot fill an array of {}: use float32, float64, float16 or bfloat16",
+            out.dtype()
+        )))
+    }
+}
+
+/// The tensor's metadata as JSON: the resolved law with its fans, gain, std and bound.
+#[pyfunction]
+#[pyo3(signature = (scheme, shape, seed=None, name="w0", layout="io", rng="native", dtype="float32"))]
+fn resolve(
+    scheme: &str,
+    shape: Vec<usize>,
+    seed: Option<u64>,
+    name: &str,
+    layout: &str,
+    rng: &str,
+    dtype: &str,
+) -> PyResult<String> {
+    let init = init_from(scheme, shape, seed, name, layout, rng)?
+        .dtype(parse_choice::<DType>("dtype", dtype)?);
+    let tensor = init.resolve().map_err(to_py)?;
+    serde_json::to_string(&tensor.meta())
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot encode the metadata: {e}")))
+}
+
+/// The scheme table as JSON.
+#[pyfunction]
+fn schemes() -> String {
+    weightinit::cli::schemes_cmd::json()
+}
+
+/// The values of a float array widened to f64, with their dtype.
+fn widened(values: &Bound<'_, PyUntypedArray>, bfloat16: bool) -> PyResult<(Vec<f64>, DType)> {
+    fn widen<E: Element + numpy::Element>(a: &Bound<'_, PyArrayDyn<E>>) -> PyResult<Vec<f64>> {
+        let view = a.readonly();
+        Ok(view.as_array().iter().map(|x| x.to_f64()).collect())
+    }
+    if bfloat16 {
+        let bits = values
+            .cast::<PyArrayDyn<u16>>()
+            .map_err(|_| PyValueError::new_err("bfloat16 bits must come as a uint16 array"))?;
+        let view = bits.readonly();
+        let widened = view
+            .as_array()
+            .iter()
+            .map(|&b| half::bf16::from_bits(b).to_f64())
+            .collect();
+        return Ok((widened, DType::Bf16));
+    }
+    if let Ok(a) = values.cast::<PyArrayDyn<f32>>() {
+        Ok((widen(a)?, DType::F32))
+    } else if let Ok(a) = values.cast::<PyArrayDyn<f64>>() {
+        Ok((widen(a)?, DType::F64))
+    } else if let Ok(a) = values.cast::<PyArrayDyn<half::f16>>() {
+        Ok((widen(a)?, DType::F16))
+    } else {
+        Err(PyValueError::new_err(format!(
+            "cannot verify an array of {}: use float32, float64, float16 or bfloat16",
+            values.dtype()
+        )))
+    }
+}
+
+/// `weightinit verify`'s report, as JSON, for an array in memory.
+#[pyfunction]
+#[pyo3(signature = (values, scheme, layout="io", name="array", bfloat16=false))]
+fn verify(
+    py: Python<'_>,
+    values: &Bound<'_, PyUntypedArray>,
+    scheme: &str,
+    layout: &str,
+    name: &str,
+    bfloat16: bool,
+) -> PyResult<String> {
+    let scheme: weightinit::SchemeSpec = scheme.parse().map_err(to_py)?;
+    let layout = parse_choice::<Layout>("layout", layout)?;
+    let shape = values.shape().to_vec();
+    let count = values.len() as u64;
+    weightinit::budget::check(
+        count.checked_mul(checks::BYTES_PER_VALUE),
+        &format!("verifying an array of {count} values"),
+    )
+    .map_err(to_py)?;
+    let (widened, dtype) = widened(values, bfloat16)?;
+    let tensor = LoadedTensor {
+        name: name.to_string(),
+        shape,
+        dtype,
+        values: widened,
+    };
+    let report = py
+        .detach(|| checks::verify_values(&tensor, &scheme, layout, name))
+        .map_err(to_py)?;
+    serde_json::to_string(&report)
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot encode the report: {e}")))
+}
+
+/// Runs a command line (`["weightinit", "gen", …]`) in this process without printing;
+/// the Python package's `write` builds it from keyword arguments.
+#[pyfunction]
+fn run_quietly(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
+    py.detach(|| weightinit::cli::run_quietly(args))
+        .map_err(to_py)
+}
+
+/// The `weightinit` command (the wheel's console script and `python -m weightinit`):
+/// runs it with `args` and returns the exit status.
+#[pyfunction]
+fn main(py: Python<'_>, args: Vec<String>) -> u8 {
+    py.detach(|| weightinit::cli::exit_status(args))
+}
+
+#[pymodule]
+fn _weightinit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(fill, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve, m)?)?;
+    m.add_function(wrap_pyfunction!(schemes, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(run_quietly, m)?)?;
+    m.add_function(wrap_pyfunction!(main, m)?)?;
+    Ok(())
+}
