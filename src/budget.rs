@@ -147,6 +147,34 @@ fn byte_count(trimmed: &str) -> Option<u64> {
     (bytes.is_finite() && bytes >= 1.0 && bytes < 2f64.powi(64)).then_some(bytes as u64)
 }
 
+/// Asks Linux to back a large fresh buffer with 2 MiB pages (`MADV_HUGEPAGE`) before
+/// anything touches it: where transparent huge pages are "madvise" (a common default),
+/// first-touch faults of a GiB-sized array otherwise cost as much as drawing it. Only a
+/// hint: contents are unchanged, and a refusal (no THP, another OS) changes nothing.
+pub fn advise_huge_pages<T>(buffer: &mut [T]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = buffer.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(buffer);
+        let first = start.next_multiple_of(HUGE);
+        let last = end / HUGE * HUGE;
+        if last > first {
+            // SAFETY: the range lies inside `buffer`, which we borrow mutably; the advice
+            // changes how pages are backed, never what they hold.
+            let _ = unsafe {
+                rustix::mm::madvise(
+                    first as *mut std::ffi::c_void,
+                    last - first,
+                    rustix::mm::Advice::LinuxHugepage,
+                )
+            };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,14 +103,44 @@ fn finite_or_refused(tensor: &ResolvedTensor, generated: Generated) -> Result<Ge
     if s.count == 0 || (s.min.is_finite() && s.max.is_finite()) {
         return Ok(generated);
     }
-    Err(Error::Param(format!(
+    Err(beyond_finite(tensor, s.min, s.max))
+}
+
+/// The refusal of a tensor that drew a value its dtype cannot hold (f16 overflows first).
+fn beyond_finite(tensor: &ResolvedTensor, min: f64, max: f64) -> Error {
+    Error::Param(format!(
         "tensor '{}' drew a value beyond the largest finite {} (min {}, max {}); use a \
          wider dtype or a smaller scale",
         crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
         tensor.spec.dtype,
-        s.min,
-        s.max
-    )))
+        min,
+        max
+    ))
+}
+
+/// Draws a native-stream, elementwise tensor straight into `out` on all cores (each block
+/// of the stream written where it belongs: no sink, no copy, no statistics), or returns
+/// `None` for a tensor that needs [`Session::draw_into`]: a framework stream, or a law
+/// built as a whole matrix. The values are those of every other path, bit for bit.
+pub fn draw_native_in_place<E: crate::draw::NativeDraw>(
+    tensor: &ResolvedTensor,
+    out: &mut [E],
+) -> Option<Result<()>> {
+    use rayon::prelude::*;
+    if tensor.spec.rng != RngMode::Native || out.len() != tensor.spec.shape.len() {
+        return None;
+    }
+    draw::engine::draw_range(tensor, 0, out)?;
+    let finite = out.par_iter().all(|x| x.to_f64().is_finite());
+    if finite {
+        return Some(Ok(()));
+    }
+    let (min, max) = out
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x.to_f64()), hi.max(x.to_f64()))
+        });
+    Some(Err(beyond_finite(tensor, min, max)))
 }
 
 /// Bytes that generating `tensor` holds in memory at once beyond the fixed block buffers

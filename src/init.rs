@@ -22,12 +22,13 @@ use std::path::Path;
 
 use ndarray::ArrayD;
 
+use crate::draw::NativeDraw;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::output::atomic::{AtomicFile, FileOptions};
 use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
-use crate::tensor::dtype::{DType, Element};
+use crate::tensor::dtype::DType;
 use crate::tensor::fan::Layout;
 use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
@@ -162,15 +163,37 @@ impl Init {
 
     /// The values in memory as an array in the tensor's shape, of element type `E`
     /// (`f32`, `f64`, `half::f16`, `half::bf16`).
-    pub fn draw<E: Element>(&self) -> Result<ArrayD<E>> {
+    ///
+    /// A native-stream elementwise tensor is drawn in place on all cores into zeroed
+    /// memory the array then owns, so its peak memory is the array itself.
+    pub fn draw<E: NativeDraw>(&self) -> Result<ArrayD<E>> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
+        let n = tensor.spec.shape.len();
+        if tensor.spec.rng == RngMode::Native {
+            crate::budget::check(
+                crate::budget::elements(n, std::mem::size_of::<E>()),
+                &format!("an array of {} {}", tensor.spec.shape, tensor.spec.dtype),
+            )?;
+            // Zeroed pages come from the OS untouched (calloc), and the parallel draw
+            // touches each page on the thread that fills it.
+            let mut values = vec![E::default(); n];
+            crate::budget::advise_huge_pages(&mut values);
+            if let Some(drawn) = crate::generate::draw_native_in_place(&tensor, &mut values) {
+                drawn?;
+                return ArrayD::from_shape_vec(tensor.spec.shape.dims(), values)
+                    .map_err(|e| Error::Numerical(format!("array shape: {e}")));
+            }
+        }
         Ok(crate::generate::draw_array::<E>(&tensor)?.0)
     }
 
     /// The values of [`Init::draw`] written into `out` (row-major, exactly the tensor's
     /// element count), for memory the caller already owns; `E` is the element type.
-    pub fn draw_into<E: Element>(&self, out: &mut [E]) -> Result<()> {
+    pub fn draw_into<E: NativeDraw>(&self, out: &mut [E]) -> Result<()> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
+        if let Some(drawn) = crate::generate::draw_native_in_place(&tensor, out) {
+            return drawn;
+        }
         crate::generate::draw_into(&tensor, out).map(|_| ())
     }
 

@@ -182,7 +182,7 @@ fn draw_range_equals_the_slice_of_the_whole() {
 /// stream and element type, and refuses a buffer of the wrong length.
 #[test]
 fn draw_into_fills_the_callers_buffer_with_draws_values() {
-    fn check<E: weightinit::tensor::dtype::Element + PartialEq + std::fmt::Debug>(init: &Init) {
+    fn check<E: weightinit::draw::NativeDraw + PartialEq + std::fmt::Debug>(init: &Init) {
         let whole = init.draw::<E>().unwrap();
         let mut out = vec![E::default(); whole.len()];
         init.draw_into(&mut out).unwrap();

@@ -10,7 +10,6 @@ use pyo3::prelude::*;
 
 use weightinit::inspect::load::LoadedTensor;
 use weightinit::inspect::verify as checks;
-use weightinit::tensor::dtype::Element;
 use weightinit::{DType, Error, Init, Layout, RngMode};
 
 /// The library's error as a Python exception: files are `OSError` (`FileExistsError` for
@@ -82,7 +81,7 @@ fn require_bfloat16(py: Python<'_>) -> PyResult<()> {
 
 /// Draws the array with the GIL released (the library draws on all cores) and hands it
 /// to NumPy without a copy.
-fn draw_owned<'py, E: Element + numpy::Element>(
+fn draw_owned<'py, E: weightinit::draw::NativeDraw + numpy::Element>(
     py: Python<'py>,
     init: &Init,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -90,6 +89,8 @@ fn draw_owned<'py, E: Element + numpy::Element>(
     Ok(PyArray::from_owned_array(py, array).into_any())
 }
 
+// Python keyword functions: one Rust argument per keyword of the Python signature.
+#[allow(clippy::too_many_arguments)]
 #[pyfunction]
 #[pyo3(signature = (scheme, shape, seed=None, name="w0", layout="io", rng="native", dtype="float32"))]
 fn generate<'py>(
@@ -115,7 +116,7 @@ fn generate<'py>(
 }
 
 /// Fills a writable, C-contiguous array of element type `E` in place.
-fn fill_typed<E: Element + numpy::Element>(
+fn fill_typed<E: weightinit::draw::NativeDraw + numpy::Element>(
     py: Python<'_>,
     out: &Bound<'_, PyArrayDyn<E>>,
     init: &Init,
@@ -132,6 +133,7 @@ fn fill_typed<E: Element + numpy::Element>(
 /// Fills `out` in place with the values `generate` would return for its shape. `out` is
 /// float32, float64 or float16, or uint16 holding bfloat16 bits when `bfloat16` is set
 /// (a torch bfloat16 tensor viewed as int16, an ml_dtypes array viewed as uint16).
+#[allow(clippy::too_many_arguments)]
 #[pyfunction]
 #[pyo3(signature = (out, scheme, seed=None, name="w0", layout="io", rng="native", bfloat16=false))]
 fn fill(
@@ -200,7 +202,9 @@ fn schemes() -> String {
 
 /// The values of a float array widened to f64, with their dtype.
 fn widened(values: &Bound<'_, PyUntypedArray>, bfloat16: bool) -> PyResult<(Vec<f64>, DType)> {
-    fn widen<E: Element + numpy::Element>(a: &Bound<'_, PyArrayDyn<E>>) -> PyResult<Vec<f64>> {
+    fn widen<E: weightinit::draw::NativeDraw + numpy::Element>(
+        a: &Bound<'_, PyArrayDyn<E>>,
+    ) -> PyResult<Vec<f64>> {
         let view = a.readonly();
         Ok(view.as_array().iter().map(|x| x.to_f64()).collect())
     }

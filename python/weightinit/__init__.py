@@ -32,12 +32,15 @@ DTypeLike = Union[str, np.dtype, type]
 
 
 def _shape(shape: ShapeLike) -> List[int]:
-    """A shape as a list of ints: an int is one axis; numpy integers are accepted."""
+    """A shape as a list of ints: an int is one axis; numpy integers and the command
+    line's text ("784x128") are accepted."""
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
+        if isinstance(shape, str):
+            shape = shape.split("x")
         dims = [int(d) for d in shape]
-    except TypeError:
+    except (TypeError, ValueError):
         raise ValueError(f"invalid shape {shape!r}: give a tuple of positive ints, e.g. (784, 128)") from None
     for d in dims:
         if d < 0:
@@ -89,7 +92,8 @@ def generate(
     Args:
         scheme: a scheme with optional parameters: ``"he-normal"``,
             ``"normal:std=0.02"``, ``"kaiming-uniform:nonlinearity=tanh"``.
-        shape: the dimensions, e.g. ``(784, 128)``; an int is one axis.
+        shape: the dimensions, e.g. ``(784, 128)``; an int is one axis; ``"784x128"``
+            as on the command line.
         seed: 0 to 2**64-1. ``None`` draws a fresh seed from the operating system.
         name: the tensor's name; with the seed it keys the native stream, so two
             tensors of one seed differ by name.
@@ -307,7 +311,10 @@ def write(path: Union[str, "os.PathLike[str]"], scheme: Optional[str] = None, sh
     a tuple, or a list of tuples for several tensors. Any source gen takes works: a
     scheme and shape, ``layers=``, ``spec=``, ``like=``, ``hf_config=``. The file is
     written to a temporary name and renamed when complete; an existing file is replaced
-    only with ``force=True``. No report is printed (``report="human"`` prints gen's).
+    only with ``force=True``. ``path`` is a directory when it ends with ``/``, already is
+    one, or (for ``hf_config``) has no extension: a model goes there as
+    ``model.safetensors`` (or its shards) beside a copy of config.json. No report is
+    printed (``report="human"`` prints gen's).
 
     Example:
         >>> import weightinit as wi
@@ -319,7 +326,12 @@ def write(path: Union[str, "os.PathLike[str]"], scheme: Optional[str] = None, sh
         FileExistsError: the output exists and ``force`` was not given.
         OSError: the file system refused.
     """
-    args = ["weightinit", "gen", "--output", os.fspath(path)]
+    target = os.fspath(path)
+    # gen takes a directory when the path ends with a separator; a Hugging Face model
+    # always goes to one, and an existing directory is one.
+    if (options.get("hf_config") is not None and not os.path.splitext(target)[1]) or os.path.isdir(target):
+        target = os.path.join(target, "")
+    args = ["weightinit", "gen", "--output", target]
     options.setdefault("report", "none")
     if scheme is not None:
         options["scheme"] = scheme

@@ -1,0 +1,81 @@
+"""Memory, threads and the GIL: each measured in a child process, so the numbers are the
+child's own (peak RSS, its thread pool size) and not this test run's."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+
+def run_child(code: str, env=None) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_one_gib_array_costs_about_one_gib_of_peak_memory():
+    """rust-numpy takes over the Rust allocation: no second copy at any point."""
+    got = run_child(
+        """
+        import json, resource
+        import numpy as np
+        import weightinit as wi
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        w = wi.generate("he-normal", (16384, 16384), seed=0)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps({"nbytes": w.nbytes, "grew": after - before,
+                          "last": float(w[-1, -1]), "owner": type(w.base).__name__}))
+        """
+    )
+    assert got["nbytes"] == 1 << 30
+    assert got["last"] != 0.0
+    # The array itself, plus the draw's bounded working buffers (a few MiB per thread).
+    assert got["grew"] < got["nbytes"] * 1.05, got
+
+
+def test_generation_uses_the_threads_it_is_given():
+    """Best of 5 on 1 thread against best of 5 on 2 (RAYON_NUM_THREADS sizes the pool)."""
+    code = """
+        import json, time
+        import weightinit as wi
+        times = []
+        for k in range(5):
+            start = time.perf_counter()
+            wi.generate("he-normal", (4096, 8192), seed=k)
+            times.append(time.perf_counter() - start)
+        print(json.dumps({"best": min(times)}))
+        """
+    one = run_child(code, {"RAYON_NUM_THREADS": "1"})["best"]
+    two = run_child(code, {"RAYON_NUM_THREADS": "2"})["best"]
+    assert os.cpu_count() and os.cpu_count() >= 2
+    assert two < 0.9 * one, f"1 thread {one:.3f} s, 2 threads {two:.3f} s"
+
+
+def test_the_gil_is_released_while_drawing():
+    """Another Python thread keeps running while generate works."""
+    got = run_child(
+        """
+        import json, threading
+        import weightinit as wi
+        started = threading.Event()
+        def work():
+            started.set()
+            wi.generate("he-normal", (8192, 8192), seed=0)
+        t = threading.Thread(target=work)
+        t.start()
+        started.wait()
+        spins = 0
+        while t.is_alive():
+            spins += 1
+        t.join()
+        print(json.dumps({"spins": spins}))
+        """
+    )
+    # Holding the GIL for the whole draw would leave a handful of spins at most.
+    assert got["spins"] > 10_000, got
