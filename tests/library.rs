@@ -208,3 +208,18 @@ fn draw_into_fills_the_callers_buffer_with_draws_values() {
     let err = torch.draw_into(&mut short).unwrap_err().to_string();
     assert!(err.contains("1200") && err.contains("1199"), "{err}");
 }
+
+/// Arrays drawn in place refuse a value their dtype cannot hold, as files do, and keep
+/// values that come near the limit without passing it.
+#[test]
+fn in_place_draws_refuse_overflow_and_keep_large_finite_values() {
+    let over = Init::new("normal:std=40000", [1000]).unwrap().seed(1);
+    let err = over.draw::<half::f16>().unwrap_err().to_string();
+    assert!(err.contains("beyond the largest finite f16"), "{err}");
+    let mut buffer = vec![half::f16::ZERO; 1000];
+    assert!(over.draw_into(&mut buffer).is_err());
+    // 40·std passes f32's largest value, so the values are scanned: all finite.
+    let near = Init::new("normal:std=1e37", [1000]).unwrap().seed(1);
+    let w = near.draw::<f32>().unwrap();
+    assert!(w.iter().all(|x| x.is_finite()) && w.iter().any(|x| x.abs() > 1e37));
+}
