@@ -269,11 +269,21 @@ fn verify(
 }
 
 /// Runs a command line (`["weightinit", "gen", …]`) in this process without printing;
-/// the Python package's `write` builds it from keyword arguments.
+/// the Python package's `write` builds it from keyword arguments and runs it on a worker
+/// thread, so that Ctrl-C reaches Python, which calls [`cancel`].
 #[pyfunction]
 fn run_quietly(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
-    py.detach(|| weightinit::cli::run_quietly(args))
-        .map_err(to_py)
+    py.detach(|| {
+        weightinit::output::atomic::allow_writes();
+        weightinit::cli::run_quietly(args)
+    })
+    .map_err(to_py)
+}
+
+/// Stops a running `run_quietly` at its next write; its temporary files are removed.
+#[pyfunction]
+fn cancel() {
+    weightinit::output::atomic::cancel_writes();
 }
 
 /// The `weightinit` command (the wheel's console script and `python -m weightinit`):
@@ -292,6 +302,7 @@ fn _weightinit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(schemes, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(run_quietly, m)?)?;
+    m.add_function(wrap_pyfunction!(cancel, m)?)?;
     m.add_function(wrap_pyfunction!(main, m)?)?;
     Ok(())
 }

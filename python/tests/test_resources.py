@@ -79,3 +79,30 @@ def test_the_gil_is_released_while_drawing():
     )
     # Holding the GIL for the whole draw would leave a handful of spins at most.
     assert got["spins"] > 10_000, got
+
+
+def test_ctrl_c_stops_write_and_leaves_nothing_behind(tmp_path):
+    """SIGINT while write() streams 2 GiB: KeyboardInterrupt, quickly, and no file or
+    temporary left in the directory."""
+    import signal
+    import time
+
+    code = textwrap.dedent(
+        f"""
+        import sys, time, weightinit as wi
+        print("start", flush=True)
+        start = time.perf_counter()
+        try:
+            wi.write({str(tmp_path / 'big.npy')!r}, "he-normal", (32768, 16384), seed=0)
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", round(time.perf_counter() - start, 2), flush=True)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "start"
+    time.sleep(0.4)
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=60)
+    assert out.startswith("interrupted"), out
+    assert list(tmp_path.iterdir()) == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -321,6 +322,9 @@ def write(path: Union[str, "os.PathLike[str]"], scheme: Optional[str] = None, sh
         >>> wi.write("w.npy", "he-normal", (784, 128), seed=42)          # doctest: +SKIP
         >>> wi.write("model", hf_config="config.json", seed=0)          # doctest: +SKIP
 
+    Ctrl-C stops the run at its next write and removes its temporary files before the
+    KeyboardInterrupt propagates; nothing half-written is left.
+
     Raises:
         ValueError: bad arguments (the message is gen's, naming the flag).
         FileExistsError: the output exists and ``force`` was not given.
@@ -339,4 +343,25 @@ def write(path: Union[str, "os.PathLike[str]"], scheme: Optional[str] = None, sh
         options["shape"] = shape
     for key, value in options.items():
         args += _flag_value(key, value)
-    _weightinit.run_quietly(args)
+    # The run goes on a worker thread so that Ctrl-C (KeyboardInterrupt, delivered to the
+    # main thread) can stop it: cancel() fails its next write, which removes its
+    # temporary files, and the interrupt is raised once it has stopped.
+    outcome: List[BaseException] = []
+
+    def run() -> None:
+        try:
+            _weightinit.run_quietly(args)
+        except BaseException as e:  # handed to the caller's thread below
+            outcome.append(e)
+
+    worker = threading.Thread(target=run, name="weightinit-write")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        _weightinit.cancel()
+        worker.join()
+        raise
+    if outcome:
+        raise outcome[0]

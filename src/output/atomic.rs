@@ -19,6 +19,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::target::{self, TargetKind};
@@ -133,8 +134,33 @@ impl Backing {
     }
 }
 
+/// Set by [`cancel_writes`]: every write to an [`AtomicFile`] fails from then on, so a
+/// run stops at its next write and its temporaries go as after any failed write.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Makes the writes of every run in this process fail from now on, until
+/// [`allow_writes`]: how a library caller stops a run it started on another thread (the
+/// Python package on Ctrl-C), where the command line's signal handler would end the
+/// whole process instead.
+pub fn cancel_writes() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+/// Lets writes proceed again after [`cancel_writes`].
+pub fn allow_writes() {
+    CANCELLED.store(false, Ordering::SeqCst);
+}
+
+fn cancelled() -> io::Result<()> {
+    if CANCELLED.load(Ordering::Relaxed) {
+        return Err(io::Error::other("cancelled"));
+    }
+    Ok(())
+}
+
 impl Write for Backing {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        cancelled()?;
         self.file().write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -217,6 +243,7 @@ impl AtomicFile {
     /// Flushes (and with `fsync`, syncs) the file and renames it into place.
     pub fn commit(self) -> Result<()> {
         let target = self.target;
+        cancelled().map_err(|e| Error::io(&target, e))?;
         let backing = self
             .writer
             .into_inner()
