@@ -1032,3 +1032,180 @@ fn half_types_are_the_f32_draws_rounded_once() {
     }
     check_all(failures);
 }
+
+/// Grouped convolutions (`groups=G`): each input reaches only the out/G outputs of its
+/// group, so fan_out = out/G × k (PyTorch's own fans leave it at out × k: pytorch issue
+/// #23854), while the stored in-axis already holds in/G. `depth=L` divides the variance
+/// of a normal-family scheme by 2L (GPT-2's residual scaling, std/√(2L)). Fans written
+/// by hand from the shapes; variances from the papers' formulas.
+#[test]
+fn groups_and_depth_follow_their_formulas() {
+    use Family::*;
+    // A depthwise 3x3 convolution over 64 channels (G = 64): PyTorch stores 64x1x3x3,
+    // Keras/JAX 3x3x1x64; fan_in = 1·9, fan_out = 64/64·9.
+    const DEPTHWISE_OI: FanShape = ("64x1x3x3", Layout::Oi, 9.0, 9.0);
+    const DEPTHWISE_IO: FanShape = ("3x3x1x64", Layout::Io, 9.0, 9.0);
+    // 64 → 128 channels in 4 groups: stored 128x16x3x3; fan_in 16·9, fan_out 32·9.
+    const GROUPED_OI: FanShape = ("128x16x3x3", Layout::Oi, 144.0, 288.0);
+    const GROUPED_IO: FanShape = ("3x3x16x128", Layout::Io, 144.0, 288.0);
+    let cases: Vec<(&str, Family, VarianceFormula, &[FanShape])> = vec![
+        (
+            "he-normal:mode=fan-out,groups=64",
+            Normal,
+            |_, fo| 2.0 / fo,
+            &[DEPTHWISE_OI, DEPTHWISE_IO],
+        ),
+        (
+            "xavier-uniform:groups=64",
+            Uniform,
+            |fi, fo| 2.0 / (fi + fo),
+            &[DEPTHWISE_OI],
+        ),
+        (
+            "xavier-normal:groups=4",
+            Normal,
+            |fi, fo| 2.0 / (fi + fo),
+            &[GROUPED_OI, GROUPED_IO],
+        ),
+        (
+            "he-uniform:mode=fan-out,groups=4",
+            Uniform,
+            |_, fo| 2.0 / fo,
+            &[GROUPED_OI],
+        ),
+        (
+            "variance-scaling:mode=fan-avg,groups=4",
+            Truncated2,
+            |fi, fo| 2.0 / (fi + fo),
+            &[GROUPED_IO],
+        ),
+        (
+            "he-normal:groups=4",
+            Normal,
+            |fi, _| 2.0 / fi,
+            &[GROUPED_OI],
+        ),
+        (
+            "he-normal:depth=6",
+            Normal,
+            |fi, _| 2.0 / fi / 12.0,
+            &[DENSE_IO, CONV_OI],
+        ),
+        (
+            "xavier-normal:depth=3,groups=4",
+            Normal,
+            |fi, fo| 2.0 / (fi + fo) / 6.0,
+            &[GROUPED_OI],
+        ),
+        (
+            "lecun-normal:depth=1",
+            Normal,
+            |fi, _| 1.0 / fi / 2.0,
+            &[DENSE_OI],
+        ),
+        (
+            "variance-scaling:depth=2",
+            Truncated2,
+            |fi, _| 1.0 / fi / 4.0,
+            &[DENSE_IO],
+        ),
+        (
+            "variance-scaling:depth=5,distribution=normal",
+            Normal,
+            |fi, _| 1.0 / fi / 10.0,
+            &[CONV_IO],
+        ),
+        // GPT-2's c_proj: N(0, (0.02/√(2·12))²) in a 12-layer model.
+        (
+            "normal:std=0.02,depth=12",
+            Normal,
+            |_, _| 0.02f64.powi(2) / 24.0,
+            &[DENSE_IO],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (i, (scheme, family, formula, shapes)) in cases.into_iter().enumerate() {
+        failures.extend(check_fan_scheme(
+            scheme,
+            family,
+            formula,
+            DType::F32,
+            3000 + i as u64,
+            shapes,
+        ));
+    }
+    check_all(failures);
+}
+
+/// Truncation bounds in standard deviations (`sigma-low`, `sigma-high`: JAX's
+/// `truncated_normal(stddev, lower, upper)`) are the absolute bounds mean + k·std, and
+/// `depth` scales them with the std; the draws follow that law (KS).
+#[test]
+fn truncation_bounds_in_sigmas_are_relative_to_the_scaled_std() {
+    let cases = [
+        (
+            "truncated-normal:std=0.02,sigma-low=-3,sigma-high=1",
+            0.0,
+            0.02,
+            -0.06,
+            0.02,
+        ),
+        (
+            "truncated-normal:mean=1,std=2,sigma-low=0.5",
+            1.0,
+            2.0,
+            2.0,
+            5.0,
+        ),
+        ("truncated-normal:std=0.02,depth=2", 0.0, 0.01, -0.02, 0.02),
+        (
+            "truncated-normal:std=0.02,depth=2,low=-0.5",
+            0.0,
+            0.01,
+            -0.5,
+            0.02,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (k, (scheme, mean, std, low, high)) in cases.into_iter().enumerate() {
+        let t = tensor(
+            scheme,
+            "400x500",
+            Layout::Io,
+            DType::F64,
+            77 + k as u64,
+            "sigma",
+        );
+        let expected = Distribution::TruncatedNormal {
+            mean,
+            std,
+            low,
+            high,
+        };
+        let got = t.resolved.distribution;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-15 * b.abs().max(1.0);
+        match got {
+            Distribution::TruncatedNormal {
+                mean: m,
+                std: s,
+                low: l,
+                high: h,
+            } if close(m, mean) && close(s, std) && close(l, low) && close(h, high) => {}
+            _ => failures.push(format!(
+                "{scheme}: resolved to {got:?}, expected {expected:?}"
+            )),
+        }
+        let (xs, _) = draw(&t);
+        if xs.iter().any(|&x| x < low || x > high) {
+            failures.push(format!("{scheme}: a value outside [{low}, {high}]"));
+        }
+        let d = ks_statistic(&xs, |x| expected.cdf(x).unwrap());
+        if d > ks_critical(xs.len()) {
+            failures.push(format!(
+                "{scheme}: KS D = {d:.5} > {:.5}",
+                ks_critical(xs.len())
+            ));
+        }
+    }
+    check_all(failures);
+}

@@ -509,3 +509,49 @@ fn bad_input_gets_one_line_and_exit_code_2() {
         "nothing to check against he-normal: every tensor was skipped (b: scheme 'he-normal' cannot initialize shape 10",
     );
 }
+
+/// The parameters of issue 16 round-trip through a file: a depthwise convolution drawn
+/// with `groups` passes its scheme and fails PyTorch's ungrouped fans (he-normal's
+/// fan-out mode: 64 times the variance apart); GPT-2's scaled residual projection passes
+/// `depth=12` and fails the unscaled std; σ-unit truncation passes its bounds and fails
+/// wider absolute ones.
+#[test]
+fn groups_depth_and_sigma_bounds_pass_their_own_files_and_fail_neighbours() {
+    let dir = tempdir();
+    let d = dir.path();
+    let depthwise = "he-normal:mode=fan-out,groups=256";
+    gen_file(
+        d,
+        "dw.npy",
+        &[
+            "--scheme",
+            depthwise,
+            "--shape",
+            "256x1x5x5",
+            "--layout",
+            "oi",
+            "--seed",
+            "1",
+        ],
+    );
+    assert_passes(d, "dw.npy", depthwise, &["--layout", "oi"]);
+    assert_fails(d, "dw.npy", "he-normal:mode=fan-out", &["--layout", "oi"]);
+
+    let proj = "normal:std=0.02,depth=12";
+    gen_file(
+        d,
+        "proj.npy",
+        &["--scheme", proj, "--shape", "768x768", "--seed", "2"],
+    );
+    assert_passes(d, "proj.npy", proj, &[]);
+    assert_fails(d, "proj.npy", "normal:std=0.02", &[]);
+
+    let narrow = "truncated-normal:std=0.02,sigma-low=-1,sigma-high=1";
+    gen_file(
+        d,
+        "t.npy",
+        &["--scheme", narrow, "--shape", "300x300", "--seed", "3"],
+    );
+    assert_passes(d, "t.npy", narrow, &[]);
+    assert_fails(d, "t.npy", "truncated-normal:std=0.02", &[]);
+}

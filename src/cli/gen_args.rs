@@ -212,6 +212,20 @@ pub struct GenArgs {
     /// leaky-relu's negative slope (default 0.01).
     #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub negative_slope: Option<String>,
+    /// truncated-normal: lower bound in standard deviations from the mean (JAX's lower).
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
+    pub sigma_low: Option<String>,
+    /// truncated-normal: upper bound in standard deviations from the mean (JAX's upper).
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
+    pub sigma_high: Option<String>,
+    /// Normal-family schemes: scale std by 1/√(2·L) for a residual projection in a
+    /// network of L blocks (GPT-2's c_proj).
+    #[arg(long, help_heading = "Scheme parameters", value_name = "L")]
+    pub depth: Option<String>,
+    /// Fan-based schemes: the weight is a grouped convolution's with G groups (fan_out
+    /// per group; depthwise: G = channels).
+    #[arg(long, help_heading = "Scheme parameters", value_name = "G")]
+    pub groups: Option<String>,
 }
 
 impl GenArgs {
@@ -231,6 +245,10 @@ impl GenArgs {
             (ParamKey::Gain, &self.gain),
             (ParamKey::Nonlinearity, &self.nonlinearity),
             (ParamKey::NegativeSlope, &self.negative_slope),
+            (ParamKey::SigmaLow, &self.sigma_low),
+            (ParamKey::SigmaHigh, &self.sigma_high),
+            (ParamKey::Depth, &self.depth),
+            (ParamKey::Groups, &self.groups),
         ];
         for (key, value) in flags {
             if let Some(text) = value {

@@ -29,11 +29,15 @@ pub enum ParamKey {
     Gain,
     Nonlinearity,
     NegativeSlope,
+    SigmaLow,
+    SigmaHigh,
+    Depth,
+    Groups,
 }
 
 impl ParamKey {
     /// All keys with their canonical (flag) names.
-    pub const ALL: [(ParamKey, &'static str); 11] = [
+    pub const ALL: [(ParamKey, &'static str); 15] = [
         (ParamKey::Value, "value"),
         (ParamKey::Mean, "mean"),
         (ParamKey::Std, "std"),
@@ -45,6 +49,10 @@ impl ParamKey {
         (ParamKey::Gain, "gain"),
         (ParamKey::Nonlinearity, "nonlinearity"),
         (ParamKey::NegativeSlope, "negative-slope"),
+        (ParamKey::SigmaLow, "sigma-low"),
+        (ParamKey::SigmaHigh, "sigma-high"),
+        (ParamKey::Depth, "depth"),
+        (ParamKey::Groups, "groups"),
     ];
 
     /// The canonical name (`negative-slope`).
@@ -68,6 +76,7 @@ impl ParamKey {
             "maxval" => "high",
             "val" => "value",
             "activation" => "nonlinearity",
+            "residual-layers" | "n-layer" => "depth",
             other => other,
         };
         Self::ALL

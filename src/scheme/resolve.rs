@@ -36,7 +36,12 @@ pub struct Resolved {
 impl SchemeSpec {
     /// Resolves the scheme for a tensor of `shape` stored in `layout`.
     pub fn resolve(&self, shape: &Shape, layout: Layout) -> Result<Resolved> {
-        let fans = Fans::of(shape, layout);
+        let fans = grouped(
+            Fans::of(shape, layout),
+            self.params.number(ParamKey::Groups),
+            shape,
+        )?;
+        let depth = depth_divisor(self.params.number(ParamKey::Depth))?;
         let mut resolved = Resolved {
             distribution: Distribution::Constant { value: 0.0 },
             fans,
@@ -70,13 +75,13 @@ impl SchemeSpec {
             SchemeKind::Uniform => uniform(num(ParamKey::Low, 0.0), num(ParamKey::High, 1.0))?,
             SchemeKind::Normal => Distribution::Normal {
                 mean: num(ParamKey::Mean, 0.0),
-                std: positive(ParamKey::Std, num(ParamKey::Std, 1.0))?,
+                std: positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth,
             },
             SchemeKind::TruncatedNormal => {
                 let mean = num(ParamKey::Mean, 0.0);
-                let std = positive(ParamKey::Std, num(ParamKey::Std, 1.0))?;
-                let low = num(ParamKey::Low, mean - 2.0 * std);
-                let high = num(ParamKey::High, mean + 2.0 * std);
+                let std = positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth;
+                let low = bound(p, ParamKey::Low, ParamKey::SigmaLow, mean, std, -2.0)?;
+                let high = bound(p, ParamKey::High, ParamKey::SigmaHigh, mean, std, 2.0)?;
                 truncated(mean, std, low, high)?
             }
             // Glorot & Bengio 2010, "Understanding the difficulty of training deep
@@ -89,7 +94,7 @@ impl SchemeSpec {
                 resolved.gain = Some(gain);
                 resolved.fan_mode = Some(FanMode::FanAvg);
                 resolved.fan = Some(fan);
-                let std = gain / fan.sqrt();
+                let std = gain / fan.sqrt() / depth;
                 if self.kind == SchemeKind::XavierUniform {
                     symmetric_uniform(std * 3f64.sqrt())
                 } else {
@@ -125,7 +130,7 @@ impl SchemeSpec {
                 resolved.gain = Some(gain);
                 resolved.fan_mode = Some(mode);
                 resolved.fan = Some(fan);
-                let std = gain / fan.sqrt();
+                let std = gain / fan.sqrt() / depth;
                 if matches!(self.kind, SchemeKind::HeUniform | SchemeKind::LecunUniform) {
                     symmetric_uniform(std * 3f64.sqrt())
                 } else {
@@ -146,7 +151,7 @@ impl SchemeSpec {
                 let fan = fan_for(f, mode);
                 resolved.fan_mode = Some(mode);
                 resolved.fan = Some(fan);
-                let std = (scale / fan).sqrt();
+                let std = (scale / fan).sqrt() / depth;
                 match p
                     .scaling_distribution()
                     .unwrap_or(ScalingDistribution::TruncatedNormal)
@@ -217,6 +222,79 @@ impl SchemeSpec {
     }
 }
 
+/// Fans of a grouped convolution's weight (`groups=G`): each output channel sees only
+/// its group's inputs, which the stored in-axis already counts (PyTorch stores
+/// out × in/G × k…, Keras and JAX k… × in/G × out), but each input reaches only the
+/// out/G outputs of its group, so fan_out is divided by G. PyTorch's
+/// `_calculate_fan_in_and_fan_out` leaves fan_out at out·k (pytorch issue #23854); for
+/// a depthwise convolution (G = in = out) it is G times too large.
+fn grouped(fans: Option<Fans>, groups: Option<f64>, shape: &Shape) -> Result<Option<Fans>> {
+    let Some(g) = groups else {
+        return Ok(fans);
+    };
+    let g = whole_number(ParamKey::Groups, g)?;
+    let Some(f) = fans else {
+        return Err(Error::Param(format!(
+            "groups applies to weights of 2 or more dimensions, not shape {shape}"
+        )));
+    };
+    let outputs = f.fan_out / f.receptive_field.max(1);
+    if outputs % g != 0 {
+        return Err(Error::Param(format!(
+            "groups={g} does not divide the {outputs} output channels of shape {shape}"
+        )));
+    }
+    Ok(Some(Fans {
+        fan_out: f.fan_out / g,
+        ..f
+    }))
+}
+
+/// What `depth=L` divides a standard deviation by: √(2L) (1 without it), for the residual
+/// projections of a network of L blocks, each adding two branches to the residual
+/// stream (Radford et al. 2019, GPT-2, §2.3: "scale the weights of residual layers at
+/// initialization by a factor of 1/√N where N is the number of residual layers";
+/// transformers' GPT-2 `_init_weights` computes `initializer_range / math.sqrt(2 *
+/// n_layer)` for `c_proj`, the same operations in the same order as here).
+fn depth_divisor(depth: Option<f64>) -> Result<f64> {
+    match depth {
+        None => Ok(1.0),
+        Some(l) => Ok((2.0 * whole_number(ParamKey::Depth, l)? as f64).sqrt()),
+    }
+}
+
+/// A parameter that counts something: a whole number ≥ 1.
+fn whole_number(key: ParamKey, value: f64) -> Result<usize> {
+    if value >= 1.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
+        Ok(value as usize)
+    } else {
+        Err(Error::Param(format!(
+            "{key} must be a whole number of at least 1, got {}",
+            super::params::shortest(value)
+        )))
+    }
+}
+
+/// A truncation bound: absolute (`low`/`high`) or in standard deviations from the mean
+/// (`sigma-low`/`sigma-high`, JAX's `truncated_normal(lower, upper)` semantics), not
+/// both; `default_sigmas` when neither is given.
+fn bound(
+    p: &super::params::Params,
+    absolute: ParamKey,
+    in_sigmas: ParamKey,
+    mean: f64,
+    std: f64,
+    default_sigmas: f64,
+) -> Result<f64> {
+    match (p.number(absolute), p.number(in_sigmas)) {
+        (Some(_), Some(_)) => Err(Error::Param(format!(
+            "give {absolute} (an absolute bound) or {in_sigmas} (in standard deviations), not both"
+        ))),
+        (Some(x), None) => Ok(x),
+        (None, sigmas) => Ok(mean + sigmas.unwrap_or(default_sigmas) * std),
+    }
+}
+
 fn fan_for(f: Fans, mode: FanMode) -> f64 {
     match mode {
         FanMode::FanIn => f.fan_in as f64,
@@ -267,7 +345,7 @@ fn truncated(mean: f64, std: f64, low: f64, high: f64) -> Result<Distribution> {
     if mass <= 0.0 || mass.is_nan() {
         return Err(Error::Param(format!(
             "truncation bounds [{low}, {high}] exclude all the mass of N({mean}, {std}²); \
-             bounds are absolute values, not multiples of std"
+             low and high are absolute values (for multiples of std use sigma-low and sigma-high)"
         )));
     }
     Ok(Distribution::TruncatedNormal {
@@ -441,5 +519,51 @@ mod tests {
                 .to_string();
             assert!(err.contains(needle), "{spec} {shape}: {err}");
         }
+    }
+
+    #[test]
+    fn groups_depth_and_sigma_bounds_refuse_what_makes_no_sense() {
+        let table = [
+            (
+                "he-normal:groups=3",
+                "128x16x3x3",
+                "does not divide the 128 output channels",
+            ),
+            (
+                "he-normal:groups=0",
+                "128x16x3x3",
+                "whole number of at least 1, got 0",
+            ),
+            ("he-normal:groups=2.5", "128x16x3x3", "got 2.5"),
+            (
+                "he-normal:depth=-1",
+                "128x16",
+                "depth must be a whole number",
+            ),
+            ("normal:depth=0.5", "128", "got 0.5"),
+            ("truncated-normal:low=-1,sigma-low=-2", "10", "give low"),
+            (
+                "truncated-normal:sigma-low=1,sigma-high=-1",
+                "10",
+                "low < high",
+            ),
+        ];
+        for (spec, shape, fragment) in table {
+            let err = resolve(spec, shape, Layout::Oi).unwrap_err().to_string();
+            assert!(err.contains(fragment), "{spec} {shape}: {err}");
+        }
+        // Not a parameter of these schemes at all.
+        assert!("orthogonal:groups=2".parse::<SchemeSpec>().is_err());
+        assert!("he-uniform:depth=2".parse::<SchemeSpec>().is_err());
+        assert!("normal:sigma-low=-2".parse::<SchemeSpec>().is_err());
+        // depth=1 still scales (1/√2); absent, nothing changes bit for bit.
+        assert_eq!(std_of("normal:std=1,depth=1", "3"), 1.0 / 2f64.sqrt());
+        assert_eq!(
+            std_of("he-normal", "784x128"),
+            (2.0f64).sqrt() / 784f64.sqrt()
+        );
+        // The residual-layers and n-layer spellings.
+        assert_eq!(std_of("normal:residual-layers=2", "3"), 0.5);
+        assert_eq!(std_of("normal:n_layer=2", "3"), 0.5);
     }
 }

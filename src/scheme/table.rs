@@ -46,7 +46,31 @@ pub struct SchemeInfo {
 
 use ParamKey as K;
 const GAIN_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope];
-const HE_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Mode];
+// Fan-based schemes also take `groups` (grouped convolutions' fans); the normal ones
+// also `depth` (residual-projection scaling).
+const FAN_UNIFORM_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Groups];
+const FAN_NORMAL_PARAMS: &[ParamKey] = &[
+    K::Gain,
+    K::Nonlinearity,
+    K::NegativeSlope,
+    K::Groups,
+    K::Depth,
+];
+const HE_UNIFORM_PARAMS: &[ParamKey] = &[
+    K::Gain,
+    K::Nonlinearity,
+    K::NegativeSlope,
+    K::Mode,
+    K::Groups,
+];
+const HE_NORMAL_PARAMS: &[ParamKey] = &[
+    K::Gain,
+    K::Nonlinearity,
+    K::NegativeSlope,
+    K::Mode,
+    K::Groups,
+    K::Depth,
+];
 
 /// The scheme table, in the order `weightinit schemes` prints it.
 pub static SCHEMES: &[SchemeInfo] = &[
@@ -90,7 +114,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::Normal,
         name: "normal",
         aliases: &["random-normal", "gaussian", "normal_"],
-        params: &[K::Mean, K::Std],
+        params: &[K::Mean, K::Std, K::Depth],
         formula: "N(mean, std²); default N(0, 1)",
         default_gain: "-",
         suits: "any, scaled by hand (std=0.02: GPT-2)",
@@ -99,8 +123,16 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::TruncatedNormal,
         name: "truncated-normal",
         aliases: &["trunc-normal", "truncnormal", "trunc_normal_"],
-        params: &[K::Mean, K::Std, K::Low, K::High],
-        formula: "N(mean, std²) restricted to [low, high]; default [mean-2std, mean+2std]",
+        params: &[
+            K::Mean,
+            K::Std,
+            K::Low,
+            K::High,
+            K::SigmaLow,
+            K::SigmaHigh,
+            K::Depth,
+        ],
+        formula: "N(mean, std²) restricted to [low, high] (absolute) or [mean+sigma-low·std, mean+sigma-high·std]; default ±2std",
         default_gain: "-",
         suits: "any, scaled by hand (BERT, ViT)",
     },
@@ -108,7 +140,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::XavierUniform,
         name: "xavier-uniform",
         aliases: &["glorot-uniform", "xavier_uniform_"],
-        params: GAIN_PARAMS,
+        params: FAN_UNIFORM_PARAMS,
         formula: "U(±gain·√(6/(fan_in+fan_out)))",
         default_gain: "1",
         suits: "tanh, sigmoid",
@@ -117,7 +149,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::XavierNormal,
         name: "xavier-normal",
         aliases: &["glorot-normal", "xavier_normal_"],
-        params: GAIN_PARAMS,
+        params: FAN_NORMAL_PARAMS,
         formula: "N(0, gain²·2/(fan_in+fan_out))",
         default_gain: "1",
         suits: "tanh, sigmoid",
@@ -126,7 +158,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::HeUniform,
         name: "he-uniform",
         aliases: &["kaiming-uniform", "kaiming_uniform_"],
-        params: HE_PARAMS,
+        params: HE_UNIFORM_PARAMS,
         formula: "U(±gain·√(3/fan)), fan = fan_in (mode=fan-out: fan_out)",
         default_gain: "√2 (relu)",
         suits: "relu, leaky-relu",
@@ -135,7 +167,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::HeNormal,
         name: "he-normal",
         aliases: &["kaiming-normal", "kaiming_normal_"],
-        params: HE_PARAMS,
+        params: HE_NORMAL_PARAMS,
         formula: "N(0, gain²/fan), fan = fan_in (mode=fan-out: fan_out)",
         default_gain: "√2 (relu)",
         suits: "relu, leaky-relu",
@@ -144,7 +176,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::LecunUniform,
         name: "lecun-uniform",
         aliases: &[],
-        params: GAIN_PARAMS,
+        params: FAN_UNIFORM_PARAMS,
         formula: "U(±gain·√(3/fan_in))",
         default_gain: "1",
         suits: "selu, linear",
@@ -153,7 +185,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::LecunNormal,
         name: "lecun-normal",
         aliases: &[],
-        params: GAIN_PARAMS,
+        params: FAN_NORMAL_PARAMS,
         formula: "N(0, gain²/fan_in)",
         default_gain: "1",
         suits: "selu, linear",
@@ -162,7 +194,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::FanInUniform,
         name: "fan-in-uniform",
         aliases: &["torch-default", "default-uniform"],
-        params: &[],
+        params: &[K::Groups],
         formula: "U(±1/√fan_in) (PyTorch's nn.Linear/Conv default)",
         default_gain: "-",
         suits: "any (PyTorch layer default)",
@@ -171,7 +203,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::VarianceScaling,
         name: "variance-scaling",
         aliases: &["variance_scaling"],
-        params: &[K::Scale, K::Mode, K::Distribution],
+        params: &[K::Scale, K::Mode, K::Distribution, K::Groups, K::Depth],
         formula: "variance scale/n, n per mode; truncated-normal std = √(scale/n)/0.8796…, ±2σ",
         default_gain: "-",
         suits: "any (Keras/JAX general form)",
