@@ -118,21 +118,6 @@ fn beyond_finite(tensor: &ResolvedTensor, min: f64, max: f64) -> Error {
     ))
 }
 
-/// A bound on the magnitude of any value the native stream draws from `law` (before
-/// rounding to the dtype), or `None` when there is none to give. A normal value is
-/// `mean + std·z` with Box–Muller's `|z| ≤ √(−2 ln u)`, and `u` is a positive f64, so
-/// `|z| < √(2·745) < 40` whatever the uniform's resolution.
-fn reach(law: &Distribution) -> Option<f64> {
-    let r = match *law {
-        Distribution::Constant { value } => value.abs(),
-        Distribution::Uniform { low, high } => low.abs().max(high.abs()),
-        Distribution::TruncatedNormal { low, high, .. } => low.abs().max(high.abs()),
-        Distribution::Normal { mean, std } => mean.abs() + 40.0 * std,
-        Distribution::Orthogonal { .. } | Distribution::Identity { .. } => return None,
-    };
-    r.is_finite().then_some(r)
-}
-
 /// Draws a native-stream, elementwise tensor straight into `out` on all cores (each block
 /// of the stream written where it belongs: no sink, no copy, no statistics), or returns
 /// `None` for a tensor that needs [`Session::draw_into`]: a framework stream, or a law
@@ -147,10 +132,11 @@ pub fn draw_native_in_place<E: crate::draw::NativeDraw>(
     }
     draw::engine::draw_range(tensor, 0, out)?;
     let dtype_max = tensor.spec.dtype.largest_finite();
-    // Rounding to the dtype moves a value by less than 1% (bf16: 2^-8 relative).
-    if reach(&tensor.resolved.distribution).is_some_and(|r| r * 1.01 < dtype_max)
-        || out.par_iter().all(|x| x.to_f64().is_finite())
-    {
+    // A normal value is mean + std·z with Box–Muller's |z| ≤ √(−2 ln u), and u is a
+    // positive f64, so |z| < √(2·745) < 40 whatever the uniform's resolution. Rounding
+    // to the dtype moves a value by less than 1% (bf16: 2^-8 relative).
+    let reach = tensor.resolved.distribution.reach(40.0);
+    if reach * 1.01 < dtype_max || out.par_iter().all(|x| x.to_f64().is_finite()) {
         return Some(Ok(()));
     }
     let (min, max) = out
@@ -173,7 +159,7 @@ pub fn memory_needed(tensor: &ResolvedTensor) -> Option<u64> {
     let element = tensor.spec.dtype.size() as u64;
     let per_element = match (tensor.resolved.distribution, tensor.spec.rng) {
         (Distribution::Orthogonal { .. }, _) => 6 * 8 + element,
-        (Distribution::Identity { .. }, _) => element,
+        (Distribution::Identity { .. } | Distribution::Dirac { .. }, _) => element,
         (Distribution::TruncatedNormal { .. }, RngMode::Torch) => 2 * element + 8,
         _ => return Some(0),
     };

@@ -27,6 +27,9 @@ pub enum Distribution {
     Orthogonal { gain: f64 },
     /// `gain ×` the identity matrix (ones on the main diagonal of a rectangle).
     Identity { gain: f64 },
+    /// `gain ×` a Dirac delta kernel (PyTorch's `dirac_`): in each of `groups` groups,
+    /// input channel d feeds output channel d through the kernel's centre tap only.
+    Dirac { gain: f64, groups: usize },
 }
 
 /// The moments and support a tensor drawn from a distribution should show.
@@ -49,7 +52,9 @@ impl Distribution {
     pub fn is_elementwise(&self) -> bool {
         !matches!(
             self,
-            Distribution::Orthogonal { .. } | Distribution::Identity { .. }
+            Distribution::Orthogonal { .. }
+                | Distribution::Identity { .. }
+                | Distribution::Dirac { .. }
         )
     }
 
@@ -103,7 +108,9 @@ impl Distribution {
                     fourth_moment: m.fourth_central * std.powi(4),
                 }
             }
-            Distribution::Orthogonal { .. } | Distribution::Identity { .. } => return None,
+            Distribution::Orthogonal { .. }
+            | Distribution::Identity { .. }
+            | Distribution::Dirac { .. } => return None,
         };
         Some(t)
     }
@@ -130,9 +137,25 @@ impl Distribution {
                     normal_mass(a, (x - mean) / std) / normal_mass(a, b)
                 }
             }
-            Distribution::Orthogonal { .. } | Distribution::Identity { .. } => return None,
+            Distribution::Orthogonal { .. }
+            | Distribution::Identity { .. }
+            | Distribution::Dirac { .. } => return None,
         };
         Some(p)
+    }
+
+    /// A bound on the magnitude of every value: exact for bounded laws and the matrix
+    /// constructions (|gain|), `|mean| + normal_sigmas·std` for a normal.
+    pub fn reach(&self, normal_sigmas: f64) -> f64 {
+        match *self {
+            Distribution::Constant { value } => value.abs(),
+            Distribution::Uniform { low, high }
+            | Distribution::TruncatedNormal { low, high, .. } => low.abs().max(high.abs()),
+            Distribution::Normal { mean, std } => mean.abs() + normal_sigmas * std,
+            Distribution::Orthogonal { gain }
+            | Distribution::Identity { gain }
+            | Distribution::Dirac { gain, .. } => gain.abs(),
+        }
     }
 }
 
@@ -164,7 +187,8 @@ impl Distribution {
             }
             Distribution::Constant { .. }
             | Distribution::Orthogonal { .. }
-            | Distribution::Identity { .. } => return None,
+            | Distribution::Identity { .. }
+            | Distribution::Dirac { .. } => return None,
         };
         Some(p)
     }
@@ -198,6 +222,15 @@ impl Distribution {
                 format!("{} × a random orthogonal matrix", num(gain))
             }
             Distribution::Identity { gain } => format!("{} × the identity matrix", num(gain)),
+            Distribution::Dirac { gain, groups } => format!(
+                "{} × a Dirac delta kernel{}",
+                num(gain),
+                if groups > 1 {
+                    format!(" ({groups} groups)")
+                } else {
+                    String::new()
+                }
+            ),
         }
     }
 

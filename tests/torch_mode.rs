@@ -431,3 +431,52 @@ fn unsupported_requests_are_refused_with_a_reason() {
         );
     }
 }
+
+/// `dirac_(tensor, groups)`: the taps where PyTorch puts them, in every group, for 3-, 4-
+/// and 5-D kernels, and the generator untouched: a `normal_` drawn after it in the same
+/// session equals PyTorch's.
+#[test]
+fn dirac_equals_pytorch_and_leaves_the_generator_alone() {
+    let doc = fixture();
+    let mut failures = Vec::new();
+    for r in doc["dirac"].as_array().expect("dirac") {
+        let seed = r["seed"].as_u64().unwrap();
+        let shape = r["shape"].as_str().unwrap();
+        let groups = r["groups"].as_u64().unwrap();
+        let dtype = if r["dtype"] == "f32" {
+            DType::F32
+        } else {
+            DType::F64
+        };
+        let scheme = format!("dirac:groups={groups}");
+        let tensor = spec_with_rng(
+            scheme.parse().expect("scheme"),
+            shape,
+            Layout::Oi,
+            dtype,
+            seed,
+            "w",
+            RngMode::Torch,
+        );
+        let after = spec_with_rng(
+            "normal".parse().expect("scheme"),
+            "7",
+            Layout::Oi,
+            dtype,
+            seed,
+            "after",
+            RngMode::Torch,
+        );
+        let label = format!("{scheme} {shape} {dtype} seed {seed}");
+        let mut session = Session::new();
+        draw_and_check(&mut session, &tensor, r, &label, &mut failures);
+        draw_and_check(
+            &mut session,
+            &after,
+            &r["after"],
+            &format!("{label}, then normal_"),
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

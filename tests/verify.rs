@@ -555,3 +555,32 @@ fn groups_depth_and_sigma_bounds_pass_their_own_files_and_fail_neighbours() {
     assert_passes(d, "t.npy", narrow, &[]);
     assert_fails(d, "t.npy", "truncated-normal:std=0.02", &[]);
 }
+
+/// A Dirac kernel passes its own scheme in either layout and fails another grouping.
+#[test]
+fn dirac_files_pass_dirac_and_fail_another_grouping() {
+    let dir = tempdir();
+    let d = dir.path();
+    gen_file(
+        d,
+        "oi.npy",
+        &[
+            "--scheme",
+            "dirac:groups=2",
+            "--shape",
+            "16x8x3x3",
+            "--layout",
+            "oi",
+        ],
+    );
+    assert_passes(d, "oi.npy", "dirac:groups=2", &["--layout", "oi"]);
+    let (_, reason) = assert_fails(d, "oi.npy", "dirac", &["--layout", "oi"]);
+    assert!(reason.contains("where 0 is expected"), "{reason}");
+    gen_file(
+        d,
+        "io.npy",
+        &["--scheme", "dirac:gain=0.5", "--shape", "3x3x8x16"],
+    );
+    assert_passes(d, "io.npy", "dirac:gain=0.5", &[]);
+    assert_fails(d, "io.npy", "dirac", &[]);
+}

@@ -85,9 +85,9 @@ fn overlay(
                 ),
             )
         }
-        Distribution::Constant { .. } | Distribution::Identity { .. } => {
-            (None, format!("{scheme}: {}", law.describe()))
-        }
+        Distribution::Constant { .. }
+        | Distribution::Identity { .. }
+        | Distribution::Dirac { .. } => (None, format!("{scheme}: {}", law.describe())),
         _ => (Some(law), format!("{scheme}: {}", law.describe())),
     })
 }

@@ -129,7 +129,7 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
             let gaussian = gaussian_matrix(&Keystream::new(&tensor.key()), tall * narrow);
             orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
         }
-        other => matrix_without_randomness(&other, rows, cols),
+        _ => matrix_without_randomness(tensor),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::law::Distribution;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::dtype::{DType, Element};
+use crate::tensor::fan::Layout;
 
 /// The 2-D view (rows, cols) of a weight tensor for matrix schemes; see
 /// [`crate::tensor::fan::matrix_view`].
@@ -14,17 +15,25 @@ pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
     crate::tensor::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout)
 }
 
-/// The identity matrix (no randomness), or an error for any other law.
+/// The constructions without randomness: the identity matrix (of the 2-D view) and the
+/// Dirac delta kernel; an error for any other law.
 pub fn matrix_without_randomness<E: Element>(
-    distribution: &Distribution,
-    rows: usize,
-    cols: usize,
+    tensor: &ResolvedTensor,
 ) -> Result<(Vec<E>, Option<f64>)> {
-    match *distribution {
+    match tensor.resolved.distribution {
         Distribution::Identity { gain } => {
+            let (rows, cols) = matrix_view(tensor);
             let mut w = vec![E::default(); rows * cols];
             for i in 0..rows.min(cols) {
                 w[i * cols + i] = E::from_f64(gain);
+            }
+            Ok((w, None))
+        }
+        Distribution::Dirac { gain, groups } => {
+            let dims = tensor.spec.shape.dims();
+            let mut w = vec![E::default(); dims.iter().product()];
+            for i in dirac_positions(dims, tensor.spec.layout, groups) {
+                w[i] = E::from_f64(gain);
             }
             Ok((w, None))
         }
@@ -32,6 +41,36 @@ pub fn matrix_without_randomness<E: Element>(
             "{other:?} is not a matrix construction without randomness"
         ))),
     }
+}
+
+/// The row-major positions of a Dirac delta kernel's non-zero taps, ascending: as
+/// PyTorch's `dirac_(w, groups)` sets them, for g < groups and d < min(out/groups, in),
+/// the tap at the centre of every kernel axis (`k // 2`) linking input channel d to
+/// output channel g·(out/groups) + d. In `oi` layout that is `w[g·out/G + d, d, k₁//2, …]`,
+/// in `io` (k… × in × out) `w[k₁//2, …, d, g·out/G + d]`.
+pub fn dirac_positions(dims: &[usize], layout: Layout, groups: usize) -> Vec<usize> {
+    let rank = dims.len();
+    let (out_axis, in_axis) = match layout {
+        Layout::Oi => (0, 1),
+        Layout::Io => (rank - 1, rank - 2),
+    };
+    let per_group = dims[out_axis] / groups.max(1);
+    let linked = per_group.min(dims[in_axis]);
+    // Row-major strides.
+    let mut strides = vec![1usize; rank];
+    for axis in (0..rank.saturating_sub(1)).rev() {
+        strides[axis] = strides[axis + 1] * dims[axis + 1];
+    }
+    let centre: usize = (0..rank)
+        .filter(|&a| a != out_axis && a != in_axis)
+        .map(|a| dims[a] / 2 * strides[a])
+        .sum();
+    let mut positions: Vec<usize> = (0..groups)
+        .flat_map(|g| (0..linked).map(move |d| (g * per_group + d, d)))
+        .map(|(o, i)| centre + o * strides[out_axis] + i * strides[in_axis])
+        .collect();
+    positions.sort_unstable();
+    positions
 }
 
 /// `gain ·` the orthonormal factor of `gaussian` (the tall orientation, `max(rows, cols)
@@ -77,4 +116,44 @@ pub fn tall_orientation(drawn: Vec<f64>, rows: usize, cols: usize) -> Vec<f64> {
         }
     }
     t
+}
+
+#[cfg(test)]
+mod dirac_tests {
+    use super::*;
+
+    /// The io kernel (k… × in × out) holds the taps of the oi one (out × in × k…) at the
+    /// transposed positions; with groups, output g·out/G + d links to input d.
+    #[test]
+    fn io_taps_are_the_oi_taps_transposed() {
+        let (out, inp, kh, kw) = (8usize, 4usize, 3usize, 5usize);
+        for groups in [1, 2, 4, 8] {
+            let oi = dirac_positions(&[out, inp, kh, kw], Layout::Oi, groups);
+            let io = dirac_positions(&[kh, kw, inp, out], Layout::Io, groups);
+            let mut transposed: Vec<usize> = oi
+                .iter()
+                .map(|&p| {
+                    let (o, rest) = (p / (inp * kh * kw), p % (inp * kh * kw));
+                    let (i, rest) = (rest / (kh * kw), rest % (kh * kw));
+                    let (y, x) = (rest / kw, rest % kw);
+                    ((y * kw + x) * inp + i) * out + o
+                })
+                .collect();
+            transposed.sort_unstable();
+            assert_eq!(io, transposed, "groups {groups}");
+            let per_group = out / groups;
+            let expected: Vec<(usize, usize)> = (0..groups)
+                .flat_map(|g| (0..per_group.min(inp)).map(move |d| (g * per_group + d, d)))
+                .collect();
+            let got: Vec<(usize, usize)> = oi
+                .iter()
+                .map(|&p| (p / (inp * kh * kw), p / (kh * kw) % inp))
+                .collect();
+            let mut expected_sorted = expected.clone();
+            expected_sorted.sort_unstable();
+            assert_eq!(got, expected_sorted, "groups {groups}");
+            // Every tap at the kernel centre (1, 2).
+            assert!(oi.iter().all(|&p| p % (kh * kw) == kw + 2));
+        }
+    }
 }

@@ -51,7 +51,9 @@ impl Sampler {
                 low,
                 high,
             } => Sampler::Truncated(Window::truncated(mean, std, low, high)),
-            Distribution::Orthogonal { .. } | Distribution::Identity { .. } => return None,
+            Distribution::Orthogonal { .. }
+            | Distribution::Identity { .. }
+            | Distribution::Dirac { .. } => return None,
         })
     }
 

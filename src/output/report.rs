@@ -98,17 +98,20 @@ impl TensorReport {
             }
             Distribution::Identity { gain } => {
                 let (rows, cols) = crate::generate::matrix_view(tensor);
-                let fraction = rows.min(cols) as f64 / (rows * cols) as f64;
-                let mean = gain * fraction;
-                let low = if rows * cols > 1 { 0.0 } else { gain };
-                report.theory = Some(exact_theory(
-                    mean,
-                    gain * gain * fraction - mean * mean,
-                    (low, gain),
-                ));
+                report.theory = Some(taps_theory(gain, rows.min(cols), rows * cols));
                 report
                     .notes
                     .push("identity: exact construction, nothing random to check".into());
+            }
+            Distribution::Dirac { gain, groups } => {
+                let dims = tensor.spec.shape.dims();
+                let taps =
+                    crate::draw::matrix::dirac_positions(dims, tensor.spec.layout, groups).len();
+                report.theory = Some(taps_theory(gain, taps, dims.iter().product()));
+                report.notes.push(format!(
+                    "dirac: exact construction ({taps} centre taps of {gain}, the rest 0), \
+                     nothing random to check"
+                ));
             }
             _ => report.compare_moments(&s, tensor.spec.dtype),
         }
@@ -189,6 +192,15 @@ impl TensorReport {
 
 /// Whole-matrix moments and bounds of a matrix construction (orthogonal entries are
 /// bounded by the gain because every column or row has norm gain).
+/// The moments of a construction with `taps` values of `gain` among `n`, the rest 0.
+fn taps_theory(gain: f64, taps: usize, n: usize) -> Theory {
+    let fraction = taps as f64 / n as f64;
+    let mean = gain * fraction;
+    let low = if taps < n { 0.0f64.min(gain) } else { gain };
+    let high = if taps < n { 0.0f64.max(gain) } else { gain };
+    exact_theory(mean, gain * gain * fraction - mean * mean, (low, high))
+}
+
 fn exact_theory(mean: f64, variance: f64, (low, high): (f64, f64)) -> Theory {
     Theory {
         mean,

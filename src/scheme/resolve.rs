@@ -192,6 +192,25 @@ impl SchemeSpec {
                 resolved.gain = Some(gain);
                 Distribution::Identity { gain }
             }
+            // PyTorch's `dirac_(tensor, groups)`: a convolution that passes each input
+            // channel through unchanged (Zagoruyko & Komodakis 2017, "DiracNets"),
+            // times gain. `grouped` above checked that groups divides the output channels.
+            SchemeKind::Dirac => {
+                if shape.rank() < 3 {
+                    return Err(not_applicable(&format!(
+                        "dirac needs a convolution kernel (3 or more dimensions: channels and \
+                         kernel axes), this shape has {}",
+                        shape.rank()
+                    )));
+                }
+                let gain = self.gain(Nonlinearity::Linear)?;
+                resolved.gain = Some(gain);
+                let groups = match p.number(ParamKey::Groups) {
+                    Some(g) => whole_number(ParamKey::Groups, g)?,
+                    None => 1,
+                };
+                Distribution::Dirac { gain, groups }
+            }
         };
         Ok(resolved)
     }

@@ -23,6 +23,7 @@ pub enum SchemeKind {
     VarianceScaling,
     Orthogonal,
     Identity,
+    Dirac,
 }
 
 /// One row of the scheme table: what the CLI accepts and what `weightinit schemes` shows.
@@ -225,6 +226,15 @@ pub static SCHEMES: &[SchemeInfo] = &[
         formula: "gain·I (2-D only)",
         default_gain: "1",
         suits: "residual/IRNN-style layers",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Dirac,
+        name: "dirac",
+        aliases: &["dirac_", "delta"],
+        params: &[K::Gain, K::Groups],
+        formula: "gain at the kernel centre from input d to output d of each group, 0 elsewhere (conv, 3+ dims)",
+        default_gain: "1",
+        suits: "identity-preserving conv stacks",
     },
 ];
 

@@ -111,6 +111,7 @@ impl TensorSpec {
                         resolved.distribution,
                         crate::law::Distribution::Orthogonal { .. }
                             | crate::law::Distribution::Identity { .. }
+                            | crate::law::Distribution::Dirac { .. }
                     );
                 if uses_layout
                     && self.shape.dims().len() >= 2
@@ -155,14 +156,7 @@ fn check_representable(
     {
         check_window_mass(scheme, (low - mean) / std, (high - mean) / std, dtype)?;
     }
-    let reach = match *distribution {
-        D::Constant { value } => value.abs(),
-        D::Uniform { low, high } | D::TruncatedNormal { low, high, .. } => {
-            low.abs().max(high.abs())
-        }
-        D::Normal { mean, std } => mean.abs() + NORMAL_REACH * std,
-        D::Orthogonal { gain } | D::Identity { gain } => gain.abs(),
-    };
+    let reach = distribution.reach(NORMAL_REACH);
     let largest = crate::scheme::shortest(dtype.largest_finite());
     if crate::check::stored_value(dtype, reach).is_finite() {
         return Ok(());
@@ -223,6 +217,7 @@ impl ResolvedTensor {
                 self.spec.dtype,
                 self.spec.shape.dims(),
                 fan::matrix_view(self.spec.shape.dims(), self.spec.layout),
+                self.spec.layout,
             )),
             RngMode::Torch => Some(crate::compat::torch::law::expression(
                 &self.resolved.distribution,

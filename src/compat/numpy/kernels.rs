@@ -161,7 +161,8 @@ pub fn fill<E: Element>(rng: &mut Pcg64, distribution: &Distribution, out: &mut 
         },
         Distribution::TruncatedNormal { .. }
         | Distribution::Orthogonal { .. }
-        | Distribution::Identity { .. } => {
+        | Distribution::Identity { .. }
+        | Distribution::Dirac { .. } => {
             unreachable!("not elementwise under --rng numpy: {distribution:?}")
         }
     }

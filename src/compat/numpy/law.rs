@@ -6,6 +6,7 @@ use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::scheme::shortest;
 use crate::tensor::dtype::DType;
+use crate::tensor::fan::Layout;
 use crate::text::python_tuple;
 
 /// Whether the numpy stream can draw `distribution`, and if not, why (one line).
@@ -19,13 +20,15 @@ pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
 /// The NumPy statements that compute a tensor of `distribution` drawn with `--rng numpy`
 /// as `w`, given `rng = np.random.default_rng(seed)` from which every earlier tensor of the
 /// run has been drawn. `shape` is the tensor's shape, `matrix` its 2-D view (for
-/// orthogonal).
+/// orthogonal), `layout` where a Dirac kernel's channel axes are.
 pub fn expression(
     distribution: &Distribution,
     dtype: DType,
     shape: &[usize],
     matrix: (usize, usize),
+    layout: Layout,
 ) -> String {
+    let dims = shape;
     let shape = python_tuple(shape);
     // Any text Python parses back to the same double.
     let py = shortest;
@@ -74,6 +77,31 @@ pub fn expression(
                 "({} * np.eye({rows}, {cols})).astype({np_dtype}).reshape({shape})",
                 py(gain)
             )
+        }
+        Distribution::Dirac { gain, groups } => {
+            let (outputs, inputs, spatial, channels_last) = match layout {
+                Layout::Oi => (dims[0], dims[1], &dims[2..], false),
+                Layout::Io => (
+                    dims[dims.len() - 1],
+                    dims[dims.len() - 2],
+                    &dims[..dims.len() - 2],
+                    true,
+                ),
+            };
+            let per_group = outputs / groups.max(1);
+            let m = per_group.min(inputs);
+            let centre: Vec<String> = spatial.iter().map(|k| (k / 2).to_string()).collect();
+            let index = if channels_last {
+                format!("{}, i, o", centre.join(", "))
+            } else {
+                format!("o, i, {}", centre.join(", "))
+            };
+            return format!(
+                "w = np.zeros({shape}, dtype={np_dtype}); o = (np.arange({groups})[:, None] * \
+                 {per_group} + np.arange({m})).ravel(); i = np.tile(np.arange({m}), {groups}); \
+                 w[{index}] = {}",
+                py(gain)
+            );
         }
         Distribution::TruncatedNormal { .. } => return "# no NumPy equivalent".into(),
     };

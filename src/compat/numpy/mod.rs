@@ -43,7 +43,7 @@ pub fn generate<E: Element>(
             let tall = tall_orientation(drawn, rows, cols);
             orthogonal_from::<E>(&tall, rows, cols, gain, DType::F64)?
         }
-        other => matrix_without_randomness(&other, rows, cols)?,
+        _ => matrix_without_randomness(tensor)?,
     };
     write_whole(values, check, sink, label)
 }

@@ -80,6 +80,12 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
         Distribution::Identity { gain } => {
             format!("w = torch.nn.init.eye_({empty}) * {}", py(gain))
         }
+        Distribution::Dirac { gain, groups } => {
+            format!(
+                "w = torch.nn.init.dirac_({empty}, groups={groups}) * {}",
+                py(gain)
+            )
+        }
         Distribution::Orthogonal { gain } => {
             format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
         }

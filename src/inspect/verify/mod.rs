@@ -317,6 +317,21 @@ pub fn verify_tensor(
                 tensor.dtype,
             ));
         }
+        Distribution::Dirac { gain, groups } => {
+            let on = check::stored_value(tensor.dtype, gain);
+            let taps = crate::draw::matrix::dirac_positions(shape.dims(), layout, groups);
+            verdict.checks.push(exact_values(
+                values,
+                |i| {
+                    if taps.binary_search(&i).is_ok() {
+                        on
+                    } else {
+                        0.0
+                    }
+                },
+                tensor.dtype,
+            ));
+        }
         Distribution::Orthogonal { gain } => {
             let error = crate::draw::orthogonal::orthogonality_error(values, view.0, view.1, gain);
             let tolerance = check::orthogonality_tolerance(tensor.dtype);
