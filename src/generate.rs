@@ -158,7 +158,11 @@ pub fn memory_needed(tensor: &ResolvedTensor) -> Option<u64> {
     let elements = tensor.spec.shape.len() as u64;
     let element = tensor.spec.dtype.size() as u64;
     let per_element = match (tensor.resolved.distribution, tensor.spec.rng) {
-        (Distribution::Orthogonal { .. }, _) => 6 * 8 + element,
+        // Delta-orthogonal builds only the centre's channel matrix; counting the whole
+        // tensor as orthogonal overestimates by the kernel size, on the safe side.
+        (Distribution::Orthogonal { .. } | Distribution::DeltaOrthogonal { .. }, _) => {
+            6 * 8 + element
+        }
         (Distribution::Identity { .. } | Distribution::Dirac { .. }, _) => element,
         (Distribution::TruncatedNormal { .. }, RngMode::Torch) => 2 * element + 8,
         _ => return Some(0),

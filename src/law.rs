@@ -30,6 +30,9 @@ pub enum Distribution {
     /// `gain ×` a Dirac delta kernel (PyTorch's `dirac_`): in each of `groups` groups,
     /// input channel d feeds output channel d through the kernel's centre tap only.
     Dirac { gain: f64, groups: usize },
+    /// `gain ×` a random orthogonal channel matrix at the kernel's centre tap, zeros at
+    /// every other tap (Xiao et al. 2018's delta-orthogonal kernel).
+    DeltaOrthogonal { gain: f64 },
 }
 
 /// The moments and support a tensor drawn from a distribution should show.
@@ -55,6 +58,7 @@ impl Distribution {
             Distribution::Orthogonal { .. }
                 | Distribution::Identity { .. }
                 | Distribution::Dirac { .. }
+                | Distribution::DeltaOrthogonal { .. }
         )
     }
 
@@ -110,7 +114,8 @@ impl Distribution {
             }
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
-            | Distribution::Dirac { .. } => return None,
+            | Distribution::Dirac { .. }
+            | Distribution::DeltaOrthogonal { .. } => return None,
         };
         Some(t)
     }
@@ -139,7 +144,8 @@ impl Distribution {
             }
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
-            | Distribution::Dirac { .. } => return None,
+            | Distribution::Dirac { .. }
+            | Distribution::DeltaOrthogonal { .. } => return None,
         };
         Some(p)
     }
@@ -154,7 +160,8 @@ impl Distribution {
             Distribution::Normal { mean, std } => mean.abs() + normal_sigmas * std,
             Distribution::Orthogonal { gain }
             | Distribution::Identity { gain }
-            | Distribution::Dirac { gain, .. } => gain.abs(),
+            | Distribution::Dirac { gain, .. }
+            | Distribution::DeltaOrthogonal { gain } => gain.abs(),
         }
     }
 }
@@ -188,7 +195,8 @@ impl Distribution {
             Distribution::Constant { .. }
             | Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
-            | Distribution::Dirac { .. } => return None,
+            | Distribution::Dirac { .. }
+            | Distribution::DeltaOrthogonal { .. } => return None,
         };
         Some(p)
     }
@@ -222,6 +230,10 @@ impl Distribution {
                 format!("{} × a random orthogonal matrix", num(gain))
             }
             Distribution::Identity { gain } => format!("{} × the identity matrix", num(gain)),
+            Distribution::DeltaOrthogonal { gain } => format!(
+                "{} × a random orthogonal matrix at the kernel centre, 0 elsewhere",
+                num(gain)
+            ),
             Distribution::Dirac { gain, groups } => format!(
                 "{} × a Dirac delta kernel{}",
                 num(gain),

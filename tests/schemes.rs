@@ -242,10 +242,17 @@ fn schemes_json_parses_and_names_every_scheme() {
     }
     // Every listed name and alias is accepted by `gen` (a conv kernel for the
     // convolution-only schemes).
-    let dirac_names = ["dirac", "dirac_", "delta"];
+    let conv_only = [
+        "dirac",
+        "dirac_",
+        "delta",
+        "delta-orthogonal",
+        "delta_orthogonal",
+        "conv-delta-orthogonal",
+    ];
     for name in &all {
-        let shape = if dirac_names.contains(&name.as_str()) {
-            "6x4x3"
+        let shape = if conv_only.contains(&name.as_str()) {
+            "3x4x6"
         } else {
             "6x4"
         };

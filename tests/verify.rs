@@ -584,3 +584,31 @@ fn dirac_files_pass_dirac_and_fail_another_grouping() {
     assert_passes(d, "io.npy", "dirac:gain=0.5", &[]);
     assert_fails(d, "io.npy", "dirac", &[]);
 }
+
+/// A delta-orthogonal kernel passes its scheme; a wrong gain, a tap moved off the centre
+/// and a plain orthogonal reading of the same values all fail.
+#[test]
+fn delta_orthogonal_passes_itself_and_fails_wrong_gain_and_stray_taps() {
+    let dir = tempdir();
+    let d = dir.path();
+    gen_file(
+        d,
+        "k.npy",
+        &[
+            "--scheme",
+            "delta-orthogonal",
+            "--shape",
+            "3x3x32x64",
+            "--seed",
+            "4",
+        ],
+    );
+    assert_passes(d, "k.npy", "delta-orthogonal", &[]);
+    let (_, reason) = assert_fails(d, "k.npy", "delta-orthogonal:gain=2", &[]);
+    assert!(reason.contains("centre tap"), "{reason}");
+    assert_fails(d, "k.npy", "orthogonal", &[]);
+    // One value at the corner tap (0, 0, 0, 0), which must be zero.
+    edit_f32_npy(&d.join("k.npy"), |i, x| if i == 0 { 0.25 } else { x });
+    let (_, reason) = assert_fails(d, "k.npy", "delta-orthogonal", &[]);
+    assert!(reason.contains("element 0 is 0.25"), "{reason}");
+}

@@ -87,7 +87,8 @@ fn overlay(
         }
         Distribution::Constant { .. }
         | Distribution::Identity { .. }
-        | Distribution::Dirac { .. } => (None, format!("{scheme}: {}", law.describe())),
+        | Distribution::Dirac { .. }
+        | Distribution::DeltaOrthogonal { .. } => (None, format!("{scheme}: {}", law.describe())),
         _ => (Some(law), format!("{scheme}: {}", law.describe())),
     })
 }

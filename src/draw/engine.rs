@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::matrix::{matrix_view, matrix_without_randomness, orthogonal_from};
+use super::matrix::{centre_channels, matrix_view, matrix_without_randomness, orthogonal_from};
 use super::{Generated, Keystream, NativeDraw, Sampler};
 use crate::check::stats::Stats;
 use crate::error::{Error, Result};
@@ -128,6 +128,22 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
         Distribution::Orthogonal { gain } => {
             let gaussian = gaussian_matrix(&Keystream::new(&tensor.key()), tall * narrow);
             orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
+        }
+        // Xiao et al. 2018 (delta-orthogonal): the centre tap's channel matrix is drawn
+        // as `orthogonal` draws a matrix of its size, every other tap is zero.
+        Distribution::DeltaOrthogonal { gain } => {
+            let dims = tensor.spec.shape.dims();
+            let ((rows, cols), taps) = centre_channels(dims, tensor.spec.layout);
+            let gaussian = gaussian_matrix(
+                &Keystream::new(&tensor.key()),
+                rows.max(cols) * rows.min(cols),
+            );
+            let (centre, error) = orthogonal_from::<E>(&gaussian, rows, cols, gain, E::DTYPE)?;
+            let mut w = vec![E::default(); dims.iter().product()];
+            for (&position, value) in taps.iter().zip(centre) {
+                w[position] = value;
+            }
+            Ok((w, error))
         }
         _ => matrix_without_randomness(tensor),
     }

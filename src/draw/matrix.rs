@@ -73,6 +73,33 @@ pub fn dirac_positions(dims: &[usize], layout: Layout, groups: usize) -> Vec<usi
     positions
 }
 
+/// The channel matrix of a convolution kernel at its centre tap, as JAX's
+/// `delta_orthogonal` and Xiao et al. 2018 place it: index `(k − 1) // 2` on every kernel
+/// axis. Returns the matrix's (rows, cols) — (out, in) in `oi` layout, (in, out) in `io`
+/// — and the row-major positions in the tensor of its entries, in the matrix's own
+/// row-major order.
+pub fn centre_channels(dims: &[usize], layout: Layout) -> ((usize, usize), Vec<usize>) {
+    let rank = dims.len();
+    let (row_axis, col_axis) = match layout {
+        Layout::Oi => (0, 1),
+        Layout::Io => (rank - 2, rank - 1),
+    };
+    let mut strides = vec![1usize; rank];
+    for axis in (0..rank.saturating_sub(1)).rev() {
+        strides[axis] = strides[axis + 1] * dims[axis + 1];
+    }
+    let centre: usize = (0..rank)
+        .filter(|&a| a != row_axis && a != col_axis)
+        .map(|a| dims[a].saturating_sub(1) / 2 * strides[a])
+        .sum();
+    let (rows, cols) = (dims[row_axis], dims[col_axis]);
+    let positions = (0..rows)
+        .flat_map(|r| (0..cols).map(move |c| (r, c)))
+        .map(|(r, c)| centre + r * strides[row_axis] + c * strides[col_axis])
+        .collect();
+    ((rows, cols), positions)
+}
+
 /// `gain ·` the orthonormal factor of `gaussian` (the tall orientation, `max(rows, cols)
 /// x min(rows, cols)` row-major), transposed back for a wide matrix; the QR runs at
 /// `precision`. Returns the stored values and their orthogonality error.

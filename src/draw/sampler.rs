@@ -53,7 +53,8 @@ impl Sampler {
             } => Sampler::Truncated(Window::truncated(mean, std, low, high)),
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
-            | Distribution::Dirac { .. } => return None,
+            | Distribution::Dirac { .. }
+            | Distribution::DeltaOrthogonal { .. } => return None,
         })
     }
 

@@ -103,6 +103,26 @@ impl TensorReport {
                     .notes
                     .push("identity: exact construction, nothing random to check".into());
             }
+            Distribution::DeltaOrthogonal { gain } => {
+                // The centre's orthogonal matrix has sum of squares gain²·min(r, c),
+                // spread over the whole kernel.
+                let dims = tensor.spec.shape.dims();
+                let ((rows, cols), _) =
+                    crate::draw::matrix::centre_channels(dims, tensor.spec.layout);
+                let n: usize = dims.iter().product();
+                report.theory = Some(exact_theory(
+                    0.0,
+                    gain * gain * rows.min(cols) as f64 / n as f64,
+                    (-gain, gain),
+                ));
+                let error = generated.orthogonality_error.unwrap_or(f64::NAN);
+                let tolerance = orthogonality_tolerance(tensor.spec.dtype);
+                report.consistent = error <= tolerance;
+                report.notes.push(format!(
+                    "delta-orthogonal: the centre tap's {rows}x{cols} channel matrix has max |G/gain² − I| = {error:.3e} (tolerance {tolerance:.0e} for {}); every other tap is 0",
+                    tensor.spec.dtype
+                ));
+            }
             Distribution::Dirac { gain, groups } => {
                 let dims = tensor.spec.shape.dims();
                 let taps =

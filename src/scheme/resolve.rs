@@ -211,6 +211,34 @@ impl SchemeSpec {
                 };
                 Distribution::Dirac { gain, groups }
             }
+            // Xiao, Bahri, Sohl-Dickstein, Schoenholz & Pennington 2018, "Dynamical
+            // Isometry and a Mean Field Theory of CNNs", ICML, Algorithm 2: an orthogonal
+            // c_in × c_out matrix at the spatial centre, zeros elsewhere, which needs
+            // c_in ≤ c_out (as JAX's `delta_orthogonal` requires).
+            SchemeKind::DeltaOrthogonal => {
+                let f = need_fans()?;
+                if shape.rank() < 3 {
+                    return Err(not_applicable(&format!(
+                        "delta-orthogonal needs a convolution kernel (3 or more dimensions), \
+                         this shape has {}",
+                        shape.rank()
+                    )));
+                }
+                let (inputs, outputs) = (
+                    f.fan_in / f.receptive_field.max(1),
+                    f.fan_out / f.receptive_field.max(1),
+                );
+                if inputs > outputs {
+                    return Err(not_applicable(&format!(
+                        "delta-orthogonal needs in channels ≤ out channels (an orthogonal \
+                         in x out matrix keeps every input's norm), this kernel has {inputs} in \
+                         and {outputs} out"
+                    )));
+                }
+                let gain = self.gain(Nonlinearity::Linear)?;
+                resolved.gain = Some(gain);
+                Distribution::DeltaOrthogonal { gain }
+            }
         };
         Ok(resolved)
     }

@@ -24,6 +24,7 @@ pub enum SchemeKind {
     Orthogonal,
     Identity,
     Dirac,
+    DeltaOrthogonal,
 }
 
 /// One row of the scheme table: what the CLI accepts and what `weightinit schemes` shows.
@@ -235,6 +236,15 @@ pub static SCHEMES: &[SchemeInfo] = &[
         formula: "gain at the kernel centre from input d to output d of each group, 0 elsewhere (conv, 3+ dims)",
         default_gain: "1",
         suits: "identity-preserving conv stacks",
+    },
+    SchemeInfo {
+        kind: SchemeKind::DeltaOrthogonal,
+        name: "delta-orthogonal",
+        aliases: &["delta_orthogonal", "conv-delta-orthogonal"],
+        params: GAIN_PARAMS,
+        formula: "gain·Q (orthogonal, channels) at the kernel centre ((k-1)//2), 0 elsewhere; in ≤ out",
+        default_gain: "1",
+        suits: "very deep plain CNNs (dynamical isometry)",
     },
 ];
 

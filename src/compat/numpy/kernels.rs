@@ -162,7 +162,8 @@ pub fn fill<E: Element>(rng: &mut Pcg64, distribution: &Distribution, out: &mut 
         Distribution::TruncatedNormal { .. }
         | Distribution::Orthogonal { .. }
         | Distribution::Identity { .. }
-        | Distribution::Dirac { .. } => {
+        | Distribution::Dirac { .. }
+        | Distribution::DeltaOrthogonal { .. } => {
             unreachable!("not elementwise under --rng numpy: {distribution:?}")
         }
     }

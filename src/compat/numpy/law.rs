@@ -13,6 +13,7 @@ use crate::text::python_tuple;
 pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
     match distribution {
         Distribution::TruncatedNormal { .. } => Err(Unreproducible::NumpyTruncatedNormal),
+        Distribution::DeltaOrthogonal { .. } => Err(no_delta_orthogonal("NumPy")),
         _ => Ok(()),
     }
 }
@@ -103,7 +104,17 @@ pub fn expression(
                 py(gain)
             );
         }
-        Distribution::TruncatedNormal { .. } => return "# no NumPy equivalent".into(),
+        Distribution::TruncatedNormal { .. } | Distribution::DeltaOrthogonal { .. } => {
+            return "# no NumPy equivalent".into();
+        }
     };
     format!("w = {value}")
+}
+
+/// Neither NumPy nor PyTorch has a delta-orthogonal initializer whose draws could be
+/// reproduced (JAX's `delta_orthogonal` is; see the JAX stream).
+pub(crate) fn no_delta_orthogonal(framework: &str) -> Unreproducible {
+    Unreproducible::Other(format!(
+        "{framework} has no delta-orthogonal initializer to reproduce; use --rng native"
+    ))
 }

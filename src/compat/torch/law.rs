@@ -25,6 +25,9 @@ pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
              (wider windows are)"
             )))
         }
+        Distribution::DeltaOrthogonal { .. } => {
+            Err(crate::compat::numpy::law::no_delta_orthogonal("PyTorch"))
+        }
         _ => Ok(()),
     }
 }
@@ -86,6 +89,7 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
                 py(gain)
             )
         }
+        Distribution::DeltaOrthogonal { .. } => "# no PyTorch equivalent".into(),
         Distribution::Orthogonal { gain } => {
             format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
         }

@@ -317,6 +317,32 @@ pub fn verify_tensor(
                 tensor.dtype,
             ));
         }
+        Distribution::DeltaOrthogonal { gain } => {
+            let ((rows, cols), taps) = crate::draw::matrix::centre_channels(shape.dims(), layout);
+            let centre: Vec<f64> = taps.iter().map(|&p| values[p]).collect();
+            let error = crate::draw::orthogonal::orthogonality_error(&centre, rows, cols, gain);
+            let tolerance = check::orthogonality_tolerance(tensor.dtype);
+            verdict.checks.push(
+                Check::new(
+                    "orthogonality",
+                    error <= tolerance,
+                    format!(
+                        "max |G/gain² − I| = {error:.3e} on the centre tap's {rows}x{cols} channel matrix (limit {tolerance:.0e} for {})",
+                        tensor.dtype
+                    ),
+                )
+                .numbers(error, Some(0.0), None, tolerance),
+            );
+            let mut off_centre = values.to_vec();
+            for &p in &taps {
+                off_centre[p] = 0.0;
+            }
+            let mut zeros = exact_values(&off_centre, |_| 0.0, tensor.dtype);
+            if zeros.status == Status::Pass {
+                zeros.detail = "every value off the centre tap is exactly 0".into();
+            }
+            verdict.checks.push(zeros);
+        }
         Distribution::Dirac { gain, groups } => {
             let on = check::stored_value(tensor.dtype, gain);
             let taps = crate::draw::matrix::dirac_positions(shape.dims(), layout, groups);
