@@ -33,6 +33,15 @@ pub enum Distribution {
     /// `gain ×` a random orthogonal channel matrix at the kernel's centre tap, zeros at
     /// every other tap (Xiao et al. 2018's delta-orthogonal kernel).
     DeltaOrthogonal { gain: f64 },
+    /// N(0, std²) with exactly `zeros` of each input unit's `out` weights set to 0
+    /// (PyTorch's `sparse_`, Martens 2010).
+    Sparse {
+        std: f64,
+        /// The fraction asked for; `zeros` = ⌈sparsity·out⌉, as PyTorch rounds it.
+        sparsity: f64,
+        zeros: usize,
+        out: usize,
+    },
 }
 
 /// The moments and support a tensor drawn from a distribution should show.
@@ -59,6 +68,7 @@ impl Distribution {
                 | Distribution::Identity { .. }
                 | Distribution::Dirac { .. }
                 | Distribution::DeltaOrthogonal { .. }
+                | Distribution::Sparse { .. }
         )
     }
 
@@ -112,6 +122,22 @@ impl Distribution {
                     fourth_moment: m.fourth_central * std.powi(4),
                 }
             }
+            // Each element is 0 with probability q = zeros/out and N(0, std²) otherwise
+            // (not independent within an input unit, whose zero count is exact).
+            Distribution::Sparse {
+                std, zeros, out, ..
+            } => {
+                let kept = 1.0 - zeros as f64 / out.max(1) as f64;
+                let variance = kept * std * std;
+                Theory {
+                    mean: 0.0,
+                    variance,
+                    std: variance.sqrt(),
+                    low: None,
+                    high: None,
+                    fourth_moment: kept * 3.0 * std.powi(4),
+                }
+            }
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
@@ -145,7 +171,8 @@ impl Distribution {
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
-            | Distribution::DeltaOrthogonal { .. } => return None,
+            | Distribution::DeltaOrthogonal { .. }
+            | Distribution::Sparse { .. } => return None,
         };
         Some(p)
     }
@@ -158,6 +185,7 @@ impl Distribution {
             Distribution::Uniform { low, high }
             | Distribution::TruncatedNormal { low, high, .. } => low.abs().max(high.abs()),
             Distribution::Normal { mean, std } => mean.abs() + normal_sigmas * std,
+            Distribution::Sparse { std, .. } => normal_sigmas * std,
             Distribution::Orthogonal { gain }
             | Distribution::Identity { gain }
             | Distribution::Dirac { gain, .. }
@@ -196,7 +224,8 @@ impl Distribution {
             | Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
-            | Distribution::DeltaOrthogonal { .. } => return None,
+            | Distribution::DeltaOrthogonal { .. }
+            | Distribution::Sparse { .. } => return None,
         };
         Some(p)
     }
@@ -233,6 +262,12 @@ impl Distribution {
             Distribution::DeltaOrthogonal { gain } => format!(
                 "{} × a random orthogonal matrix at the kernel centre, 0 elsewhere",
                 num(gain)
+            ),
+            Distribution::Sparse {
+                std, zeros, out, ..
+            } => format!(
+                "normal (mean 0, std {}) with {zeros} of every input's {out} weights 0",
+                num(std)
             ),
             Distribution::Dirac { gain, groups } => format!(
                 "{} × a Dirac delta kernel{}",

@@ -263,6 +263,9 @@ fn schemes_json_parses_and_names_every_scheme() {
         if name.starts_with("const") {
             args.extend(["--value", "0.5"]);
         }
+        if name.starts_with("sparse") {
+            args.extend(["--sparsity", "0.5"]);
+        }
         let out = run(dir.path(), &args);
         assert!(
             out.status.success(),

@@ -480,3 +480,55 @@ fn dirac_equals_pytorch_and_leaves_the_generator_alone() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `sparse_(tensor, sparsity, std)`: `normal_` over the tensor, then `torch.randperm(rows)`
+/// for every column from the same generator, bit for bit; the generator ends where
+/// PyTorch's does (a `normal_` drawn after it matches).
+#[test]
+fn sparse_equals_pytorch_including_its_randperm() {
+    let doc = fixture();
+    let mut failures = Vec::new();
+    for r in doc["sparse"].as_array().expect("sparse") {
+        let seed = r["seed"].as_u64().unwrap();
+        let shape = r["shape"].as_str().unwrap();
+        let dtype = if r["dtype"] == "f32" {
+            DType::F32
+        } else {
+            DType::F64
+        };
+        let scheme = format!(
+            "sparse:sparsity={},std={}",
+            r["sparsity"].as_f64().unwrap(),
+            r["std"].as_f64().unwrap()
+        );
+        let tensor = spec_with_rng(
+            scheme.parse().expect("scheme"),
+            shape,
+            Layout::Oi,
+            dtype,
+            seed,
+            "w",
+            RngMode::Torch,
+        );
+        let after = spec_with_rng(
+            "normal".parse().expect("scheme"),
+            "7",
+            Layout::Oi,
+            dtype,
+            seed,
+            "after",
+            RngMode::Torch,
+        );
+        let label = format!("{scheme} {shape} {dtype} seed {seed}");
+        let mut session = Session::new();
+        draw_and_check(&mut session, &tensor, r, &label, &mut failures);
+        draw_and_check(
+            &mut session,
+            &after,
+            &r["after"],
+            &format!("{label}, then normal_"),
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -612,3 +612,22 @@ fn delta_orthogonal_passes_itself_and_fails_wrong_gain_and_stray_taps() {
     let (_, reason) = assert_fails(d, "k.npy", "delta-orthogonal", &[]);
     assert!(reason.contains("element 0 is 0.25"), "{reason}");
 }
+
+/// A sparse file passes its scheme and fails another sparsity, another std and the other
+/// layout (whose input units are the other axis).
+#[test]
+fn sparse_files_pass_their_scheme_and_fail_neighbours() {
+    let dir = tempdir();
+    let d = dir.path();
+    let scheme = "sparse:std=0.02,sparsity=0.75";
+    gen_file(
+        d,
+        "s.npy",
+        &["--scheme", scheme, "--shape", "256x300", "--seed", "8"],
+    );
+    assert_passes(d, "s.npy", scheme, &[]);
+    assert_fails(d, "s.npy", "sparse:std=0.02,sparsity=0.5", &[]);
+    assert_fails(d, "s.npy", "sparse:std=0.01,sparsity=0.75", &[]);
+    assert_fails(d, "s.npy", scheme, &["--layout", "oi"]);
+    assert_fails(d, "s.npy", "normal:std=0.02", &[]);
+}

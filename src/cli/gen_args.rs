@@ -226,6 +226,9 @@ pub struct GenArgs {
     /// per group; depthwise: G = channels).
     #[arg(long, help_heading = "Scheme parameters", value_name = "G")]
     pub groups: Option<String>,
+    /// sparse: the fraction of each input's weights set to 0.
+    #[arg(long, help_heading = "Scheme parameters")]
+    pub sparsity: Option<String>,
 }
 
 impl GenArgs {
@@ -249,6 +252,7 @@ impl GenArgs {
             (ParamKey::SigmaHigh, &self.sigma_high),
             (ParamKey::Depth, &self.depth),
             (ParamKey::Groups, &self.groups),
+            (ParamKey::Sparsity, &self.sparsity),
         ];
         for (key, value) in flags {
             if let Some(text) = value {

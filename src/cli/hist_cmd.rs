@@ -88,7 +88,8 @@ fn overlay(
         Distribution::Constant { .. }
         | Distribution::Identity { .. }
         | Distribution::Dirac { .. }
-        | Distribution::DeltaOrthogonal { .. } => (None, format!("{scheme}: {}", law.describe())),
+        | Distribution::DeltaOrthogonal { .. }
+        | Distribution::Sparse { .. } => (None, format!("{scheme}: {}", law.describe())),
         _ => (Some(law), format!("{scheme}: {}", law.describe())),
     })
 }

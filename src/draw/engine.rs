@@ -129,6 +129,9 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
             let gaussian = gaussian_matrix(&Keystream::new(&tensor.key()), tall * narrow);
             orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
         }
+        Distribution::Sparse { std, zeros, .. } => {
+            Ok((super::sparse::draw(tensor, std, zeros), None))
+        }
         // Xiao et al. 2018 (delta-orthogonal): the centre tap's channel matrix is drawn
         // as `orthogonal` draws a matrix of its size, every other tap is zero.
         Distribution::DeltaOrthogonal { gain } => {

@@ -37,8 +37,15 @@ pub struct Keystream {
 
 impl Keystream {
     pub fn new(key: &[u8; 32]) -> Self {
+        Keystream::with_stream(key, 0)
+    }
+
+    /// Stream `stream` of the same key (ChaCha8's stream id): another sequence of words,
+    /// for a scheme that needs randomness beyond its values (`sparse`'s zero positions
+    /// read stream 1). Stream 0 is the values' keystream.
+    pub fn with_stream(key: &[u8; 32], stream: u64) -> Self {
         Keystream {
-            chacha: ChaCha8::new(key, 0),
+            chacha: ChaCha8::new(key, stream),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod matrix;
 pub mod normal;
 pub mod orthogonal;
 pub mod sampler;
+pub mod sparse;
 pub mod special;
 pub mod truncated;
 pub mod uniform;

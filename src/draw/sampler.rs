@@ -54,7 +54,8 @@ impl Sampler {
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
-            | Distribution::DeltaOrthogonal { .. } => return None,
+            | Distribution::DeltaOrthogonal { .. }
+            | Distribution::Sparse { .. } => return None,
         })
     }
 

@@ -33,11 +33,12 @@ pub enum ParamKey {
     SigmaHigh,
     Depth,
     Groups,
+    Sparsity,
 }
 
 impl ParamKey {
     /// All keys with their canonical (flag) names.
-    pub const ALL: [(ParamKey, &'static str); 15] = [
+    pub const ALL: [(ParamKey, &'static str); 16] = [
         (ParamKey::Value, "value"),
         (ParamKey::Mean, "mean"),
         (ParamKey::Std, "std"),
@@ -53,6 +54,7 @@ impl ParamKey {
         (ParamKey::SigmaHigh, "sigma-high"),
         (ParamKey::Depth, "depth"),
         (ParamKey::Groups, "groups"),
+        (ParamKey::Sparsity, "sparsity"),
     ];
 
     /// The canonical name (`negative-slope`).

@@ -239,6 +239,42 @@ impl SchemeSpec {
                 resolved.gain = Some(gain);
                 Distribution::DeltaOrthogonal { gain }
             }
+            // Martens 2010, "Deep learning via Hessian-free optimization", §5, as
+            // PyTorch's `sparse_(w, sparsity, std=0.01)` implements it: normal values,
+            // then ⌈sparsity·rows⌉ zeros in every column of its out × in matrix, i.e.
+            // for every input unit.
+            SchemeKind::Sparse => {
+                if shape.rank() != 2 {
+                    return Err(not_applicable(&format!(
+                        "sparse needs a 2-D weight (out x in or in x out), this shape has {} \
+                         dimension{}",
+                        shape.rank(),
+                        if shape.rank() == 1 { "" } else { "s" }
+                    )));
+                }
+                let sparsity = p.number(ParamKey::Sparsity).ok_or_else(|| {
+                    Error::Param(
+                        "sparse needs sparsity, the fraction of each input's weights set to \
+                         0 (for example sparse:sparsity=0.9)"
+                            .into(),
+                    )
+                })?;
+                if !(0.0..=1.0).contains(&sparsity) {
+                    return Err(Error::Param(format!(
+                        "sparsity must be between 0 and 1, got {sparsity}"
+                    )));
+                }
+                let std = positive(ParamKey::Std, num(ParamKey::Std, 0.01))?;
+                let out = fans.map_or(1, |f| f.fan_out);
+                // Python's math.ceil(sparsity * rows), the same f64 product.
+                let zeros = (sparsity * out as f64).ceil() as usize;
+                Distribution::Sparse {
+                    std,
+                    sparsity,
+                    zeros: zeros.min(out),
+                    out,
+                }
+            }
         };
         Ok(resolved)
     }

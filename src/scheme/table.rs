@@ -25,6 +25,7 @@ pub enum SchemeKind {
     Identity,
     Dirac,
     DeltaOrthogonal,
+    Sparse,
 }
 
 /// One row of the scheme table: what the CLI accepts and what `weightinit schemes` shows.
@@ -245,6 +246,15 @@ pub static SCHEMES: &[SchemeInfo] = &[
         formula: "gain·Q (orthogonal, channels) at the kernel centre ((k-1)//2), 0 elsewhere; in ≤ out",
         default_gain: "1",
         suits: "very deep plain CNNs (dynamical isometry)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::Sparse,
+        name: "sparse",
+        aliases: &["sparse_"],
+        params: &[K::Sparsity, K::Std],
+        formula: "N(0, std²) with ⌈sparsity·out⌉ of each input's out weights 0 (2-D; std default 0.01)",
+        default_gain: "-",
+        suits: "Hessian-free / sparse-connectivity nets (Martens 2010)",
     },
 ];
 

@@ -112,6 +112,7 @@ impl TensorSpec {
                         crate::law::Distribution::Orthogonal { .. }
                             | crate::law::Distribution::Identity { .. }
                             | crate::law::Distribution::Dirac { .. }
+                            | crate::law::Distribution::Sparse { .. }
                     );
                 if uses_layout
                     && self.shape.dims().len() >= 2

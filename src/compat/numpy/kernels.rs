@@ -163,7 +163,8 @@ pub fn fill<E: Element>(rng: &mut Pcg64, distribution: &Distribution, out: &mut 
         | Distribution::Orthogonal { .. }
         | Distribution::Identity { .. }
         | Distribution::Dirac { .. }
-        | Distribution::DeltaOrthogonal { .. } => {
+        | Distribution::DeltaOrthogonal { .. }
+        | Distribution::Sparse { .. } => {
             unreachable!("not elementwise under --rng numpy: {distribution:?}")
         }
     }

@@ -14,6 +14,11 @@ pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
     match distribution {
         Distribution::TruncatedNormal { .. } => Err(Unreproducible::NumpyTruncatedNormal),
         Distribution::DeltaOrthogonal { .. } => Err(no_delta_orthogonal("NumPy")),
+        Distribution::Sparse { .. } => Err(Unreproducible::Other(
+            "NumPy has no sparse initializer to reproduce; use --rng native or --rng torch \
+             (torch.nn.init.sparse_)"
+                .into(),
+        )),
         _ => Ok(()),
     }
 }
@@ -104,7 +109,9 @@ pub fn expression(
                 py(gain)
             );
         }
-        Distribution::TruncatedNormal { .. } | Distribution::DeltaOrthogonal { .. } => {
+        Distribution::TruncatedNormal { .. }
+        | Distribution::DeltaOrthogonal { .. }
+        | Distribution::Sparse { .. } => {
             return "# no NumPy equivalent".into();
         }
     };

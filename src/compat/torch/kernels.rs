@@ -287,3 +287,15 @@ mod cephes {
         )
     }
 }
+
+/// `torch.randperm(n)` on the CPU generator: the identity permutation shuffled by
+/// Fisher–Yates from the front, swapping element i with element i + (random() mod (n − i))
+/// for i < n − 1 (ATen's `randperm_cpu`, one 32-bit draw per step).
+pub fn randperm(rng: &mut CpuGenerator, n: usize) -> Vec<usize> {
+    let mut permutation: Vec<usize> = (0..n).collect();
+    for i in 0..n.saturating_sub(1) {
+        let z = (u64::from(rng.random()) % (n - i) as u64) as usize;
+        permutation.swap(i, i + z);
+    }
+    permutation
+}

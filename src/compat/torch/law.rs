@@ -90,6 +90,11 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
             )
         }
         Distribution::DeltaOrthogonal { .. } => "# no PyTorch equivalent".into(),
+        Distribution::Sparse { std, sparsity, .. } => format!(
+            "w = torch.nn.init.sparse_({empty}, sparsity={}, std={})",
+            py(sparsity),
+            py(std)
+        ),
         Distribution::Orthogonal { gain } => {
             format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
         }

@@ -78,6 +78,22 @@ pub fn generate<E: Element>(
             let tall = tall_orientation(drawn, rows, cols);
             orthogonal_from::<E>(&tall, rows, cols, gain, DType::F64)?
         }
+        Distribution::Sparse { std, zeros, .. } => {
+            // sparse_: tensor.normal_(0, std), then for each column
+            // row_indices = torch.randperm(rows) and the first num_zeros rows of it set
+            // to 0, all from the one generator.
+            let n = rows * cols;
+            let normal = Distribution::Normal { mean: 0.0, std };
+            let mut values = vec![E::default(); n];
+            kernels::fill(rng, &normal, &mut values, n, true);
+            for col in 0..cols {
+                let permutation = kernels::randperm(rng, rows);
+                for &row in &permutation[..zeros.min(rows)] {
+                    values[row * cols + col] = E::default();
+                }
+            }
+            (values, None)
+        }
         _ => matrix_without_randomness(tensor)?,
     };
     write_whole(values, check, sink, label)

@@ -378,6 +378,21 @@ pub fn verify_tensor(
             drop(counts);
             verdict.checks.extend(repeat_checks(values, view, p));
         }
+        Distribution::Sparse { std, zeros, .. } => {
+            verdict.checks.push(sparse_zero_counts(
+                values,
+                shape.dims(),
+                layout,
+                zeros,
+                std,
+                tensor.dtype,
+            ));
+            // The weights that were kept must be the normal law's (zeros aside).
+            let kept: Vec<f64> = values.iter().copied().filter(|&x| x != 0.0).collect();
+            let kept_stats = Stats::of(kept.iter().copied());
+            let normal = Distribution::Normal { mean: 0.0, std };
+            check_elementwise(&mut verdict, &kept, &kept_stats, normal, view, 1);
+        }
         law => check_elementwise(&mut verdict, values, &stats, law, view, shape.rank()),
     }
     verdict.consistent = verdict.first_failure().is_none();
@@ -474,6 +489,72 @@ fn check_elementwise(
             .checks
             .extend(repeat_checks(values, view, collision));
     }
+}
+
+/// `sparse`: every input unit holds at least `zeros` zeros among its `out` weights, and
+/// no more than rounding explains: a normal value rounds to 0 when it is below half the
+/// dtype's smallest positive value, which happens a handful of times in f16 at most.
+fn sparse_zero_counts(
+    values: &[f64],
+    dims: &[usize],
+    layout: Layout,
+    zeros: usize,
+    std: f64,
+    dtype: DType,
+) -> Check {
+    let units = crate::draw::sparse::Units::of(dims, layout);
+    let counts: Vec<usize> = (0..units.inputs)
+        .map(|j| {
+            (0..units.out)
+                .filter(|&k| values[units.position(j, k)] == 0.0)
+                .count()
+        })
+        .collect();
+    let smallest = match dtype {
+        DType::F32 => f64::from(f32::from_bits(1)),
+        DType::F64 => f64::from_bits(1),
+        DType::F16 => half::f16::from_bits(1).to_f64(),
+        DType::Bf16 => half::bf16::from_bits(1).to_f64(),
+    };
+    // P(|x| < smallest/2) for x ~ N(0, std²), times the kept weights.
+    let per_value = smallest / (std * (2.0 * std::f64::consts::PI).sqrt());
+    let kept = (units.inputs * units.out.saturating_sub(zeros)) as f64;
+    let expected_extra = kept * per_value;
+    let allowed = (expected_extra + 5.0 * expected_extra.sqrt() + 1.0).floor() as usize;
+    let extra: usize = counts.iter().map(|&c| c.saturating_sub(zeros)).sum();
+    let short = counts.iter().position(|&c| c < zeros);
+    let (passed, detail) = match short {
+        Some(j) => (
+            false,
+            format!(
+                "input unit {j} has {} zeros among its {} weights, {zeros} expected",
+                counts[j], units.out
+            ),
+        ),
+        None if extra > allowed => (
+            false,
+            format!(
+                "{extra} zeros beyond the {zeros} per input unit, more than rounding to {dtype} explains ({allowed})"
+            ),
+        ),
+        None => (
+            true,
+            format!(
+                "each of the {} input units has {zeros} of its {} weights 0{}",
+                units.inputs,
+                units.out,
+                if extra > 0 {
+                    format!(" ({extra} more rounded to 0)")
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+    };
+    let mut check = Check::new("zeros", passed, detail);
+    check.observed = Some(extra as f64);
+    check.expected = Some(0.0);
+    check
 }
 
 fn bounds_check(values: &[f64], stats: &Stats, theory: &Theory, dtype: DType) -> Check {
