@@ -23,8 +23,14 @@ pub enum Distribution {
         low: f64,
         high: f64,
     },
-    /// `gain ×` a random (semi-)orthogonal matrix; not elementwise.
-    Orthogonal { gain: f64 },
+    /// `gain ×` a random (semi-)orthogonal matrix; not elementwise. With `blocks` > 1,
+    /// the 2-D view is split along its output side into that many equal blocks, each its
+    /// own orthogonal matrix (per-gate initialization of LSTM/GRU weights).
+    Orthogonal {
+        gain: f64,
+        #[serde(skip_serializing_if = "is_one")]
+        blocks: usize,
+    },
     /// `gain ×` the identity matrix (ones on the main diagonal of a rectangle).
     Identity { gain: f64 },
     /// `gain ×` a Dirac delta kernel (PyTorch's `dirac_`): in each of `groups` groups,
@@ -186,7 +192,7 @@ impl Distribution {
             | Distribution::TruncatedNormal { low, high, .. } => low.abs().max(high.abs()),
             Distribution::Normal { mean, std } => mean.abs() + normal_sigmas * std,
             Distribution::Sparse { std, .. } => normal_sigmas * std,
-            Distribution::Orthogonal { gain }
+            Distribution::Orthogonal { gain, .. }
             | Distribution::Identity { gain }
             | Distribution::Dirac { gain, .. }
             | Distribution::DeltaOrthogonal { gain } => gain.abs(),
@@ -255,7 +261,11 @@ impl Distribution {
                 num(low),
                 num(high)
             ),
-            Distribution::Orthogonal { gain } => {
+            Distribution::Orthogonal { gain, blocks } if blocks > 1 => format!(
+                "{} × a random orthogonal matrix in each of {blocks} blocks",
+                num(gain)
+            ),
+            Distribution::Orthogonal { gain, .. } => {
                 format!("{} × a random orthogonal matrix", num(gain))
             }
             Distribution::Identity { gain } => format!("{} × the identity matrix", num(gain)),
@@ -437,4 +447,10 @@ mod tests {
         }
         assert_eq!(Distribution::Constant { value: 1.0 }.pdf(1.0), None);
     }
+}
+
+/// Serde's test for a block count that need not be written (one block, the default), so
+/// metadata without blocks stays byte for byte what it was.
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }

@@ -1035,7 +1035,8 @@ fn half_types_are_the_f32_draws_rounded_once() {
 
 /// Grouped convolutions (`groups=G`): each input reaches only the out/G outputs of its
 /// group, so fan_out = out/G × k (PyTorch's own fans leave it at out × k: pytorch issue
-/// #23854), while the stored in-axis already holds in/G. `depth=L` divides the variance
+/// #23854), while the stored in-axis already holds in/G. `blocks=K` (gates): each block
+/// is a weight of out/K outputs. `depth=L` divides the variance
 /// of a normal-family scheme by 2L (GPT-2's residual scaling, std/√(2L)). Fans written
 /// by hand from the shapes; variances from the papers' formulas.
 #[test]
@@ -1048,6 +1049,9 @@ fn groups_and_depth_follow_their_formulas() {
     // 64 → 128 channels in 4 groups: stored 128x16x3x3; fan_in 16·9, fan_out 32·9.
     const GROUPED_OI: FanShape = ("128x16x3x3", Layout::Oi, 144.0, 288.0);
     const GROUPED_IO: FanShape = ("3x3x16x128", Layout::Io, 144.0, 288.0);
+    // hidden 256, input 128: PyTorch stores 1024x128, Keras 128x1024; per gate fan_out 256.
+    const LSTM_OI: FanShape = ("1024x128", Layout::Oi, 128.0, 256.0);
+    const LSTM_IO: FanShape = ("128x1024", Layout::Io, 128.0, 256.0);
     let cases: Vec<(&str, Family, VarianceFormula, &[FanShape])> = vec![
         (
             "he-normal:mode=fan-out,groups=64",
@@ -1114,6 +1118,19 @@ fn groups_and_depth_follow_their_formulas() {
             Normal,
             |fi, _| 1.0 / fi / 10.0,
             &[CONV_IO],
+        ),
+        // An LSTM's weight_ih (4·hidden × in, PyTorch) as 4 gate blocks: fan_out = hidden.
+        (
+            "xavier-uniform:blocks=4",
+            Uniform,
+            |fi, fo| 2.0 / (fi + fo),
+            &[LSTM_OI, LSTM_IO],
+        ),
+        (
+            "he-normal:mode=fan-out,blocks=4",
+            Normal,
+            |_, fo| 2.0 / fo,
+            &[LSTM_OI],
         ),
         // GPT-2's c_proj: N(0, (0.02/√(2·12))²) in a 12-layer model.
         (

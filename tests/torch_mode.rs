@@ -283,70 +283,90 @@ fn presets_equal_pytorch_modules() {
 fn orthogonal_matches_pytorch_up_to_its_own_rounding() {
     let doc = fixture();
     for case in doc["orthogonal"].as_array().expect("orthogonal") {
-        let seed = case["seed"].as_u64().unwrap();
-        let shape = case["shape"].as_str().unwrap();
-        let dtype = if case["dtype"] == "f32" {
-            DType::F32
-        } else {
-            DType::F64
-        };
-        let tensor = spec_with_rng(
-            "orthogonal".parse().unwrap(),
-            shape,
-            Layout::Oi,
-            dtype,
-            seed,
-            "q",
-            RngMode::Torch,
-        );
-        let values: Vec<f64> = match dtype {
-            DType::F32 => Session::new()
-                .draw_array::<f32>(&tensor)
-                .unwrap()
-                .0
-                .iter()
-                .map(|&x| f64::from(x))
-                .collect(),
-            DType::F64 => Session::new()
-                .draw_array::<f64>(&tensor)
-                .unwrap()
-                .0
-                .iter()
-                .copied()
-                .collect(),
-            DType::F16 | DType::Bf16 => unreachable!("fixtures are f32 and f64"),
-        };
-        let list = |k: &str| -> Vec<f64> {
-            case[k]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect()
-        };
-        let worst = |other: &[f64]| {
-            assert_eq!(values.len(), other.len());
-            values
-                .iter()
-                .zip(other)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f64, f64::max)
-        };
-        let (to_exact, to_torch) = (worst(&list("exact")), worst(&list("values")));
-        let (exact_bound, torch_bound) = match dtype {
-            DType::F32 => (1e-7, 5e-6),
-            DType::F64 => (1e-13, 1e-6),
-            DType::F16 | DType::Bf16 => unreachable!("fixtures are f32 and f64"),
-        };
-        assert!(
-            to_exact <= exact_bound,
-            "{shape} {dtype} seed {seed}: {to_exact:e} from the exact factor"
-        );
-        assert!(
-            to_torch <= torch_bound,
-            "{shape} {dtype} seed {seed}: {to_torch:e} from PyTorch"
-        );
+        check_orthogonal_case(case, "orthogonal");
     }
+}
+
+/// Per-gate orthogonal (`blocks=K`): `for w in weight.chunk(K, 0): orthogonal_(w)`, block
+/// after block from one generator, on LSTM and GRU shapes, tall and wide blocks.
+#[test]
+fn orthogonal_blocks_match_pytorch_chunk_by_chunk() {
+    let doc = fixture();
+    for case in doc["orthogonal_blocks"]
+        .as_array()
+        .expect("orthogonal_blocks")
+    {
+        let scheme = format!("orthogonal:blocks={}", case["blocks"].as_u64().unwrap());
+        check_orthogonal_case(case, &scheme);
+    }
+}
+
+/// One orthogonal case: our values within float rounding of the exact factor of
+/// PyTorch's draws, and of PyTorch's own (LAPACK) result.
+fn check_orthogonal_case(case: &Value, scheme: &str) {
+    let seed = case["seed"].as_u64().unwrap();
+    let shape = case["shape"].as_str().unwrap();
+    let dtype = if case["dtype"] == "f32" {
+        DType::F32
+    } else {
+        DType::F64
+    };
+    let tensor = spec_with_rng(
+        scheme.parse().unwrap(),
+        shape,
+        Layout::Oi,
+        dtype,
+        seed,
+        "q",
+        RngMode::Torch,
+    );
+    let values: Vec<f64> = match dtype {
+        DType::F32 => Session::new()
+            .draw_array::<f32>(&tensor)
+            .unwrap()
+            .0
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        DType::F64 => Session::new()
+            .draw_array::<f64>(&tensor)
+            .unwrap()
+            .0
+            .iter()
+            .copied()
+            .collect(),
+        DType::F16 | DType::Bf16 => unreachable!("fixtures are f32 and f64"),
+    };
+    let list = |k: &str| -> Vec<f64> {
+        case[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let worst = |other: &[f64]| {
+        assert_eq!(values.len(), other.len());
+        values
+            .iter()
+            .zip(other)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f64, f64::max)
+    };
+    let (to_exact, to_torch) = (worst(&list("exact")), worst(&list("values")));
+    let (exact_bound, torch_bound) = match dtype {
+        DType::F32 => (1e-7, 5e-6),
+        DType::F64 => (1e-13, 1e-6),
+        DType::F16 | DType::Bf16 => unreachable!("fixtures are f32 and f64"),
+    };
+    assert!(
+        to_exact <= exact_bound,
+        "{shape} {dtype} seed {seed}: {to_exact:e} from the exact factor"
+    );
+    assert!(
+        to_torch <= torch_bound,
+        "{shape} {dtype} seed {seed}: {to_torch:e} from PyTorch"
+    );
 }
 
 /// trunc_normal_ (PyTorch 2.15's redraw path) on windows holding more than 30%.

@@ -631,3 +631,33 @@ fn sparse_files_pass_their_scheme_and_fail_neighbours() {
     assert_fails(d, "s.npy", scheme, &["--layout", "oi"]);
     assert_fails(d, "s.npy", "normal:std=0.02", &[]);
 }
+
+/// Per-gate orthogonal weights (`blocks=4`, an LSTM's 4·hidden outputs) pass with the
+/// blocks, in either layout, and fail as one orthogonal matrix (which they are not).
+#[test]
+fn orthogonal_blocks_pass_per_block_and_fail_as_one_matrix() {
+    let dir = tempdir();
+    let d = dir.path();
+    gen_file(
+        d,
+        "oi.npy",
+        &[
+            "--scheme",
+            "orthogonal:blocks=4",
+            "--shape",
+            "256x48",
+            "--layout",
+            "oi",
+        ],
+    );
+    assert_passes(d, "oi.npy", "orthogonal:blocks=4", &["--layout", "oi"]);
+    let (_, reason) = assert_fails(d, "oi.npy", "orthogonal", &["--layout", "oi"]);
+    assert!(reason.contains("256x48 view"), "{reason}");
+    gen_file(
+        d,
+        "io.npy",
+        &["--scheme", "orthogonal:blocks=3", "--shape", "40x120"],
+    );
+    assert_passes(d, "io.npy", "orthogonal:blocks=3", &[]);
+    assert_fails(d, "io.npy", "orthogonal:blocks=4", &[]);
+}

@@ -229,6 +229,10 @@ pub struct GenArgs {
     /// sparse: the fraction of each input's weights set to 0.
     #[arg(long, help_heading = "Scheme parameters")]
     pub sparsity: Option<String>,
+    /// Fan-based schemes and orthogonal: the weight is K equal blocks along its output
+    /// side, each initialized on its own (LSTM: 4 gates, GRU: 3).
+    #[arg(long, help_heading = "Scheme parameters", value_name = "K")]
+    pub blocks: Option<String>,
 }
 
 impl GenArgs {
@@ -253,6 +257,7 @@ impl GenArgs {
             (ParamKey::Depth, &self.depth),
             (ParamKey::Groups, &self.groups),
             (ParamKey::Sparsity, &self.sparsity),
+            (ParamKey::Blocks, &self.blocks),
         ];
         for (key, value) in flags {
             if let Some(text) = value {

@@ -74,8 +74,10 @@ fn overlay(
     let shape = t.law_shape()?;
     let law = scheme.resolve(&shape, args.layout)?.distribution;
     Ok(match law {
-        Distribution::Orthogonal { gain } => {
+        Distribution::Orthogonal { gain, blocks } => {
             let view = crate::tensor::fan::matrix_view(shape.dims(), args.layout);
+            let view =
+                crate::draw::matrix::OutputBlocks::new(view, blocks, args.layout).block_dims();
             let entries = Distribution::orthogonal_entries(gain, view);
             (
                 Some(entries),

@@ -8,7 +8,9 @@
 
 use rayon::prelude::*;
 
-use super::matrix::{centre_channels, matrix_view, matrix_without_randomness, orthogonal_from};
+use super::matrix::{
+    OutputBlocks, centre_channels, matrix_view, matrix_without_randomness, orthogonal_from,
+};
 use super::{Generated, Keystream, NativeDraw, Sampler};
 use crate::check::stats::Stats;
 use crate::error::{Error, Result};
@@ -125,9 +127,30 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
     let (rows, cols) = matrix_view(tensor);
     let (tall, narrow) = (rows.max(cols), rows.min(cols));
     match tensor.resolved.distribution {
-        Distribution::Orthogonal { gain } => {
-            let gaussian = gaussian_matrix(&Keystream::new(&tensor.key()), tall * narrow);
+        Distribution::Orthogonal { gain, blocks: 1 } => {
+            let gaussian = gaussian_matrix(&Keystream::new(&tensor.key()), 0, tall * narrow);
             orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
+        }
+        // Block b's Gaussian matrix is the b-th run of block-sized elements of the
+        // keystream, so one block alone is drawn as a tensor of its shape would be.
+        Distribution::Orthogonal { gain, blocks } => {
+            let split = OutputBlocks::new((rows, cols), blocks, tensor.spec.layout);
+            let (block_rows, block_cols) = split.block_dims();
+            let m = block_rows * block_cols;
+            let keystream = Keystream::new(&tensor.key());
+            let mut w = vec![E::default(); rows * cols];
+            let mut worst: Option<f64> = None;
+            for b in 0..blocks {
+                let gaussian = gaussian_matrix(&keystream, (b * m) as u64, m);
+                let (q, error) =
+                    orthogonal_from::<E>(&gaussian, block_rows, block_cols, gain, E::DTYPE)?;
+                split.put(&mut w, b, &q);
+                worst = match (worst, error) {
+                    (Some(a), Some(e)) => Some(a.max(e)),
+                    (a, e) => a.or(e),
+                };
+            }
+            Ok((w, worst))
         }
         Distribution::Sparse { std, zeros, .. } => {
             Ok((super::sparse::draw(tensor, std, zeros), None))
@@ -139,6 +162,7 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
             let ((rows, cols), taps) = centre_channels(dims, tensor.spec.layout);
             let gaussian = gaussian_matrix(
                 &Keystream::new(&tensor.key()),
+                0,
                 rows.max(cols) * rows.min(cols),
             );
             let (centre, error) = orthogonal_from::<E>(&gaussian, rows, cols, gain, E::DTYPE)?;
@@ -175,7 +199,7 @@ pub fn write_whole<E: Element>(
 /// `len` standard normals: the values an f64 `normal` tensor of that size and key holds,
 /// whatever the orthogonal tensor's dtype (so an f32 orthogonal matrix is the f64 one
 /// rounded).
-fn gaussian_matrix(keystream: &Keystream, len: usize) -> Vec<f64> {
+fn gaussian_matrix(keystream: &Keystream, first: u64, len: usize) -> Vec<f64> {
     let mut out = vec![0.0; len];
     let sampler = Sampler::Normal {
         mean: 0.0,
@@ -183,7 +207,7 @@ fn gaussian_matrix(keystream: &Keystream, len: usize) -> Vec<f64> {
     };
     out.par_chunks_mut(BLOCK_LEN)
         .enumerate()
-        .for_each(|(b, chunk)| sampler.fill(keystream, (b * BLOCK_LEN) as u64, chunk));
+        .for_each(|(b, chunk)| sampler.fill(keystream, first + (b * BLOCK_LEN) as u64, chunk));
     out
 }
 

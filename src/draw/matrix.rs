@@ -15,6 +15,62 @@ pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
     crate::tensor::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout)
 }
 
+/// A weight's 2-D view split into equal blocks along its output side: PyTorch's rows
+/// (oi: `out × in·k…`, so a block is `weight.chunk(K, 0)[b]`), Keras' columns (io:
+/// `k…·in × out`). Each block is a matrix of its own for orthogonal's per-gate draws.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputBlocks {
+    pub rows: usize,
+    pub cols: usize,
+    pub blocks: usize,
+    layout: Layout,
+}
+
+impl OutputBlocks {
+    pub fn new((rows, cols): (usize, usize), blocks: usize, layout: Layout) -> Self {
+        OutputBlocks {
+            rows,
+            cols,
+            blocks: blocks.max(1),
+            layout,
+        }
+    }
+
+    /// One block's (rows, cols).
+    pub fn block_dims(&self) -> (usize, usize) {
+        match self.layout {
+            Layout::Oi => (self.rows / self.blocks, self.cols),
+            Layout::Io => (self.rows, self.cols / self.blocks),
+        }
+    }
+
+    /// The view's flat index of block `b`'s element (r, c).
+    pub fn index(&self, b: usize, r: usize, c: usize) -> usize {
+        let (block_rows, block_cols) = self.block_dims();
+        match self.layout {
+            Layout::Oi => (b * block_rows + r) * self.cols + c,
+            Layout::Io => r * self.cols + b * block_cols + c,
+        }
+    }
+
+    /// Block `b`'s values, row-major, taken from the whole view.
+    pub fn take<T: Copy>(&self, whole: &[T], b: usize) -> Vec<T> {
+        let (block_rows, block_cols) = self.block_dims();
+        (0..block_rows)
+            .flat_map(|r| (0..block_cols).map(move |c| (r, c)))
+            .map(|(r, c)| whole[self.index(b, r, c)])
+            .collect()
+    }
+
+    /// Writes block `b`'s row-major values into the whole view.
+    pub fn put<T: Copy>(&self, whole: &mut [T], b: usize, block: &[T]) {
+        let (_, block_cols) = self.block_dims();
+        for (k, &x) in block.iter().enumerate() {
+            whole[self.index(b, k / block_cols, k % block_cols)] = x;
+        }
+    }
+}
+
 /// The constructions without randomness: the identity matrix (of the 2-D view) and the
 /// Dirac delta kernel; an error for any other law.
 pub fn matrix_without_randomness<E: Element>(

@@ -79,10 +79,14 @@ impl TensorReport {
         };
         match tensor.resolved.distribution {
             Distribution::Constant { value } => report.constant_notes(tensor, value, &s),
-            Distribution::Orthogonal { gain } => {
+            Distribution::Orthogonal { gain, blocks } => {
                 // Every orthogonal matrix has the same sum of squares, gain²·min(r, c),
-                // so its mean square is exactly gain²/max(r, c).
-                let (rows, cols) = crate::generate::matrix_view(tensor);
+                // so its mean square is exactly gain²/max(r, c) (per block, and so for
+                // equal blocks together).
+                let view = crate::generate::matrix_view(tensor);
+                let (rows, cols) =
+                    crate::draw::matrix::OutputBlocks::new(view, blocks, tensor.spec.layout)
+                        .block_dims();
                 report.theory = Some(exact_theory(
                     0.0,
                     gain * gain / rows.max(cols) as f64,

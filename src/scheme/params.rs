@@ -34,11 +34,12 @@ pub enum ParamKey {
     Depth,
     Groups,
     Sparsity,
+    Blocks,
 }
 
 impl ParamKey {
     /// All keys with their canonical (flag) names.
-    pub const ALL: [(ParamKey, &'static str); 16] = [
+    pub const ALL: [(ParamKey, &'static str); 17] = [
         (ParamKey::Value, "value"),
         (ParamKey::Mean, "mean"),
         (ParamKey::Std, "std"),
@@ -55,6 +56,7 @@ impl ParamKey {
         (ParamKey::Depth, "depth"),
         (ParamKey::Groups, "groups"),
         (ParamKey::Sparsity, "sparsity"),
+        (ParamKey::Blocks, "blocks"),
     ];
 
     /// The canonical name (`negative-slope`).
@@ -79,6 +81,7 @@ impl ParamKey {
             "val" => "value",
             "activation" => "nonlinearity",
             "residual-layers" | "n-layer" => "depth",
+            "gates" => "blocks",
             other => other,
         };
         Self::ALL

@@ -36,11 +36,16 @@ pub struct Resolved {
 impl SchemeSpec {
     /// Resolves the scheme for a tensor of `shape` stored in `layout`.
     pub fn resolve(&self, shape: &Shape, layout: Layout) -> Result<Resolved> {
+        let blocks = match self.params.number(ParamKey::Blocks) {
+            Some(k) => whole_number(ParamKey::Blocks, k)?,
+            None => 1,
+        };
         let fans = grouped(
             Fans::of(shape, layout),
             self.params.number(ParamKey::Groups),
             shape,
         )?;
+        let fans = in_blocks(fans, blocks, shape, layout)?;
         let depth = depth_divisor(self.params.number(ParamKey::Depth))?;
         let mut resolved = Resolved {
             distribution: Distribution::Constant { value: 0.0 },
@@ -178,7 +183,7 @@ impl SchemeSpec {
                 })?;
                 let gain = self.gain(Nonlinearity::Linear)?;
                 resolved.gain = Some(gain);
-                Distribution::Orthogonal { gain }
+                Distribution::Orthogonal { gain, blocks }
             }
             SchemeKind::Identity => {
                 if shape.rank() != 2 {
@@ -329,6 +334,41 @@ fn grouped(fans: Option<Fans>, groups: Option<f64>, shape: &Shape) -> Result<Opt
     }
     Ok(Some(Fans {
         fan_out: f.fan_out / g,
+        ..f
+    }))
+}
+
+/// Fans of one block when a weight is `blocks` equal blocks along its output side, each
+/// initialized as a weight of its own (the K gates of an LSTM's `4·hidden × in` weight:
+/// PyTorch's `for w in weight.chunk(4, 0): init_(w)`): fan_out / K. For orthogonal, the
+/// blocks are drawn one by one (see `draw::matrix::OutputBlocks`).
+fn in_blocks(
+    fans: Option<Fans>,
+    blocks: usize,
+    shape: &Shape,
+    layout: Layout,
+) -> Result<Option<Fans>> {
+    if blocks == 1 {
+        return Ok(fans);
+    }
+    let Some(f) = fans else {
+        return Err(Error::Param(format!(
+            "blocks applies to weights of 2 or more dimensions, not shape {shape}"
+        )));
+    };
+    let (_, cols) = crate::tensor::fan::matrix_view(shape.dims(), layout);
+    let rows = shape.len() / cols.max(1);
+    let output_side = match layout {
+        Layout::Oi => rows,
+        Layout::Io => cols,
+    };
+    if output_side % blocks != 0 {
+        return Err(Error::Param(format!(
+            "blocks={blocks} does not divide the {output_side} outputs of shape {shape}"
+        )));
+    }
+    Ok(Some(Fans {
+        fan_out: f.fan_out / blocks,
         ..f
     }))
 }
@@ -542,7 +582,13 @@ mod tests {
         assert_eq!(r.gain, Some(2f64.sqrt()));
         assert_eq!(r.fan_mode, Some(FanMode::FanIn));
         let r = resolve("orthogonal:gain=0.5", "10x20", Layout::Io).unwrap();
-        assert_eq!(r.distribution, Distribution::Orthogonal { gain: 0.5 });
+        assert_eq!(
+            r.distribution,
+            Distribution::Orthogonal {
+                gain: 0.5,
+                blocks: 1
+            }
+        );
         let r = resolve("truncated-normal:std=0.02", "10", Layout::Io).unwrap();
         assert_eq!(
             r.distribution,

@@ -49,14 +49,21 @@ pub struct SchemeInfo {
 
 use ParamKey as K;
 const GAIN_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope];
-// Fan-based schemes also take `groups` (grouped convolutions' fans); the normal ones
-// also `depth` (residual-projection scaling).
-const FAN_UNIFORM_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Groups];
+// Fan-based schemes also take `groups` (grouped convolutions' fans) and `blocks`
+// (per-gate fans); the normal ones also `depth` (residual-projection scaling).
+const FAN_UNIFORM_PARAMS: &[ParamKey] = &[
+    K::Gain,
+    K::Nonlinearity,
+    K::NegativeSlope,
+    K::Groups,
+    K::Blocks,
+];
 const FAN_NORMAL_PARAMS: &[ParamKey] = &[
     K::Gain,
     K::Nonlinearity,
     K::NegativeSlope,
     K::Groups,
+    K::Blocks,
     K::Depth,
 ];
 const HE_UNIFORM_PARAMS: &[ParamKey] = &[
@@ -65,6 +72,7 @@ const HE_UNIFORM_PARAMS: &[ParamKey] = &[
     K::NegativeSlope,
     K::Mode,
     K::Groups,
+    K::Blocks,
 ];
 const HE_NORMAL_PARAMS: &[ParamKey] = &[
     K::Gain,
@@ -72,8 +80,10 @@ const HE_NORMAL_PARAMS: &[ParamKey] = &[
     K::NegativeSlope,
     K::Mode,
     K::Groups,
+    K::Blocks,
     K::Depth,
 ];
+const ORTHOGONAL_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Blocks];
 
 /// The scheme table, in the order `weightinit schemes` prints it.
 pub static SCHEMES: &[SchemeInfo] = &[
@@ -197,7 +207,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::FanInUniform,
         name: "fan-in-uniform",
         aliases: &["torch-default", "default-uniform"],
-        params: &[K::Groups],
+        params: &[K::Groups, K::Blocks],
         formula: "U(±1/√fan_in) (PyTorch's nn.Linear/Conv default)",
         default_gain: "-",
         suits: "any (PyTorch layer default)",
@@ -206,7 +216,14 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::VarianceScaling,
         name: "variance-scaling",
         aliases: &["variance_scaling"],
-        params: &[K::Scale, K::Mode, K::Distribution, K::Groups, K::Depth],
+        params: &[
+            K::Scale,
+            K::Mode,
+            K::Distribution,
+            K::Groups,
+            K::Blocks,
+            K::Depth,
+        ],
         formula: "variance scale/n, n per mode; truncated-normal std = √(scale/n)/0.8796…, ±2σ",
         default_gain: "-",
         suits: "any (Keras/JAX general form)",
@@ -215,8 +232,8 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::Orthogonal,
         name: "orthogonal",
         aliases: &["orthogonal_", "orth"],
-        params: GAIN_PARAMS,
-        formula: "gain·Q, Q from QR of a Gaussian matrix, Q·sign(diag R)",
+        params: ORTHOGONAL_PARAMS,
+        formula: "gain·Q, Q from QR of a Gaussian matrix, Q·sign(diag R); blocks=K: one Q per output block",
         default_gain: "1",
         suits: "deep linear / RNN stacks",
     },

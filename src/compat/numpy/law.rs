@@ -13,6 +13,11 @@ use crate::text::python_tuple;
 pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
     match distribution {
         Distribution::TruncatedNormal { .. } => Err(Unreproducible::NumpyTruncatedNormal),
+        Distribution::Orthogonal { blocks, .. } if *blocks > 1 => Err(Unreproducible::Other(
+            "orthogonal blocks are not reproduced for NumPy; use --rng native or --rng torch \
+             (orthogonal_ on each weight.chunk)"
+                .into(),
+        )),
         Distribution::DeltaOrthogonal { .. } => Err(no_delta_orthogonal("NumPy")),
         Distribution::Sparse { .. } => Err(Unreproducible::Other(
             "NumPy has no sparse initializer to reproduce; use --rng native or --rng torch \
@@ -68,7 +73,7 @@ pub fn expression(
             }
             _ => format!("rng.normal({}, {}, {shape})", py(mean), py(std)),
         },
-        Distribution::Orthogonal { gain } => {
+        Distribution::Orthogonal { gain, .. } => {
             let (rows, cols) = matrix;
             let transpose = if rows < cols { ".T" } else { "" };
             return format!(

@@ -37,7 +37,7 @@ pub fn generate<E: Element>(
     }
     let (rows, cols) = matrix_view(tensor);
     let (values, check) = match distribution {
-        Distribution::Orthogonal { gain } => {
+        Distribution::Orthogonal { gain, .. } => {
             // a = rng.standard_normal((rows, cols)), transposed when wide.
             let drawn = kernels::standard_normals_f64(rng, rows * cols);
             let tall = tall_orientation(drawn, rows, cols);

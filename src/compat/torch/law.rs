@@ -95,9 +95,13 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
             py(sparsity),
             py(std)
         ),
-        Distribution::Orthogonal { gain } => {
+        Distribution::Orthogonal { gain, blocks: 1 } => {
             format!("w = torch.nn.init.orthogonal_({empty}, gain={})", py(gain))
         }
+        Distribution::Orthogonal { gain, blocks } => format!(
+            "w = {empty}; [torch.nn.init.orthogonal_(b, gain={}) for b in w.chunk({blocks}, 0)]",
+            py(gain)
+        ),
         Distribution::TruncatedNormal {
             mean,
             std,

@@ -358,21 +358,36 @@ pub fn verify_tensor(
                 tensor.dtype,
             ));
         }
-        Distribution::Orthogonal { gain } => {
-            let error = crate::draw::orthogonal::orthogonality_error(values, view.0, view.1, gain);
+        Distribution::Orthogonal { gain, blocks } => {
+            let split = crate::draw::matrix::OutputBlocks::new(view, blocks, layout);
+            let block = split.block_dims();
+            let error = (0..blocks)
+                .map(|b| {
+                    let values = split.take(values, b);
+                    crate::draw::orthogonal::orthogonality_error(&values, block.0, block.1, gain)
+                })
+                .fold(0.0, f64::max);
             let tolerance = check::orthogonality_tolerance(tensor.dtype);
+            let on = if blocks > 1 {
+                format!(
+                    "each of the {blocks} {}x{} blocks of the {}x{} view",
+                    block.0, block.1, view.0, view.1
+                )
+            } else {
+                format!("the {}x{} view", view.0, view.1)
+            };
             verdict.checks.push(
                 Check::new(
                     "orthogonality",
                     error <= tolerance,
                     format!(
-                        "max |G/gain² − I| = {error:.3e} on the {}x{} view, G the Gram matrix of its smaller side (limit {tolerance:.0e} for {})",
-                        view.0, view.1, tensor.dtype
+                        "max |G/gain² − I| = {error:.3e} on {on}, G the Gram matrix of its smaller side (limit {tolerance:.0e} for {})",
+                        tensor.dtype
                     ),
                 )
                 .numbers(error, Some(0.0), None, tolerance),
             );
-            let entry_law = Distribution::orthogonal_entries(gain, view);
+            let entry_law = Distribution::orthogonal_entries(gain, block);
             let counts = distinct_counts(values, tensor.dtype);
             let p = collision_probability(&counts, &entry_law, tensor.dtype, values.len());
             drop(counts);
