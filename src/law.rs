@@ -357,6 +357,12 @@ pub fn truncated_standard_moments(a: f64, b: f64) -> TruncatedMoments {
     }
 }
 
+/// Serde's test for a block count that need not be written (one block, the default), so
+/// metadata without blocks stays byte for byte what it was.
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,10 +453,4 @@ mod tests {
         }
         assert_eq!(Distribution::Constant { value: 1.0 }.pdf(1.0), None);
     }
-}
-
-/// Serde's test for a block count that need not be written (one block, the default), so
-/// metadata without blocks stays byte for byte what it was.
-fn is_one(n: &usize) -> bool {
-    *n == 1
 }
