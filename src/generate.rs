@@ -166,7 +166,7 @@ pub fn memory_needed(tensor: &ResolvedTensor) -> Option<u64> {
         (Distribution::Identity { .. } | Distribution::Dirac { .. }, _) => element,
         // The values, and PyTorch's int64 permutation of one column at a time (native:
         // one unit's numbers), which is small beside them.
-        (Distribution::Sparse { .. }, _) => element,
+        (Distribution::Sparse { .. } | Distribution::LstmBias { .. }, _) => element,
         (Distribution::TruncatedNormal { .. }, RngMode::Torch) => 2 * element + 8,
         _ => return Some(0),
     };

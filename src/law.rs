@@ -41,6 +41,9 @@ pub enum Distribution {
     DeltaOrthogonal { gain: f64 },
     /// N(0, std²) with exactly `zeros` of each input unit's `out` weights set to 0
     /// (PyTorch's `sparse_`, Martens 2010).
+    /// An LSTM's bias, 4 equal gate blocks in the order i, f, g, o (PyTorch) or i, f, c, o
+    /// (Keras): `forget` on the forget gate's block, 0 on the others.
+    LstmBias { forget: f64 },
     Sparse {
         std: f64,
         /// The fraction asked for; `zeros` = ⌈sparsity·out⌉, as PyTorch rounds it.
@@ -75,6 +78,7 @@ impl Distribution {
                 | Distribution::Dirac { .. }
                 | Distribution::DeltaOrthogonal { .. }
                 | Distribution::Sparse { .. }
+                | Distribution::LstmBias { .. }
         )
     }
 
@@ -147,7 +151,8 @@ impl Distribution {
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
-            | Distribution::DeltaOrthogonal { .. } => return None,
+            | Distribution::DeltaOrthogonal { .. }
+            | Distribution::LstmBias { .. } => return None,
         };
         Some(t)
     }
@@ -178,7 +183,8 @@ impl Distribution {
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
-            | Distribution::Sparse { .. } => return None,
+            | Distribution::Sparse { .. }
+            | Distribution::LstmBias { .. } => return None,
         };
         Some(p)
     }
@@ -192,6 +198,7 @@ impl Distribution {
             | Distribution::TruncatedNormal { low, high, .. } => low.abs().max(high.abs()),
             Distribution::Normal { mean, std } => mean.abs() + normal_sigmas * std,
             Distribution::Sparse { std, .. } => normal_sigmas * std,
+            Distribution::LstmBias { forget } => forget.abs(),
             Distribution::Orthogonal { gain, .. }
             | Distribution::Identity { gain }
             | Distribution::Dirac { gain, .. }
@@ -231,7 +238,8 @@ impl Distribution {
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
-            | Distribution::Sparse { .. } => return None,
+            | Distribution::Sparse { .. }
+            | Distribution::LstmBias { .. } => return None,
         };
         Some(p)
     }
@@ -278,6 +286,10 @@ impl Distribution {
             } => format!(
                 "normal (mean 0, std {}) with {zeros} of every input's {out} weights 0",
                 num(std)
+            ),
+            Distribution::LstmBias { forget } => format!(
+                "{} on the forget gate's quarter (gates i, f, g, o), 0 elsewhere",
+                num(forget)
             ),
             Distribution::Dirac { gain, groups } => format!(
                 "{} × a Dirac delta kernel{}",

@@ -253,6 +253,8 @@ fn schemes_json_parses_and_names_every_scheme() {
     for name in &all {
         let shape = if conv_only.contains(&name.as_str()) {
             "3x4x6"
+        } else if ["lstm-bias", "unit-forget-bias", "forget-bias"].contains(&name.as_str()) {
+            "8"
         } else {
             "6x4"
         };

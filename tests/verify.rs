@@ -661,3 +661,44 @@ fn orthogonal_blocks_pass_per_block_and_fail_as_one_matrix() {
     assert_passes(d, "io.npy", "orthogonal:blocks=3", &[]);
     assert_fails(d, "io.npy", "orthogonal:blocks=4", &[]);
 }
+
+/// `lstm-bias`: hidden 3 gives 12 values, gates i, f, g, o in PyTorch's order (bias_ih =
+/// b_ii | b_if | b_ig | b_io, its nn.LSTM documentation) and i, f, c, o in Keras' (its
+/// `unit_forget_bias` sets the second quarter to 1): values 3..6 hold the forget bias.
+#[test]
+fn lstm_bias_sets_the_second_quarter() {
+    let dir = tempdir();
+    let d = dir.path();
+    let out = run(
+        d,
+        &[
+            "gen",
+            "--scheme",
+            "lstm-bias:forget=1.5",
+            "--shape",
+            "12",
+            "-o",
+            "-",
+            "--format",
+            "json",
+            "--report",
+            "none",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let data: Vec<f64> = doc["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        data,
+        [0.0, 0.0, 0.0, 1.5, 1.5, 1.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    );
+    gen_file(d, "b.npy", &["--scheme", "lstm-bias", "--shape", "512"]);
+    assert_passes(d, "b.npy", "lstm-bias", &[]);
+    assert_fails(d, "b.npy", "zeros", &[]);
+    assert_fails(d, "b.npy", "lstm-bias:forget=2", &[]);
+}

@@ -233,6 +233,9 @@ pub struct GenArgs {
     /// side, each initialized on its own (LSTM: 4 gates, GRU: 3).
     #[arg(long, help_heading = "Scheme parameters", value_name = "K")]
     pub blocks: Option<String>,
+    /// lstm-bias: the forget gate's bias (default 1).
+    #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
+    pub forget: Option<String>,
 }
 
 impl GenArgs {
@@ -258,6 +261,7 @@ impl GenArgs {
             (ParamKey::Groups, &self.groups),
             (ParamKey::Sparsity, &self.sparsity),
             (ParamKey::Blocks, &self.blocks),
+            (ParamKey::Forget, &self.forget),
         ];
         for (key, value) in flags {
             if let Some(text) = value {

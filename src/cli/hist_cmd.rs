@@ -91,7 +91,8 @@ fn overlay(
         | Distribution::Identity { .. }
         | Distribution::Dirac { .. }
         | Distribution::DeltaOrthogonal { .. }
-        | Distribution::Sparse { .. } => (None, format!("{scheme}: {}", law.describe())),
+        | Distribution::Sparse { .. }
+        | Distribution::LstmBias { .. } => (None, format!("{scheme}: {}", law.describe())),
         _ => (Some(law), format!("{scheme}: {}", law.describe())),
     })
 }

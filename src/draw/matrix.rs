@@ -85,6 +85,12 @@ pub fn matrix_without_randomness<E: Element>(
             }
             Ok((w, None))
         }
+        Distribution::LstmBias { forget } => {
+            let n = tensor.spec.shape.len();
+            let mut w = vec![E::default(); n];
+            w[n / 4..n / 2].fill(E::from_f64(forget));
+            Ok((w, None))
+        }
         Distribution::Dirac { gain, groups } => {
             let dims = tensor.spec.shape.dims();
             let mut w = vec![E::default(); dims.iter().product()];

@@ -55,7 +55,8 @@ impl Sampler {
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
-            | Distribution::Sparse { .. } => return None,
+            | Distribution::Sparse { .. }
+            | Distribution::LstmBias { .. } => return None,
         })
     }
 

@@ -127,6 +127,13 @@ impl TensorReport {
                     tensor.spec.dtype
                 ));
             }
+            Distribution::LstmBias { forget } => {
+                let n = tensor.spec.shape.len();
+                report.theory = Some(taps_theory(forget, n / 2 - n / 4, n));
+                report.notes.push(
+                    "lstm-bias: exact construction (gates i, f, g/c, o; the forget gate's quarter set), nothing random to check".into(),
+                );
+            }
             Distribution::Dirac { gain, groups } => {
                 let dims = tensor.spec.shape.dims();
                 let taps =

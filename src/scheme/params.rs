@@ -35,11 +35,12 @@ pub enum ParamKey {
     Groups,
     Sparsity,
     Blocks,
+    Forget,
 }
 
 impl ParamKey {
     /// All keys with their canonical (flag) names.
-    pub const ALL: [(ParamKey, &'static str); 17] = [
+    pub const ALL: [(ParamKey, &'static str); 18] = [
         (ParamKey::Value, "value"),
         (ParamKey::Mean, "mean"),
         (ParamKey::Std, "std"),
@@ -57,6 +58,7 @@ impl ParamKey {
         (ParamKey::Groups, "groups"),
         (ParamKey::Sparsity, "sparsity"),
         (ParamKey::Blocks, "blocks"),
+        (ParamKey::Forget, "forget"),
     ];
 
     /// The canonical name (`negative-slope`).

@@ -244,6 +244,21 @@ impl SchemeSpec {
                 resolved.gain = Some(gain);
                 Distribution::DeltaOrthogonal { gain }
             }
+            // Gers, Schmidhuber & Cummins 2000 and Jozefowicz, Zaremba & Sutskever 2015
+            // ("An Empirical Exploration of Recurrent Network Architectures", §2.2): a
+            // forget-gate bias of 1 lets gradients through from the start. Both PyTorch
+            // (i, f, g, o) and Keras (i, f, c, o; `unit_forget_bias`) put the forget gate
+            // second of four, so one layout serves both.
+            SchemeKind::LstmBias => {
+                if shape.rank() != 1 || !shape.dims()[0].is_multiple_of(4) {
+                    return Err(not_applicable(
+                        "lstm-bias needs a 1-D bias of 4·hidden values (the four gates)",
+                    ));
+                }
+                Distribution::LstmBias {
+                    forget: num(ParamKey::Forget, 1.0),
+                }
+            }
             // Martens 2010, "Deep learning via Hessian-free optimization", §5, as
             // PyTorch's `sparse_(w, sparsity, std=0.01)` implements it: normal values,
             // then ⌈sparsity·rows⌉ zeros in every column of its out × in matrix, i.e.

@@ -26,6 +26,7 @@ pub enum SchemeKind {
     Dirac,
     DeltaOrthogonal,
     Sparse,
+    LstmBias,
 }
 
 /// One row of the scheme table: what the CLI accepts and what `weightinit schemes` shows.
@@ -272,6 +273,15 @@ pub static SCHEMES: &[SchemeInfo] = &[
         formula: "N(0, std²) with ⌈sparsity·out⌉ of each input's out weights 0 (2-D; std default 0.01)",
         default_gain: "-",
         suits: "Hessian-free / sparse-connectivity nets (Martens 2010)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::LstmBias,
+        name: "lstm-bias",
+        aliases: &["unit-forget-bias", "forget-bias"],
+        params: &[K::Forget],
+        formula: "0, and forget (default 1) on the forget gate's quarter: gates i, f, g, o (PyTorch) = i, f, c, o (Keras)",
+        default_gain: "-",
+        suits: "LSTM biases (Jozefowicz et al. 2015)",
     },
 ];
 

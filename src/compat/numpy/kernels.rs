@@ -164,7 +164,8 @@ pub fn fill<E: Element>(rng: &mut Pcg64, distribution: &Distribution, out: &mut 
         | Distribution::Identity { .. }
         | Distribution::Dirac { .. }
         | Distribution::DeltaOrthogonal { .. }
-        | Distribution::Sparse { .. } => {
+        | Distribution::Sparse { .. }
+        | Distribution::LstmBias { .. } => {
             unreachable!("not elementwise under --rng numpy: {distribution:?}")
         }
     }

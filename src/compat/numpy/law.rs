@@ -89,6 +89,14 @@ pub fn expression(
                 py(gain)
             )
         }
+        Distribution::LstmBias { forget } => {
+            let quarter = dims[0] / 4;
+            return format!(
+                "w = np.zeros({shape}, dtype={np_dtype}); w[{quarter}:{}] = {}",
+                2 * quarter,
+                py(forget)
+            );
+        }
         Distribution::Dirac { gain, groups } => {
             let (outputs, inputs, spatial, channels_last) = match layout {
                 Layout::Oi => (dims[0], dims[1], &dims[2..], false),

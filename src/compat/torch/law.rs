@@ -90,6 +90,14 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
             )
         }
         Distribution::DeltaOrthogonal { .. } => "# no PyTorch equivalent".into(),
+        Distribution::LstmBias { forget } => {
+            let quarter = shape[0] / 4;
+            format!(
+                "w = torch.zeros({dims}, dtype={torch_dtype}); w[{quarter}:{}] = {}",
+                2 * quarter,
+                py(forget)
+            )
+        }
         Distribution::Sparse { std, sparsity, .. } => format!(
             "w = torch.nn.init.sparse_({empty}, sparsity={}, std={})",
             py(sparsity),

@@ -343,6 +343,15 @@ pub fn verify_tensor(
             }
             verdict.checks.push(zeros);
         }
+        Distribution::LstmBias { forget } => {
+            let on = check::stored_value(tensor.dtype, forget);
+            let n = values.len();
+            verdict.checks.push(exact_values(
+                values,
+                |i| if (n / 4..n / 2).contains(&i) { on } else { 0.0 },
+                tensor.dtype,
+            ));
+        }
         Distribution::Dirac { gain, groups } => {
             let on = check::stored_value(tensor.dtype, gain);
             let taps = crate::draw::matrix::dirac_positions(shape.dims(), layout, groups);
