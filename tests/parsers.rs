@@ -83,6 +83,7 @@ fn value_text(key: ParamKey) -> BoxedStrategy<String> {
                 .collect::<Vec<_>>(),
         )
         .boxed(),
+        ParamKey::InAxes | ParamKey::OutAxes => words(&["0", "1", "-1", "0+1", "2+0+-3"]).boxed(),
         _ => number_text().boxed(),
     }
 }

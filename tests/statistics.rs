@@ -1052,6 +1052,9 @@ fn groups_and_depth_follow_their_formulas() {
     // hidden 256, input 128: PyTorch stores 1024x128, Keras 128x1024; per gate fan_out 256.
     const LSTM_OI: FanShape = ("1024x128", Layout::Oi, 128.0, 256.0);
     const LSTM_IO: FanShape = ("128x1024", Layout::Io, 128.0, 256.0);
+    // Axes named: the layout argument is ignored for fans.
+    const TRANSPOSED: FanShape = ("64x128x3x3", Layout::Oi, 64.0 * 9.0, 128.0 * 9.0);
+    const EINSUM: FanShape = ("8x64x512", Layout::Io, 512.0, 512.0);
     let cases: Vec<(&str, Family, VarianceFormula, &[FanShape])> = vec![
         (
             "he-normal:mode=fan-out,groups=64",
@@ -1131,6 +1134,32 @@ fn groups_and_depth_follow_their_formulas() {
             Normal,
             |_, fo| 2.0 / fo,
             &[LSTM_OI],
+        ),
+        // PyTorch's ConvTranspose2d(64, 128, 3) stores in × out × k: 64x128x3x3.
+        (
+            "he-normal:in-axes=0,out-axes=1",
+            Normal,
+            |fi, _| 2.0 / fi,
+            &[TRANSPOSED],
+        ),
+        (
+            "xavier-normal:in-axes=0,out-axes=1",
+            Normal,
+            |fi, fo| 2.0 / (fi + fo),
+            &[TRANSPOSED],
+        ),
+        // A Flax DenseGeneral attention output projection: heads × head_dim × embed.
+        (
+            "lecun-normal:in-axes=0+1,out-axes=-1",
+            Normal,
+            |fi, _| 1.0 / fi,
+            &[EINSUM],
+        ),
+        (
+            "variance-scaling:mode=fan-avg,in-axes=0+1,out-axes=2",
+            Truncated2,
+            |fi, fo| 2.0 / (fi + fo),
+            &[EINSUM],
         ),
         // GPT-2's c_proj: N(0, (0.02/√(2·12))²) in a 12-layer model.
         (

@@ -236,6 +236,23 @@ pub struct GenArgs {
     /// lstm-bias: the forget gate's bias (default 1).
     #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub forget: Option<String>,
+    /// Fan-based schemes: the input axes, e.g. 0 or 0+1 (-1 is the last), for layouts
+    /// neither io nor oi describes (PyTorch transposed conv: --in-axes 0 --out-axes 1).
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_hyphen_values = true,
+        value_name = "AXES"
+    )]
+    pub in_axes: Option<String>,
+    /// Fan-based schemes: the output axes (with --in-axes; the rest are the receptive field).
+    #[arg(
+        long,
+        help_heading = "Scheme parameters",
+        allow_hyphen_values = true,
+        value_name = "AXES"
+    )]
+    pub out_axes: Option<String>,
 }
 
 impl GenArgs {
@@ -262,6 +279,8 @@ impl GenArgs {
             (ParamKey::Sparsity, &self.sparsity),
             (ParamKey::Blocks, &self.blocks),
             (ParamKey::Forget, &self.forget),
+            (ParamKey::InAxes, &self.in_axes),
+            (ParamKey::OutAxes, &self.out_axes),
         ];
         for (key, value) in flags {
             if let Some(text) = value {

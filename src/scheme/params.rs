@@ -36,11 +36,13 @@ pub enum ParamKey {
     Sparsity,
     Blocks,
     Forget,
+    InAxes,
+    OutAxes,
 }
 
 impl ParamKey {
     /// All keys with their canonical (flag) names.
-    pub const ALL: [(ParamKey, &'static str); 18] = [
+    pub const ALL: [(ParamKey, &'static str); 20] = [
         (ParamKey::Value, "value"),
         (ParamKey::Mean, "mean"),
         (ParamKey::Std, "std"),
@@ -59,6 +61,8 @@ impl ParamKey {
         (ParamKey::Sparsity, "sparsity"),
         (ParamKey::Blocks, "blocks"),
         (ParamKey::Forget, "forget"),
+        (ParamKey::InAxes, "in-axes"),
+        (ParamKey::OutAxes, "out-axes"),
     ];
 
     /// The canonical name (`negative-slope`).
@@ -84,6 +88,8 @@ impl ParamKey {
             "activation" => "nonlinearity",
             "residual-layers" | "n-layer" => "depth",
             "gates" => "blocks",
+            "in-axis" | "input-axes" => "in-axes",
+            "out-axis" | "output-axes" => "out-axes",
             other => other,
         };
         Self::ALL
@@ -152,6 +158,60 @@ pub enum ParamValue {
     Mode(FanMode),
     Distribution(ScalingDistribution),
     Nonlinearity(Nonlinearity),
+    Axes(Axes),
+}
+
+/// Axes of a weight named by position, `0+1` or `-1` (negative counts from the end), for
+/// `in-axes`/`out-axes`: up to 8 of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axes {
+    list: [i8; 8],
+    len: u8,
+}
+
+impl Axes {
+    fn parse(text: &str) -> Option<Axes> {
+        let mut axes = Axes {
+            list: [0; 8],
+            len: 0,
+        };
+        for part in text.trim().split('+') {
+            let axis: i8 = part.trim().parse().ok()?;
+            if axes.len as usize == axes.list.len() || axes.as_slice().contains(&axis) {
+                return None;
+            }
+            axes.list[axes.len as usize] = axis;
+            axes.len += 1;
+        }
+        Some(axes)
+    }
+
+    fn as_slice(&self) -> &[i8] {
+        &self.list[..self.len as usize]
+    }
+
+    /// The axes as indices into a shape of `rank` dimensions, or `None` when one is out
+    /// of range.
+    pub fn resolve(&self, rank: usize) -> Option<Vec<usize>> {
+        self.as_slice()
+            .iter()
+            .map(|&a| {
+                let index = if a < 0 {
+                    rank as i64 + i64::from(a)
+                } else {
+                    i64::from(a)
+                };
+                (0..rank as i64).contains(&index).then_some(index as usize)
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Axes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.as_slice().iter().map(|a| a.to_string()).collect();
+        f.write_str(&parts.join("+"))
+    }
 }
 
 impl ParamValue {
@@ -182,6 +242,9 @@ impl ParamValue {
                 _ => Err(bad("truncated-normal, normal, uniform")),
             },
             ParamKey::Nonlinearity => Ok(ParamValue::Nonlinearity(text.parse()?)),
+            ParamKey::InAxes | ParamKey::OutAxes => Axes::parse(text)
+                .map(ParamValue::Axes)
+                .ok_or_else(|| bad("axis numbers joined by +, such as 0 or 0+1 or -1 (each once)")),
             _ => {
                 let number: f64 = text
                     .trim()
@@ -203,6 +266,7 @@ impl fmt::Display for ParamValue {
             ParamValue::Mode(m) => f.write_str(m.name()),
             ParamValue::Distribution(d) => f.write_str(d.name()),
             ParamValue::Nonlinearity(n) => f.write_str(n.name()),
+            ParamValue::Axes(a) => a.fmt(f),
         }
     }
 }
@@ -265,6 +329,13 @@ impl Params {
     pub fn scaling_distribution(&self) -> Option<ScalingDistribution> {
         match self.get(ParamKey::Distribution) {
             Some(ParamValue::Distribution(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn axes(&self, key: ParamKey) -> Option<Axes> {
+        match self.get(key) {
+            Some(ParamValue::Axes(a)) => Some(a),
             _ => None,
         }
     }

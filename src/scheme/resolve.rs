@@ -41,11 +41,11 @@ impl SchemeSpec {
             None => 1,
         };
         let fans = grouped(
-            Fans::of(shape, layout),
+            named_axes(&self.params, shape)?.or_else(|| Fans::of(shape, layout)),
             self.params.number(ParamKey::Groups),
             shape,
         )?;
-        let fans = in_blocks(fans, blocks, shape, layout)?;
+        let fans = in_blocks(fans, blocks, shape)?;
         let depth = depth_divisor(self.params.number(ParamKey::Depth))?;
         let mut resolved = Resolved {
             distribution: Distribution::Constant { value: 0.0 },
@@ -357,12 +357,7 @@ fn grouped(fans: Option<Fans>, groups: Option<f64>, shape: &Shape) -> Result<Opt
 /// initialized as a weight of its own (the K gates of an LSTM's `4·hidden × in` weight:
 /// PyTorch's `for w in weight.chunk(4, 0): init_(w)`): fan_out / K. For orthogonal, the
 /// blocks are drawn one by one (see `draw::matrix::OutputBlocks`).
-fn in_blocks(
-    fans: Option<Fans>,
-    blocks: usize,
-    shape: &Shape,
-    layout: Layout,
-) -> Result<Option<Fans>> {
+fn in_blocks(fans: Option<Fans>, blocks: usize, shape: &Shape) -> Result<Option<Fans>> {
     if blocks == 1 {
         return Ok(fans);
     }
@@ -371,13 +366,8 @@ fn in_blocks(
             "blocks applies to weights of 2 or more dimensions, not shape {shape}"
         )));
     };
-    let (_, cols) = crate::tensor::fan::matrix_view(shape.dims(), layout);
-    let rows = shape.len() / cols.max(1);
-    let output_side = match layout {
-        Layout::Oi => rows,
-        Layout::Io => cols,
-    };
-    if output_side % blocks != 0 {
+    let output_side = f.fan_out / f.receptive_field.max(1);
+    if !output_side.is_multiple_of(blocks) {
         return Err(Error::Param(format!(
             "blocks={blocks} does not divide the {output_side} outputs of shape {shape}"
         )));
@@ -386,6 +376,48 @@ fn in_blocks(
         fan_out: f.fan_out / blocks,
         ..f
     }))
+}
+
+/// The fans from `in-axes` and `out-axes` when both are given (see [`Fans::of_axes`]),
+/// `None` when neither is; one alone, an axis out of range or in both is an error.
+fn named_axes(p: &super::params::Params, shape: &Shape) -> Result<Option<Fans>> {
+    let rank = shape.rank();
+    let axes = |key: ParamKey| -> Result<Option<Vec<usize>>> {
+        p.axes(key)
+            .map(|a| {
+                a.resolve(rank).ok_or_else(|| {
+                    Error::Param(format!(
+                        "{key}={a} names an axis that shape {shape} ({rank} dimensions) does not have"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    match (axes(ParamKey::InAxes)?, axes(ParamKey::OutAxes)?) {
+        (None, None) => Ok(None),
+        (Some(inputs), Some(outputs)) => {
+            for (key, list) in [(ParamKey::InAxes, &inputs), (ParamKey::OutAxes, &outputs)] {
+                let repeated = (0..list.len()).find(|&i| list[..i].contains(&list[i]));
+                if let Some(i) = repeated {
+                    return Err(Error::Param(format!(
+                        "{key} names axis {} of shape {shape} twice",
+                        list[i]
+                    )));
+                }
+            }
+            if let Some(a) = inputs.iter().find(|a| outputs.contains(a)) {
+                return Err(Error::Param(format!(
+                    "axis {a} of shape {shape} is given as both an input and an output axis"
+                )));
+            }
+            Ok(Some(Fans::of_axes(shape, &inputs, &outputs)))
+        }
+        _ => Err(Error::Param(
+            "give in-axes and out-axes together (e.g. in-axes=0,out-axes=1 for PyTorch's \
+             transposed convolutions)"
+                .into(),
+        )),
+    }
 }
 
 /// What `depth=L` divides a standard deviation by: √(2L) (1 without it), for the residual

@@ -50,14 +50,17 @@ pub struct SchemeInfo {
 
 use ParamKey as K;
 const GAIN_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope];
-// Fan-based schemes also take `groups` (grouped convolutions' fans) and `blocks`
-// (per-gate fans); the normal ones also `depth` (residual-projection scaling).
+// Fan-based schemes also take `groups` (grouped convolutions' fans), `blocks` (per-gate
+// fans) and `in-axes`/`out-axes` (any layout); the normal ones also `depth`
+// (residual-projection scaling).
 const FAN_UNIFORM_PARAMS: &[ParamKey] = &[
     K::Gain,
     K::Nonlinearity,
     K::NegativeSlope,
     K::Groups,
     K::Blocks,
+    K::InAxes,
+    K::OutAxes,
 ];
 const FAN_NORMAL_PARAMS: &[ParamKey] = &[
     K::Gain,
@@ -65,6 +68,8 @@ const FAN_NORMAL_PARAMS: &[ParamKey] = &[
     K::NegativeSlope,
     K::Groups,
     K::Blocks,
+    K::InAxes,
+    K::OutAxes,
     K::Depth,
 ];
 const HE_UNIFORM_PARAMS: &[ParamKey] = &[
@@ -74,6 +79,8 @@ const HE_UNIFORM_PARAMS: &[ParamKey] = &[
     K::Mode,
     K::Groups,
     K::Blocks,
+    K::InAxes,
+    K::OutAxes,
 ];
 const HE_NORMAL_PARAMS: &[ParamKey] = &[
     K::Gain,
@@ -82,6 +89,8 @@ const HE_NORMAL_PARAMS: &[ParamKey] = &[
     K::Mode,
     K::Groups,
     K::Blocks,
+    K::InAxes,
+    K::OutAxes,
     K::Depth,
 ];
 const ORTHOGONAL_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Blocks];
@@ -208,7 +217,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::FanInUniform,
         name: "fan-in-uniform",
         aliases: &["torch-default", "default-uniform"],
-        params: &[K::Groups, K::Blocks],
+        params: &[K::Groups, K::Blocks, K::InAxes, K::OutAxes],
         formula: "U(±1/√fan_in) (PyTorch's nn.Linear/Conv default)",
         default_gain: "-",
         suits: "any (PyTorch layer default)",
@@ -223,6 +232,8 @@ pub static SCHEMES: &[SchemeInfo] = &[
             K::Distribution,
             K::Groups,
             K::Blocks,
+            K::InAxes,
+            K::OutAxes,
             K::Depth,
         ],
         formula: "variance scale/n, n per mode; truncated-normal std = √(scale/n)/0.8796…, ±2σ",

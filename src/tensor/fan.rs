@@ -70,6 +70,29 @@ impl Fans {
     }
 }
 
+impl Fans {
+    /// The fans when the input and output axes are named (`in-axes`, `out-axes`): fan_in
+    /// = the product of the input axes × the receptive field, fan_out likewise, the
+    /// receptive field the product of every other axis. This covers layouts neither
+    /// `io` nor `oi` describes: PyTorch's transposed convolutions (`in × out/G × k…`),
+    /// einsum and `DenseGeneral` weights with several input or output axes (Keras'
+    /// `EinsumDense` `input_axes`/`output_axes`). `inputs` and `outputs` must be
+    /// disjoint, valid indices.
+    pub fn of_axes(shape: &Shape, inputs: &[usize], outputs: &[usize]) -> Fans {
+        let dims = shape.dims();
+        let product = |axes: &[usize]| axes.iter().map(|&a| dims[a]).product::<usize>();
+        let receptive_field: usize = (0..dims.len())
+            .filter(|a| !inputs.contains(a) && !outputs.contains(a))
+            .map(|a| dims[a])
+            .product();
+        Fans {
+            fan_in: product(inputs) * receptive_field,
+            fan_out: product(outputs) * receptive_field,
+            receptive_field,
+        }
+    }
+}
+
 /// The 2-D view (rows, cols) of a tensor of `dims` for matrix schemes (orthogonal,
 /// identity): PyTorch flattens everything after the first axis (`out x in·k…`), Keras
 /// everything before the last (`k…·in x out`). Either way row-major order of the view is
