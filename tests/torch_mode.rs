@@ -460,43 +460,8 @@ fn dirac_equals_pytorch_and_leaves_the_generator_alone() {
     let doc = fixture();
     let mut failures = Vec::new();
     for r in doc["dirac"].as_array().expect("dirac") {
-        let seed = r["seed"].as_u64().unwrap();
-        let shape = r["shape"].as_str().unwrap();
-        let groups = r["groups"].as_u64().unwrap();
-        let dtype = if r["dtype"] == "f32" {
-            DType::F32
-        } else {
-            DType::F64
-        };
-        let scheme = format!("dirac:groups={groups}");
-        let tensor = spec_with_rng(
-            scheme.parse().expect("scheme"),
-            shape,
-            Layout::Oi,
-            dtype,
-            seed,
-            "w",
-            RngMode::Torch,
-        );
-        let after = spec_with_rng(
-            "normal".parse().expect("scheme"),
-            "7",
-            Layout::Oi,
-            dtype,
-            seed,
-            "after",
-            RngMode::Torch,
-        );
-        let label = format!("{scheme} {shape} {dtype} seed {seed}");
-        let mut session = Session::new();
-        draw_and_check(&mut session, &tensor, r, &label, &mut failures);
-        draw_and_check(
-            &mut session,
-            &after,
-            &r["after"],
-            &format!("{label}, then normal_"),
-            &mut failures,
-        );
+        let scheme = format!("dirac:groups={}", r["groups"].as_u64().unwrap());
+        check_then_normal(r, &scheme, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -509,46 +474,45 @@ fn sparse_equals_pytorch_including_its_randperm() {
     let doc = fixture();
     let mut failures = Vec::new();
     for r in doc["sparse"].as_array().expect("sparse") {
-        let seed = r["seed"].as_u64().unwrap();
-        let shape = r["shape"].as_str().unwrap();
-        let dtype = if r["dtype"] == "f32" {
-            DType::F32
-        } else {
-            DType::F64
-        };
         let scheme = format!(
             "sparse:sparsity={},std={}",
             r["sparsity"].as_f64().unwrap(),
             r["std"].as_f64().unwrap()
         );
-        let tensor = spec_with_rng(
+        check_then_normal(r, &scheme, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// One fixture case (`seed`, `shape`, `dtype`, and an `after` record): `scheme` drawn
+/// with `--rng torch` in layout oi, then a 7-value `normal_` from the same generator.
+fn check_then_normal(r: &Value, scheme: &str, failures: &mut Vec<String>) {
+    let seed = r["seed"].as_u64().unwrap();
+    let shape = r["shape"].as_str().unwrap();
+    let dtype = if r["dtype"] == "f32" {
+        DType::F32
+    } else {
+        DType::F64
+    };
+    let spec = |scheme: &str, shape: &str, name: &str| {
+        spec_with_rng(
             scheme.parse().expect("scheme"),
             shape,
             Layout::Oi,
             dtype,
             seed,
-            "w",
+            name,
             RngMode::Torch,
-        );
-        let after = spec_with_rng(
-            "normal".parse().expect("scheme"),
-            "7",
-            Layout::Oi,
-            dtype,
-            seed,
-            "after",
-            RngMode::Torch,
-        );
-        let label = format!("{scheme} {shape} {dtype} seed {seed}");
-        let mut session = Session::new();
-        draw_and_check(&mut session, &tensor, r, &label, &mut failures);
-        draw_and_check(
-            &mut session,
-            &after,
-            &r["after"],
-            &format!("{label}, then normal_"),
-            &mut failures,
-        );
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+        )
+    };
+    let label = format!("{scheme} {shape} {dtype} seed {seed}");
+    let mut session = Session::new();
+    draw_and_check(&mut session, &spec(scheme, shape, "w"), r, &label, failures);
+    draw_and_check(
+        &mut session,
+        &spec("normal", "7", "after"),
+        &r["after"],
+        &format!("{label}, then normal_"),
+        failures,
+    );
 }

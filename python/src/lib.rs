@@ -115,11 +115,13 @@ fn generate<'py>(
     }
 }
 
-/// Fills a writable, C-contiguous array of element type `E` in place.
-fn fill_typed<E: weightinit::draw::NativeDraw + numpy::Element>(
+/// Fills a writable, C-contiguous array stored as `T` in place, its memory seen as the
+/// element type `E` by `as_elements` (itself, or bfloat16 over uint16 bits).
+fn fill_as<T: numpy::Element, E: weightinit::draw::NativeDraw>(
     py: Python<'_>,
-    out: &Bound<'_, PyArrayDyn<E>>,
+    out: &Bound<'_, PyArrayDyn<T>>,
     init: &Init,
+    as_elements: impl FnOnce(&mut [T]) -> &mut [E],
 ) -> PyResult<()> {
     let mut view = out
         .try_readwrite()
@@ -127,6 +129,7 @@ fn fill_typed<E: weightinit::draw::NativeDraw + numpy::Element>(
     let slice = view.as_slice_mut().map_err(|_| {
         PyValueError::new_err("the array is not contiguous in C order; pass a contiguous one")
     })?;
+    let slice = as_elements(slice);
     py.detach(|| init.draw_into(slice)).map_err(to_py)
 }
 
@@ -152,21 +155,16 @@ fn fill(
         let bits = out
             .cast::<PyArrayDyn<u16>>()
             .map_err(|_| PyValueError::new_err("bfloat16 bits must come as a uint16 array"))?;
-        let mut view = bits
-            .try_readwrite()
-            .map_err(|e| PyValueError::new_err(format!("cannot write into the array: {e}")))?;
-        let slice = view.as_slice_mut().map_err(|_| {
-            PyValueError::new_err("the array is not contiguous in C order; pass a contiguous one")
-        })?;
-        let slice: &mut [half::bf16] = bytemuck::cast_slice_mut(slice);
-        return py.detach(|| init.draw_into(slice)).map_err(to_py);
+        return fill_as(py, bits, &init, |s| {
+            bytemuck::cast_slice_mut::<u16, half::bf16>(s)
+        });
     }
     if let Ok(a) = out.cast::<PyArrayDyn<f32>>() {
-        fill_typed(py, a, &init)
+        fill_as(py, a, &init, |s| s)
     } else if let Ok(a) = out.cast::<PyArrayDyn<f64>>() {
-        fill_typed(py, a, &init)
+        fill_as(py, a, &init, |s| s)
     } else if let Ok(a) = out.cast::<PyArrayDyn<half::f16>>() {
-        fill_typed(py, a, &init)
+        fill_as(py, a, &init, |s| s)
     } else {
         Err(PyValueError::new_err(format!(
             "cannot fill an array of {}: use float32, float64, float16 or bfloat16",

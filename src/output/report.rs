@@ -84,21 +84,18 @@ impl TensorReport {
                 // so its mean square is exactly gain²/max(r, c) (per block, and so for
                 // equal blocks together).
                 let view = crate::generate::matrix_view(tensor);
-                let (rows, cols) =
+                let block =
                     crate::draw::matrix::OutputBlocks::new(view, blocks, tensor.spec.layout)
                         .block_dims();
-                report.theory = Some(exact_theory(
-                    0.0,
-                    gain * gain / rows.max(cols) as f64,
-                    (-gain, gain),
-                ));
-                let error = generated.orthogonality_error.unwrap_or(f64::NAN);
-                let tolerance = orthogonality_tolerance(tensor.spec.dtype);
-                report.consistent = error <= tolerance;
-                report.notes.push(format!(
-                    "orthogonality: max |G/gain² − I| = {error:.3e}, G the Gram matrix of the smaller side (WᵀW or WWᵀ); tolerance {tolerance:.0e} for {}",
-                    tensor.spec.dtype
-                ));
+                report.orthogonal_construction(
+                    tensor,
+                    gain,
+                    block,
+                    blocks,
+                    generated.orthogonality_error,
+                    "orthogonality: max |G/gain² − I|",
+                    "G the Gram matrix of the smaller side (WᵀW or WWᵀ)",
+                );
             }
             Distribution::Identity { gain } => {
                 let (rows, cols) = crate::generate::matrix_view(tensor);
@@ -110,22 +107,19 @@ impl TensorReport {
             Distribution::DeltaOrthogonal { gain } => {
                 // The centre's orthogonal matrix has sum of squares gain²·min(r, c),
                 // spread over the whole kernel.
-                let dims = tensor.spec.shape.dims();
-                let ((rows, cols), _) =
-                    crate::draw::matrix::centre_channels(dims, tensor.spec.layout);
-                let n: usize = dims.iter().product();
-                report.theory = Some(exact_theory(
-                    0.0,
-                    gain * gain * rows.min(cols) as f64 / n as f64,
-                    (-gain, gain),
-                ));
-                let error = generated.orthogonality_error.unwrap_or(f64::NAN);
-                let tolerance = orthogonality_tolerance(tensor.spec.dtype);
-                report.consistent = error <= tolerance;
-                report.notes.push(format!(
-                    "delta-orthogonal: the centre tap's {rows}x{cols} channel matrix has max |G/gain² − I| = {error:.3e} (tolerance {tolerance:.0e} for {}); every other tap is 0",
-                    tensor.spec.dtype
-                ));
+                let ((rows, cols), _) = crate::draw::matrix::centre_channels(
+                    tensor.spec.shape.dims(),
+                    tensor.spec.layout,
+                );
+                report.orthogonal_construction(
+                    tensor,
+                    gain,
+                    (rows, cols),
+                    1,
+                    generated.orthogonality_error,
+                    &format!("delta-orthogonal: the centre tap's {rows}x{cols} channel matrix has max |G/gain² − I|"),
+                    "every other tap is 0",
+                );
             }
             Distribution::LstmBias { forget } => {
                 let n = tensor.spec.shape.len();
@@ -223,6 +217,38 @@ impl TensorReport {
 
 /// Whole-matrix moments and bounds of a matrix construction (orthogonal entries are
 /// bounded by the gain because every column or row has norm gain).
+impl TensorReport {
+    /// A tensor made of `count` orthogonal matrices of `rows × cols` times gain (the rest
+    /// zeros): each has the same sum of squares, gain²·min(r, c), so the moments are
+    /// exact; the verdict is the orthogonality error the draw measured, against the
+    /// dtype's tolerance. `what` and `detail` word the note.
+    #[allow(clippy::too_many_arguments)]
+    fn orthogonal_construction(
+        &mut self,
+        tensor: &ResolvedTensor,
+        gain: f64,
+        (rows, cols): (usize, usize),
+        count: usize,
+        error: Option<f64>,
+        what: &str,
+        detail: &str,
+    ) {
+        let n = tensor.spec.shape.len() as f64;
+        self.theory = Some(exact_theory(
+            0.0,
+            gain * gain * (count * rows.min(cols)) as f64 / n,
+            (-gain, gain),
+        ));
+        let error = error.unwrap_or(f64::NAN);
+        let tolerance = orthogonality_tolerance(tensor.spec.dtype);
+        self.consistent = error <= tolerance;
+        self.notes.push(format!(
+            "{what} = {error:.3e}, {detail}; tolerance {tolerance:.0e} for {}",
+            tensor.spec.dtype
+        ));
+    }
+}
+
 /// The moments of a construction with `taps` values of `gain` among `n`, the rest 0.
 fn taps_theory(gain: f64, taps: usize, n: usize) -> Theory {
     let fraction = taps as f64 / n as f64;

@@ -321,18 +321,11 @@ pub fn verify_tensor(
             let ((rows, cols), taps) = crate::draw::matrix::centre_channels(shape.dims(), layout);
             let centre: Vec<f64> = taps.iter().map(|&p| values[p]).collect();
             let error = crate::draw::orthogonal::orthogonality_error(&centre, rows, cols, gain);
-            let tolerance = check::orthogonality_tolerance(tensor.dtype);
-            verdict.checks.push(
-                Check::new(
-                    "orthogonality",
-                    error <= tolerance,
-                    format!(
-                        "max |G/gain² − I| = {error:.3e} on the centre tap's {rows}x{cols} channel matrix (limit {tolerance:.0e} for {})",
-                        tensor.dtype
-                    ),
-                )
-                .numbers(error, Some(0.0), None, tolerance),
-            );
+            verdict.checks.push(orthogonality_check(
+                error,
+                &format!("the centre tap's {rows}x{cols} channel matrix"),
+                tensor.dtype,
+            ));
             let mut off_centre = values.to_vec();
             for &p in &taps {
                 off_centre[p] = 0.0;
@@ -376,26 +369,20 @@ pub fn verify_tensor(
                     crate::draw::orthogonal::orthogonality_error(&values, block.0, block.1, gain)
                 })
                 .fold(0.0, f64::max);
-            let tolerance = check::orthogonality_tolerance(tensor.dtype);
             let on = if blocks > 1 {
                 format!(
-                    "each of the {blocks} {}x{} blocks of the {}x{} view",
+                    "each of the {blocks} {}x{} blocks of the {}x{} view, G the Gram matrix of its smaller side",
                     block.0, block.1, view.0, view.1
                 )
             } else {
-                format!("the {}x{} view", view.0, view.1)
-            };
-            verdict.checks.push(
-                Check::new(
-                    "orthogonality",
-                    error <= tolerance,
-                    format!(
-                        "max |G/gain² − I| = {error:.3e} on {on}, G the Gram matrix of its smaller side (limit {tolerance:.0e} for {})",
-                        tensor.dtype
-                    ),
+                format!(
+                    "the {}x{} view, G the Gram matrix of its smaller side",
+                    view.0, view.1
                 )
-                .numbers(error, Some(0.0), None, tolerance),
-            );
+            };
+            verdict
+                .checks
+                .push(orthogonality_check(error, &on, tensor.dtype));
             let entry_law = Distribution::orthogonal_entries(gain, block);
             let counts = distinct_counts(values, tensor.dtype);
             let p = collision_probability(&counts, &entry_law, tensor.dtype, values.len());
@@ -513,6 +500,18 @@ fn check_elementwise(
             .checks
             .extend(repeat_checks(values, view, collision));
     }
+}
+
+/// Whether the largest |G/gain² − I| of an orthogonal construction (`on` says which
+/// matrix) is within the dtype's tolerance.
+fn orthogonality_check(error: f64, on: &str, dtype: DType) -> Check {
+    let tolerance = check::orthogonality_tolerance(dtype);
+    Check::new(
+        "orthogonality",
+        error <= tolerance,
+        format!("max |G/gain² − I| = {error:.3e} on {on} (limit {tolerance:.0e} for {dtype})"),
+    )
+    .numbers(error, Some(0.0), None, tolerance)
 }
 
 /// `sparse`: every input unit holds at least `zeros` zeros among its `out` weights, and
