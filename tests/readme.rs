@@ -101,6 +101,14 @@ fn every_command_runs_top_to_bottom_in_one_directory() {
             "num_attention_heads": 4, "num_key_value_heads": 2, "torch_dtype": "bfloat16"}"#,
     )
     .unwrap();
+    // Its narrower base for the μP command.
+    std::fs::write(
+        dir.path().join("base_config.json"),
+        r#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128,
+            "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "torch_dtype": "bfloat16"}"#,
+    )
+    .unwrap();
     let mut ran = 0;
     let mut in_block = false;
     let mut shell_block = false;

@@ -126,6 +126,18 @@ pub struct GenArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Vec<String>,
 
+    /// μP (Tensor Programs V, as the `mup` package initializes): the base model the
+    /// widths are measured against — a spec file with --spec, a config.json with
+    /// --hf-config, widths (e.g. 784-256x3-10) with --layers. Each tensor's law is
+    /// rescaled by mup's rule for its scheme and role; see README "muP".
+    #[arg(long, value_name = "BASE")]
+    pub mup_base: Option<String>,
+
+    /// With --mup-base: zero the readout tensors whose names match PATTERN (mup's
+    /// `MuReadout(readout_zero_init=True)`), e.g. 'lm_head.*' or 'fc3.*'; repeatable.
+    #[arg(long, value_name = "PATTERN", requires = "mup_base")]
+    pub mup_zero_readout: Vec<String>,
+
     /// Axis convention: io (Keras/JAX/TF: in x out, kh x kw x in x out) or oi
     /// (PyTorch: out x in, out x in x kh x kw).
     #[arg(long, value_enum, default_value_t)]
@@ -253,6 +265,10 @@ pub struct GenArgs {
         value_name = "AXES"
     )]
     pub out_axes: Option<String>,
+    /// Scale-based schemes (uniform, normal, truncated-normal, fan-based): a factor on
+    /// the law's scale (std and bounds); --mup-base sets it per tensor.
+    #[arg(long, help_heading = "Scheme parameters", value_name = "M")]
+    pub mult: Option<String>,
 }
 
 impl GenArgs {
@@ -281,6 +297,7 @@ impl GenArgs {
             (ParamKey::Forget, &self.forget),
             (ParamKey::InAxes, &self.in_axes),
             (ParamKey::OutAxes, &self.out_axes),
+            (ParamKey::Mult, &self.mult),
         ];
         for (key, value) in flags {
             if let Some(text) = value {

@@ -11,7 +11,6 @@ use crate::output::HashingWriter;
 use crate::output::atomic::{self, AtomicFile, FileOptions};
 use crate::output::manifest::{Manifest, ManifestEntry};
 use crate::output::report::{TensorReport, render_human};
-use crate::rng::fresh_seed;
 use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 use crate::write::TensorWriter;
@@ -41,6 +40,7 @@ fn run_checked(args: GenArgs) -> Result<()> {
         }
         None => (args.tensor_specs()?, None),
     };
+    let tensors = args.mup_rescaled(tensors)?;
     let pool = thread_pool(args.threads)?;
     let mut max_shard_bytes = args
         .max_shard_size
@@ -129,17 +129,7 @@ impl GenArgs {
             return self.like_specs(path);
         }
         if let Some(path) = &self.spec {
-            let (rules, scheme) = self.name_rules()?;
-            let defaults = crate::model::spec::Defaults {
-                seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
-                fresh_seed: fresh_seed(),
-                rng: self.rng,
-                dtype: self.dtype.unwrap_or_default(),
-                layout: self.layout,
-                rules,
-                scheme,
-            };
-            return crate::model::spec::load(path, defaults);
+            return self.spec_specs(path);
         }
         let scheme = self.scheme_spec()?;
         let shapes = self

@@ -69,6 +69,62 @@ impl GenArgs {
         Ok((tensors, model.config_bytes))
     }
 
+    /// `--spec FILE` alone (not as --hf-config's template): the file's tensors, with the
+    /// command line's seed, stream, dtype, layout and rules as defaults.
+    pub(super) fn spec_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
+        let (rules, scheme) = self.name_rules()?;
+        let defaults = crate::model::spec::Defaults {
+            seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
+            fresh_seed: crate::rng::fresh_seed(),
+            rng: self.rng,
+            dtype: self.dtype.unwrap_or_default(),
+            layout: self.layout,
+            rules,
+            scheme,
+        };
+        crate::model::spec::load(path, defaults)
+    }
+
+    /// `--mup-base BASE`: the base model built the way the model was (same source kind,
+    /// same rules), then every tensor rescaled by `mup`'s rule ([`crate::model::mup`]);
+    /// a one-line summary of the roles goes to stderr. Without --mup-base, `tensors`.
+    pub(super) fn mup_rescaled(&self, tensors: Vec<ResolvedTensor>) -> Result<Vec<ResolvedTensor>> {
+        let Some(base_text) = self.mup_base.as_deref() else {
+            return Ok(tensors);
+        };
+        let base = if self.hf_config.is_some() {
+            self.hf_specs(Path::new(base_text))?.0
+        } else if self.spec.is_some() {
+            self.spec_specs(Path::new(base_text))?
+        } else if self.layers.is_some() {
+            self.layer_specs(base_text)?
+        } else {
+            return Err(Error::Usage(
+                "--mup-base needs --spec, --hf-config or --layers: the base model is built the \
+                 same way as the model, with smaller widths"
+                    .into(),
+            ));
+        };
+        let zero_readout = self
+            .mup_zero_readout
+            .iter()
+            .map(|pattern| {
+                crate::model::rules::name_matcher(pattern)
+                    .map(|m| (pattern.clone(), m))
+                    .map_err(|why| {
+                        Error::Usage(format!("invalid --mup-zero-readout pattern: {why}"))
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (tensors, scaled) = crate::model::mup::apply(tensors, &base, base_text, &zero_readout)?;
+        eprintln!(
+            "weightinit: note: μP against '{}': {}",
+            crate::text::escape_control(base_text),
+            crate::model::mup::summary(&scaled)
+        );
+        Ok(tensors)
+    }
+
     /// `--rule PATTERN=SCHEME` (in order) and `--default SCHEME`, for --like and --spec.
     pub(super) fn name_rules(&self) -> Result<(NameRules, Option<SchemeSpec>)> {
         let mut rules = NameRules::default();

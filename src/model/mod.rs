@@ -7,6 +7,7 @@ pub mod activation;
 pub mod hf;
 pub mod layers;
 pub mod like;
+pub mod mup;
 pub mod preset;
 pub mod rules;
 pub mod shard;

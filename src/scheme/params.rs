@@ -38,11 +38,12 @@ pub enum ParamKey {
     Forget,
     InAxes,
     OutAxes,
+    Mult,
 }
 
 impl ParamKey {
     /// All keys with their canonical (flag) names.
-    pub const ALL: [(ParamKey, &'static str); 20] = [
+    pub const ALL: [(ParamKey, &'static str); 21] = [
         (ParamKey::Value, "value"),
         (ParamKey::Mean, "mean"),
         (ParamKey::Std, "std"),
@@ -63,6 +64,7 @@ impl ParamKey {
         (ParamKey::Forget, "forget"),
         (ParamKey::InAxes, "in-axes"),
         (ParamKey::OutAxes, "out-axes"),
+        (ParamKey::Mult, "mult"),
     ];
 
     /// The canonical name (`negative-slope`).
@@ -90,6 +92,7 @@ impl ParamKey {
             "gates" => "blocks",
             "in-axis" | "input-axes" => "in-axes",
             "out-axis" | "output-axes" => "out-axes",
+            "multiplier" => "mult",
             other => other,
         };
         Self::ALL

@@ -31,6 +31,12 @@ pub struct Resolved {
     /// The fan the variance was scaled by, for fan-based schemes.
     pub fan_mode: Option<FanMode>,
     pub fan: Option<f64>,
+    /// What the scale was divided by after the formula (`depth=L`: √(2L)) and then
+    /// multiplied by (`mult`), both 1 when not given: a framework stream that recomputes
+    /// the formula its own way ([`crate::compat::torch::law::torch_law`]) applies them
+    /// the same way.
+    pub depth_divisor: f64,
+    pub mult: f64,
 }
 
 impl SchemeSpec {
@@ -41,18 +47,21 @@ impl SchemeSpec {
             None => 1,
         };
         let fans = grouped(
-            named_axes(&self.params, shape)?.or_else(|| Fans::of(shape, layout)),
+            self.stored_fans(shape, layout)?,
             self.params.number(ParamKey::Groups),
             shape,
         )?;
         let fans = in_blocks(fans, blocks, shape)?;
         let depth = depth_divisor(self.params.number(ParamKey::Depth))?;
+        let mult = multiplier(self.params.number(ParamKey::Mult))?;
         let mut resolved = Resolved {
             distribution: Distribution::Constant { value: 0.0 },
             fans,
             gain: None,
             fan_mode: None,
             fan: None,
+            depth_divisor: depth,
+            mult,
         };
         let p = &self.params;
         let num = |key: ParamKey, default: f64| p.number(key).unwrap_or(default);
@@ -77,16 +86,34 @@ impl SchemeSpec {
             SchemeKind::Constant => Distribution::Constant {
                 value: p.number(ParamKey::Value).ok_or(Error::ConstantNeedsValue)?,
             },
-            SchemeKind::Uniform => uniform(num(ParamKey::Low, 0.0), num(ParamKey::High, 1.0))?,
+            // `mult` scales every constant of the law, as `mup`'s constant-std samplers
+            // do: `uniform_(a·scale, b·scale)`, `normal_(mean·scale, std·scale)`,
+            // `trunc_normal_(mean·scale, std·scale, a·scale, b·scale)`.
+            SchemeKind::Uniform => uniform(
+                num(ParamKey::Low, 0.0) * mult,
+                num(ParamKey::High, 1.0) * mult,
+            )?,
             SchemeKind::Normal => Distribution::Normal {
-                mean: num(ParamKey::Mean, 0.0),
-                std: positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth,
+                mean: num(ParamKey::Mean, 0.0) * mult,
+                std: positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth * mult,
             },
             SchemeKind::TruncatedNormal => {
-                let mean = num(ParamKey::Mean, 0.0);
-                let std = positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth;
-                let low = bound(p, ParamKey::Low, ParamKey::SigmaLow, mean, std, -2.0)?;
-                let high = bound(p, ParamKey::High, ParamKey::SigmaHigh, mean, std, 2.0)?;
+                let mean = num(ParamKey::Mean, 0.0) * mult;
+                let std = positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth * mult;
+                let low = bound(
+                    p,
+                    ParamKey::Low,
+                    ParamKey::SigmaLow,
+                    (mean, std, mult),
+                    -2.0,
+                )?;
+                let high = bound(
+                    p,
+                    ParamKey::High,
+                    ParamKey::SigmaHigh,
+                    (mean, std, mult),
+                    2.0,
+                )?;
                 truncated(mean, std, low, high)?
             }
             // Glorot & Bengio 2010, "Understanding the difficulty of training deep
@@ -99,7 +126,7 @@ impl SchemeSpec {
                 resolved.gain = Some(gain);
                 resolved.fan_mode = Some(FanMode::FanAvg);
                 resolved.fan = Some(fan);
-                let std = gain / fan.sqrt() / depth;
+                let std = gain / fan.sqrt() / depth * mult;
                 if self.kind == SchemeKind::XavierUniform {
                     symmetric_uniform(std * 3f64.sqrt())
                 } else {
@@ -135,7 +162,7 @@ impl SchemeSpec {
                 resolved.gain = Some(gain);
                 resolved.fan_mode = Some(mode);
                 resolved.fan = Some(fan);
-                let std = gain / fan.sqrt() / depth;
+                let std = gain / fan.sqrt() / depth * mult;
                 if matches!(self.kind, SchemeKind::HeUniform | SchemeKind::LecunUniform) {
                     symmetric_uniform(std * 3f64.sqrt())
                 } else {
@@ -147,7 +174,7 @@ impl SchemeSpec {
                 let fan = f.fan_in as f64;
                 resolved.fan_mode = Some(FanMode::FanIn);
                 resolved.fan = Some(fan);
-                symmetric_uniform(1.0 / fan.sqrt())
+                symmetric_uniform(1.0 / fan.sqrt() * mult)
             }
             SchemeKind::VarianceScaling => {
                 let f = need_fans()?;
@@ -156,7 +183,7 @@ impl SchemeSpec {
                 let fan = fan_for(f, mode);
                 resolved.fan_mode = Some(mode);
                 resolved.fan = Some(fan);
-                let std = (scale / fan).sqrt() / depth;
+                let std = (scale / fan).sqrt() / depth * mult;
                 match p
                     .scaling_distribution()
                     .unwrap_or(ScalingDistribution::TruncatedNormal)
@@ -299,6 +326,12 @@ impl SchemeSpec {
         Ok(resolved)
     }
 
+    /// The fans of `shape` as stored, before `groups` and `blocks` divide them: from
+    /// `in-axes`/`out-axes` when given, else from the layout.
+    pub(crate) fn stored_fans(&self, shape: &Shape, layout: Layout) -> Result<Option<Fans>> {
+        Ok(named_axes(&self.params, shape)?.or_else(|| Fans::of(shape, layout)))
+    }
+
     /// The gain from `gain=`, or from `nonlinearity=` (and `negative-slope=`), or the
     /// scheme's default nonlinearity.
     fn gain(&self, default: Nonlinearity) -> Result<f64> {
@@ -433,6 +466,15 @@ fn depth_divisor(depth: Option<f64>) -> Result<f64> {
     }
 }
 
+/// What `mult=M` multiplies a law's scale by (1 without it): any factor > 0. `--mup-base`
+/// sets it to the μP factor of each tensor (see `crate::model::mup`).
+fn multiplier(mult: Option<f64>) -> Result<f64> {
+    match mult {
+        None => Ok(1.0),
+        Some(m) => positive(ParamKey::Mult, m),
+    }
+}
+
 /// A parameter that counts something: a whole number ≥ 1.
 fn whole_number(key: ParamKey, value: f64) -> Result<usize> {
     if value >= 1.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
@@ -447,20 +489,20 @@ fn whole_number(key: ParamKey, value: f64) -> Result<usize> {
 
 /// A truncation bound: absolute (`low`/`high`) or in standard deviations from the mean
 /// (`sigma-low`/`sigma-high`, JAX's `truncated_normal(lower, upper)` semantics), not
-/// both; `default_sigmas` when neither is given.
+/// both; `default_sigmas` when neither is given. `mean` and `std` are already multiplied
+/// by `mult`; an absolute bound is multiplied here.
 fn bound(
     p: &super::params::Params,
     absolute: ParamKey,
     in_sigmas: ParamKey,
-    mean: f64,
-    std: f64,
+    (mean, std, mult): (f64, f64, f64),
     default_sigmas: f64,
 ) -> Result<f64> {
     match (p.number(absolute), p.number(in_sigmas)) {
         (Some(_), Some(_)) => Err(Error::Param(format!(
             "give {absolute} (an absolute bound) or {in_sigmas} (in standard deviations), not both"
         ))),
-        (Some(x), None) => Ok(x),
+        (Some(x), None) => Ok(x * mult),
         (None, sigmas) => Ok(mean + sigmas.unwrap_or(default_sigmas) * std),
     }
 }

@@ -52,7 +52,8 @@ use ParamKey as K;
 const GAIN_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope];
 // Fan-based schemes also take `groups` (grouped convolutions' fans), `blocks` (per-gate
 // fans) and `in-axes`/`out-axes` (any layout); the normal ones also `depth`
-// (residual-projection scaling).
+// (residual-projection scaling). `mult` (a factor on the law's scale, which μP's
+// `--mup-base` sets) goes on every scheme the `mup` package rescales.
 const FAN_UNIFORM_PARAMS: &[ParamKey] = &[
     K::Gain,
     K::Nonlinearity,
@@ -61,6 +62,7 @@ const FAN_UNIFORM_PARAMS: &[ParamKey] = &[
     K::Blocks,
     K::InAxes,
     K::OutAxes,
+    K::Mult,
 ];
 const FAN_NORMAL_PARAMS: &[ParamKey] = &[
     K::Gain,
@@ -71,6 +73,7 @@ const FAN_NORMAL_PARAMS: &[ParamKey] = &[
     K::InAxes,
     K::OutAxes,
     K::Depth,
+    K::Mult,
 ];
 const HE_UNIFORM_PARAMS: &[ParamKey] = &[
     K::Gain,
@@ -81,6 +84,7 @@ const HE_UNIFORM_PARAMS: &[ParamKey] = &[
     K::Blocks,
     K::InAxes,
     K::OutAxes,
+    K::Mult,
 ];
 const HE_NORMAL_PARAMS: &[ParamKey] = &[
     K::Gain,
@@ -92,6 +96,7 @@ const HE_NORMAL_PARAMS: &[ParamKey] = &[
     K::InAxes,
     K::OutAxes,
     K::Depth,
+    K::Mult,
 ];
 const ORTHOGONAL_PARAMS: &[ParamKey] = &[K::Gain, K::Nonlinearity, K::NegativeSlope, K::Blocks];
 
@@ -128,7 +133,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::Uniform,
         name: "uniform",
         aliases: &["random-uniform", "uniform_"],
-        params: &[K::Low, K::High],
+        params: &[K::Low, K::High, K::Mult],
         formula: "U(low, high); default U(0, 1)",
         default_gain: "-",
         suits: "any, scaled by hand",
@@ -137,7 +142,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::Normal,
         name: "normal",
         aliases: &["random-normal", "gaussian", "normal_"],
-        params: &[K::Mean, K::Std, K::Depth],
+        params: &[K::Mean, K::Std, K::Depth, K::Mult],
         formula: "N(mean, std²); default N(0, 1)",
         default_gain: "-",
         suits: "any, scaled by hand (std=0.02: GPT-2)",
@@ -154,6 +159,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
             K::SigmaLow,
             K::SigmaHigh,
             K::Depth,
+            K::Mult,
         ],
         formula: "N(mean, std²) restricted to [low, high] (absolute) or [mean+sigma-low·std, mean+sigma-high·std]; default ±2std",
         default_gain: "-",
@@ -217,7 +223,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
         kind: SchemeKind::FanInUniform,
         name: "fan-in-uniform",
         aliases: &["torch-default", "default-uniform"],
-        params: &[K::Groups, K::Blocks, K::InAxes, K::OutAxes],
+        params: &[K::Groups, K::Blocks, K::InAxes, K::OutAxes, K::Mult],
         formula: "U(±1/√fan_in) (PyTorch's nn.Linear/Conv default)",
         default_gain: "-",
         suits: "any (PyTorch layer default)",
@@ -235,6 +241,7 @@ pub static SCHEMES: &[SchemeInfo] = &[
             K::InAxes,
             K::OutAxes,
             K::Depth,
+            K::Mult,
         ],
         formula: "variance scale/n, n per mode; truncated-normal std = √(scale/n)/0.8796…, ±2σ",
         default_gain: "-",

@@ -43,11 +43,15 @@ pub fn trunc_normal_redraws(mean: f64, std: f64, a: f64, b: f64) -> bool {
 /// `xavier_uniform_`/`xavier_normal_` compute `std = gain · sqrt(2 / (fan_in + fan_out))`,
 /// which can differ in the last bit from `gain / sqrt((fan_in + fan_out) / 2)`. The other
 /// schemes already use PyTorch's formulas (`gain / sqrt(fan)`, then `sqrt(3) ·` for a
-/// uniform bound).
+/// uniform bound). `depth` and `mult` then apply as in [`crate::scheme`]'s resolution.
 pub fn torch_law(kind: SchemeKind, resolved: &Resolved) -> Distribution {
+    let xavier_std = |fans: crate::tensor::Fans, gain: f64| {
+        gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt() / resolved.depth_divisor
+            * resolved.mult
+    };
     match (kind, resolved.fans, resolved.gain) {
         (SchemeKind::XavierUniform, Some(fans), Some(gain)) => {
-            let std = gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt();
+            let std = xavier_std(fans, gain);
             let bound = 3f64.sqrt() * std;
             Distribution::Uniform {
                 low: -bound,
@@ -56,7 +60,7 @@ pub fn torch_law(kind: SchemeKind, resolved: &Resolved) -> Distribution {
         }
         (SchemeKind::XavierNormal, Some(fans), Some(gain)) => Distribution::Normal {
             mean: 0.0,
-            std: gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt(),
+            std: xavier_std(fans, gain),
         },
         _ => resolved.distribution,
     }
