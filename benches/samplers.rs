@@ -94,6 +94,7 @@ fn end_to_end(c: &mut Criterion) {
         dtype: DType::F32,
         seed: 1,
         rng: RngMode::Native,
+        jax: Default::default(),
     }
     .resolve()
     .expect("he-normal resolves for 2048x2048");

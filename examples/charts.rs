@@ -59,6 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dtype: DType::F64,
         seed: 42,
         rng: RngMode::Native,
+        jax: Default::default(),
     }
     .resolve()?;
     let (weights, _) = draw_array::<f64>(&tensor)?;

@@ -57,6 +57,15 @@ impl Session {
                     DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
                 }
             }
+            RngMode::Jax => {
+                use crate::compat::jax::stream::generate as jax;
+                match tensor.spec.dtype {
+                    DType::F32 => jax::<f32>(tensor, sink, label),
+                    DType::F64 => jax::<f64>(tensor, sink, label),
+                    DType::F16 => jax::<half::f16>(tensor, sink, label),
+                    DType::Bf16 => jax::<half::bf16>(tensor, sink, label),
+                }
+            }
         }?;
         finite_or_refused(tensor, generated)
     }

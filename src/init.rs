@@ -108,6 +108,7 @@ impl Init {
                 dtype: DType::F32,
                 seed: crate::rng::fresh_seed(),
                 rng: RngMode::Native,
+                jax: Default::default(),
             },
             force: false,
         })

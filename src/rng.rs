@@ -18,6 +18,123 @@ pub enum RngMode {
     /// PyTorch's CPU generator after `torch.manual_seed(seed)` (uniform_-based inits),
     /// bit for bit; one generator per run, drawn tensor after tensor.
     Torch,
+    /// JAX's `jax.random` (threefry2x32) and `jax.nn.initializers`, bit for bit: each
+    /// tensor from its own key ([`JaxStream`]), counter-based, drawn in parallel.
+    Jax,
+}
+
+/// How a `--rng jax` tensor's key and bits come about: JAX's configuration flags and
+/// which key, derived from `jax.random.key(seed)`, the tensor is drawn with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JaxStream {
+    /// `jax_threefry_partitionable` (True by default since jax 0.5).
+    pub partitionable: bool,
+    /// `jax_enable_x64`: the seed's high 32 bits enter the key; needed for float64.
+    pub x64: bool,
+    pub key: JaxKeyPath,
+}
+
+impl Default for JaxStream {
+    fn default() -> Self {
+        JaxStream {
+            partitionable: true,
+            x64: false,
+            key: JaxKeyPath::Root,
+        }
+    }
+}
+
+/// Which key a tensor gets from the run's root key `jax.random.key(seed)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JaxKeyPath {
+    /// The root key itself.
+    Root,
+    /// `jax.random.split(root, count)[index]`.
+    Split { count: usize, index: usize },
+    /// The key Flax linen's `model.init(root, ...)` gives the `counter`-th parameter
+    /// (from 1) of the module at `path`.
+    Flax { path: Vec<String>, counter: u64 },
+    /// Explicit steps: `split(n)[i]` and `fold_in(d)`, applied in order.
+    Steps(Vec<JaxKeyStep>),
+}
+
+/// One step of an explicit key path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JaxKeyStep {
+    Split { count: usize, index: usize },
+    FoldIn(u32),
+}
+
+impl JaxKeyPath {
+    /// Parses explicit steps such as `split(4)[2]/fold_in(7)`, each applied to the key
+    /// the previous one gave, starting from the root key.
+    pub fn parse_steps(text: &str) -> crate::Result<JaxKeyPath> {
+        let bad = |why: &str| {
+            crate::Error::Usage(format!(
+                "invalid --jax-key '{}': {why} (write root, split, flax, or steps such as \
+                 split(4)[2]/fold_in(7))",
+                crate::text::bound_to(&crate::text::escape_control(text), 60)
+            ))
+        };
+        let mut steps = Vec::new();
+        for step in text.split('/') {
+            let step = step.trim();
+            if let Some(rest) = step.strip_prefix("split(") {
+                let (count, rest) = rest
+                    .split_once(")[")
+                    .ok_or_else(|| bad("split needs (n)[i]"))?;
+                let index = rest
+                    .strip_suffix(']')
+                    .ok_or_else(|| bad("split needs (n)[i]"))?;
+                let count: usize = count
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad("split's n is a whole number"))?;
+                let index: usize = index
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad("split's index is a whole number"))?;
+                if count == 0 || index >= count || count > 1 << 24 {
+                    return Err(bad("split(n)[i] needs 0 <= i < n <= 16777216"));
+                }
+                steps.push(JaxKeyStep::Split { count, index });
+            } else if let Some(rest) = step.strip_prefix("fold_in(") {
+                let data = rest
+                    .strip_suffix(')')
+                    .ok_or_else(|| bad("fold_in needs (d)"))?;
+                let data: u32 = data
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad("fold_in's data is a whole number from 0 to 4294967295"))?;
+                steps.push(JaxKeyStep::FoldIn(data));
+            } else {
+                return Err(bad(&format!("unknown step '{step}'")));
+            }
+        }
+        Ok(JaxKeyPath::Steps(steps))
+    }
+
+    /// The Python expression of the key, given the root key's expression.
+    pub fn expression(&self, root: &str) -> String {
+        match self {
+            JaxKeyPath::Root => root.to_string(),
+            JaxKeyPath::Split { count, index } => {
+                format!("jax.random.split({root}, {count})[{index}]")
+            }
+            JaxKeyPath::Flax { path, counter } => format!(
+                "the key Flax linen's init({root}, ...) gives parameter {counter} of module '{}'",
+                path.join("/")
+            ),
+            JaxKeyPath::Steps(steps) => {
+                steps.iter().fold(root.to_string(), |key, step| match step {
+                    JaxKeyStep::Split { count, index } => {
+                        format!("jax.random.split({key}, {count})[{index}]")
+                    }
+                    JaxKeyStep::FoldIn(d) => format!("jax.random.fold_in({key}, {d})"),
+                })
+            }
+        }
+    }
 }
 
 impl fmt::Display for RngMode {
@@ -26,6 +143,7 @@ impl fmt::Display for RngMode {
             RngMode::Native => "native",
             RngMode::Numpy => "numpy",
             RngMode::Torch => "torch",
+            RngMode::Jax => "jax",
         })
     }
 }

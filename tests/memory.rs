@@ -51,6 +51,7 @@ fn peak_while_drawing(scheme: &str, shape: &str, dtype: DType, threads: usize) -
         dtype,
         seed: 1,
         rng: RngMode::Native,
+        jax: Default::default(),
     }
     .resolve()
     .unwrap();

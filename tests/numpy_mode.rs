@@ -228,6 +228,7 @@ fn truncated_normal_is_refused_with_a_reason() {
         dtype: DType::F32,
         seed: 1,
         rng: RngMode::Numpy,
+        jax: Default::default(),
     };
     // The library names the stream and says why, as a typed error; the command line
     // words it with its flags.

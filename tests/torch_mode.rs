@@ -427,6 +427,7 @@ fn unsupported_requests_are_refused_with_a_reason() {
             dtype: DType::F32,
             seed: 1,
             rng: RngMode::Torch,
+            jax: Default::default(),
         };
         // The library names the stream and the layout; the command line its flags.
         let err = spec.resolve().expect_err("refused").to_string();

@@ -159,6 +159,24 @@ pub struct GenArgs {
     #[arg(long, value_enum, default_value_t)]
     pub rng: RngMode,
 
+    /// With --rng jax: which key each tensor is drawn with, from jax.random.key(SEED):
+    /// root (the key itself; the default for one tensor), split (tensor i of n gets
+    /// jax.random.split(key, n)[i]; the default for several), flax (names are Flax
+    /// module paths, e.g. Dense_0/kernel: the keys Flax linen's model.init gives), or
+    /// steps such as 'split(4)[2]/fold_in(7)'. See README "JAX-exact stream".
+    #[arg(long, value_name = "KEY")]
+    pub jax_key: Option<String>,
+
+    /// With --rng jax: the value of jax_threefry_partitionable (True by default since
+    /// jax 0.5; false reproduces older JAX and checkpoints made with the flag off).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub jax_partitionable: bool,
+
+    /// With --rng jax: as under jax_enable_x64 (the seed's high 32 bits enter the key;
+    /// implied by --dtype f64, which JAX draws only with x64).
+    #[arg(long)]
+    pub jax_x64: bool,
+
     /// Output: a file (.npy or .json), a directory ending in '/', or '-' for stdout.
     /// Default: SCHEME_SHAPE.npy in the current directory.
     #[arg(short, long, value_name = "PATH")]

@@ -41,6 +41,7 @@ fn run_checked(args: GenArgs) -> Result<()> {
         None => (args.tensor_specs()?, None),
     };
     let tensors = args.mup_rescaled(tensors)?;
+    let tensors = args.jax_keyed(tensors)?;
     let pool = thread_pool(args.threads)?;
     let mut max_shard_bytes = args
         .max_shard_size
@@ -151,6 +152,7 @@ impl GenArgs {
                     dtype: self.dtype.unwrap_or_default(),
                     seed,
                     rng: self.rng,
+                    jax: Default::default(),
                 }
                 .resolve()
             })

@@ -125,6 +125,71 @@ impl GenArgs {
         Ok(tensors)
     }
 
+    /// `--rng jax`: every tensor's JAX settings — the partitionable flag, x64 (given,
+    /// or implied by float64) and its key path from `--jax-key` (default: the root key
+    /// for one tensor, `split(n)[i]` for several). The --jax-* flags need --rng jax.
+    pub(super) fn jax_keyed(
+        &self,
+        mut tensors: Vec<ResolvedTensor>,
+    ) -> Result<Vec<ResolvedTensor>> {
+        use crate::rng::{JaxKeyPath, JaxStream, RngMode};
+        let jax_flags = self.jax_key.is_some() || self.jax_x64 || !self.jax_partitionable;
+        if !tensors.iter().any(|t| t.spec.rng == RngMode::Jax) {
+            if jax_flags {
+                return Err(Error::Usage(
+                    "--jax-key, --jax-x64 and --jax-partitionable need --rng jax".into(),
+                ));
+            }
+            return Ok(tensors);
+        }
+        let count = tensors.len();
+        let mut counters: std::collections::HashMap<String, u64> = Default::default();
+        let explicit = match self.jax_key.as_deref().map(str::trim) {
+            None | Some("root" | "split" | "flax") => None,
+            Some(steps) => Some(JaxKeyPath::parse_steps(steps)?),
+        };
+        if explicit.is_some() && count > 1 {
+            return Err(Error::Usage(format!(
+                "--jax-key '{}' names one key, and this run has {count} tensors; use split                  or flax to give each its own",
+                self.jax_key.as_deref().unwrap_or_default()
+            )));
+        }
+        for (index, tensor) in tensors.iter_mut().enumerate() {
+            let key = match (self.jax_key.as_deref().map(str::trim), &explicit) {
+                (_, Some(path)) => path.clone(),
+                (Some("root"), _) => JaxKeyPath::Root,
+                (Some("flax"), _) => {
+                    // A parameter `params/Outer/Dense_0/kernel`: module path
+                    // Outer/Dense_0, and the module's n-th parameter in the run's order.
+                    let name = tensor
+                        .spec
+                        .name
+                        .strip_prefix("params/")
+                        .unwrap_or(&tensor.spec.name);
+                    let path: Vec<String> = match name.rsplit_once('/') {
+                        Some((module, _)) => module.split('/').map(String::from).collect(),
+                        None => Vec::new(),
+                    };
+                    let counter = counters.entry(path.join("/")).or_insert(0);
+                    *counter += 1;
+                    JaxKeyPath::Flax {
+                        path,
+                        counter: *counter,
+                    }
+                }
+                (Some("split"), _) => JaxKeyPath::Split { count, index },
+                _ if count == 1 => JaxKeyPath::Root,
+                _ => JaxKeyPath::Split { count, index },
+            };
+            tensor.spec.jax = JaxStream {
+                partitionable: self.jax_partitionable,
+                x64: self.jax_x64,
+                key,
+            };
+        }
+        Ok(tensors)
+    }
+
     /// `--rule PATTERN=SCHEME` (in order) and `--default SCHEME`, for --like and --spec.
     pub(super) fn name_rules(&self) -> Result<(NameRules, Option<SchemeSpec>)> {
         let mut rules = NameRules::default();

@@ -4,6 +4,7 @@
 //! library, calling it too ([`c_math`]).
 
 pub mod c_math;
+pub mod jax;
 pub mod numpy;
 pub mod torch;
 

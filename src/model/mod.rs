@@ -38,6 +38,7 @@ impl Common {
             dtype: self.dtype,
             seed: self.seed,
             rng: self.rng,
+            jax: Default::default(),
         }
         .resolve()
     }

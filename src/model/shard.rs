@@ -180,6 +180,7 @@ mod tests {
                     dtype: DType::F32,
                     seed: 0,
                     rng: RngMode::Native,
+                    jax: Default::default(),
                 }
                 .resolve()
                 .unwrap()

@@ -357,6 +357,7 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
             dtype,
             seed,
             rng,
+            jax: Default::default(),
         };
         tensors.push(spec.resolve().map_err(at)?);
     }

@@ -150,6 +150,7 @@ impl TensorReport {
                     "PyTorch: after torch.manual_seed({}) (shared by the run's tensors, in order): {code}",
                     tensor.spec.seed
                 ),
+                RngMode::Jax => format!("JAX (CPU): {code}"),
                 RngMode::Native => code,
             });
         }

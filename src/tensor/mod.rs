@@ -27,6 +27,13 @@ pub const NUMPY_STREAM: &str = "numpy default_rng: SeedSequence -> PCG64, NumPy 
 /// The `stream` of `--rng torch` tensors in their metadata.
 pub const TORCH_STREAM: &str = "torch.manual_seed: mt19937, PyTorch 2.x CPU kernels";
 
+/// The `stream` of `--rng jax` tensors in their metadata (and with
+/// `jax_threefry_partitionable` off).
+pub const JAX_STREAM: &str =
+    "jax.random.key: threefry2x32, jax_threefry_partitionable=True, JAX 0.10 CPU samplers";
+pub const JAX_STREAM_ORIGINAL: &str =
+    "jax.random.key: threefry2x32, jax_threefry_partitionable=False, JAX 0.10 CPU samplers";
+
 /// Names become archive members, stream keys and (in a directory of one file per tensor)
 /// file names: keep them portable and unambiguous. Checkpoints converted from TensorFlow
 /// or Flax name tensors like paths (`bert/encoder/layer_0/attention/self/query/kernel`),
@@ -71,6 +78,8 @@ pub struct TensorSpec {
     pub dtype: DType,
     pub seed: u64,
     pub rng: RngMode,
+    /// With `--rng jax`: JAX's flags and the tensor's key (unused by other streams).
+    pub jax: crate::rng::JaxStream,
 }
 
 /// A spec whose scheme has been resolved against its shape.
@@ -95,7 +104,7 @@ impl TensorSpec {
             rng: self.rng,
             why,
         };
-        if self.rng != RngMode::Native && self.dtype.is_half() {
+        if matches!(self.rng, RngMode::Numpy | RngMode::Torch) && self.dtype.is_half() {
             return Err(refuse(Unreproducible::HalfPrecision(self.dtype)));
         }
         match self.rng {
@@ -122,6 +131,11 @@ impl TensorSpec {
                 }
                 resolved.distribution =
                     crate::compat::torch::law::torch_law(self.scheme.kind, &resolved);
+            }
+            RngMode::Jax => {
+                let draw = crate::compat::jax::law::draw_for(&self, &resolved).map_err(refuse)?;
+                resolved.distribution = crate::compat::jax::law::law(&draw, self.shape.dims());
+                check_representable(&self.scheme, &resolved.distribution, self.dtype)?;
             }
         }
         Ok(ResolvedTensor {
@@ -225,6 +239,9 @@ impl ResolvedTensor {
                 self.spec.dtype,
                 self.spec.shape.dims(),
             )),
+            RngMode::Jax => crate::compat::jax::law::draw_for(&self.spec, &self.resolved)
+                .ok()
+                .map(|draw| crate::compat::jax::law::expression(&draw, &self.spec)),
         }
     }
 
@@ -269,6 +286,8 @@ impl ResolvedTensor {
                 RngMode::Native => STREAM_CONTRACT,
                 RngMode::Numpy => NUMPY_STREAM,
                 RngMode::Torch => TORCH_STREAM,
+                RngMode::Jax if s.jax.partitionable => JAX_STREAM,
+                RngMode::Jax => JAX_STREAM_ORIGINAL,
             },
             equivalent: self.equivalent(),
             generator: concat!("weightinit ", env!("CARGO_PKG_VERSION")),

@@ -45,6 +45,7 @@ pub fn spec_with_rng(
         dtype,
         seed,
         rng,
+        jax: Default::default(),
     }
     .resolve()
     .unwrap_or_else(|e| panic!("{shape}: {e}"))

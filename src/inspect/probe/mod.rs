@@ -105,6 +105,7 @@ pub fn weight_specs(
                 dtype: DType::F32,
                 seed,
                 rng: RngMode::Native,
+                jax: Default::default(),
             }
             .resolve()
             .map_err(|e| Error::ForLayer {
@@ -126,6 +127,7 @@ fn standard_normal(name: &str, rows: usize, cols: usize, seed: u64) -> Result<Ma
         dtype: DType::F64,
         seed,
         rng: RngMode::Native,
+        jax: Default::default(),
     }
     .resolve()?;
     let (values, _) = crate::generate::draw_array::<f64>(&tensor)?;

@@ -1,0 +1,389 @@
+//! What a scheme means under `--rng jax`: the `jax.nn.initializers` call (or, for a
+//! uniform law not starting at 0, the `jax.random.uniform` call) that draws it
+//! ([`draw_for`]), the law that call really draws ([`law`]) and its Python text
+//! ([`expression`]). Scheme names mean JAX's initializers here: JAX's `he_normal`,
+//! `lecun_normal` and `glorot_normal` are truncated normals (variance_scaling with
+//! `"truncated_normal"`), not the plain normals of the native schemes of the same name.
+
+use super::initializers::{self, Axes, Initializer, Mode, TRUNCATED_STD, compute_fans};
+use crate::error::Unreproducible;
+use crate::law::Distribution;
+use crate::rng::JaxStream;
+use crate::scheme::{FanMode, ParamKey, Resolved, ScalingDistribution, SchemeKind, shortest};
+use crate::tensor::{Layout, TensorSpec};
+
+/// The JAX call that draws a tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JaxDraw {
+    /// One of `jax.nn.initializers`, called as `init(key, shape, dtype)`.
+    Init(Initializer),
+    /// `jax.random.uniform(key, shape, dtype, minval, maxval)`.
+    Uniform { minval: f64, maxval: f64 },
+}
+
+fn other(why: String) -> Unreproducible {
+    Unreproducible::Other(why)
+}
+
+/// The JAX call for `spec` (resolved as `resolved` by the scheme table), or why there
+/// is none.
+pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unreproducible> {
+    let p = &spec.scheme.params;
+    let name = spec.scheme.name();
+    let refuse_params = |keys: &[ParamKey], why: &str| -> Result<(), Unreproducible> {
+        match keys.iter().find(|k| p.contains(**k)) {
+            Some(k) => Err(other(format!("{k}: {why}"))),
+            None => Ok(()),
+        }
+    };
+    let draw = match (spec.scheme.kind, resolved.distribution) {
+        (SchemeKind::Zeros, _) => JaxDraw::Init(Initializer::Zeros),
+        (SchemeKind::Ones, _) => JaxDraw::Init(Initializer::Ones),
+        (SchemeKind::Constant, Distribution::Constant { value }) => {
+            JaxDraw::Init(Initializer::Constant(value))
+        }
+        // jax.nn.initializers.uniform(scale) draws U[0, scale); other windows are
+        // jax.random.uniform's minval/maxval.
+        (SchemeKind::Uniform, Distribution::Uniform { low, high }) => {
+            if low == 0.0 {
+                JaxDraw::Init(Initializer::Uniform { scale: high })
+            } else {
+                JaxDraw::Uniform {
+                    minval: low,
+                    maxval: high,
+                }
+            }
+        }
+        (SchemeKind::Normal, Distribution::Normal { mean, std }) => {
+            if mean != 0.0 {
+                return Err(other(
+                    "JAX's normal initializer has mean 0; give mean=0 or use --rng native".into(),
+                ));
+            }
+            JaxDraw::Init(Initializer::Normal { stddev: std })
+        }
+        // JAX's truncated_normal(stddev, lower, upper) takes its bounds in σ units.
+        (
+            SchemeKind::TruncatedNormal,
+            Distribution::TruncatedNormal {
+                mean,
+                std,
+                low,
+                high,
+            },
+        ) => {
+            if mean != 0.0 {
+                return Err(other(
+                    "JAX's truncated_normal initializer has mean 0; give mean=0 or use --rng \
+                     native"
+                        .into(),
+                ));
+            }
+            let sigmas = |in_sigmas: ParamKey, absolute: ParamKey, bound: f64, default: f64| match (
+                p.number(in_sigmas),
+                p.number(absolute),
+            ) {
+                (Some(s), _) => s,
+                (None, Some(_)) => bound / std,
+                (None, None) => default,
+            };
+            JaxDraw::Init(Initializer::TruncatedNormal {
+                stddev: std,
+                lower: sigmas(ParamKey::SigmaLow, ParamKey::Low, low, -2.0),
+                upper: sigmas(ParamKey::SigmaHigh, ParamKey::High, high, 2.0),
+            })
+        }
+        (
+            kind @ (SchemeKind::XavierUniform
+            | SchemeKind::XavierNormal
+            | SchemeKind::HeUniform
+            | SchemeKind::HeNormal
+            | SchemeKind::LecunUniform
+            | SchemeKind::LecunNormal
+            | SchemeKind::VarianceScaling),
+            _,
+        ) => {
+            refuse_params(
+                &[
+                    ParamKey::Gain,
+                    ParamKey::Nonlinearity,
+                    ParamKey::NegativeSlope,
+                ],
+                "JAX's glorot/he/lecun initializers take no gain; use variance-scaling:scale=S \
+                 (variance S/fan)",
+            )?;
+            refuse_params(
+                &[ParamKey::Groups, ParamKey::Blocks],
+                "jax.nn.initializers has no groups or blocks; give in-axes/out-axes instead",
+            )?;
+            let (scale, distribution) = match kind {
+                SchemeKind::XavierUniform | SchemeKind::LecunUniform => {
+                    (1.0, initializers::Distribution::Uniform)
+                }
+                SchemeKind::XavierNormal | SchemeKind::LecunNormal => {
+                    (1.0, initializers::Distribution::TruncatedNormal)
+                }
+                SchemeKind::HeUniform => (2.0, initializers::Distribution::Uniform),
+                SchemeKind::HeNormal => (2.0, initializers::Distribution::TruncatedNormal),
+                _ => (
+                    p.number(ParamKey::Scale).unwrap_or(1.0),
+                    match p
+                        .scaling_distribution()
+                        .unwrap_or(ScalingDistribution::TruncatedNormal)
+                    {
+                        ScalingDistribution::TruncatedNormal => {
+                            initializers::Distribution::TruncatedNormal
+                        }
+                        ScalingDistribution::Normal => initializers::Distribution::Normal,
+                        ScalingDistribution::Uniform => initializers::Distribution::Uniform,
+                    },
+                ),
+            };
+            let mode = match resolved.fan_mode {
+                Some(FanMode::FanIn) | None => Mode::FanIn,
+                Some(FanMode::FanOut) => Mode::FanOut,
+                Some(FanMode::FanAvg) => Mode::FanAvg,
+            };
+            // `depth` divides the std, `mult` multiplies it: the variance scale takes
+            // their squares (left exactly as given when both are 1).
+            let scale = if resolved.depth_divisor == 1.0 && resolved.mult == 1.0 {
+                scale
+            } else {
+                scale * resolved.mult * resolved.mult
+                    / (resolved.depth_divisor * resolved.depth_divisor)
+            };
+            JaxDraw::Init(Initializer::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+                axes: axes(spec)?,
+            })
+        }
+        _ => {
+            return Err(other(format!(
+                "{name} is not one of the jax.nn.initializers --rng jax reproduces (zeros, \
+                 ones, constant, uniform, normal, truncated_normal, variance_scaling, \
+                 glorot/he/lecun uniform and normal)"
+            )));
+        }
+    };
+    Ok(draw)
+}
+
+/// `in_axis`/`out_axis` for the tensor: from `in-axes`/`out-axes`, else JAX's default
+/// (−2, −1) for the io layout and (1, 0) for oi.
+fn axes(spec: &TensorSpec) -> Result<Axes, Unreproducible> {
+    let p = &spec.scheme.params;
+    let rank = spec.shape.rank();
+    let list = |key: ParamKey| {
+        p.axes(key)
+            .and_then(|a| a.resolve(rank))
+            .map(|v| v.into_iter().map(|a| a as isize).collect::<Vec<_>>())
+    };
+    Ok(match (list(ParamKey::InAxes), list(ParamKey::OutAxes)) {
+        (Some(in_axis), Some(out_axis)) => Axes {
+            in_axis,
+            out_axis,
+            batch_axis: vec![],
+        },
+        _ => match spec.layout {
+            Layout::Io => Axes::default(),
+            Layout::Oi => Axes {
+                in_axis: vec![1],
+                out_axis: vec![0],
+                batch_axis: vec![],
+            },
+        },
+    })
+}
+
+/// The law `draw` samples for a tensor of `shape` (before rounding to the dtype).
+pub fn law(draw: &JaxDraw, shape: &[usize]) -> Distribution {
+    match draw {
+        JaxDraw::Uniform { minval, maxval } => Distribution::Uniform {
+            low: *minval,
+            high: *maxval,
+        },
+        JaxDraw::Init(init) => match init {
+            Initializer::Zeros => Distribution::Constant { value: 0.0 },
+            Initializer::Ones => Distribution::Constant { value: 1.0 },
+            Initializer::Constant(value) => Distribution::Constant { value: *value },
+            Initializer::Uniform { scale } => Distribution::Uniform {
+                low: 0.0,
+                high: *scale,
+            },
+            Initializer::Normal { stddev } => Distribution::Normal {
+                mean: 0.0,
+                std: *stddev,
+            },
+            Initializer::TruncatedNormal {
+                stddev,
+                lower,
+                upper,
+            } => Distribution::TruncatedNormal {
+                mean: 0.0,
+                std: *stddev,
+                low: lower * stddev,
+                high: upper * stddev,
+            },
+            Initializer::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+                axes,
+            } => {
+                let (fan_in, fan_out) = compute_fans(shape, axes);
+                let n = match mode {
+                    Mode::FanIn => fan_in,
+                    Mode::FanOut => fan_out,
+                    Mode::FanAvg => (fan_in + fan_out) / 2.0,
+                    Mode::FanGeoAvg => (fan_in * fan_out).sqrt(),
+                };
+                let std = (scale / n).sqrt();
+                match distribution {
+                    initializers::Distribution::TruncatedNormal => {
+                        let parent = std / TRUNCATED_STD;
+                        Distribution::TruncatedNormal {
+                            mean: 0.0,
+                            std: parent,
+                            low: -2.0 * parent,
+                            high: 2.0 * parent,
+                        }
+                    }
+                    initializers::Distribution::Normal => Distribution::Normal { mean: 0.0, std },
+                    initializers::Distribution::Uniform => {
+                        let bound = (3.0 * scale / n).sqrt();
+                        Distribution::Uniform {
+                            low: -bound,
+                            high: bound,
+                        }
+                    }
+                }
+            }
+        },
+    }
+}
+
+/// Whether the tensor is drawn as under `jax_enable_x64`: when asked, and always for
+/// float64, which JAX draws only with x64 on.
+pub fn x64(spec: &TensorSpec) -> bool {
+    spec.jax.x64 || spec.dtype == crate::tensor::DType::F64
+}
+
+/// `jax.random.key(seed)` as JAX needs it written: a seed of 2⁶³ or more only as
+/// `np.uint64(seed)` (with x64); without x64 JAX keeps the low 32 bits.
+pub fn root_key_expression(seed: u64, x64: bool) -> String {
+    if x64 && seed >= 1 << 63 {
+        format!("jax.random.key(np.uint64({seed}))")
+    } else {
+        format!("jax.random.key({seed})")
+    }
+}
+
+/// The Python statement computing such a tensor as `w`, with the configuration it needs.
+pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
+    let stream: &JaxStream = &spec.jax;
+    let key = stream
+        .key
+        .expression(&root_key_expression(spec.seed, x64(spec)));
+    let dims = crate::text::python_tuple(spec.shape.dims());
+    let dtype = match spec.dtype {
+        crate::tensor::DType::F32 => "jnp.float32",
+        crate::tensor::DType::F64 => "jnp.float64",
+        crate::tensor::DType::F16 => "jnp.float16",
+        crate::tensor::DType::Bf16 => "jnp.bfloat16",
+    };
+    let py = shortest;
+    let call = match draw {
+        JaxDraw::Uniform { minval, maxval } => format!(
+            "jax.random.uniform({key}, {dims}, {dtype}, minval={}, maxval={})",
+            py(*minval),
+            py(*maxval)
+        ),
+        JaxDraw::Init(init) => format!("{}({key}, {dims}, {dtype})", initializer_text(init)),
+    };
+    let mut config = Vec::new();
+    if x64(spec) {
+        config.push("jax.config.update('jax_enable_x64', True)");
+    }
+    if !stream.partitionable {
+        config.push("jax.config.update('jax_threefry_partitionable', False)");
+    }
+    config.push("");
+    format!("{}w = {call}", config.join("; "))
+}
+
+/// `jax.nn.initializers.NAME(args)`, by the name JAX gives it where it has one.
+fn initializer_text(init: &Initializer) -> String {
+    let py = shortest;
+    let i = "jax.nn.initializers.";
+    match init {
+        Initializer::Zeros => format!("{i}zeros"),
+        Initializer::Ones => format!("{i}ones"),
+        Initializer::Constant(v) => format!("{i}constant({})", py(*v)),
+        Initializer::Uniform { scale } => format!("{i}uniform({})", py(*scale)),
+        Initializer::Normal { stddev } => format!("{i}normal({})", py(*stddev)),
+        Initializer::TruncatedNormal {
+            stddev,
+            lower,
+            upper,
+        } => format!(
+            "{i}truncated_normal({}, lower={}, upper={})",
+            py(*stddev),
+            py(*lower),
+            py(*upper)
+        ),
+        Initializer::VarianceScaling {
+            scale,
+            mode,
+            distribution,
+            axes,
+        } => {
+            use initializers::Distribution as D;
+            let default_axes = *axes == Axes::default();
+            let presets = [
+                (1.0, Mode::FanAvg, D::Uniform, "glorot_uniform"),
+                (1.0, Mode::FanAvg, D::TruncatedNormal, "glorot_normal"),
+                (1.0, Mode::FanIn, D::Uniform, "lecun_uniform"),
+                (1.0, Mode::FanIn, D::TruncatedNormal, "lecun_normal"),
+                (2.0, Mode::FanIn, D::Uniform, "he_uniform"),
+                (2.0, Mode::FanIn, D::TruncatedNormal, "he_normal"),
+            ];
+            let named = presets
+                .iter()
+                .find(|(s, m, d, _)| default_axes && s == scale && m == mode && d == distribution)
+                .map(|p| p.3);
+            if let Some(name) = named {
+                return format!("{i}{name}()");
+            }
+            let mode = match mode {
+                Mode::FanIn => "fan_in",
+                Mode::FanOut => "fan_out",
+                Mode::FanAvg => "fan_avg",
+                Mode::FanGeoAvg => "fan_geo_avg",
+            };
+            let distribution = match distribution {
+                D::TruncatedNormal => "truncated_normal",
+                D::Normal => "normal",
+                D::Uniform => "uniform",
+            };
+            let axes_text = if default_axes {
+                String::new()
+            } else {
+                let tuple = |a: &[isize]| {
+                    let items: Vec<String> = a.iter().map(|x| x.to_string()).collect();
+                    format!("({},)", items.join(", "))
+                };
+                format!(
+                    ", in_axis={}, out_axis={}",
+                    tuple(&axes.in_axis),
+                    tuple(&axes.out_axis)
+                )
+            };
+            format!(
+                "{i}variance_scaling({}, '{mode}', '{distribution}'{axes_text})",
+                py(*scale)
+            )
+        }
+    }
+}
