@@ -19,6 +19,12 @@ pub enum JaxDraw {
     Init(Initializer),
     /// `jax.random.uniform(key, shape, dtype, minval, maxval)`.
     Uniform { minval: f64, maxval: f64 },
+    /// `jax.nn.initializers.orthogonal(scale)` (columns along the last axis): the QR of
+    /// JAX's normals, reproduced up to the QR's rounding.
+    Orthogonal { scale: f64 },
+    /// `jax.nn.initializers.delta_orthogonal(scale)`: `orthogonal(scale)` of the last two
+    /// axes at the kernel's centre, zeros elsewhere.
+    DeltaOrthogonal { scale: f64 },
 }
 
 fn other(why: String) -> Unreproducible {
@@ -159,15 +165,49 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
                 axes: axes(spec)?,
             })
         }
+        (SchemeKind::Orthogonal, Distribution::Orthogonal { gain, blocks }) => {
+            if blocks > 1 {
+                return Err(other(
+                    "jax.nn.initializers.orthogonal has no blocks; draw each block as its \
+                     own tensor"
+                        .into(),
+                ));
+            }
+            last_axis_columns(spec)?;
+            JaxDraw::Orthogonal { scale: gain }
+        }
+        (SchemeKind::DeltaOrthogonal, Distribution::DeltaOrthogonal { gain }) => {
+            last_axis_columns(spec)?;
+            if !(3..=5).contains(&spec.shape.rank()) {
+                return Err(other(
+                    "JAX's delta_orthogonal takes 3-D, 4-D or 5-D kernels".into(),
+                ));
+            }
+            JaxDraw::DeltaOrthogonal { scale: gain }
+        }
         _ => {
             return Err(other(format!(
                 "{name} is not one of the jax.nn.initializers --rng jax reproduces (zeros, \
                  ones, constant, uniform, normal, truncated_normal, variance_scaling, \
-                 glorot/he/lecun uniform and normal)"
+                 glorot/he/lecun uniform and normal, orthogonal, delta_orthogonal)"
             )));
         }
     };
     Ok(draw)
+}
+
+/// JAX's orthogonal initializers make the last axis's columns orthogonal
+/// (`column_axis=-1`), which is the io layout's view.
+fn last_axis_columns(spec: &TensorSpec) -> Result<(), Unreproducible> {
+    if spec.layout == Layout::Io {
+        Ok(())
+    } else {
+        Err(other(
+            "JAX's orthogonal initializers take the columns along the last axis \
+             (column_axis=-1); use --layout io with JAX's shapes"
+                .into(),
+        ))
+    }
 }
 
 /// `in_axis`/`out_axis` for the tensor: from `in-axes`/`out-axes`, else JAX's default
@@ -204,6 +244,11 @@ pub fn law(draw: &JaxDraw, shape: &[usize]) -> Distribution {
             low: *minval,
             high: *maxval,
         },
+        JaxDraw::Orthogonal { scale } => Distribution::Orthogonal {
+            gain: *scale,
+            blocks: 1,
+        },
+        JaxDraw::DeltaOrthogonal { scale } => Distribution::DeltaOrthogonal { gain: *scale },
         JaxDraw::Init(init) => match init {
             Initializer::Zeros => Distribution::Constant { value: 0.0 },
             Initializer::Ones => Distribution::Constant { value: 1.0 },
@@ -301,6 +346,14 @@ pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
             py(*maxval)
         ),
         JaxDraw::Init(init) => format!("{}({key}, {dims}, {dtype})", initializer_text(init)),
+        JaxDraw::Orthogonal { scale } => format!(
+            "jax.nn.initializers.orthogonal({})({key}, {dims}, {dtype})",
+            py(*scale)
+        ),
+        JaxDraw::DeltaOrthogonal { scale } => format!(
+            "jax.nn.initializers.delta_orthogonal({})({key}, {dims}, {dtype})",
+            py(*scale)
+        ),
     };
     let mut config = Vec::new();
     if x64(spec) {

@@ -11,10 +11,12 @@ use super::kernels::{self, Law};
 use super::key::JaxKey;
 use super::law::{JaxDraw, draw_for};
 use crate::draw::Generated;
+use crate::draw::engine::write_whole;
+use crate::draw::matrix::{centre_channels, orthogonal_from};
 use crate::error::{Error, Result};
 use crate::output::TensorSink;
 use crate::rng::{JaxKeyPath, JaxKeyStep};
-use crate::tensor::dtype::Element;
+use crate::tensor::dtype::{DType, Element};
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// Elements one thread draws at a time.
@@ -66,6 +68,9 @@ macro_rules! jax_element {
             ) {
                 match draw {
                     JaxDraw::Init(init) => init.$init_fill(key, shape, partitionable, start, out),
+                    JaxDraw::Orthogonal { .. } | JaxDraw::DeltaOrthogonal { .. } => {
+                        kernels::$kernel_fill(key, shape, partitionable, Law::Normal, start, out)
+                    }
                     JaxDraw::Uniform { minval, maxval } => {
                         let convert = $from_f64;
                         let law = Law::Uniform {
@@ -103,6 +108,10 @@ pub(crate) fn generate<E: JaxElement>(
     let key = key_of(&tensor.spec);
     let shape = tensor.spec.shape.dims().to_vec();
     let partitionable = tensor.spec.jax.partitionable;
+    if let JaxDraw::Orthogonal { scale } | JaxDraw::DeltaOrthogonal { scale } = draw {
+        let (values, check) = orthogonal::<E>(tensor, &draw, scale, key, partitionable)?;
+        return write_whole(values, check, sink, label);
+    }
     let mut offset = 0usize;
     super::super::generate_sequential::<E>(tensor, sink, label, |block: &mut [E], _, _| {
         let start = offset;
@@ -114,4 +123,44 @@ pub(crate) fn generate<E: JaxElement>(
             });
         offset += block.len();
     })
+}
+
+/// `jax.random.orthogonal` as `jax.nn.initializers.orthogonal` calls it: the rows × cols
+/// view with the columns along the last axis (for delta-orthogonal: the last two axes'
+/// in × out matrix), JAX's normals of the tall orientation `(max, min)` drawn with the
+/// tensor's key, then Q·sign(diag R) of their QR (ours: faer's, at the tensor's
+/// precision, so the values agree to the QR's rounding), transposed when wide, × scale;
+/// delta-orthogonal places it at the kernel's centre.
+fn orthogonal<E: JaxElement>(
+    tensor: &ResolvedTensor,
+    draw: &JaxDraw,
+    scale: f64,
+    key: JaxKey,
+    partitionable: bool,
+) -> Result<(Vec<E>, Option<f64>)> {
+    let dims = tensor.spec.shape.dims();
+    let n: usize = dims.iter().product();
+    let delta = matches!(draw, JaxDraw::DeltaOrthogonal { .. });
+    let (rows, cols) = if delta {
+        (dims[dims.len() - 2], dims[dims.len() - 1])
+    } else {
+        let cols = dims[dims.len() - 1];
+        (n / cols.max(1), cols)
+    };
+    let (tall, narrow) = (rows.max(cols), rows.min(cols));
+    let mut z = vec![E::default(); tall * narrow];
+    E::fill(draw, key, &[tall, narrow], partitionable, 0, &mut z);
+    let gaussian: Vec<f64> = z.iter().map(|x| x.to_f64()).collect();
+    // The QR in f64, as for --rng torch: the exact factor of the drawn normals, from
+    // which JAX's float32 LAPACK result differs by its own rounding only.
+    let (q, check) = orthogonal_from::<E>(&gaussian, rows, cols, scale, DType::F64)?;
+    if !delta {
+        return Ok((q, check));
+    }
+    let (_, positions) = centre_channels(dims, tensor.spec.layout);
+    let mut w = vec![E::default(); n];
+    for (&at, value) in positions.iter().zip(q) {
+        w[at] = value;
+    }
+    Ok((w, check))
 }
