@@ -267,8 +267,11 @@ fn keys_for_several_tensors_and_explicit_steps() {
 
 bad_input!(jax_flags_need_jax: "gen --scheme he-normal --shape 4x4 --jax-x64" => 2,
     ["need --rng jax"]);
-bad_input!(jax_refuses_schemes_it_lacks: "gen --rng jax --scheme orthogonal --shape 4x4" => 2,
-    ["orthogonal", "jax.nn.initializers"]);
+bad_input!(jax_refuses_schemes_it_lacks: "gen --rng jax --scheme sparse:sparsity=0.5 --shape 4x4" => 2,
+    ["sparse", "jax.nn.initializers"]);
+bad_input!(jax_orthogonal_needs_the_io_layout:
+    "gen --rng jax --scheme orthogonal --layout oi --shape 4x4" => 2,
+    ["column_axis=-1", "--layout io"]);
 bad_input!(jax_refuses_gains: "gen --rng jax --scheme he-normal:gain=2 --shape 4x4" => 2,
     ["gain", "variance-scaling:scale=S"]);
 bad_input!(jax_normal_has_no_mean: "gen --rng jax --scheme normal:mean=1 --shape 4" => 2,
