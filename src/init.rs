@@ -133,9 +133,16 @@ impl Init {
         self
     }
 
-    /// The random stream: native (default), NumPy's or PyTorch's.
+    /// The random stream: native (default), NumPy's, PyTorch's or JAX's.
     pub fn rng(mut self, rng: RngMode) -> Init {
         self.spec.rng = rng;
+        self
+    }
+
+    /// With [`RngMode::Jax`]: JAX's flags and the tensor's key (default: partitionable,
+    /// no x64, `jax.random.key(seed)` itself).
+    pub fn jax(mut self, stream: crate::rng::JaxStream) -> Init {
+        self.spec.jax = stream;
         self
     }
 

@@ -339,3 +339,45 @@ fn orthogonal_matches_jax_to_the_qr_rounding() {
     eprintln!("largest difference from JAX's orthogonal values: {worst:e}");
     assert!(worst <= 5e-6, "largest difference {worst:e}");
 }
+
+/// The library: `Init::rng(RngMode::Jax)` with a key path gives the command line's bytes.
+#[test]
+fn init_draws_the_jax_stream() {
+    use weightinit::rng::{JaxKeyPath, JaxKeyStep, JaxStream, RngMode};
+    let dir = tempdir();
+    run_ok(
+        dir.path(),
+        &[
+            "gen",
+            "--rng",
+            "jax",
+            "--seed",
+            "11",
+            "--scheme",
+            "he-uniform",
+            "--shape",
+            "6x4",
+            "--jax-key",
+            "fold_in(5)",
+            "--jax-partitionable",
+            "false",
+            "-o",
+            "w.npy",
+            "--report",
+            "none",
+        ],
+    );
+    let cli = read_f32(&dir.path().join("w.npy"));
+    let lib = weightinit::Init::new("he-uniform", [6, 4])
+        .unwrap()
+        .seed(11)
+        .rng(RngMode::Jax)
+        .jax(JaxStream {
+            partitionable: false,
+            x64: false,
+            key: JaxKeyPath::Steps(vec![JaxKeyStep::FoldIn(5)]),
+        })
+        .draw::<f32>()
+        .unwrap();
+    assert_eq!(cli.as_slice().unwrap(), lib.as_slice().unwrap());
+}

@@ -9,8 +9,9 @@ The same library as the ``weightinit`` command, with NumPy arrays in and out::
 
 Every value equals the one ``weightinit gen`` writes for the same scheme, shape, seed,
 name, layout, random stream and dtype. ``rng="numpy"`` reproduces
-``np.random.default_rng(seed)`` and ``rng="torch"`` PyTorch's CPU generator after
-``torch.manual_seed(seed)``, bit for bit.
+``np.random.default_rng(seed)``, ``rng="torch"`` PyTorch's CPU generator after
+``torch.manual_seed(seed)`` and ``rng="jax"`` ``jax.nn.initializers`` with
+``jax.random.key(seed)``, bit for bit.
 """
 
 from __future__ import annotations
@@ -101,8 +102,9 @@ def generate(
         layout: ``"io"`` (in x out, Keras/JAX, the default) or ``"oi"`` (out x in,
             PyTorch); decides which axis is fan-in.
         rng: ``"native"`` (weightinit's counter-based stream), ``"numpy"``
-            (``np.random.default_rng(seed)``) or ``"torch"`` (PyTorch's CPU generator
-            after ``torch.manual_seed(seed)``; needs ``layout="oi"`` for fan-based schemes).
+            (``np.random.default_rng(seed)``), ``"torch"`` (PyTorch's CPU generator
+            after ``torch.manual_seed(seed)``; needs ``layout="oi"`` for fan-based schemes)
+            or ``"jax"`` (the JAX initializer of that name with ``jax.random.key(seed)``).
         dtype: float32 (default), float64, float16 or bfloat16 (returned as
             ``ml_dtypes.bfloat16``; needs the ml_dtypes package).
 
