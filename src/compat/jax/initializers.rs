@@ -91,6 +91,18 @@ pub fn compute_fans(shape: &[usize], axes: &Axes) -> (f64, f64) {
     (in_size * field, out_size * field)
 }
 
+/// `variance_scaling`'s n for `mode`: fan_in, fan_out, `(fan_in + fan_out) / 2` or
+/// `(fan_in * fan_out) ** 0.5`, in f64 as Python computes them.
+pub fn denominator(mode: Mode, shape: &[usize], axes: &Axes) -> f64 {
+    let (fan_in, fan_out) = compute_fans(shape, axes);
+    match mode {
+        Mode::FanIn => fan_in,
+        Mode::FanOut => fan_out,
+        Mode::FanAvg => (fan_in + fan_out) / 2.0,
+        Mode::FanGeoAvg => (fan_in * fan_out).powf(0.5),
+    }
+}
+
 /// One of `jax.nn.initializers`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Initializer {
@@ -176,14 +188,7 @@ impl Initializer {
                 distribution,
                 axes,
             } => {
-                let (fan_in, fan_out) = compute_fans(shape, axes);
-                let denominator = match mode {
-                    Mode::FanIn => fan_in,
-                    Mode::FanOut => fan_out,
-                    Mode::FanAvg => (fan_in + fan_out) / 2.0,
-                    Mode::FanGeoAvg => (fan_in * fan_out).powf(0.5),
-                };
-                let variance = d(scale / denominator);
+                let variance = d(scale / denominator(*mode, shape, axes));
                 match distribution {
                     Distribution::TruncatedNormal => Plan::drawn(
                         Law::TruncatedNormal {

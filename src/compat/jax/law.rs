@@ -5,7 +5,7 @@
 //! `lecun_normal` and `glorot_normal` are truncated normals (variance_scaling with
 //! `"truncated_normal"`), not the plain normals of the native schemes of the same name.
 
-use super::initializers::{self, Axes, Initializer, Mode, TRUNCATED_STD, compute_fans};
+use super::initializers::{self, Axes, Initializer, Mode, TRUNCATED_STD};
 use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::rng::JaxStream;
@@ -277,13 +277,7 @@ pub fn law(draw: &JaxDraw, shape: &[usize]) -> Distribution {
                 distribution,
                 axes,
             } => {
-                let (fan_in, fan_out) = compute_fans(shape, axes);
-                let n = match mode {
-                    Mode::FanIn => fan_in,
-                    Mode::FanOut => fan_out,
-                    Mode::FanAvg => (fan_in + fan_out) / 2.0,
-                    Mode::FanGeoAvg => (fan_in * fan_out).sqrt(),
-                };
+                let n = initializers::denominator(*mode, shape, axes);
                 let std = (scale / n).sqrt();
                 match distribution {
                     initializers::Distribution::TruncatedNormal => {
