@@ -227,7 +227,7 @@ pub struct GenArgs {
     /// variance-scaling: the scale (variance = scale / fan).
     #[arg(long, help_heading = "Scheme parameters", allow_hyphen_values = true)]
     pub scale: Option<String>,
-    /// he-*: fan-in or fan-out; variance-scaling: also fan-avg.
+    /// he-*: fan-in or fan-out; variance-scaling: also fan-avg and fan-geo-avg (√(fan_in·fan_out), JAX's).
     #[arg(long, help_heading = "Scheme parameters")]
     pub mode: Option<String>,
     /// variance-scaling: truncated-normal, normal or uniform.

@@ -354,6 +354,7 @@ fn factor_for(tensor: &ResolvedTensor, w: Widths) -> Result<f64> {
         | SchemeKind::FanInUniform
         | SchemeKind::VarianceScaling => match tensor.resolved.fan_mode {
             Some(FanMode::FanAvg) => Ok(xavier()),
+            Some(FanMode::FanGeoAvg) => refuse("whose mode fan-geo-avg mup has no width rule for"),
             Some(mode) => Ok(kaiming(mode)),
             None => Ok(1.0),
         },

@@ -123,6 +123,8 @@ pub enum FanMode {
     FanIn,
     FanOut,
     FanAvg,
+    /// √(fan_in · fan_out): JAX's `variance_scaling` mode `fan_geo_avg`.
+    FanGeoAvg,
 }
 
 impl FanMode {
@@ -131,6 +133,7 @@ impl FanMode {
             FanMode::FanIn => "fan-in",
             FanMode::FanOut => "fan-out",
             FanMode::FanAvg => "fan-avg",
+            FanMode::FanGeoAvg => "fan-geo-avg",
         }
     }
 }
@@ -232,7 +235,8 @@ impl ParamValue {
                 "fan-in" | "in" => Ok(ParamValue::Mode(FanMode::FanIn)),
                 "fan-out" | "out" => Ok(ParamValue::Mode(FanMode::FanOut)),
                 "fan-avg" | "avg" => Ok(ParamValue::Mode(FanMode::FanAvg)),
-                _ => Err(bad("fan-in, fan-out, fan-avg")),
+                "fan-geo-avg" | "geo-avg" => Ok(ParamValue::Mode(FanMode::FanGeoAvg)),
+                _ => Err(bad("fan-in, fan-out, fan-avg, fan-geo-avg")),
             },
             ParamKey::Distribution => match word.as_str() {
                 "truncated-normal" | "truncnormal" | "trunc-normal" => Ok(

@@ -151,11 +151,12 @@ impl SchemeSpec {
                 };
                 let gain = self.gain(default)?;
                 let mode = p.mode().unwrap_or(FanMode::FanIn);
-                if mode == FanMode::FanAvg {
+                if matches!(mode, FanMode::FanAvg | FanMode::FanGeoAvg) {
                     return Err(Error::Param(format!(
-                        "scheme '{}' takes mode fan-in or fan-out; for fan-avg use \
-                         variance-scaling:mode=fan-avg",
-                        self.name()
+                        "scheme '{}' takes mode fan-in or fan-out; for {mode} use \
+                         variance-scaling:mode={mode}",
+                        self.name(),
+                        mode = mode.name()
                     )));
                 }
                 let fan = fan_for(f, mode);
@@ -512,6 +513,8 @@ fn fan_for(f: Fans, mode: FanMode) -> f64 {
         FanMode::FanIn => f.fan_in as f64,
         FanMode::FanOut => f.fan_out as f64,
         FanMode::FanAvg => (f.fan_in + f.fan_out) as f64 / 2.0,
+        // JAX: `(fan_in * fan_out) ** 0.5` on Python floats.
+        FanMode::FanGeoAvg => (f.fan_in as f64 * f.fan_out as f64).powf(0.5),
     }
 }
 
@@ -613,6 +616,7 @@ mod tests {
                 "variance-scaling:scale=2,mode=fan-avg,distribution=uniform",
                 (4.0 / (fi + fo)).sqrt(),
             ),
+            ("variance-scaling:mode=fan-geo-avg", (1.0 / (fi * fo).sqrt()).sqrt()),
             (
                 "variance-scaling:mode=fan-out,distribution=normal",
                 (1.0 / fo).sqrt(),

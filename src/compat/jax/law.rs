@@ -149,6 +149,7 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
                 Some(FanMode::FanIn) | None => Mode::FanIn,
                 Some(FanMode::FanOut) => Mode::FanOut,
                 Some(FanMode::FanAvg) => Mode::FanAvg,
+                Some(FanMode::FanGeoAvg) => Mode::FanGeoAvg,
             };
             // `depth` divides the std, `mult` multiplies it: the variance scale takes
             // their squares (left exactly as given when both are 1).
