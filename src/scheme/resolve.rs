@@ -616,7 +616,10 @@ mod tests {
                 "variance-scaling:scale=2,mode=fan-avg,distribution=uniform",
                 (4.0 / (fi + fo)).sqrt(),
             ),
-            ("variance-scaling:mode=fan-geo-avg", (1.0 / (fi * fo).sqrt()).sqrt()),
+            (
+                "variance-scaling:mode=fan-geo-avg",
+                (1.0 / (fi * fo).sqrt()).sqrt(),
+            ),
             (
                 "variance-scaling:mode=fan-out,distribution=normal",
                 (1.0 / fo).sqrt(),
