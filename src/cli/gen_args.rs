@@ -159,12 +159,17 @@ pub struct GenArgs {
     #[arg(long, value_enum, default_value_t)]
     pub rng: RngMode,
 
-    /// With --rng jax: which key each tensor is drawn with, from jax.random.key(SEED):
-    /// root (the key itself; the default for one tensor), split (tensor i of n gets
-    /// jax.random.split(key, n)[i]; the default for several), flax (names are Flax
-    /// module paths, e.g. Dense_0/kernel: the keys Flax linen's model.init gives), or
-    /// steps such as 'split(4)[2]/fold_in(7)'. See README "JAX-exact stream".
-    #[arg(long, value_name = "KEY")]
+    // The help is an attribute, not a doc comment: rustdoc would read its brackets as links.
+    #[arg(
+        long,
+        value_name = "KEY",
+        help = "With --rng jax: which key each tensor is drawn with, from \
+                jax.random.key(SEED): root (the key itself; the default for one tensor), split \
+                (tensor i of n gets jax.random.split(key, n)[i]; the default for several), \
+                flax (names are Flax module paths, e.g. Dense_0/kernel: the keys Flax linen's \
+                model.init gives), or steps such as 'split(4)[2]/fold_in(7)'. See README \
+                \"JAX-exact stream\"."
+    )]
     pub jax_key: Option<String>,
 
     /// With --rng jax: the value of jax_threefry_partitionable (True by default since

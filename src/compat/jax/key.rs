@@ -54,7 +54,7 @@ impl JaxKey {
 
 /// Words `start..start + out.len()` of `threefry_2x32(key, iota(n))` (JAX's
 /// `threefry_2x32` on a count array, the non-partitionable layout): the counts are padded
-/// with one 0 to even length 2h (h = ⌈n/2⌉), hashed as pairs (c[j], c[j + h]), and the
+/// with one 0 to even length 2h (h = ⌈n/2⌉), hashed as pairs (c\[j\], c\[j + h\]), and the
 /// outputs concatenated: word j < h is the first output of block (j, j + h) and word
 /// j ≥ h the second output of block (j − h, j); the padding's output is dropped, so for
 /// odd n the block (h − 1, 0) gives only word h − 1. Needs n ≤ 2³² − 1 (JAX itself splits

@@ -1,5 +1,5 @@
 //! Drawing one `--rng jax` tensor: its key from the seed and the tensor's
-//! [`JaxStream`] settings ([`key_of`]), then its values block by block, each block split
+//! [`crate::rng::JaxStream`] settings ([`key_of`]), then its values block by block, each block split
 //! across threads — every element is a pure function of key, shape and index — and
 //! handed to the sink in order.
 
