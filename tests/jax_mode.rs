@@ -377,3 +377,49 @@ fn init_draws_the_jax_stream() {
         .unwrap();
     assert_eq!(cli.as_slice().unwrap(), lib.as_slice().unwrap());
 }
+
+/// `verify --rng jax` reads scheme names as JAX's: gen's own files pass, and the native
+/// meaning of the truncated *-normal schemes (or another scheme) fails.
+#[test]
+fn verify_reads_scheme_names_as_jax_does() {
+    let dir = tempdir();
+    let d = dir.path();
+    for (scheme, shape) in [
+        ("he-normal", "1024x512"),
+        ("xavier-normal", "3x3x64x128"),
+        ("lecun-normal", "1024x512"),
+        ("he-normal:mode=fan-out", "512x1024"),
+        ("he-uniform", "1024x512"),
+        ("truncated-normal:std=0.02", "1024x512"),
+    ] {
+        run_ok(
+            d,
+            &[
+                "gen", "--rng", "jax", "--seed", "4", "--scheme", scheme, "--shape", shape, "-o",
+                "w.npy", "--force", "--report", "none",
+            ],
+        );
+        run_ok(d, &["verify", "w.npy", "--scheme", scheme, "--rng", "jax"]);
+        let wrong = if scheme.starts_with("he-uniform") {
+            vec!["verify", "w.npy", "--scheme", "he-normal", "--rng", "jax"]
+        } else if scheme.starts_with("truncated") {
+            vec![
+                "verify",
+                "w.npy",
+                "--scheme",
+                "normal:std=0.02",
+                "--rng",
+                "jax",
+            ]
+        } else {
+            vec!["verify", "w.npy", "--scheme", scheme]
+        };
+        let out = run(d, &wrong);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{wrong:?} should fail: {}",
+            stdout(&out)
+        );
+    }
+}

@@ -40,6 +40,12 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, default_value_t)]
     pub layout: Layout,
 
+    /// The stream the file was drawn with, for what the scheme's name means: under jax,
+    /// he-normal, lecun-normal and xavier-normal are JAX's truncated normals
+    /// (variance_scaling with truncated_normal). The other streams draw the native laws.
+    #[arg(long, value_enum, default_value_t)]
+    pub rng: crate::rng::RngMode,
+
     /// Check only this tensor (an .npz member without ".npy", a safetensors key).
     #[arg(long, value_name = "NAME")]
     pub tensor: Option<String>,
@@ -50,7 +56,10 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: &VerifyArgs) -> Result<()> {
-    let scheme: SchemeSpec = args.scheme.parse()?;
+    let mut scheme: SchemeSpec = args.scheme.parse()?;
+    if args.rng == crate::rng::RngMode::Jax {
+        scheme = crate::compat::jax::law::native_equivalent(&scheme);
+    }
     let verification =
         verify::verify_file(&args.file, &scheme, args.layout, args.tensor.as_deref())?;
     let text = if args.json {

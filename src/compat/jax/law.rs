@@ -9,7 +9,9 @@ use super::initializers::{self, Axes, Initializer, Mode, TRUNCATED_STD};
 use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::rng::JaxStream;
-use crate::scheme::{FanMode, ParamKey, Resolved, ScalingDistribution, SchemeKind, shortest};
+use crate::scheme::{
+    FanMode, ParamKey, ParamValue, Resolved, ScalingDistribution, SchemeKind, SchemeSpec, shortest,
+};
 use crate::tensor::{Layout, TensorSpec};
 
 /// The JAX call that draws a tensor.
@@ -209,6 +211,41 @@ fn last_axis_columns(spec: &TensorSpec) -> Result<(), Unreproducible> {
                 .into(),
         ))
     }
+}
+
+/// The native scheme whose law is what `scheme` means under `--rng jax`, for `verify`:
+/// JAX's `he_normal`, `lecun_normal` and `glorot_normal` are `variance_scaling` with a
+/// truncated normal (scale 2 or 1; `mode` and the other parameters carried over); every
+/// other scheme already means the same law.
+pub fn native_equivalent(scheme: &SchemeSpec) -> SchemeSpec {
+    let scale = match scheme.kind {
+        SchemeKind::HeNormal => 2.0,
+        SchemeKind::LecunNormal => 1.0,
+        SchemeKind::XavierNormal => 1.0,
+        _ => return scheme.clone(),
+    };
+    let gain_given = [
+        ParamKey::Gain,
+        ParamKey::Nonlinearity,
+        ParamKey::NegativeSlope,
+    ]
+    .iter()
+    .any(|k| scheme.params.contains(*k));
+    if gain_given {
+        return scheme.clone();
+    }
+    let mut equivalent = SchemeSpec::new(SchemeKind::VarianceScaling);
+    equivalent.params = scheme.params.clone();
+    let set = |s: &mut SchemeSpec, key, value| s.params.set(key, value).expect("a valid value");
+    set(&mut equivalent, ParamKey::Scale, ParamValue::Number(scale));
+    if scheme.kind == SchemeKind::XavierNormal {
+        set(
+            &mut equivalent,
+            ParamKey::Mode,
+            ParamValue::Mode(FanMode::FanAvg),
+        );
+    }
+    equivalent
 }
 
 /// `in_axis`/`out_axis` for the tensor: from `in-axes`/`out-axes`, else JAX's default
