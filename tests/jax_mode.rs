@@ -423,3 +423,48 @@ fn verify_reads_scheme_names_as_jax_does() {
         );
     }
 }
+
+/// `--shard I/N` works with --rng jax (counter-based: each tensor drawn alone, with the
+/// key it has in the whole run): the shards hold the one-file run's bytes.
+#[test]
+fn jax_shards_equal_the_whole_run() {
+    let dir = tempdir();
+    let d = dir.path();
+    let common = [
+        "gen",
+        "--rng",
+        "jax",
+        "--seed",
+        "21",
+        "--scheme",
+        "he-normal",
+        "--shape",
+        "64x32",
+        "--shape",
+        "32x16",
+        "--shape",
+        "16x8",
+        "--shape",
+        "8x4",
+        "--report",
+        "none",
+    ];
+    let mut whole = common.to_vec();
+    whole.extend(["-o", "whole.safetensors"]);
+    run_ok(d, &whole);
+    let mut parts = std::collections::HashMap::new();
+    for shard in ["1/2", "2/2"] {
+        let mut args = common.to_vec();
+        args.extend(["--shard", shard, "-o", "sharded/"]);
+        run_ok(d, &args);
+    }
+    for entry in std::fs::read_dir(d.join("sharded")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            parts.extend(safetensors(&path));
+        }
+    }
+    let whole = safetensors(&d.join("whole.safetensors"));
+    assert_eq!(parts.len(), 4);
+    assert_eq!(parts, whole);
+}

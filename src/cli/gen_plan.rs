@@ -57,10 +57,11 @@ impl Target {
             };
             let machine = shard.map(str::parse::<Shard>).transpose()?;
             let max_bytes = max_shard_bytes;
-            if rng != RngMode::Native {
+            // The native and JAX streams are counter-based: any tensor is drawn alone.
+            if matches!(rng, RngMode::Numpy | RngMode::Torch) {
                 return Err(Error::Usage(format!(
-                    "{flag} needs --rng native: --rng {rng} draws every tensor from one \
-                     generator in order, so shards could not be written independently"
+                    "{flag} needs --rng native or jax: --rng {rng} draws every tensor from \
+                     one generator in order, so shards could not be written independently"
                 )));
             }
             if format.is_some_and(|f| f != Format::Safetensors) {
@@ -579,7 +580,12 @@ mod tests {
             Ok(Target::Shard(_, _))
         ));
         for (output, format, rng, needle) in [
-            ("out/", None, RngMode::Torch, "--shard needs --rng native"),
+            (
+                "out/",
+                None,
+                RngMode::Torch,
+                "--shard needs --rng native or jax",
+            ),
             ("out/", Some(Format::Npy), RngMode::Native, "drop --format"),
             ("m.safetensors", None, RngMode::Native, "give -o DIR/"),
         ] {
