@@ -57,7 +57,7 @@ impl Session {
                     DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
                 }
             }
-            RngMode::Jax => {
+            RngMode::Jax | RngMode::Keras => {
                 use crate::compat::jax::stream::generate as jax;
                 match tensor.spec.dtype {
                     DType::F32 => jax::<f32>(tensor, sink, label),

@@ -21,6 +21,10 @@ pub enum RngMode {
     /// JAX's `jax.random` (threefry2x32) and `jax.nn.initializers`, bit for bit: each
     /// tensor from its own key ([`JaxStream`]), counter-based, drawn in parallel.
     Jax,
+    /// Keras 3's initializers on the JAX backend (`keras.initializers.X(seed=SEED)`),
+    /// bit for bit: JAX's stream with the raw key `[SEED, 0]` Keras hands it, and Keras'
+    /// own formulas.
+    Keras,
 }
 
 /// How a `--rng jax` tensor's key and bits come about: JAX's configuration flags and
@@ -144,6 +148,7 @@ impl fmt::Display for RngMode {
             RngMode::Numpy => "numpy",
             RngMode::Torch => "torch",
             RngMode::Jax => "jax",
+            RngMode::Keras => "keras",
         })
     }
 }

@@ -134,10 +134,28 @@ impl GenArgs {
     ) -> Result<Vec<ResolvedTensor>> {
         use crate::rng::{JaxKeyPath, JaxStream, RngMode};
         let jax_flags = self.jax_key.is_some() || self.jax_x64 || !self.jax_partitionable;
-        if !tensors.iter().any(|t| t.spec.rng == RngMode::Jax) {
+        let keras = tensors.iter().any(|t| t.spec.rng == RngMode::Keras);
+        if keras {
+            if self.jax_key.is_some() || self.jax_x64 {
+                return Err(Error::Usage(
+                    "--jax-key and --jax-x64 do not apply to --rng keras: Keras hands JAX the \
+                     key [SEED, 0] of each initializer's own seed"
+                        .into(),
+                ));
+            }
+            if let Some(t) = tensors.iter().find(|t| t.spec.seed > u64::from(u32::MAX)) {
+                return Err(Error::Usage(format!(
+                    "seed {} of tensor '{}' is beyond what Keras takes: its initializers' \
+                     seeds are 0 to 4294967295 (Keras raises OverflowError above)",
+                    t.spec.seed,
+                    crate::text::escape_control(&t.spec.name)
+                )));
+            }
+        }
+        if !keras && !tensors.iter().any(|t| t.spec.rng == RngMode::Jax) {
             if jax_flags {
                 return Err(Error::Usage(
-                    "--jax-key, --jax-x64 and --jax-partitionable need --rng jax".into(),
+                    "--jax-key, --jax-x64 and --jax-partitionable need --rng jax (or keras)".into(),
                 ));
             }
             return Ok(tensors);
@@ -180,6 +198,11 @@ impl GenArgs {
                 (Some("split"), _) => JaxKeyPath::Split { count, index },
                 _ if count == 1 => JaxKeyPath::Root,
                 _ => JaxKeyPath::Split { count, index },
+            };
+            let key = if tensor.spec.rng == RngMode::Keras {
+                JaxKeyPath::Root
+            } else {
+                key
             };
             tensor.spec.jax = JaxStream {
                 partitionable: self.jax_partitionable,

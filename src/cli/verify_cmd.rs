@@ -40,7 +40,7 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, default_value_t)]
     pub layout: Layout,
 
-    /// The stream the file was drawn with, for what the scheme's name means: under jax,
+    /// The stream the file was drawn with, for what the scheme's name means: under jax (and keras),
     /// he-normal, lecun-normal and xavier-normal are JAX's truncated normals
     /// (variance_scaling with truncated_normal). The other streams draw the native laws.
     #[arg(long, value_enum, default_value_t)]
@@ -57,7 +57,10 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs) -> Result<()> {
     let mut scheme: SchemeSpec = args.scheme.parse()?;
-    if args.rng == crate::rng::RngMode::Jax {
+    if matches!(
+        args.rng,
+        crate::rng::RngMode::Jax | crate::rng::RngMode::Keras
+    ) {
         scheme = crate::compat::jax::law::native_equivalent(&scheme);
     }
     let verification =

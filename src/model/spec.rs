@@ -67,6 +67,9 @@ struct Entry {
     scheme: Option<String>,
     dtype: Option<String>,
     layout: Option<String>,
+    /// This tensor's own seed, beating the file's and --seed (for framework streams that
+    /// seed each initializer, as `--rng keras` models Keras doing).
+    seed: Option<u64>,
 }
 
 /// A tensor's shape: `"784x128"` or `[784, 128]`. Deserialized by hand rather than as an
@@ -355,7 +358,7 @@ fn resolve(label: &str, file: File, defaults: Defaults) -> Result<Vec<ResolvedTe
             layout,
             scheme,
             dtype,
-            seed,
+            seed: entry.seed.unwrap_or(seed),
             rng,
             jax: Default::default(),
         };

@@ -151,6 +151,7 @@ impl TensorReport {
                     tensor.spec.seed
                 ),
                 RngMode::Jax => format!("JAX (CPU): {code}"),
+                RngMode::Keras => format!("Keras 3, JAX backend (CPU): {code}"),
                 RngMode::Native => code,
             });
         }

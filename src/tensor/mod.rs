@@ -34,6 +34,13 @@ pub const JAX_STREAM: &str =
 pub const JAX_STREAM_ORIGINAL: &str =
     "jax.random.key: threefry2x32, jax_threefry_partitionable=False, JAX 0.10 CPU samplers";
 
+/// The `stream` of `--rng keras` tensors in their metadata (and with
+/// `jax_threefry_partitionable` off).
+pub const KERAS_STREAM: &str = "keras.initializers(seed=SEED) on JAX: key data [SEED, 0], \
+     threefry2x32, jax_threefry_partitionable=True, Keras 3.15 formulas";
+pub const KERAS_STREAM_ORIGINAL: &str = "keras.initializers(seed=SEED) on JAX: key data \
+     [SEED, 0], threefry2x32, jax_threefry_partitionable=False, Keras 3.15 formulas";
+
 /// Names become archive members, stream keys and (in a directory of one file per tensor)
 /// file names: keep them portable and unambiguous. Checkpoints converted from TensorFlow
 /// or Flax name tensors like paths (`bert/encoder/layer_0/attention/self/query/kernel`),
@@ -132,7 +139,7 @@ impl TensorSpec {
                 resolved.distribution =
                     crate::compat::torch::law::torch_law(self.scheme.kind, &resolved);
             }
-            RngMode::Jax => {
+            RngMode::Jax | RngMode::Keras => {
                 let draw = crate::compat::jax::law::draw_for(&self, &resolved).map_err(refuse)?;
                 resolved.distribution = crate::compat::jax::law::law(&draw, self.shape.dims());
                 check_representable(&self.scheme, &resolved.distribution, self.dtype)?;
@@ -239,9 +246,11 @@ impl ResolvedTensor {
                 self.spec.dtype,
                 self.spec.shape.dims(),
             )),
-            RngMode::Jax => crate::compat::jax::law::draw_for(&self.spec, &self.resolved)
-                .ok()
-                .map(|draw| crate::compat::jax::law::expression(&draw, &self.spec)),
+            RngMode::Jax | RngMode::Keras => {
+                crate::compat::jax::law::draw_for(&self.spec, &self.resolved)
+                    .ok()
+                    .map(|draw| crate::compat::jax::law::expression(&draw, &self.spec))
+            }
         }
     }
 
@@ -288,6 +297,8 @@ impl ResolvedTensor {
                 RngMode::Torch => TORCH_STREAM,
                 RngMode::Jax if s.jax.partitionable => JAX_STREAM,
                 RngMode::Jax => JAX_STREAM_ORIGINAL,
+                RngMode::Keras if s.jax.partitionable => KERAS_STREAM,
+                RngMode::Keras => KERAS_STREAM_ORIGINAL,
             },
             equivalent: self.equivalent(),
             generator: concat!("weightinit ", env!("CARGO_PKG_VERSION")),

@@ -27,6 +27,28 @@ pub enum JaxDraw {
     /// `jax.nn.initializers.delta_orthogonal(scale)`: `orthogonal(scale)` of the last two
     /// axes at the kernel's centre, zeros elsewhere.
     DeltaOrthogonal { scale: f64 },
+    /// A Keras 3 initializer on the JAX backend: `sampler(key, shape, dtype)`, then
+    /// `* stddev` and `+ mean` as separate operations in the dtype (Python floats rounded
+    /// to it once), as `keras.src.backend.jax.random` computes them.
+    Keras {
+        sampler: KerasSampler,
+        stddev: Option<f64>,
+        mean: Option<f64>,
+        /// The Keras expression, e.g. `HeNormal(seed=7)`.
+        call: String,
+    },
+}
+
+/// The `jax.random` sampler a Keras initializer calls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KerasSampler {
+    Normal,
+    /// `truncated_normal(key, -2.0, 2.0, ...)`.
+    TruncatedNormal,
+    Uniform {
+        minval: f64,
+        maxval: f64,
+    },
 }
 
 fn other(why: String) -> Unreproducible {
@@ -36,6 +58,9 @@ fn other(why: String) -> Unreproducible {
 /// The JAX call for `spec` (resolved as `resolved` by the scheme table), or why there
 /// is none.
 pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unreproducible> {
+    if spec.rng == crate::rng::RngMode::Keras {
+        return keras_draw_for(spec, resolved);
+    }
     let p = &spec.scheme.params;
     let name = spec.scheme.name();
     let refuse_params = |keys: &[ParamKey], why: &str| -> Result<(), Unreproducible> {
@@ -199,6 +224,214 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
     Ok(draw)
 }
 
+/// What a scheme means under `--rng keras`: the Keras 3 initializer of that name
+/// (keras/src/initializers, Keras 3.15), reduced to its `jax.random` call. Keras'
+/// `VarianceScaling` computes `scale / max(1, n)` and its `sqrt` (÷ 0.87962566103423978
+/// for the truncated normal) in Python floats, where JAX's computes them in the dtype;
+/// its fans are JAX's default ones (in × out, conv kernels k… × in × out).
+fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unreproducible> {
+    let p = &spec.scheme.params;
+    let seed = spec.seed;
+    if spec.dtype != crate::tensor::DType::F32 {
+        return Err(other(format!(
+            "--rng keras is reproduced for float32, not {}",
+            spec.dtype
+        )));
+    }
+    let keras = |sampler, stddev: Option<f64>, mean: Option<f64>, call: String| JaxDraw::Keras {
+        sampler,
+        stddev,
+        mean,
+        call,
+    };
+    let refuse_params = |keys: &[ParamKey]| match keys.iter().find(|k| p.contains(**k)) {
+        Some(k) => Err(other(format!(
+            "{k}: Keras' variance-scaling initializers take no {k}; use \
+             variance-scaling:scale=S (in × out shapes)"
+        ))),
+        None => Ok(()),
+    };
+    refuse_params(&[
+        ParamKey::Groups,
+        ParamKey::Blocks,
+        ParamKey::InAxes,
+        ParamKey::OutAxes,
+    ])?;
+    let py = shortest;
+    Ok(match (spec.scheme.kind, resolved.distribution) {
+        (SchemeKind::Zeros, _) => JaxDraw::Init(Initializer::Zeros),
+        (SchemeKind::Ones, _) => JaxDraw::Init(Initializer::Ones),
+        (SchemeKind::Constant, Distribution::Constant { value }) => {
+            JaxDraw::Init(Initializer::Constant(value))
+        }
+        (SchemeKind::Uniform, Distribution::Uniform { low, high }) => keras(
+            KerasSampler::Uniform {
+                minval: low,
+                maxval: high,
+            },
+            None,
+            None,
+            format!(
+                "RandomUniform(minval={}, maxval={}, seed={seed})",
+                py(low),
+                py(high)
+            ),
+        ),
+        (SchemeKind::Normal, Distribution::Normal { mean, std }) => keras(
+            KerasSampler::Normal,
+            Some(std),
+            Some(mean),
+            format!(
+                "RandomNormal(mean={}, stddev={}, seed={seed})",
+                py(mean),
+                py(std)
+            ),
+        ),
+        (
+            SchemeKind::TruncatedNormal,
+            Distribution::TruncatedNormal {
+                mean,
+                std,
+                low,
+                high,
+            },
+        ) => {
+            if low != mean - 2.0 * std || high != mean + 2.0 * std {
+                return Err(other(
+                    "Keras' TruncatedNormal cuts at mean ± 2 stddev; give no bounds".into(),
+                ));
+            }
+            keras(
+                KerasSampler::TruncatedNormal,
+                Some(std),
+                Some(mean),
+                format!(
+                    "TruncatedNormal(mean={}, stddev={}, seed={seed})",
+                    py(mean),
+                    py(std)
+                ),
+            )
+        }
+        (SchemeKind::Orthogonal, Distribution::Orthogonal { gain, blocks: 1 }) => {
+            last_axis_columns(spec)?;
+            JaxDraw::Orthogonal { scale: gain }
+        }
+        (
+            kind @ (SchemeKind::XavierUniform
+            | SchemeKind::XavierNormal
+            | SchemeKind::HeUniform
+            | SchemeKind::HeNormal
+            | SchemeKind::LecunUniform
+            | SchemeKind::LecunNormal
+            | SchemeKind::VarianceScaling),
+            _,
+        ) => {
+            refuse_params(&[
+                ParamKey::Gain,
+                ParamKey::Nonlinearity,
+                ParamKey::NegativeSlope,
+            ])?;
+            if spec.layout != Layout::Io {
+                return Err(other(
+                    "Keras reads fans from in × out (k… × in × out) shapes; use --layout io".into(),
+                ));
+            }
+            let (base_scale, distribution, name) = match kind {
+                SchemeKind::XavierUniform => (1.0, ScalingDistribution::Uniform, "GlorotUniform"),
+                SchemeKind::XavierNormal => {
+                    (1.0, ScalingDistribution::TruncatedNormal, "GlorotNormal")
+                }
+                SchemeKind::HeUniform => (2.0, ScalingDistribution::Uniform, "HeUniform"),
+                SchemeKind::HeNormal => (2.0, ScalingDistribution::TruncatedNormal, "HeNormal"),
+                SchemeKind::LecunUniform => (1.0, ScalingDistribution::Uniform, "LecunUniform"),
+                SchemeKind::LecunNormal => {
+                    (1.0, ScalingDistribution::TruncatedNormal, "LecunNormal")
+                }
+                _ => (
+                    p.number(ParamKey::Scale).unwrap_or(1.0),
+                    p.scaling_distribution()
+                        .unwrap_or(ScalingDistribution::TruncatedNormal),
+                    "VarianceScaling",
+                ),
+            };
+            let fans = resolved.fans.expect("fan-based schemes resolve with fans");
+            let (fan_in, fan_out) = (fans.fan_in as f64, fans.fan_out as f64);
+            let (n, mode) = match resolved.fan_mode {
+                Some(FanMode::FanOut) => (fan_out, "fan_out"),
+                Some(FanMode::FanAvg) => ((fan_in + fan_out) / 2.0, "fan_avg"),
+                Some(FanMode::FanGeoAvg) => {
+                    return Err(other(
+                        "Keras' VarianceScaling has no fan_geo_avg mode".into(),
+                    ));
+                }
+                _ => (fan_in, "fan_in"),
+            };
+            // depth and mult scale the std: the variance scale takes their squares.
+            let scale = if resolved.depth_divisor == 1.0 && resolved.mult == 1.0 {
+                base_scale
+            } else {
+                base_scale * resolved.mult * resolved.mult
+                    / (resolved.depth_divisor * resolved.depth_divisor)
+            };
+            let variance = scale / n.max(1.0);
+            let call = if name == "VarianceScaling" || scale != base_scale {
+                let d = match distribution {
+                    ScalingDistribution::TruncatedNormal => "truncated_normal",
+                    ScalingDistribution::Normal => "untruncated_normal",
+                    ScalingDistribution::Uniform => "uniform",
+                };
+                format!(
+                    "VarianceScaling(scale={}, mode='{mode}', distribution='{d}', seed={seed})",
+                    py(scale)
+                )
+            } else if mode != "fan_in" && !name.starts_with("Glorot") {
+                format!(
+                    "VarianceScaling(scale={}, mode='{mode}', distribution='{}', seed={seed})",
+                    py(scale),
+                    if name.ends_with("Normal") {
+                        "truncated_normal"
+                    } else {
+                        "uniform"
+                    }
+                )
+            } else {
+                format!("{name}(seed={seed})")
+            };
+            match distribution {
+                ScalingDistribution::TruncatedNormal => keras(
+                    KerasSampler::TruncatedNormal,
+                    Some(variance.sqrt() / TRUNCATED_STD),
+                    Some(0.0),
+                    call,
+                ),
+                ScalingDistribution::Normal => {
+                    keras(KerasSampler::Normal, Some(variance.sqrt()), Some(0.0), call)
+                }
+                ScalingDistribution::Uniform => {
+                    let limit = (3.0 * variance).sqrt();
+                    keras(
+                        KerasSampler::Uniform {
+                            minval: -limit,
+                            maxval: limit,
+                        },
+                        None,
+                        None,
+                        call,
+                    )
+                }
+            }
+        }
+        _ => {
+            return Err(other(format!(
+                "{} is not one of the Keras initializers --rng keras reproduces (Zeros, Ones, \
+                 Constant, RandomUniform, RandomNormal, TruncatedNormal, Glorot/He/Lecun \
+                 Uniform and Normal, VarianceScaling, Orthogonal)",
+                spec.scheme.name()
+            )));
+        }
+    })
+}
+
 /// JAX's orthogonal initializers make the last axis's columns orthogonal
 /// (`column_axis=-1`), which is the io layout's view.
 fn last_axis_columns(spec: &TensorSpec) -> Result<(), Unreproducible> {
@@ -286,6 +519,27 @@ pub fn law(draw: &JaxDraw, shape: &[usize]) -> Distribution {
             gain: *scale,
             blocks: 1,
         },
+        JaxDraw::Keras {
+            sampler,
+            stddev,
+            mean,
+            ..
+        } => {
+            let (s, m) = (stddev.unwrap_or(1.0), mean.unwrap_or(0.0));
+            match *sampler {
+                KerasSampler::Normal => Distribution::Normal { mean: m, std: s },
+                KerasSampler::TruncatedNormal => Distribution::TruncatedNormal {
+                    mean: m,
+                    std: s,
+                    low: m - 2.0 * s,
+                    high: m + 2.0 * s,
+                },
+                KerasSampler::Uniform { minval, maxval } => Distribution::Uniform {
+                    low: minval,
+                    high: maxval,
+                },
+            }
+        }
         JaxDraw::DeltaOrthogonal { scale } => Distribution::DeltaOrthogonal { gain: *scale },
         JaxDraw::Init(init) => match init {
             Initializer::Zeros => Distribution::Constant { value: 0.0 },
@@ -359,6 +613,9 @@ pub fn root_key_expression(seed: u64, x64: bool) -> String {
 
 /// The Python statement computing such a tensor as `w`, with the configuration it needs.
 pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
+    if spec.rng == crate::rng::RngMode::Keras {
+        return keras_expression(draw, spec);
+    }
     let stream: &JaxStream = &spec.jax;
     let key = stream
         .key
@@ -386,6 +643,7 @@ pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
             "jax.nn.initializers.delta_orthogonal({})({key}, {dims}, {dtype})",
             py(*scale)
         ),
+        JaxDraw::Keras { .. } => unreachable!("a Keras draw has keras_expression"),
     };
     let mut config = Vec::new();
     if x64(spec) {
@@ -396,6 +654,28 @@ pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
     }
     config.push("");
     format!("{}w = {call}", config.join("; "))
+}
+
+/// The Keras statement for a `--rng keras` tensor.
+fn keras_expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
+    let dims = crate::text::python_tuple(spec.shape.dims());
+    let seed = spec.seed;
+    let call = match draw {
+        JaxDraw::Keras { call, .. } => call.clone(),
+        JaxDraw::Orthogonal { scale } => {
+            format!("Orthogonal(gain={}, seed={seed})", shortest(*scale))
+        }
+        JaxDraw::Init(Initializer::Zeros) => "Zeros()".into(),
+        JaxDraw::Init(Initializer::Ones) => "Ones()".into(),
+        JaxDraw::Init(Initializer::Constant(v)) => format!("Constant({})", shortest(*v)),
+        other => format!("{other:?}"),
+    };
+    let config = if spec.jax.partitionable {
+        ""
+    } else {
+        "jax.config.update('jax_threefry_partitionable', False); "
+    };
+    format!("{config}w = keras.initializers.{call}({dims}, dtype=\"float32\")")
 }
 
 /// `jax.nn.initializers.NAME(args)`, by the name JAX gives it where it has one.

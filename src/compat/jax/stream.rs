@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::flax;
 use super::kernels::{self, Law};
 use super::key::JaxKey;
-use super::law::{JaxDraw, draw_for};
+use super::law::{JaxDraw, KerasSampler, draw_for};
 use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{centre_channels, orthogonal_from};
@@ -26,6 +26,11 @@ const CHUNK: usize = 1 << 16;
 /// without x64) taken down the tensor's key path.
 pub fn key_of(spec: &TensorSpec) -> JaxKey {
     let stream = &spec.jax;
+    if spec.rng == crate::rng::RngMode::Keras {
+        // Keras' `draw_seed(seed)`: `convert_to_tensor([seed, 0], "uint32")`, the raw key
+        // data handed to jax.random as is (the CLI refuses seeds ≥ 2³²).
+        return JaxKey([spec.seed as u32, 0]);
+    }
     let root = JaxKey::from_seed(spec.seed, super::law::x64(spec));
     let split =
         |key: JaxKey, count: usize, index: usize| key.split_one(count, index, stream.partitionable);
@@ -68,6 +73,35 @@ macro_rules! jax_element {
             ) {
                 match draw {
                     JaxDraw::Init(init) => init.$init_fill(key, shape, partitionable, start, out),
+                    JaxDraw::Keras {
+                        sampler,
+                        stddev,
+                        mean,
+                        ..
+                    } => {
+                        let convert = $from_f64;
+                        let law = match *sampler {
+                            KerasSampler::Normal => Law::Normal,
+                            KerasSampler::TruncatedNormal => Law::TruncatedNormal {
+                                lower: convert(-2.0),
+                                upper: convert(2.0),
+                            },
+                            KerasSampler::Uniform { minval, maxval } => Law::Uniform {
+                                minval: convert(minval),
+                                maxval: convert(maxval),
+                            },
+                        };
+                        kernels::$kernel_fill(key, shape, partitionable, law, start, out);
+                        // `sample * stddev + mean`: two eager operations, each rounded.
+                        if let Some(s) = stddev {
+                            let s = convert(*s);
+                            out.iter_mut().for_each(|x| *x *= s);
+                        }
+                        if let Some(m) = mean {
+                            let m = convert(*m);
+                            out.iter_mut().for_each(|x| *x += m);
+                        }
+                    }
                     JaxDraw::Orthogonal { .. } | JaxDraw::DeltaOrthogonal { .. } => {
                         kernels::$kernel_fill(key, shape, partitionable, Law::Normal, start, out)
                     }
