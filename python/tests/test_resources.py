@@ -40,21 +40,24 @@ def test_a_one_gib_array_costs_about_one_gib_of_peak_memory():
 
 
 def test_generation_uses_the_threads_it_is_given():
-    """Best of 5 on 1 thread against best of 5 on 2 (RAYON_NUM_THREADS sizes the pool)."""
+    """With a pool of 2 (RAYON_NUM_THREADS), 2 threads besides the main one do the drawing:
+    each has CPU time of its own in /proc afterwards. (Speed itself is measured by
+    bench/python_bench.py, not by a timed test: these machines are noisy.)"""
     code = """
-        import json, time
+        import json, os
         import weightinit as wi
-        times = []
-        for k in range(5):
-            start = time.perf_counter()
-            wi.generate("he-normal", (4096, 8192), seed=k)
-            times.append(time.perf_counter() - start)
-        print(json.dumps({"best": min(times)}))
+        wi.generate("he-normal", (8192, 8192), seed=0)
+        main = str(os.getpid())
+        busy = 0
+        for task in os.listdir("/proc/self/task"):
+            if task == main:
+                continue
+            with open(f"/proc/self/task/{task}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            busy += int(fields[11]) + int(fields[12]) > 0   # utime + stime, in ticks
+        print(json.dumps({"busy": busy}))
         """
-    one = run_child(code, {"RAYON_NUM_THREADS": "1"})["best"]
-    two = run_child(code, {"RAYON_NUM_THREADS": "2"})["best"]
-    assert os.cpu_count() and os.cpu_count() >= 2
-    assert two < 0.9 * one, f"1 thread {one:.3f} s, 2 threads {two:.3f} s"
+    assert run_child(code, {"RAYON_NUM_THREADS": "2"})["busy"] >= 2
 
 
 def test_the_gil_is_released_while_drawing():
