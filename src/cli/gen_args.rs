@@ -331,7 +331,20 @@ impl GenArgs {
     }
 
     pub(super) fn seed(&self) -> Result<u64> {
-        crate::rng::parse_seed(self.seed.as_deref())
+        match self.seed.as_deref() {
+            None => Ok(self.fresh_seed()),
+            given => crate::rng::parse_seed(given),
+        }
+    }
+
+    /// A fresh seed for this run's stream: Keras takes seeds below 2³² only.
+    pub(super) fn fresh_seed(&self) -> u64 {
+        let seed = crate::rng::fresh_seed();
+        if self.rng == RngMode::Keras {
+            seed & u64::from(u32::MAX)
+        } else {
+            seed
+        }
     }
 
     pub(super) fn names(&self, count: usize) -> Result<Vec<String>> {

@@ -75,7 +75,7 @@ impl GenArgs {
         let (rules, scheme) = self.name_rules()?;
         let defaults = crate::model::spec::Defaults {
             seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
-            fresh_seed: crate::rng::fresh_seed(),
+            fresh_seed: self.fresh_seed(),
             rng: self.rng,
             dtype: self.dtype.unwrap_or_default(),
             layout: self.layout,
@@ -142,14 +142,6 @@ impl GenArgs {
                      key [SEED, 0] of each initializer's own seed"
                         .into(),
                 ));
-            }
-            if let Some(t) = tensors.iter().find(|t| t.spec.seed > u64::from(u32::MAX)) {
-                return Err(Error::Usage(format!(
-                    "seed {} of tensor '{}' is beyond what Keras takes: its initializers' \
-                     seeds are 0 to 4294967295 (Keras raises OverflowError above)",
-                    t.spec.seed,
-                    crate::text::escape_control(&t.spec.name)
-                )));
             }
         }
         if !keras && !tensors.iter().any(|t| t.spec.rng == RngMode::Jax) {

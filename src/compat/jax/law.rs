@@ -232,6 +232,12 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
 fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unreproducible> {
     let p = &spec.scheme.params;
     let seed = spec.seed;
+    if seed > u64::from(u32::MAX) {
+        return Err(other(format!(
+            "seed {seed} is beyond what Keras takes: its initializers' seeds are 0 to \
+             4294967295 (Keras raises OverflowError above)"
+        )));
+    }
     if spec.dtype != crate::tensor::DType::F32 {
         return Err(other(format!(
             "--rng keras is reproduced for float32, not {}",
