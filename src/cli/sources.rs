@@ -135,14 +135,12 @@ impl GenArgs {
         use crate::rng::{JaxKeyPath, JaxStream, RngMode};
         let jax_flags = self.jax_key.is_some() || self.jax_x64 || !self.jax_partitionable;
         let keras = tensors.iter().any(|t| t.spec.rng == RngMode::Keras);
-        if keras {
-            if self.jax_key.is_some() || self.jax_x64 {
-                return Err(Error::Usage(
-                    "--jax-key and --jax-x64 do not apply to --rng keras: Keras hands JAX the \
-                     key [SEED, 0] of each initializer's own seed"
-                        .into(),
-                ));
-            }
+        if keras && (self.jax_key.is_some() || self.jax_x64) {
+            return Err(Error::Usage(
+                "--jax-key and --jax-x64 do not apply to --rng keras: Keras hands JAX the \
+                 key [SEED, 0] of each initializer's own seed"
+                    .into(),
+            ));
         }
         if !keras && !tensors.iter().any(|t| t.spec.rng == RngMode::Jax) {
             if jax_flags {
