@@ -330,7 +330,10 @@ fn factor_for(tensor: &ResolvedTensor, w: Widths) -> Result<f64> {
         Ok(w.wm_in().powf(-0.5))
     };
     let xavier = || {
-        let (fi, fo) = (w.fan_in.expect("fans"), w.fan_out.expect("fans"));
+        // Fan-based schemes resolve only for tensors with fans; without them, no factor.
+        let (Some(fi), Some(fo)) = (w.fan_in, w.fan_out) else {
+            return 1.0;
+        };
         let mut factor = ((fo.dim + fi.dim) / (fo.base + fi.base)).sqrt();
         if hidden {
             factor /= w.wm_in().sqrt();

@@ -360,7 +360,9 @@ fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unr
                     "VarianceScaling",
                 ),
             };
-            let fans = resolved.fans.expect("fan-based schemes resolve with fans");
+            let fans = resolved.fans.ok_or_else(|| {
+                other("Keras' VarianceScaling needs a 2-D or larger shape".into())
+            })?;
             let (fan_in, fan_out) = (fans.fan_in as f64, fans.fan_out as f64);
             let (n, mode) = match resolved.fan_mode {
                 Some(FanMode::FanOut) => (fan_out, "fan_out"),
