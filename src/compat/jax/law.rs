@@ -178,14 +178,7 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
                 Some(FanMode::FanAvg) => Mode::FanAvg,
                 Some(FanMode::FanGeoAvg) => Mode::FanGeoAvg,
             };
-            // `depth` divides the std, `mult` multiplies it: the variance scale takes
-            // their squares (left exactly as given when both are 1).
-            let scale = if resolved.depth_divisor == 1.0 && resolved.mult == 1.0 {
-                scale
-            } else {
-                scale * resolved.mult * resolved.mult
-                    / (resolved.depth_divisor * resolved.depth_divisor)
-            };
+            let scale = variance_scale(scale, resolved);
             JaxDraw::Init(Initializer::VarianceScaling {
                 scale,
                 mode,
@@ -222,6 +215,17 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
         }
     };
     Ok(draw)
+}
+
+/// A variance-scaling `scale` with the scheme's `depth` and `mult` in it: they divide and
+/// multiply the std, so the scale takes their squares (left exactly as given when both
+/// are 1).
+fn variance_scale(scale: f64, resolved: &Resolved) -> f64 {
+    if resolved.depth_divisor == 1.0 && resolved.mult == 1.0 {
+        scale
+    } else {
+        scale * resolved.mult * resolved.mult / (resolved.depth_divisor * resolved.depth_divisor)
+    }
 }
 
 /// What a scheme means under `--rng keras`: the Keras 3 initializer of that name
@@ -374,13 +378,7 @@ fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unr
                 }
                 _ => (fan_in, "fan_in"),
             };
-            // depth and mult scale the std: the variance scale takes their squares.
-            let scale = if resolved.depth_divisor == 1.0 && resolved.mult == 1.0 {
-                base_scale
-            } else {
-                base_scale * resolved.mult * resolved.mult
-                    / (resolved.depth_divisor * resolved.depth_divisor)
-            };
+            let scale = variance_scale(base_scale, resolved);
             let variance = scale / n.max(1.0);
             let call = if name == "VarianceScaling" || scale != base_scale {
                 let d = match distribution {
