@@ -149,28 +149,11 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
                 &[ParamKey::Groups, ParamKey::Blocks],
                 "jax.nn.initializers has no groups or blocks; give in-axes/out-axes instead",
             )?;
-            let (scale, distribution) = match kind {
-                SchemeKind::XavierUniform | SchemeKind::LecunUniform => {
-                    (1.0, initializers::Distribution::Uniform)
-                }
-                SchemeKind::XavierNormal | SchemeKind::LecunNormal => {
-                    (1.0, initializers::Distribution::TruncatedNormal)
-                }
-                SchemeKind::HeUniform => (2.0, initializers::Distribution::Uniform),
-                SchemeKind::HeNormal => (2.0, initializers::Distribution::TruncatedNormal),
-                _ => (
-                    p.number(ParamKey::Scale).unwrap_or(1.0),
-                    match p
-                        .scaling_distribution()
-                        .unwrap_or(ScalingDistribution::TruncatedNormal)
-                    {
-                        ScalingDistribution::TruncatedNormal => {
-                            initializers::Distribution::TruncatedNormal
-                        }
-                        ScalingDistribution::Normal => initializers::Distribution::Normal,
-                        ScalingDistribution::Uniform => initializers::Distribution::Uniform,
-                    },
-                ),
+            let preset = Scaling::of(kind, &spec.scheme);
+            let distribution = match preset.distribution {
+                ScalingDistribution::TruncatedNormal => initializers::Distribution::TruncatedNormal,
+                ScalingDistribution::Normal => initializers::Distribution::Normal,
+                ScalingDistribution::Uniform => initializers::Distribution::Uniform,
             };
             let mode = match resolved.fan_mode {
                 Some(FanMode::FanIn) | None => Mode::FanIn,
@@ -178,7 +161,7 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
                 Some(FanMode::FanAvg) => Mode::FanAvg,
                 Some(FanMode::FanGeoAvg) => Mode::FanGeoAvg,
             };
-            let scale = variance_scale(scale, resolved);
+            let scale = variance_scale(preset.scale, resolved);
             JaxDraw::Init(Initializer::VarianceScaling {
                 scale,
                 mode,
@@ -215,6 +198,42 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
         }
     };
     Ok(draw)
+}
+
+/// A fan-based scheme as the `variance_scaling` JAX and Keras both reduce it to (before
+/// `depth` and `mult`): Glorot scale 1 over fan_avg, He 2, LeCun 1 (their modes come from
+/// the resolution), truncated normal for the `*-normal` ones; and Keras' class name.
+struct Scaling {
+    scale: f64,
+    distribution: ScalingDistribution,
+    keras_name: &'static str,
+}
+
+impl Scaling {
+    fn of(kind: SchemeKind, scheme: &SchemeSpec) -> Scaling {
+        use ScalingDistribution::{TruncatedNormal, Uniform};
+        let (scale, distribution, keras_name) = match kind {
+            SchemeKind::XavierUniform => (1.0, Uniform, "GlorotUniform"),
+            SchemeKind::XavierNormal => (1.0, TruncatedNormal, "GlorotNormal"),
+            SchemeKind::HeUniform => (2.0, Uniform, "HeUniform"),
+            SchemeKind::HeNormal => (2.0, TruncatedNormal, "HeNormal"),
+            SchemeKind::LecunUniform => (1.0, Uniform, "LecunUniform"),
+            SchemeKind::LecunNormal => (1.0, TruncatedNormal, "LecunNormal"),
+            _ => (
+                scheme.params.number(ParamKey::Scale).unwrap_or(1.0),
+                scheme
+                    .params
+                    .scaling_distribution()
+                    .unwrap_or(TruncatedNormal),
+                "VarianceScaling",
+            ),
+        };
+        Scaling {
+            scale,
+            distribution,
+            keras_name,
+        }
+    }
 }
 
 /// A variance-scaling `scale` with the scheme's `depth` and `mult` in it: they divide and
@@ -346,24 +365,11 @@ fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unr
                     "Keras reads fans from in × out (k… × in × out) shapes; use --layout io".into(),
                 ));
             }
-            let (base_scale, distribution, name) = match kind {
-                SchemeKind::XavierUniform => (1.0, ScalingDistribution::Uniform, "GlorotUniform"),
-                SchemeKind::XavierNormal => {
-                    (1.0, ScalingDistribution::TruncatedNormal, "GlorotNormal")
-                }
-                SchemeKind::HeUniform => (2.0, ScalingDistribution::Uniform, "HeUniform"),
-                SchemeKind::HeNormal => (2.0, ScalingDistribution::TruncatedNormal, "HeNormal"),
-                SchemeKind::LecunUniform => (1.0, ScalingDistribution::Uniform, "LecunUniform"),
-                SchemeKind::LecunNormal => {
-                    (1.0, ScalingDistribution::TruncatedNormal, "LecunNormal")
-                }
-                _ => (
-                    p.number(ParamKey::Scale).unwrap_or(1.0),
-                    p.scaling_distribution()
-                        .unwrap_or(ScalingDistribution::TruncatedNormal),
-                    "VarianceScaling",
-                ),
-            };
+            let Scaling {
+                scale: base_scale,
+                distribution,
+                keras_name: name,
+            } = Scaling::of(kind, &spec.scheme);
             let fans = resolved.fans.ok_or_else(|| {
                 other("Keras' VarianceScaling needs a 2-D or larger shape".into())
             })?;
@@ -380,7 +386,14 @@ fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unr
             };
             let scale = variance_scale(base_scale, resolved);
             let variance = scale / n.max(1.0);
-            let call = if name == "VarianceScaling" || scale != base_scale {
+            // Keras' preset classes are fan_in (Glorot: fan_avg) at their own scale;
+            // anything else is its VarianceScaling.
+            let preset_mode = if name.starts_with("Glorot") {
+                "fan_avg"
+            } else {
+                "fan_in"
+            };
+            let call = if name == "VarianceScaling" || scale != base_scale || mode != preset_mode {
                 let d = match distribution {
                     ScalingDistribution::TruncatedNormal => "truncated_normal",
                     ScalingDistribution::Normal => "untruncated_normal",
@@ -389,16 +402,6 @@ fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unr
                 format!(
                     "VarianceScaling(scale={}, mode='{mode}', distribution='{d}', seed={seed})",
                     py(scale)
-                )
-            } else if mode != "fan_in" && !name.starts_with("Glorot") {
-                format!(
-                    "VarianceScaling(scale={}, mode='{mode}', distribution='{}', seed={seed})",
-                    py(scale),
-                    if name.ends_with("Normal") {
-                        "truncated_normal"
-                    } else {
-                        "uniform"
-                    }
                 )
             } else {
                 format!("{name}(seed={seed})")
@@ -457,12 +460,13 @@ fn last_axis_columns(spec: &TensorSpec) -> Result<(), Unreproducible> {
 /// truncated normal (scale 2 or 1; `mode` and the other parameters carried over); every
 /// other scheme already means the same law.
 pub fn native_equivalent(scheme: &SchemeSpec) -> SchemeSpec {
-    let scale = match scheme.kind {
-        SchemeKind::HeNormal => 2.0,
-        SchemeKind::LecunNormal => 1.0,
-        SchemeKind::XavierNormal => 1.0,
-        _ => return scheme.clone(),
-    };
+    if !matches!(
+        scheme.kind,
+        SchemeKind::HeNormal | SchemeKind::LecunNormal | SchemeKind::XavierNormal
+    ) {
+        return scheme.clone();
+    }
+    let scale = Scaling::of(scheme.kind, scheme).scale;
     let gain_given = [
         ParamKey::Gain,
         ParamKey::Nonlinearity,
