@@ -97,7 +97,8 @@ pub enum Error {
     #[error("scheme '{scheme}' with the {rng} stream: {why}")]
     Unreproducible {
         scheme: String,
-        rng: crate::rng::RngMode,
+        /// The stream's name (`numpy`, `torch`, …).
+        rng: &'static str,
         why: Unreproducible,
     },
 
@@ -187,7 +188,8 @@ impl Error {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Unreproducible {
     /// The frameworks' streams are reproduced for f32 and f64.
-    HalfPrecision(crate::tensor::DType),
+    /// (The dtype's name: `f16`, `bf16`.)
+    HalfPrecision(&'static str),
     /// PyTorch's fans follow its out x in layout, and the tensor is not in it.
     NotOiLayout,
     /// NumPy's Generator has no truncated normal.

@@ -3,8 +3,7 @@
 //! every tensor passes whatever its stream (the memory budget before, finite values
 //! after) and drawing into memory as an array.
 
-use crate::compat::numpy::generator::Pcg64;
-use crate::compat::torch::generator::CpuGenerator;
+use crate::compat::Generators;
 use crate::draw;
 pub use crate::draw::Generated;
 use crate::error::{Error, Result};
@@ -12,18 +11,15 @@ use crate::law::Distribution;
 use crate::output::{TensorSink, Values};
 use crate::rng::RngMode;
 use crate::tensor::ResolvedTensor;
-use crate::tensor::dtype::{DType, Element};
+use crate::tensor::dtype::Element;
 
 pub use crate::draw::matrix::matrix_view;
 
-/// What lasts across the tensors of one run: the framework generators. Like the script
-/// it mirrors, `--rng numpy` creates `np.random.default_rng(seed)` once (and `--rng
-/// torch` calls `torch.manual_seed(seed)` once) and draws every tensor from it in order;
-/// a tensor with a different seed starts a new generator.
+/// What lasts across the tensors of one run: the sequential framework generators (see
+/// [`Generators`]), so that a run draws its tensors as the script it mirrors would.
 #[derive(Debug, Default)]
 pub struct Session {
-    numpy: Option<(u64, Pcg64)>,
-    torch: Option<(u64, CpuGenerator)>,
+    generators: Generators,
 }
 
 impl Session {
@@ -39,44 +35,14 @@ impl Session {
         label: &str,
     ) -> Result<Generated> {
         check_memory(tensor)?;
-        let generated = match tensor.spec.rng {
-            RngMode::Native => native(tensor, sink, label),
-            RngMode::Numpy => {
-                let rng = seeded(&mut self.numpy, tensor.spec.seed, Pcg64::new);
-                match tensor.spec.dtype {
-                    DType::F32 => crate::compat::numpy::generate::<f32>(tensor, sink, label, rng),
-                    DType::F64 => crate::compat::numpy::generate::<f64>(tensor, sink, label, rng),
-                    DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
-                }
-            }
-            RngMode::Torch => {
-                let rng = seeded(&mut self.torch, tensor.spec.seed, CpuGenerator::new);
-                match tensor.spec.dtype {
-                    DType::F32 => crate::compat::torch::generate::<f32>(tensor, sink, label, rng),
-                    DType::F64 => crate::compat::torch::generate::<f64>(tensor, sink, label, rng),
-                    DType::F16 | DType::Bf16 => Err(half_refused(tensor)),
-                }
-            }
-            RngMode::Jax | RngMode::Keras => {
-                use crate::compat::jax::stream::generate as jax;
-                match tensor.spec.dtype {
-                    DType::F32 => jax::<f32>(tensor, sink, label),
-                    DType::F64 => jax::<f64>(tensor, sink, label),
-                    DType::F16 => jax::<half::f16>(tensor, sink, label),
-                    DType::Bf16 => jax::<half::bf16>(tensor, sink, label),
-                }
-            }
-        }?;
+        let generated = crate::compat::stream(tensor.spec.rng).generate(
+            tensor,
+            sink,
+            label,
+            &mut self.generators,
+        )?;
         finite_or_refused(tensor, generated)
     }
-}
-
-/// The run's generator in `slot`, created from `seed` unless it already was.
-fn seeded<G>(slot: &mut Option<(u64, G)>, seed: u64, new: impl FnOnce(u64) -> G) -> &mut G {
-    if slot.as_ref().is_none_or(|(s, _)| *s != seed) {
-        *slot = Some((seed, new(seed)));
-    }
-    &mut slot.as_mut().expect("generator just set").1
 }
 
 /// Draws `tensor` into `sink` with its own stream, as a fresh [`Session`] would (a
@@ -90,22 +56,8 @@ pub fn generate(
     Session::new().generate(tensor, sink, label)
 }
 
-/// The native stream, in the tensor's dtype.
-fn native(
-    tensor: &ResolvedTensor,
-    sink: &mut (dyn TensorSink + Send),
-    label: &str,
-) -> Result<Generated> {
-    match tensor.spec.dtype {
-        DType::F32 => draw::engine::generate::<f32>(tensor, sink, label),
-        DType::F64 => draw::engine::generate::<f64>(tensor, sink, label),
-        DType::F16 => draw::engine::generate::<half::f16>(tensor, sink, label),
-        DType::Bf16 => draw::engine::generate::<half::bf16>(tensor, sink, label),
-    }
-}
-
 /// The last guard against overflow: resolution refuses laws that reach past the dtype
-/// ([`crate::tensor::NORMAL_REACH`]), and a draw beyond that reach which still rounds to
+/// ([`crate::compat::resolve::NORMAL_REACH`]), and a draw beyond that reach which still rounds to
 /// ±inf fails the tensor here, before its file is committed.
 fn finite_or_refused(tensor: &ResolvedTensor, generated: Generated) -> Result<Generated> {
     let s = &generated.stats;
@@ -197,16 +149,6 @@ pub fn check_memory(tensor: &ResolvedTensor) -> Result<()> {
         tensor.spec.dtype
     );
     crate::budget::check(needed, &what)
-}
-
-/// Framework streams are reproduced for f32 and f64 only (resolution refuses the rest
-/// first; this is the engine's own guard).
-fn half_refused(tensor: &ResolvedTensor) -> Error {
-    Error::Unreproducible {
-        scheme: tensor.spec.scheme.to_string(),
-        rng: tensor.spec.rng,
-        why: crate::error::Unreproducible::HalfPrecision(tensor.spec.dtype),
-    }
 }
 
 /// A sink that keeps the values in memory, for library users and tests.

@@ -141,15 +141,22 @@ impl JaxKeyPath {
     }
 }
 
-impl fmt::Display for RngMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl RngMode {
+    /// The stream's name, as `--rng` takes it and metadata records it.
+    pub fn name(self) -> &'static str {
+        match self {
             RngMode::Native => "native",
             RngMode::Numpy => "numpy",
             RngMode::Torch => "torch",
             RngMode::Jax => "jax",
             RngMode::Keras => "keras",
-        })
+        }
+    }
+}
+
+impl fmt::Display for RngMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -61,7 +61,7 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         args.rng,
         crate::rng::RngMode::Jax | crate::rng::RngMode::Keras
     ) {
-        scheme = crate::compat::jax::law::native_equivalent(&scheme);
+        scheme = crate::compat::jax::mapping::native_equivalent(&scheme);
     }
     let verification =
         verify::verify_file(&args.file, &scheme, args.layout, args.tensor.as_deref())?;

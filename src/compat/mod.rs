@@ -1,76 +1,37 @@
-//! Framework-exact streams: NumPy's and PyTorch's own generators and kernels, reproduced
-//! bit for bit. They follow the framework, not the native contract: sequential (one
-//! generator for the run's tensors, in order) and, where the framework calls the C
-//! library, calling it too ([`c_math`]).
+//! Every random stream behind one seam: [`stream`] gives a tensor's [`Stream`] by its
+//! [`RngMode`] — what the stream can reproduce, the law it really draws, the framework
+//! expression and label it records, and the drawing. The native stream's engine is
+//! [`crate::draw`]; the framework-exact streams live here, one folder each: NumPy's and
+//! PyTorch's own generators and kernels, JAX's counter-based threefry stream and Keras 3's
+//! initializers on it, reproduced bit for bit. They follow the framework, not the native
+//! contract: sequential where the framework is (one generator for the run's tensors, in
+//! order) and, where the framework calls the C library, calling it too ([`c_math`]).
+//!
+//! Adding a stream: a folder here implementing [`Stream`], an [`RngMode`] variant, and one
+//! arm in [`stream`].
 
 pub mod c_math;
 pub mod jax;
+pub mod keras;
+pub mod native;
 pub mod numpy;
+pub mod resolve;
+pub(crate) mod sequential;
+pub mod stream;
 pub mod torch;
 
-use crate::check::stats::Stats;
-use crate::draw::{BLOCK_LEN, Generated};
-use crate::error::{Error, Result};
-use crate::output::TensorSink;
-use crate::tensor::ResolvedTensor;
-use crate::tensor::dtype::Element;
+pub use crate::error::Unreproducible;
+pub use stream::{Generators, Stream};
 
-/// An elementwise tensor from a sequential framework generator: `fill(block, total,
-/// last)` draws the next values in order. One block is drawn while the previous one is
-/// written; the generator is sequential, so drawing itself cannot be split.
-///
-/// Blocks hold [`BLOCK_LEN`] elements (a multiple of 16), except that a remainder of
-/// fewer than 16 joins the block before it: PyTorch's `normal_` redraws the last 16
-/// values of a tensor whose size is not a multiple of 16, and they must all be in the
-/// last block.
-pub(crate) fn generate_sequential<E: Element>(
-    tensor: &ResolvedTensor,
-    sink: &mut (dyn TensorSink + Send),
-    label: &str,
-    mut fill: impl FnMut(&mut [E], usize, bool) + Send,
-) -> Result<Generated> {
-    let io_err = |e| Error::io(label, e);
-    let mut stats = Stats::default();
-    let n = tensor.spec.shape.len();
-    let block_after = |done: usize| {
-        let rest = n - done;
-        if rest < BLOCK_LEN + 16 {
-            rest
-        } else {
-            BLOCK_LEN
-        }
-    };
-    let first = block_after(0);
-    let mut current = vec![E::default(); first];
-    fill(&mut current, n, first == n);
-    let mut done = current.len();
-    let mut next = Vec::with_capacity(current.len());
-    loop {
-        let next_len = block_after(done);
-        next.resize(next_len, E::default());
-        let last = done + next_len == n;
-        let (written, ()) = rayon::join(
-            || -> std::io::Result<()> {
-                sink.write_values(E::values(&current))?;
-                stats.merge(&Stats::of_slice(&current));
-                Ok(())
-            },
-            || {
-                if next_len > 0 {
-                    fill(&mut next, n, last)
-                }
-            },
-        );
-        written.map_err(io_err)?;
-        if next_len == 0 {
-            break;
-        }
-        std::mem::swap(&mut current, &mut next);
-        done += next_len;
+use crate::rng::RngMode;
+
+/// The stream a tensor of this mode is drawn from.
+pub fn stream(rng: RngMode) -> &'static dyn Stream {
+    match rng {
+        RngMode::Native => &native::Native,
+        RngMode::Numpy => &numpy::Numpy,
+        RngMode::Torch => &torch::Torch,
+        RngMode::Jax => &jax::Jax,
+        RngMode::Keras => &keras::Keras,
     }
-    sink.finish().map_err(io_err)?;
-    Ok(Generated {
-        stats,
-        orthogonality_error: None,
-    })
 }

@@ -8,21 +8,18 @@
 
 use rayon::prelude::*;
 
+use super::block::{BLOCK_LEN, Generated};
+use super::keystream::{Keystream, key_of};
 use super::matrix::{
     OutputBlocks, centre_channels, matrix_view, matrix_without_randomness, orthogonal_from,
 };
-use super::{Generated, Keystream, NativeDraw, Sampler};
+use super::sampler::{NativeDraw, Sampler};
 use crate::check::stats::Stats;
 use crate::error::{Error, Result};
 use crate::law::Distribution;
 use crate::output::TensorSink;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::dtype::Element;
-
-/// Elements per block: the unit of parallel work and of the statistics' summation order
-/// (so the report does not depend on the thread count). Not part of the stream contract:
-/// every element's value depends on its index alone.
-pub const BLOCK_LEN: usize = 1 << 16;
 
 /// Blocks drawn per worker thread between two writes: enough to keep every thread busy
 /// while the writer works, few enough that memory stays small (2 batches × 4 blocks ×
@@ -42,7 +39,7 @@ pub fn generate<E: NativeDraw>(
 ) -> Result<Generated> {
     let io_err = |e| Error::io(label, e);
     let n = tensor.spec.shape.len();
-    let keystream = Keystream::new(&tensor.key());
+    let keystream = Keystream::new(&key_of(tensor));
     let mut generated = Generated {
         stats: Stats::default(),
         orthogonality_error: None,
@@ -128,7 +125,7 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
     let (tall, narrow) = (rows.max(cols), rows.min(cols));
     match tensor.resolved.distribution {
         Distribution::Orthogonal { gain, blocks: 1 } => {
-            let gaussian = gaussian_matrix(&Keystream::new(&tensor.key()), 0, tall * narrow);
+            let gaussian = gaussian_matrix(&Keystream::new(&key_of(tensor)), 0, tall * narrow);
             orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
         }
         // Block b's Gaussian matrix is the b-th run of block-sized elements of the
@@ -137,7 +134,7 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
             let split = OutputBlocks::new((rows, cols), blocks, tensor.spec.layout);
             let (block_rows, block_cols) = split.block_dims();
             let m = block_rows * block_cols;
-            let keystream = Keystream::new(&tensor.key());
+            let keystream = Keystream::new(&key_of(tensor));
             let mut w = vec![E::default(); rows * cols];
             let mut worst: Option<f64> = None;
             for b in 0..blocks {
@@ -161,7 +158,7 @@ fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Optio
             let dims = tensor.spec.shape.dims();
             let ((rows, cols), taps) = centre_channels(dims, tensor.spec.layout);
             let gaussian = gaussian_matrix(
-                &Keystream::new(&tensor.key()),
+                &Keystream::new(&key_of(tensor)),
                 0,
                 rows.max(cols) * rows.min(cols),
             );
@@ -216,7 +213,7 @@ fn gaussian_matrix(keystream: &Keystream, first: u64, len: usize) -> Vec<f64> {
 /// identity tensors, which only exist whole.
 pub fn draw_range<E: NativeDraw>(tensor: &ResolvedTensor, first: u64, out: &mut [E]) -> Option<()> {
     let sampler = Sampler::new(&tensor.resolved.distribution)?;
-    let keystream = Keystream::new(&tensor.key());
+    let keystream = Keystream::new(&key_of(tensor));
     out.par_chunks_mut(BLOCK_LEN)
         .enumerate()
         .for_each(|(b, chunk)| {

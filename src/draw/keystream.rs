@@ -127,3 +127,8 @@ mod tests {
         assert_eq!(first(7, "w0"), first(7, "w0"));
     }
 }
+
+/// The key of a tensor's native stream: [`derive_key`] of its seed and name.
+pub fn key_of(tensor: &crate::tensor::ResolvedTensor) -> [u8; 32] {
+    derive_key(tensor.spec.seed, &tensor.spec.name)
+}

@@ -15,6 +15,7 @@
 //! to a [`crate::output::TensorSink`].
 
 pub mod arith;
+pub mod block;
 pub mod chacha;
 pub mod engine;
 pub mod keystream;
@@ -27,16 +28,9 @@ pub mod special;
 pub mod truncated;
 pub mod uniform;
 
-pub use engine::BLOCK_LEN;
-pub use keystream::{Keystream, derive_key};
+pub use block::{BLOCK_LEN, Generated};
+
+/// Identifies the native stream's contract version in every file's metadata.
+pub const STREAM_CONTRACT: &str = "weightinit-native-v2";
+pub use keystream::{Keystream, derive_key, key_of};
 pub use sampler::{NativeDraw, Sampler};
-
-use crate::check::stats::Stats;
-
-/// What drawing a tensor measured.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Generated {
-    pub stats: Stats,
-    /// max |WᵀW/gain² − I| of the stored values, for orthogonal tensors.
-    pub orthogonality_error: Option<f64>,
-}

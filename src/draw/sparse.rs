@@ -16,8 +16,8 @@
 
 use rayon::prelude::*;
 
-use super::engine::BLOCK_LEN;
-use super::keystream::Keystream;
+use super::block::BLOCK_LEN;
+use super::keystream::{Keystream, key_of};
 use super::sampler::{NativeDraw, Sampler};
 use crate::law::Distribution;
 use crate::tensor::ResolvedTensor;
@@ -63,7 +63,7 @@ impl Units {
 pub fn draw<E: NativeDraw>(tensor: &ResolvedTensor, std: f64, zeros: usize) -> Vec<E> {
     let dims = tensor.spec.shape.dims();
     let n: usize = dims.iter().product();
-    let key = tensor.key();
+    let key = key_of(tensor);
     let normal = Sampler::new(&Distribution::Normal { mean: 0.0, std })
         .expect("a normal law is elementwise");
     let values_stream = Keystream::new(&key);

@@ -33,7 +33,7 @@ pub struct Resolved {
     pub fan: Option<f64>,
     /// What the scale was divided by after the formula (`depth=L`: √(2L)) and then
     /// multiplied by (`mult`), both 1 when not given: a framework stream that recomputes
-    /// the formula its own way ([`crate::compat::torch::law::torch_law`]) applies them
+    /// the formula its own way ([`crate::compat::torch::mapping::torch_law`]) applies them
     /// the same way.
     pub depth_divisor: f64,
     pub mult: f64,

@@ -13,9 +13,60 @@ pub mod flax;
 pub mod initializers;
 pub mod kernels;
 pub mod key;
-pub mod law;
+pub mod mapping;
 pub mod stream;
 pub mod threefry;
 pub mod xla_math;
 
 pub use key::JaxKey;
+
+use crate::compat::stream::{Generators, Stream, unreproducible};
+use crate::draw::Generated;
+use crate::error::{Result, Unreproducible};
+use crate::output::TensorSink;
+use crate::scheme::Resolved;
+use crate::tensor::{ResolvedTensor, TensorSpec};
+
+/// The `stream` of `--rng jax` tensors in their metadata (and with
+/// `jax_threefry_partitionable` off).
+pub const LABEL: &str =
+    "jax.random.key: threefry2x32, jax_threefry_partitionable=True, JAX 0.10 CPU samplers";
+pub const LABEL_ORIGINAL: &str =
+    "jax.random.key: threefry2x32, jax_threefry_partitionable=False, JAX 0.10 CPU samplers";
+
+/// `--rng jax`: `jax.nn.initializers` with each tensor's own key.
+pub struct Jax;
+
+impl Stream for Jax {
+    fn label(&self, spec: &TensorSpec) -> &'static str {
+        if spec.jax.partitionable {
+            LABEL
+        } else {
+            LABEL_ORIGINAL
+        }
+    }
+
+    fn adapt(&self, spec: &TensorSpec, resolved: &mut Resolved) -> Result<(), Unreproducible> {
+        let draw = mapping::draw_for(spec, resolved)?;
+        resolved.distribution = mapping::law(&draw, spec.shape.dims());
+        Ok(())
+    }
+
+    fn equivalent(&self, tensor: &ResolvedTensor) -> Option<String> {
+        mapping::draw_for(&tensor.spec, &tensor.resolved)
+            .ok()
+            .map(|draw| mapping::expression(&draw, &tensor.spec))
+    }
+
+    fn generate(
+        &self,
+        tensor: &ResolvedTensor,
+        sink: &mut (dyn TensorSink + Send),
+        label: &str,
+        _: &mut Generators,
+    ) -> Result<Generated> {
+        let draw = mapping::draw_for(&tensor.spec, &tensor.resolved)
+            .map_err(|why| unreproducible(&tensor.spec, why))?;
+        stream::generate_in_dtype(tensor, &draw, sink, label)
+    }
+}

@@ -9,11 +9,11 @@ use rayon::prelude::*;
 use super::flax;
 use super::kernels::{self, Law};
 use super::key::JaxKey;
-use super::law::{JaxDraw, KerasSampler, draw_for};
+use super::mapping::{JaxDraw, KerasSampler};
 use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{centre_channels, orthogonal_from};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::TensorSink;
 use crate::rng::{JaxKeyPath, JaxKeyStep};
 use crate::tensor::dtype::{DType, Element};
@@ -31,7 +31,7 @@ pub fn key_of(spec: &TensorSpec) -> JaxKey {
         // data handed to jax.random as is (the CLI refuses seeds ≥ 2³²).
         return JaxKey([spec.seed as u32, 0]);
     }
-    let root = JaxKey::from_seed(spec.seed, super::law::x64(spec));
+    let root = JaxKey::from_seed(spec.seed, super::mapping::x64(spec));
     let split =
         |key: JaxKey, count: usize, index: usize| key.split_one(count, index, stream.partitionable);
     match &stream.key {
@@ -128,17 +128,29 @@ jax_element!(bf16, fill_bf16, fill_bf16, |x: f64| bf16::from_f32(
     x as f32
 ));
 
-/// Draws `tensor` into `sink` (I/O errors against `label`).
-pub(crate) fn generate<E: JaxElement>(
+/// Draws `tensor` with `draw` (JAX's call, or Keras' on JAX) in the tensor's dtype.
+pub(crate) fn generate_in_dtype(
     tensor: &ResolvedTensor,
+    draw: &JaxDraw,
     sink: &mut (dyn TensorSink + Send),
     label: &str,
 ) -> Result<Generated> {
-    let draw = draw_for(&tensor.spec, &tensor.resolved).map_err(|why| Error::Unreproducible {
-        scheme: tensor.spec.scheme.to_string(),
-        rng: tensor.spec.rng,
-        why,
-    })?;
+    match tensor.spec.dtype {
+        DType::F32 => generate::<f32>(tensor, draw, sink, label),
+        DType::F64 => generate::<f64>(tensor, draw, sink, label),
+        DType::F16 => generate::<f16>(tensor, draw, sink, label),
+        DType::Bf16 => generate::<bf16>(tensor, draw, sink, label),
+    }
+}
+
+/// Draws `tensor` into `sink` (I/O errors against `label`).
+pub(crate) fn generate<E: JaxElement>(
+    tensor: &ResolvedTensor,
+    draw: &JaxDraw,
+    sink: &mut (dyn TensorSink + Send),
+    label: &str,
+) -> Result<Generated> {
+    let draw = draw.clone();
     let key = key_of(&tensor.spec);
     let shape = tensor.spec.shape.dims().to_vec();
     let partitionable = tensor.spec.jax.partitionable;
@@ -147,16 +159,21 @@ pub(crate) fn generate<E: JaxElement>(
         return write_whole(values, check, sink, label);
     }
     let mut offset = 0usize;
-    super::super::generate_sequential::<E>(tensor, sink, label, |block: &mut [E], _, _| {
-        let start = offset;
-        block
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(i, chunk)| {
-                E::fill(&draw, key, &shape, partitionable, start + i * CHUNK, chunk)
-            });
-        offset += block.len();
-    })
+    crate::compat::sequential::generate_sequential::<E>(
+        tensor,
+        sink,
+        label,
+        |block: &mut [E], _, _| {
+            let start = offset;
+            block
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(i, chunk)| {
+                    E::fill(&draw, key, &shape, partitionable, start + i * CHUNK, chunk)
+                });
+            offset += block.len();
+        },
+    )
 }
 
 /// `jax.random.orthogonal` as `jax.nn.initializers.orthogonal` calls it: the rows × cols

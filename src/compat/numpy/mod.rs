@@ -3,21 +3,24 @@
 
 pub mod generator;
 pub mod kernels;
-pub mod law;
+pub mod mapping;
 mod tables;
 
 use generator::Pcg64;
 
-use super::generate_sequential;
+use crate::compat::sequential::generate_sequential;
+use crate::compat::stream::{Generators, Stream, refuse_half, unreproducible};
 use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{
     matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
 };
-use crate::error::Result;
+use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
 use crate::output::TensorSink;
+use crate::scheme::Resolved;
 use crate::tensor::ResolvedTensor;
+use crate::tensor::TensorSpec;
 use crate::tensor::dtype::{DType, Element};
 
 /// `--rng numpy`: the tensor drawn from NumPy's generator in NumPy's order. Elementwise
@@ -46,4 +49,50 @@ pub fn generate<E: Element>(
         _ => matrix_without_randomness(tensor)?,
     };
     write_whole(values, check, sink, label)
+}
+
+/// The `stream` of `--rng numpy` tensors in their metadata.
+pub const LABEL: &str = "numpy default_rng: SeedSequence -> PCG64, NumPy 2.x samplers";
+
+/// `--rng numpy`: `np.random.default_rng(seed)`, one generator for the run's tensors.
+pub struct Numpy;
+
+impl Stream for Numpy {
+    fn label(&self, _: &TensorSpec) -> &'static str {
+        LABEL
+    }
+
+    fn adapt(&self, spec: &TensorSpec, resolved: &mut Resolved) -> Result<(), Unreproducible> {
+        refuse_half(spec)?;
+        mapping::supports(&resolved.distribution)
+    }
+
+    fn equivalent(&self, tensor: &ResolvedTensor) -> Option<String> {
+        let spec = &tensor.spec;
+        Some(mapping::expression(
+            &tensor.resolved.distribution,
+            spec.dtype,
+            spec.shape.dims(),
+            crate::tensor::fan::matrix_view(spec.shape.dims(), spec.layout),
+            spec.layout,
+        ))
+    }
+
+    fn generate(
+        &self,
+        tensor: &ResolvedTensor,
+        sink: &mut (dyn TensorSink + Send),
+        label: &str,
+        generators: &mut Generators,
+    ) -> Result<Generated> {
+        let rng = generators.numpy(tensor.spec.seed);
+        match tensor.spec.dtype {
+            DType::F32 => generate::<f32>(tensor, sink, label, rng),
+            DType::F64 => generate::<f64>(tensor, sink, label, rng),
+            DType::F16 | DType::Bf16 => Err(unreproducible(
+                &tensor.spec,
+                Unreproducible::HalfPrecision(tensor.spec.dtype.name()),
+            )),
+        }
+    }
 }

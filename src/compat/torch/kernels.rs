@@ -19,7 +19,7 @@
 //!
 //! Every `torch.nn.init` function built on these — `kaiming_uniform_`, `xavier_uniform_`,
 //! `kaiming_normal_`, `xavier_normal_`, the `nn.Linear`/`nn.Conv2d` defaults — reduces to
-//! them once its parameter is computed the way PyTorch computes it ([`super::law::torch_law`]).
+//! them once its parameter is computed the way PyTorch computes it ([`super::mapping::torch_law`]).
 //! `trunc_normal_` (PyTorch 2.15's algorithm) is reproduced when the window holds more
 //! than 30% of the mass: `normal_` on the whole tensor, then, while any value lies
 //! outside [a, b], a whole new `normal_` tensor whose values replace the outside ones

@@ -3,21 +3,24 @@
 
 pub mod generator;
 pub mod kernels;
-pub mod law;
+pub mod mapping;
 
 use generator::CpuGenerator;
 
-use super::generate_sequential;
+use crate::compat::sequential::generate_sequential;
+use crate::compat::stream::{Generators, Stream, refuse_half, unreproducible};
 use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{
     matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
 };
-use crate::error::Result;
+use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
 use crate::output::TensorSink;
+use crate::scheme::Resolved;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::dtype::{DType, Element};
+use crate::tensor::{Layout, TensorSpec};
 
 /// `--rng torch`: the tensor as `torch.nn.init` fills it after the run's earlier tensors.
 pub fn generate<E: Element>(
@@ -110,4 +113,62 @@ pub fn generate<E: Element>(
         _ => matrix_without_randomness(tensor)?,
     };
     write_whole(values, check, sink, label)
+}
+
+/// The `stream` of `--rng torch` tensors in their metadata.
+pub const LABEL: &str = "torch.manual_seed: mt19937, PyTorch 2.x CPU kernels";
+
+/// `--rng torch`: PyTorch's CPU generator after `torch.manual_seed(seed)`, one generator
+/// for the run's tensors.
+pub struct Torch;
+
+impl Stream for Torch {
+    fn label(&self, _: &TensorSpec) -> &'static str {
+        LABEL
+    }
+
+    fn adapt(&self, spec: &TensorSpec, resolved: &mut Resolved) -> Result<(), Unreproducible> {
+        refuse_half(spec)?;
+        mapping::supports(&resolved.distribution)?;
+        // Fans and the 2-D view of orthogonal/identity follow the layout.
+        let uses_layout = resolved.fan.is_some()
+            || matches!(
+                resolved.distribution,
+                Distribution::Orthogonal { .. }
+                    | Distribution::Identity { .. }
+                    | Distribution::Dirac { .. }
+                    | Distribution::Sparse { .. }
+            );
+        if uses_layout && spec.shape.dims().len() >= 2 && spec.layout != Layout::Oi {
+            return Err(Unreproducible::NotOiLayout);
+        }
+        resolved.distribution = mapping::torch_law(spec.scheme.kind, resolved);
+        Ok(())
+    }
+
+    fn equivalent(&self, tensor: &ResolvedTensor) -> Option<String> {
+        Some(mapping::expression(
+            &tensor.resolved.distribution,
+            tensor.spec.dtype,
+            tensor.spec.shape.dims(),
+        ))
+    }
+
+    fn generate(
+        &self,
+        tensor: &ResolvedTensor,
+        sink: &mut (dyn TensorSink + Send),
+        label: &str,
+        generators: &mut Generators,
+    ) -> Result<Generated> {
+        let rng = generators.torch(tensor.spec.seed);
+        match tensor.spec.dtype {
+            DType::F32 => generate::<f32>(tensor, sink, label, rng),
+            DType::F64 => generate::<f64>(tensor, sink, label, rng),
+            DType::F16 | DType::Bf16 => Err(unreproducible(
+                &tensor.spec,
+                Unreproducible::HalfPrecision(tensor.spec.dtype.name()),
+            )),
+        }
+    }
 }

@@ -25,9 +25,9 @@ pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
              (wider windows are)"
             )))
         }
-        Distribution::DeltaOrthogonal { .. } => {
-            Err(crate::compat::numpy::law::no_delta_orthogonal("PyTorch"))
-        }
+        Distribution::DeltaOrthogonal { .. } => Err(
+            crate::compat::numpy::mapping::no_delta_orthogonal("PyTorch"),
+        ),
         _ => Ok(()),
     }
 }

@@ -51,16 +51,13 @@ pub enum KerasSampler {
     },
 }
 
-fn other(why: String) -> Unreproducible {
+pub(crate) fn other(why: String) -> Unreproducible {
     Unreproducible::Other(why)
 }
 
 /// The JAX call for `spec` (resolved as `resolved` by the scheme table), or why there
 /// is none.
 pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unreproducible> {
-    if spec.rng == crate::rng::RngMode::Keras {
-        return keras_draw_for(spec, resolved);
-    }
     let p = &spec.scheme.params;
     let name = spec.scheme.name();
     let refuse_params = |keys: &[ParamKey], why: &str| -> Result<(), Unreproducible> {
@@ -203,14 +200,14 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
 /// A fan-based scheme as the `variance_scaling` JAX and Keras both reduce it to (before
 /// `depth` and `mult`): Glorot scale 1 over fan_avg, He 2, LeCun 1 (their modes come from
 /// the resolution), truncated normal for the `*-normal` ones; and Keras' class name.
-struct Scaling {
-    scale: f64,
-    distribution: ScalingDistribution,
-    keras_name: &'static str,
+pub(crate) struct Scaling {
+    pub(crate) scale: f64,
+    pub(crate) distribution: ScalingDistribution,
+    pub(crate) keras_name: &'static str,
 }
 
 impl Scaling {
-    fn of(kind: SchemeKind, scheme: &SchemeSpec) -> Scaling {
+    pub(crate) fn of(kind: SchemeKind, scheme: &SchemeSpec) -> Scaling {
         use ScalingDistribution::{TruncatedNormal, Uniform};
         let (scale, distribution, keras_name) = match kind {
             SchemeKind::XavierUniform => (1.0, Uniform, "GlorotUniform"),
@@ -239,7 +236,7 @@ impl Scaling {
 /// A variance-scaling `scale` with the scheme's `depth` and `mult` in it: they divide and
 /// multiply the std, so the scale takes their squares (left exactly as given when both
 /// are 1).
-fn variance_scale(scale: f64, resolved: &Resolved) -> f64 {
+pub(crate) fn variance_scale(scale: f64, resolved: &Resolved) -> f64 {
     if resolved.depth_divisor == 1.0 && resolved.mult == 1.0 {
         scale
     } else {
@@ -247,203 +244,9 @@ fn variance_scale(scale: f64, resolved: &Resolved) -> f64 {
     }
 }
 
-/// What a scheme means under `--rng keras`: the Keras 3 initializer of that name
-/// (keras/src/initializers, Keras 3.15), reduced to its `jax.random` call. Keras'
-/// `VarianceScaling` computes `scale / max(1, n)` and its `sqrt` (÷ 0.87962566103423978
-/// for the truncated normal) in Python floats, where JAX's computes them in the dtype;
-/// its fans are JAX's default ones (in × out, conv kernels k… × in × out).
-fn keras_draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unreproducible> {
-    let p = &spec.scheme.params;
-    let seed = spec.seed;
-    if seed > u64::from(u32::MAX) {
-        return Err(other(format!(
-            "seed {seed} is beyond what Keras takes: its initializers' seeds are 0 to \
-             4294967295 (Keras raises OverflowError above)"
-        )));
-    }
-    if spec.dtype != crate::tensor::DType::F32 {
-        return Err(other(format!(
-            "--rng keras is reproduced for float32, not {}",
-            spec.dtype
-        )));
-    }
-    let keras = |sampler, stddev: Option<f64>, mean: Option<f64>, call: String| JaxDraw::Keras {
-        sampler,
-        stddev,
-        mean,
-        call,
-    };
-    let refuse_params = |keys: &[ParamKey]| match keys.iter().find(|k| p.contains(**k)) {
-        Some(k) => Err(other(format!(
-            "{k}: Keras' variance-scaling initializers take no {k}; use \
-             variance-scaling:scale=S (in × out shapes)"
-        ))),
-        None => Ok(()),
-    };
-    refuse_params(&[
-        ParamKey::Groups,
-        ParamKey::Blocks,
-        ParamKey::InAxes,
-        ParamKey::OutAxes,
-    ])?;
-    let py = shortest;
-    Ok(match (spec.scheme.kind, resolved.distribution) {
-        (SchemeKind::Zeros, _) => JaxDraw::Init(Initializer::Zeros),
-        (SchemeKind::Ones, _) => JaxDraw::Init(Initializer::Ones),
-        (SchemeKind::Constant, Distribution::Constant { value }) => {
-            JaxDraw::Init(Initializer::Constant(value))
-        }
-        (SchemeKind::Uniform, Distribution::Uniform { low, high }) => keras(
-            KerasSampler::Uniform {
-                minval: low,
-                maxval: high,
-            },
-            None,
-            None,
-            format!(
-                "RandomUniform(minval={}, maxval={}, seed={seed})",
-                py(low),
-                py(high)
-            ),
-        ),
-        (SchemeKind::Normal, Distribution::Normal { mean, std }) => keras(
-            KerasSampler::Normal,
-            Some(std),
-            Some(mean),
-            format!(
-                "RandomNormal(mean={}, stddev={}, seed={seed})",
-                py(mean),
-                py(std)
-            ),
-        ),
-        (
-            SchemeKind::TruncatedNormal,
-            Distribution::TruncatedNormal {
-                mean,
-                std,
-                low,
-                high,
-            },
-        ) => {
-            if low != mean - 2.0 * std || high != mean + 2.0 * std {
-                return Err(other(
-                    "Keras' TruncatedNormal cuts at mean ± 2 stddev; give no bounds".into(),
-                ));
-            }
-            keras(
-                KerasSampler::TruncatedNormal,
-                Some(std),
-                Some(mean),
-                format!(
-                    "TruncatedNormal(mean={}, stddev={}, seed={seed})",
-                    py(mean),
-                    py(std)
-                ),
-            )
-        }
-        (SchemeKind::Orthogonal, Distribution::Orthogonal { gain, blocks: 1 }) => {
-            last_axis_columns(spec)?;
-            JaxDraw::Orthogonal { scale: gain }
-        }
-        (
-            kind @ (SchemeKind::XavierUniform
-            | SchemeKind::XavierNormal
-            | SchemeKind::HeUniform
-            | SchemeKind::HeNormal
-            | SchemeKind::LecunUniform
-            | SchemeKind::LecunNormal
-            | SchemeKind::VarianceScaling),
-            _,
-        ) => {
-            refuse_params(&[
-                ParamKey::Gain,
-                ParamKey::Nonlinearity,
-                ParamKey::NegativeSlope,
-            ])?;
-            if spec.layout != Layout::Io {
-                return Err(other(
-                    "Keras reads fans from in × out (k… × in × out) shapes; use --layout io".into(),
-                ));
-            }
-            let Scaling {
-                scale: base_scale,
-                distribution,
-                keras_name: name,
-            } = Scaling::of(kind, &spec.scheme);
-            let fans = resolved.fans.ok_or_else(|| {
-                other("Keras' VarianceScaling needs a 2-D or larger shape".into())
-            })?;
-            let (fan_in, fan_out) = (fans.fan_in as f64, fans.fan_out as f64);
-            let (n, mode) = match resolved.fan_mode {
-                Some(FanMode::FanOut) => (fan_out, "fan_out"),
-                Some(FanMode::FanAvg) => ((fan_in + fan_out) / 2.0, "fan_avg"),
-                Some(FanMode::FanGeoAvg) => {
-                    return Err(other(
-                        "Keras' VarianceScaling has no fan_geo_avg mode".into(),
-                    ));
-                }
-                _ => (fan_in, "fan_in"),
-            };
-            let scale = variance_scale(base_scale, resolved);
-            let variance = scale / n.max(1.0);
-            // Keras' preset classes are fan_in (Glorot: fan_avg) at their own scale;
-            // anything else is its VarianceScaling.
-            let preset_mode = if name.starts_with("Glorot") {
-                "fan_avg"
-            } else {
-                "fan_in"
-            };
-            let call = if name == "VarianceScaling" || scale != base_scale || mode != preset_mode {
-                let d = match distribution {
-                    ScalingDistribution::TruncatedNormal => "truncated_normal",
-                    ScalingDistribution::Normal => "untruncated_normal",
-                    ScalingDistribution::Uniform => "uniform",
-                };
-                format!(
-                    "VarianceScaling(scale={}, mode='{mode}', distribution='{d}', seed={seed})",
-                    py(scale)
-                )
-            } else {
-                format!("{name}(seed={seed})")
-            };
-            match distribution {
-                ScalingDistribution::TruncatedNormal => keras(
-                    KerasSampler::TruncatedNormal,
-                    Some(variance.sqrt() / TRUNCATED_STD),
-                    Some(0.0),
-                    call,
-                ),
-                ScalingDistribution::Normal => {
-                    keras(KerasSampler::Normal, Some(variance.sqrt()), Some(0.0), call)
-                }
-                ScalingDistribution::Uniform => {
-                    let limit = (3.0 * variance).sqrt();
-                    keras(
-                        KerasSampler::Uniform {
-                            minval: -limit,
-                            maxval: limit,
-                        },
-                        None,
-                        None,
-                        call,
-                    )
-                }
-            }
-        }
-        _ => {
-            return Err(other(format!(
-                "{} is not one of the Keras initializers --rng keras reproduces (Zeros, Ones, \
-                 Constant, RandomUniform, RandomNormal, TruncatedNormal, Glorot/He/Lecun \
-                 Uniform and Normal, VarianceScaling, Orthogonal)",
-                spec.scheme.name()
-            )));
-        }
-    })
-}
-
 /// JAX's orthogonal initializers make the last axis's columns orthogonal
 /// (`column_axis=-1`), which is the io layout's view.
-fn last_axis_columns(spec: &TensorSpec) -> Result<(), Unreproducible> {
+pub(crate) fn last_axis_columns(spec: &TensorSpec) -> Result<(), Unreproducible> {
     if spec.layout == Layout::Io {
         Ok(())
     } else {
@@ -493,7 +296,7 @@ pub fn native_equivalent(scheme: &SchemeSpec) -> SchemeSpec {
 
 /// `in_axis`/`out_axis` for the tensor: from `in-axes`/`out-axes`, else JAX's default
 /// (−2, −1) for the io layout and (1, 0) for oi.
-fn axes(spec: &TensorSpec) -> Result<Axes, Unreproducible> {
+pub(crate) fn axes(spec: &TensorSpec) -> Result<Axes, Unreproducible> {
     let p = &spec.scheme.params;
     let rank = spec.shape.rank();
     let list = |key: ParamKey| {
@@ -623,9 +426,6 @@ pub fn root_key_expression(seed: u64, x64: bool) -> String {
 
 /// The Python statement computing such a tensor as `w`, with the configuration it needs.
 pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
-    if spec.rng == crate::rng::RngMode::Keras {
-        return keras_expression(draw, spec);
-    }
     let stream: &JaxStream = &spec.jax;
     let key = stream
         .key
@@ -653,7 +453,7 @@ pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
             "jax.nn.initializers.delta_orthogonal({})({key}, {dims}, {dtype})",
             py(*scale)
         ),
-        JaxDraw::Keras { .. } => unreachable!("a Keras draw has keras_expression"),
+        JaxDraw::Keras { .. } => unreachable!("a Keras draw has keras::expression"),
     };
     let mut config = Vec::new();
     if x64(spec) {
@@ -666,30 +466,8 @@ pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
     format!("{}w = {call}", config.join("; "))
 }
 
-/// The Keras statement for a `--rng keras` tensor.
-fn keras_expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
-    let dims = crate::text::python_tuple(spec.shape.dims());
-    let seed = spec.seed;
-    let call = match draw {
-        JaxDraw::Keras { call, .. } => call.clone(),
-        JaxDraw::Orthogonal { scale } => {
-            format!("Orthogonal(gain={}, seed={seed})", shortest(*scale))
-        }
-        JaxDraw::Init(Initializer::Zeros) => "Zeros()".into(),
-        JaxDraw::Init(Initializer::Ones) => "Ones()".into(),
-        JaxDraw::Init(Initializer::Constant(v)) => format!("Constant({})", shortest(*v)),
-        other => format!("{other:?}"),
-    };
-    let config = if spec.jax.partitionable {
-        ""
-    } else {
-        "jax.config.update('jax_threefry_partitionable', False); "
-    };
-    format!("{config}w = keras.initializers.{call}({dims}, dtype=\"float32\")")
-}
-
 /// `jax.nn.initializers.NAME(args)`, by the name JAX gives it where it has one.
-fn initializer_text(init: &Initializer) -> String {
+pub(crate) fn initializer_text(init: &Initializer) -> String {
     let py = shortest;
     let i = "jax.nn.initializers.";
     match init {
