@@ -75,6 +75,11 @@ impl Keystream {
     }
 }
 
+/// The key of a tensor's native stream: [`derive_key`] of its seed and name.
+pub fn key_of(tensor: &crate::tensor::ResolvedTensor) -> [u8; 32] {
+    derive_key(tensor.spec.seed, &tensor.spec.name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,9 +131,4 @@ mod tests {
         assert_ne!(first(7, "w0"), first(8, "w0"));
         assert_eq!(first(7, "w0"), first(7, "w0"));
     }
-}
-
-/// The key of a tensor's native stream: [`derive_key`] of its seed and name.
-pub fn key_of(tensor: &crate::tensor::ResolvedTensor) -> [u8; 32] {
-    derive_key(tensor.spec.seed, &tensor.spec.name)
 }
