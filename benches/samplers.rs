@@ -16,14 +16,14 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use weightinit::draw::{BLOCK_LEN, Keystream, NativeDraw, Sampler, derive_key};
-use weightinit::generate;
 use weightinit::law::Distribution;
 use weightinit::output::npy::NpyWriter;
-use weightinit::rng::RngMode;
+use weightinit::pipeline::generate;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::TensorSpec;
 use weightinit::tensor::dtype::DType;
 use weightinit::tensor::fan::Layout;
+use weightinit::tensor::rng::RngMode;
 
 /// One block of `E`, filled again and again; the block index advances every iteration
 /// so each fill starts a fresh stream, as in a real tensor.

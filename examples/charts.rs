@@ -6,13 +6,13 @@
 
 use std::path::PathBuf;
 
-use weightinit::generate::draw_array;
+use weightinit::pipeline::generate::draw_array;
 use weightinit::plot::{self, Histogram, LineChart, Series};
-use weightinit::rng::RngMode;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::TensorSpec;
 use weightinit::tensor::dtype::DType;
 use weightinit::tensor::fan::Layout;
+use weightinit::tensor::rng::RngMode;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".".into()));

@@ -339,7 +339,7 @@ fn orthogonal_matches_jax_to_the_qr_rounding() {
 /// The library: `Init::rng(RngMode::Jax)` with a key path gives the command line's bytes.
 #[test]
 fn init_draws_the_jax_stream() {
-    use weightinit::rng::{JaxKeyPath, JaxKeyStep, JaxStream, RngMode};
+    use weightinit::tensor::rng::{JaxKeyPath, JaxKeyStep, JaxStream, RngMode};
     let dir = tempdir();
     run_ok(
         dir.path(),

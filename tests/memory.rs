@@ -8,12 +8,12 @@
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use weightinit::generate;
 use weightinit::output::npy::NpyWriter;
-use weightinit::rng::RngMode;
+use weightinit::pipeline::generate;
 use weightinit::tensor::TensorSpec;
 use weightinit::tensor::dtype::DType;
 use weightinit::tensor::fan::Layout;
+use weightinit::tensor::rng::RngMode;
 
 struct Counting;
 

@@ -25,8 +25,8 @@
 mod common;
 use common::*;
 
-use weightinit::generate::{Generated, draw_array};
 use weightinit::law::Distribution;
+use weightinit::pipeline::generate::{Generated, draw_array};
 use weightinit::tensor::fan::Layout;
 
 use weightinit::tensor::ResolvedTensor;

@@ -9,11 +9,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use weightinit::compat::torch::generator::CpuGenerator;
 use weightinit::compat::torch::kernels as torch;
-use weightinit::generate::Session;
 use weightinit::law::Distribution;
-use weightinit::rng::RngMode;
+use weightinit::pipeline::generate::Session;
 use weightinit::tensor::dtype::DType;
 use weightinit::tensor::fan::Layout;
+use weightinit::tensor::rng::RngMode;
 
 const FIXTURE: &str = "tests/fixtures/torch_reference.json";
 const BIN: &str = env!("CARGO_BIN_EXE_weightinit");

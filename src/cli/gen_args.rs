@@ -8,10 +8,10 @@ use crate::error::{Error, Result};
 use crate::model::activation::Activation;
 use crate::model::preset::Preset;
 use crate::output::Format;
-use crate::rng::RngMode;
 use crate::scheme::{ParamKey, SchemeSpec};
 use crate::tensor::dtype::DType;
 use crate::tensor::fan::Layout;
+use crate::tensor::rng::RngMode;
 
 /// Where the report goes and in which form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -333,13 +333,13 @@ impl GenArgs {
     pub(super) fn seed(&self) -> Result<u64> {
         match self.seed.as_deref() {
             None => Ok(self.fresh_seed()),
-            given => crate::rng::parse_seed(given),
+            given => crate::tensor::rng::parse_seed(given),
         }
     }
 
     /// A fresh seed for this run's stream: Keras takes seeds below 2³² only.
     pub(super) fn fresh_seed(&self) -> u64 {
-        let seed = crate::rng::fresh_seed();
+        let seed = crate::tensor::rng::fresh_seed();
         if self.rng == RngMode::Keras {
             seed & u64::from(u32::MAX)
         } else {

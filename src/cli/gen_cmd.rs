@@ -11,9 +11,9 @@ use crate::output::HashingWriter;
 use crate::output::atomic::{self, AtomicFile, FileOptions};
 use crate::output::manifest::{Manifest, ManifestEntry};
 use crate::output::report::{TensorReport, render_human};
+use crate::pipeline::write::TensorWriter;
 use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
-use crate::write::TensorWriter;
 
 /// The most worker threads `--threads` accepts: beyond this, starting the threads costs
 /// more than any machine gains (5000 threads took 11 s for a 4x4 tensor).

@@ -10,7 +10,7 @@ use crate::model::preset::Preset;
 use crate::model::shard::{self, Shard};
 use crate::output::Format;
 use crate::output::atomic;
-use crate::rng::RngMode;
+use crate::tensor::rng::RngMode;
 use crate::tensor::{DType, ResolvedTensor};
 
 /// Where the run's output goes, from `-o`, `--format` and `--shard`.
@@ -394,7 +394,7 @@ impl Plan {
             _ => t.data_bytes(),
         };
         for (tensor, destination) in &self.items {
-            crate::generate::check_memory(tensor)?;
+            crate::pipeline::generate::check_memory(tensor)?;
             if let Destination::File(path) = destination {
                 files.push((path, min_bytes(tensor)));
             }

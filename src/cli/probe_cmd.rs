@@ -160,7 +160,7 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
     let setup = Setup {
         widths,
         activation: args.activation,
-        seed: crate::rng::parse_seed(args.seed.as_deref())?,
+        seed: crate::tensor::rng::parse_seed(args.seed.as_deref())?,
         input,
     };
     let probe = crate::inspect::probe::run(&setup, &schemes)?;

@@ -7,8 +7,8 @@ use std::io::{self, IsTerminal};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::pipeline::write::Progress;
 use crate::tensor::ResolvedTensor;
-use crate::write::Progress;
 
 /// Below this many output bytes a tensor is written too fast for a bar to help.
 pub const MIN_BYTES: u64 = 512 << 20;

@@ -29,7 +29,7 @@ impl GenArgs {
     /// `--spec` when given), the config's dtype unless `--dtype`, PyTorch's layout (out ×
     /// in), schemes by name from `--rule` before the template's; and the config's bytes.
     pub(super) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
-        if self.rng != crate::rng::RngMode::Native {
+        if self.rng != crate::tensor::rng::RngMode::Native {
             return Err(Error::Usage(format!(
                 "--hf-config needs --rng native: transformers initializes a model module by \
                  module in its own order, which --rng {} does not follow",
@@ -132,7 +132,7 @@ impl GenArgs {
         &self,
         mut tensors: Vec<ResolvedTensor>,
     ) -> Result<Vec<ResolvedTensor>> {
-        use crate::rng::{JaxKeyPath, JaxStream, RngMode};
+        use crate::tensor::rng::{JaxKeyPath, JaxStream, RngMode};
         let jax_flags = self.jax_key.is_some() || self.jax_x64 || !self.jax_partitionable;
         let keras = tensors.iter().any(|t| t.spec.rng == RngMode::Keras);
         if keras && (self.jax_key.is_some() || self.jax_x64) {

@@ -44,7 +44,7 @@ pub struct VerifyArgs {
     /// he-normal, lecun-normal and xavier-normal are JAX's truncated normals
     /// (variance_scaling with truncated_normal). The other streams draw the native laws.
     #[arg(long, value_enum, default_value_t)]
-    pub rng: crate::rng::RngMode,
+    pub rng: crate::tensor::rng::RngMode,
 
     /// Check only this tensor (an .npz member without ".npy", a safetensors key).
     #[arg(long, value_name = "NAME")]
@@ -59,7 +59,7 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     let mut scheme: SchemeSpec = args.scheme.parse()?;
     if matches!(
         args.rng,
-        crate::rng::RngMode::Jax | crate::rng::RngMode::Keras
+        crate::tensor::rng::RngMode::Jax | crate::tensor::rng::RngMode::Keras
     ) {
         scheme = crate::compat::jax::mapping::native_equivalent(&scheme);
     }

@@ -23,7 +23,7 @@ pub mod torch;
 pub use crate::error::Unreproducible;
 pub use stream::{Generators, Stream};
 
-use crate::rng::RngMode;
+use crate::tensor::rng::RngMode;
 
 /// The stream a tensor of this mode is drawn from.
 pub fn stream(rng: RngMode) -> &'static dyn Stream {

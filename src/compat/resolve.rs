@@ -38,7 +38,7 @@ impl TensorSpec {
 /// when checking that they fit the dtype: one value in 10⁹ lies beyond 6σ. (The native
 /// stream's f32 path cannot go past 6.77σ, its f64 path past 9.50σ; the framework streams
 /// have no hard limit.) A draw beyond it that still overflows is caught after drawing
-/// ([`crate::generate`] refuses to commit a tensor holding ±inf).
+/// ([`crate::pipeline::generate`] refuses to commit a tensor holding ±inf).
 pub const NORMAL_REACH: f64 = 6.0;
 
 /// Refuses a law whose values cannot be stored in `dtype`: a constant, bound or gain

@@ -9,8 +9,8 @@
 
 use clap::ValueEnum;
 
-use crate::gain::DEFAULT_NEGATIVE_SLOPE;
 use crate::law::{normal_cdf, normal_pdf};
+use crate::scheme::gain::DEFAULT_NEGATIVE_SLOPE;
 
 /// SELU's α (Klambauer et al. 2017).
 pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_2;

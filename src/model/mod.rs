@@ -14,8 +14,8 @@ pub mod shard;
 pub mod spec;
 
 use crate::error::Result;
-use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
+use crate::tensor::rng::RngMode;
 use crate::tensor::{DType, Layout, ResolvedTensor, Shape, TensorSpec};
 
 /// What the tensors of one run share unless their source says otherwise.

@@ -144,10 +144,10 @@ pub fn index_json(tensors: &[ResolvedTensor], shards: &[usize], count: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::RngMode;
     use crate::tensor::TensorSpec;
     use crate::tensor::dtype::DType;
     use crate::tensor::fan::Layout;
+    use crate::tensor::rng::RngMode;
 
     /// huggingface_hub's rule on a model with an oversized tensor in the middle: the big
     /// one gets file 1 at once, the file being filled is closed later.

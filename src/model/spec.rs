@@ -27,10 +27,10 @@ use serde::Deserialize;
 
 use super::rules::name_matcher;
 use crate::error::{Error, Result};
-use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
 use crate::tensor::dtype::DType;
 use crate::tensor::fan::Layout;
+use crate::tensor::rng::RngMode;
 use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 

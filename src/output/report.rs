@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use crate::check::stats::Stats;
 use crate::check::{moment_z_scores, orthogonality_tolerance, rounding_slack, stored_value};
-use crate::generate::Generated;
 use crate::law::{Distribution, Theory};
-use crate::rng::RngMode;
+use crate::pipeline::generate::Generated;
 use crate::tensor::dtype::DType;
+use crate::tensor::rng::RngMode;
 use crate::tensor::{ResolvedTensor, TensorMeta};
 use crate::text::{num, plain};
 
@@ -83,7 +83,7 @@ impl TensorReport {
                 // Every orthogonal matrix has the same sum of squares, gain²·min(r, c),
                 // so its mean square is exactly gain²/max(r, c) (per block, and so for
                 // equal blocks together).
-                let view = crate::generate::matrix_view(tensor);
+                let view = crate::pipeline::generate::matrix_view(tensor);
                 let block =
                     crate::draw::matrix::OutputBlocks::new(view, blocks, tensor.spec.layout)
                         .block_dims();
@@ -98,7 +98,7 @@ impl TensorReport {
                 );
             }
             Distribution::Identity { gain } => {
-                let (rows, cols) = crate::generate::matrix_view(tensor);
+                let (rows, cols) = crate::pipeline::generate::matrix_view(tensor);
                 report.theory = Some(taps_theory(gain, rows.min(cols), rows * cols));
                 report
                     .notes

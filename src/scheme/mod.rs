@@ -5,6 +5,7 @@
 //! A scheme is data: adding one means adding a row to [`SCHEMES`] and an arm to
 //! `resolve`, not a new code path through the sampler or the writers.
 
+pub mod gain;
 mod params;
 mod resolve;
 mod spec;

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::gain::Nonlinearity;
+use crate::scheme::gain::Nonlinearity;
 use crate::text::escape_control as one_line;
 
 /// A parameter name. The order of the variants is the order in which

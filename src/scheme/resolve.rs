@@ -10,8 +10,8 @@ use super::params::{FanMode, ParamKey, ScalingDistribution};
 use super::spec::SchemeSpec;
 use super::table::SchemeKind;
 use crate::error::{Error, Result};
-use crate::gain::{DEFAULT_NEGATIVE_SLOPE, Nonlinearity};
 use crate::law::{Distribution, normal_mass};
+use crate::scheme::gain::{DEFAULT_NEGATIVE_SLOPE, Nonlinearity};
 use crate::tensor::fan::{Fans, Layout};
 use crate::tensor::shape::Shape;
 

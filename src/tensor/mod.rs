@@ -5,6 +5,7 @@
 
 pub mod dtype;
 pub mod fan;
+pub mod rng;
 pub mod shape;
 
 pub use dtype::{DType, Element};
@@ -14,8 +15,8 @@ pub use shape::Shape;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::rng::RngMode;
 use crate::scheme::{Resolved, SchemeSpec};
+use crate::tensor::rng::RngMode;
 
 /// Names become archive members, stream keys and (in a directory of one file per tensor)
 /// file names: keep them portable and unambiguous. Checkpoints converted from TensorFlow
@@ -62,7 +63,7 @@ pub struct TensorSpec {
     pub seed: u64,
     pub rng: RngMode,
     /// With `--rng jax`: JAX's flags and the tensor's key (unused by other streams).
-    pub jax: crate::rng::JaxStream,
+    pub jax: crate::tensor::rng::JaxStream,
 }
 
 /// A spec whose scheme has been resolved against its shape.

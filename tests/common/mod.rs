@@ -7,10 +7,10 @@
 pub mod cli;
 pub mod python;
 
-use weightinit::rng::RngMode;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::dtype::DType;
 use weightinit::tensor::fan::Layout;
+use weightinit::tensor::rng::RngMode;
 use weightinit::tensor::{ResolvedTensor, TensorSpec};
 
 /// A resolved tensor from an already-parsed scheme; panics with the offending value.

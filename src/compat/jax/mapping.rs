@@ -8,10 +8,10 @@
 use super::initializers::{self, Axes, Initializer, Mode, TRUNCATED_STD};
 use crate::error::Unreproducible;
 use crate::law::Distribution;
-use crate::rng::JaxStream;
 use crate::scheme::{
     FanMode, ParamKey, ParamValue, Resolved, ScalingDistribution, SchemeKind, SchemeSpec, shortest,
 };
+use crate::tensor::rng::JaxStream;
 use crate::tensor::{Layout, TensorSpec};
 
 /// The JAX call that draws a tensor.

@@ -1,5 +1,5 @@
 //! Drawing one `--rng jax` tensor: its key from the seed and the tensor's
-//! [`crate::rng::JaxStream`] settings ([`key_of`]), then its values block by block, each block split
+//! [`crate::tensor::rng::JaxStream`] settings ([`key_of`]), then its values block by block, each block split
 //! across threads — every element is a pure function of key, shape and index — and
 //! handed to the sink in order.
 
@@ -15,8 +15,8 @@ use crate::draw::engine::write_whole;
 use crate::draw::matrix::{centre_channels, orthogonal_from};
 use crate::error::Result;
 use crate::output::TensorSink;
-use crate::rng::{JaxKeyPath, JaxKeyStep};
 use crate::tensor::dtype::{DType, Element};
+use crate::tensor::rng::{JaxKeyPath, JaxKeyStep};
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// Elements one thread draws at a time.
@@ -26,7 +26,7 @@ const CHUNK: usize = 1 << 16;
 /// without x64) taken down the tensor's key path.
 pub fn key_of(spec: &TensorSpec) -> JaxKey {
     let stream = &spec.jax;
-    if spec.rng == crate::rng::RngMode::Keras {
+    if spec.rng == crate::tensor::rng::RngMode::Keras {
         // Keras' `draw_seed(seed)`: `convert_to_tensor([seed, 0], "uint32")`, the raw key
         // data handed to jax.random as is (the CLI refuses seeds ≥ 2³²).
         return JaxKey([spec.seed as u32, 0]);

@@ -28,10 +28,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::activation::Activation;
-use crate::rng::RngMode;
 use crate::scheme::SchemeSpec;
 use crate::tensor::dtype::DType;
 use crate::tensor::fan::Layout;
+use crate::tensor::rng::RngMode;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 pub use network::{LayerStats, Matrix, Weights};
 pub use verdict::{Verdict, VerdictKind};
@@ -130,7 +130,7 @@ fn standard_normal(name: &str, rows: usize, cols: usize, seed: u64) -> Result<Ma
         jax: Default::default(),
     }
     .resolve()?;
-    let (values, _) = crate::generate::draw_array::<f64>(&tensor)?;
+    let (values, _) = crate::pipeline::generate::draw_array::<f64>(&tensor)?;
     let values = values.as_slice().expect("a fresh array is contiguous");
     Ok(Matrix::from_row_major(rows, cols, values))
 }
@@ -207,7 +207,7 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
         let weights = tensors
             .iter()
             .map(|t| {
-                let (w, _) = crate::generate::draw_array::<f32>(t)?;
+                let (w, _) = crate::pipeline::generate::draw_array::<f32>(t)?;
                 let (inputs, outputs) = (w.shape()[0], w.shape()[1]);
                 Ok(Weights {
                     inputs,

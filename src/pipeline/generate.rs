@@ -9,9 +9,9 @@ pub use crate::draw::Generated;
 use crate::error::{Error, Result};
 use crate::law::Distribution;
 use crate::output::{TensorSink, Values};
-use crate::rng::RngMode;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::dtype::Element;
+use crate::tensor::rng::RngMode;
 
 pub use crate::draw::matrix::matrix_view;
 

@@ -26,13 +26,13 @@ use crate::draw::NativeDraw;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::output::atomic::{AtomicFile, FileOptions};
-use crate::rng::RngMode;
+use crate::pipeline::write::{Silent, TensorWriter};
 use crate::scheme::SchemeSpec;
 use crate::tensor::dtype::DType;
 use crate::tensor::fan::Layout;
+use crate::tensor::rng::RngMode;
 use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
-use crate::write::{Silent, TensorWriter};
 
 /// One tensor to initialize: a scheme and a shape, with the seed, name, layout, random
 /// stream and dtype `weightinit gen` defaults to (seed drawn fresh, name `w0`, layout
@@ -106,7 +106,7 @@ impl Init {
                 layout: Layout::Io,
                 scheme: scheme.into_scheme()?,
                 dtype: DType::F32,
-                seed: crate::rng::fresh_seed(),
+                seed: crate::tensor::rng::fresh_seed(),
                 rng: RngMode::Native,
                 jax: Default::default(),
             },
@@ -141,7 +141,7 @@ impl Init {
 
     /// With [`RngMode::Jax`]: JAX's flags and the tensor's key (default: partitionable,
     /// no x64, `jax.random.key(seed)` itself).
-    pub fn jax(mut self, stream: crate::rng::JaxStream) -> Init {
+    pub fn jax(mut self, stream: crate::tensor::rng::JaxStream) -> Init {
         self.spec.jax = stream;
         self
     }
@@ -186,23 +186,25 @@ impl Init {
             // touches each page on the thread that fills it.
             let mut values = vec![E::default(); n];
             crate::budget::advise_huge_pages(&mut values);
-            if let Some(drawn) = crate::generate::draw_native_in_place(&tensor, &mut values) {
+            if let Some(drawn) =
+                crate::pipeline::generate::draw_native_in_place(&tensor, &mut values)
+            {
                 drawn?;
                 return ArrayD::from_shape_vec(tensor.spec.shape.dims(), values)
                     .map_err(|e| Error::Numerical(format!("array shape: {e}")));
             }
         }
-        Ok(crate::generate::draw_array::<E>(&tensor)?.0)
+        Ok(crate::pipeline::generate::draw_array::<E>(&tensor)?.0)
     }
 
     /// The values of [`Init::draw`] written into `out` (row-major, exactly the tensor's
     /// element count), for memory the caller already owns; `E` is the element type.
     pub fn draw_into<E: NativeDraw>(&self, out: &mut [E]) -> Result<()> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
-        if let Some(drawn) = crate::generate::draw_native_in_place(&tensor, out) {
+        if let Some(drawn) = crate::pipeline::generate::draw_native_in_place(&tensor, out) {
             return drawn;
         }
-        crate::generate::draw_into(&tensor, out).map(|_| ())
+        crate::pipeline::generate::draw_into(&tensor, out).map(|_| ())
     }
 
     /// Elements `first .. first + len` of the tensor in row-major order, drawn alone

@@ -9,12 +9,12 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::generate::{Generated, Session};
 use crate::output::atomic::{AtomicFile, FileOptions};
 use crate::output::json::JsonWriter;
 use crate::output::npy::NpyWriter;
 use crate::output::npz::NpzWriter;
 use crate::output::{Format, TensorSink, Values, safetensors};
+use crate::pipeline::generate::{Generated, Session};
 use crate::tensor::ResolvedTensor;
 
 /// Told how far the writing of each tensor has got. Every method does nothing by default.
