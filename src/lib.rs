@@ -27,6 +27,7 @@
 
 pub mod budget;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod compat;
 pub mod draw;
@@ -34,8 +35,10 @@ pub mod error;
 pub mod inspect;
 pub mod law;
 pub mod model;
+pub mod names;
 pub mod output;
 pub mod pipeline;
+#[cfg(feature = "cli")]
 pub mod plot;
 pub mod scheme;
 pub mod simd;

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 use weightinit::inspect::load::LoadedTensor;
 use weightinit::inspect::verify as checks;
+use weightinit::names::Choice;
 use weightinit::{DType, Error, Init, Layout, RngMode};
 
 /// The library's error as a Python exception: files are `OSError` (`FileExistsError` for
@@ -32,18 +33,13 @@ fn to_py(e: Error) -> PyErr {
     }
 }
 
-/// Parses one of clap's value names (with its aliases: `float32`, `oi`, `torch` …) into
+/// Parses one of the library's names (with its aliases: `float32`, `oi`, `torch` …) into
 /// `T`, or says what is accepted.
-fn parse_choice<T: clap::ValueEnum>(what: &str, text: &str) -> PyResult<T> {
-    T::from_str(text, true).map_err(|_| {
-        let accepted: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value())
-            .map(|p| p.get_name().to_string())
-            .collect();
+fn parse_choice<T: Choice>(what: &str, text: &str) -> PyResult<T> {
+    T::from_name(text).ok_or_else(|| {
         PyValueError::new_err(format!(
             "invalid {what} '{text}': use one of {}",
-            accepted.join(", ")
+            T::accepted()
         ))
     })
 }

@@ -1,6 +1,7 @@
 //! `gen`'s flags (clap) and their plain decoding: the scheme with inline and flag
 //! parameters merged, the seed, the tensor names.
 
+use crate::cli::choice::choice;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -45,7 +46,7 @@ pub struct GenArgs {
 
     /// Instead of --scheme: a module's weight and bias as its framework initializes them
     /// (names NAME.weight and NAME.bias; the shape is the constructor's arguments).
-    #[arg(long, value_enum, conflicts_with = "scheme")]
+    #[arg(long, value_parser = choice::<Preset>(), conflicts_with = "scheme")]
     pub preset: Option<Preset>,
 
     /// Tensor shape as stored, e.g. 784x128 or 3x3x64x128; repeat for several tensors.
@@ -108,7 +109,7 @@ pub struct GenArgs {
     /// With --layers: the activation after each layer, which picks the weight scheme:
     /// relu, leaky-relu, gelu → he-normal; tanh, sigmoid, linear → xavier-normal;
     /// selu → lecun-normal.
-    #[arg(long, value_enum, default_value_t = Activation::Relu, requires = "layers")]
+    #[arg(long, value_parser = choice::<Activation>(), default_value_t = Activation::Relu, requires = "layers")]
     pub activation: Activation,
 
     /// With --layers: the bias scheme (zeros, a 1-D scheme such as normal:std=0.01,
@@ -140,11 +141,11 @@ pub struct GenArgs {
 
     /// Axis convention: io (Keras/JAX/TF: in x out, kh x kw x in x out) or oi
     /// (PyTorch: out x in, out x in x kh x kw).
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_parser = choice::<Layout>(), default_value_t)]
     pub layout: Layout,
 
     /// Element type [default: f32, or the dtype a --hf-config names].
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<DType>())]
     pub dtype: Option<DType>,
 
     /// Seed (0 to 2^64-1). Without it a fresh seed is drawn, printed and recorded.
@@ -156,7 +157,7 @@ pub struct GenArgs {
     /// torch.nn.init draws after torch.manual_seed(SEED); use --layout oi). The framework
     /// streams use one generator for the run's tensors in order; the report prints the
     /// equivalent code.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_parser = choice::<RngMode>(), default_value_t)]
     pub rng: RngMode,
 
     // The help is an attribute, not a doc comment: rustdoc would read its brackets as links.
@@ -188,7 +189,7 @@ pub struct GenArgs {
     pub output: Option<PathBuf>,
 
     /// File format; by default taken from the output file's extension, else npy.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = choice::<Format>())]
     pub format: Option<Format>,
 
     /// Replace existing files.

@@ -1,6 +1,7 @@
 //! `weightinit hist`: a tensor's histogram in the terminal (or an image), with the
 //! density it should follow drawn over it.
 
+use crate::cli::choice::choice;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -37,7 +38,7 @@ pub struct HistArgs {
     pub scheme: Option<String>,
 
     /// Axis convention of the stored shape, for the scheme's fans.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_parser = choice::<Layout>(), default_value_t)]
     pub layout: Layout,
 
     /// Number of bins (1 to 10000).

@@ -2,6 +2,7 @@
 //! errors to one line and an exit code. The `weightinit` binary (`src/main.rs`) and the
 //! Python package's `weightinit` command both call [`main`].
 
+mod choice;
 mod dry_run;
 mod gen_args;
 pub mod gen_cmd;

@@ -1,6 +1,7 @@
 //! `weightinit probe`: runs schemes through a dense chain and prints what happened to
 //! the signal, as a table, a terminal chart, JSON or an image.
 
+use crate::cli::choice::choice;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -29,7 +30,7 @@ pub struct ProbeArgs {
     pub layers: String,
 
     /// Activation after every hidden layer (the last layer is linear).
-    #[arg(long, value_enum, default_value_t = Activation::Relu)]
+    #[arg(long, value_parser = choice::<Activation>(), default_value_t = Activation::Relu)]
     pub activation: Activation,
 
     /// Schemes to compare, comma-separated or repeated; parameters go inline

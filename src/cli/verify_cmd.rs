@@ -2,6 +2,7 @@
 //! its stored shapes? The checks live in [`crate::inspect::verify`]; this module parses, prints
 //! and turns "no" into [`Error::Inconsistent`] (exit code 1).
 
+use crate::cli::choice::choice;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -37,13 +38,13 @@ pub struct VerifyArgs {
 
     /// Axis convention of the stored shapes, as for gen: io (Keras/JAX/TF: in x out) or
     /// oi (PyTorch: out x in).
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_parser = choice::<Layout>(), default_value_t)]
     pub layout: Layout,
 
     /// The stream the file was drawn with, for what the scheme's name means: under jax (and keras),
     /// he-normal, lecun-normal and xavier-normal are JAX's truncated normals
     /// (variance_scaling with truncated_normal). The other streams draw the native laws.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_parser = choice::<crate::tensor::rng::RngMode>(), default_value_t)]
     pub rng: crate::tensor::rng::RngMode,
 
     /// Check only this tensor (an .npz member without ".npy", a safetensors key).

@@ -7,7 +7,7 @@
 //! PyTorch and Keras use); GELU is the exact x·Φ(x) of Hendrycks & Gimpel 2016, not the
 //! tanh approximation; leaky ReLU's slope is PyTorch's default 0.01.
 
-use clap::ValueEnum;
+use crate::names::{Choice, Named};
 
 use crate::law::{normal_cdf, normal_pdf};
 use crate::scheme::gain::DEFAULT_NEGATIVE_SLOPE;
@@ -18,7 +18,7 @@ pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_2;
 pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
 
 /// The activation after each hidden layer of a chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
     Relu,
     LeakyRelu,
@@ -27,6 +27,59 @@ pub enum Activation {
     Sigmoid,
     Linear,
     Selu,
+}
+
+impl Choice for Activation {
+    const TABLE: &'static [Named<Self>] = &[
+        Named {
+            value: Activation::Relu,
+            name: "relu",
+            aliases: &[],
+            help: "",
+        },
+        Named {
+            value: Activation::LeakyRelu,
+            name: "leaky-relu",
+            aliases: &[],
+            help: "",
+        },
+        Named {
+            value: Activation::Gelu,
+            name: "gelu",
+            aliases: &[],
+            help: "",
+        },
+        Named {
+            value: Activation::Tanh,
+            name: "tanh",
+            aliases: &[],
+            help: "",
+        },
+        Named {
+            value: Activation::Sigmoid,
+            name: "sigmoid",
+            aliases: &[],
+            help: "",
+        },
+        Named {
+            value: Activation::Linear,
+            name: "linear",
+            aliases: &[],
+            help: "",
+        },
+        Named {
+            value: Activation::Selu,
+            name: "selu",
+            aliases: &[],
+            help: "",
+        },
+    ];
+}
+
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Activation {

@@ -1,7 +1,7 @@
 //! Presets: a framework module's parameters as that framework initializes them, e.g.
 //! `torch.nn.Linear(IN, OUT)`'s weight and bias.
 
-use clap::ValueEnum;
+use crate::names::{Choice, Named};
 
 use super::{Common, symmetric_uniform};
 use crate::error::{Error, Result};
@@ -9,7 +9,7 @@ use crate::scheme::{ParamKey, ParamValue, SchemeKind, SchemeSpec};
 use crate::tensor::{ResolvedTensor, Shape};
 
 /// A module's default parameters, as its framework initializes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
     /// torch.nn.Linear(IN, OUT): --shape INxOUT gives weight OUTxIN, kaiming_uniform_
     /// with a=√5, then bias OUT, U(±1/√IN).
@@ -17,6 +17,31 @@ pub enum Preset {
     /// torch.nn.Conv2d(IN, OUT, (KH, KW)): --shape INxOUTxKHxKW gives weight OUTxINxKHxKW,
     /// kaiming_uniform_ with a=√5, then bias OUT, U(±1/√(IN·KH·KW)).
     TorchConv2d,
+}
+
+impl Choice for Preset {
+    const TABLE: &'static [Named<Self>] = &[
+        Named {
+            value: Preset::TorchLinear,
+            name: "torch-linear",
+            aliases: &[],
+            help: "torch.nn.Linear(IN, OUT): --shape INxOUT gives weight OUTxIN, \
+                   kaiming_uniform_ with a=√5, then bias OUT, U(±1/√IN)",
+        },
+        Named {
+            value: Preset::TorchConv2d,
+            name: "torch-conv2d",
+            aliases: &[],
+            help: "torch.nn.Conv2d(IN, OUT, (KH, KW)): --shape INxOUTxKHxKW gives weight \
+                   OUTxINxKHxKW, kaiming_uniform_ with a=√5, then bias OUT, U(±1/√(IN·KH·KW))",
+        },
+    ];
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Preset {

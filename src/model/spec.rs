@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use super::rules::name_matcher;
 use crate::error::{Error, Result};
+use crate::names::Choice;
 use crate::scheme::SchemeSpec;
 use crate::tensor::dtype::DType;
 use crate::tensor::fan::Layout;
@@ -258,18 +259,13 @@ fn parse_toml(label: &str, text: &str) -> Result<File> {
     })
 }
 
-/// Parses a clap value enum from the file (same names and aliases as the flags).
-fn value<T: clap::ValueEnum>(label: &str, key: &str, text: &str) -> Result<T> {
-    T::from_str(text, true).map_err(|_| {
-        let accepted: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value())
-            .map(|v| v.get_name().to_string())
-            .collect();
+/// Parses a value of a name table from the file (same names and aliases as the flags).
+fn value<T: Choice>(label: &str, key: &str, text: &str) -> Result<T> {
+    T::from_name(text).ok_or_else(|| {
         Error::Usage(format!(
             "{label}: {key} = '{}' is not one of {}",
             crate::text::escape_control(text),
-            accepted.join(", ")
+            T::accepted()
         ))
     })
 }

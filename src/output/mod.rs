@@ -19,6 +19,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::names::{Choice, Named};
+
 /// A run of consecutive elements of the tensor being written.
 #[derive(Debug, Clone, Copy)]
 pub enum Values<'a> {
@@ -62,7 +64,7 @@ pub trait TensorSink {
 }
 
 /// The file formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// NumPy .npy (format version 1.0), loads with `np.load`.
@@ -73,6 +75,35 @@ pub enum Format {
     Npz,
     /// Hugging Face .safetensors: every tensor of the run in one file.
     Safetensors,
+}
+
+impl Choice for Format {
+    const TABLE: &'static [Named<Self>] = &[
+        Named {
+            value: Format::Npy,
+            name: "npy",
+            aliases: &[],
+            help: "NumPy .npy (format version 1.0), loads with `np.load`",
+        },
+        Named {
+            value: Format::Json,
+            name: "json",
+            aliases: &[],
+            help: "One JSON document: metadata plus `data` as nested arrays",
+        },
+        Named {
+            value: Format::Npz,
+            name: "npz",
+            aliases: &[],
+            help: "NumPy .npz: every tensor of the run in one zip archive, loads with `np.load`",
+        },
+        Named {
+            value: Format::Safetensors,
+            name: "safetensors",
+            aliases: &[],
+            help: "Hugging Face .safetensors: every tensor of the run in one file",
+        },
+    ];
 }
 
 impl Format {

@@ -5,23 +5,49 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::names::{Choice, Named};
 use crate::output::Values;
 
 /// The float type of a stored tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
     #[default]
-    #[value(alias = "float32")]
     F32,
-    #[value(alias = "float64")]
     F64,
     /// IEEE half precision (safetensors F16, NumPy float16).
-    #[value(alias = "float16", alias = "half")]
     F16,
     /// bfloat16 (safetensors BF16; NumPy has no such dtype).
-    #[value(alias = "bfloat16")]
     Bf16,
+}
+
+impl Choice for DType {
+    const TABLE: &'static [Named<Self>] = &[
+        Named {
+            value: DType::F32,
+            name: "f32",
+            aliases: &["float32"],
+            help: "",
+        },
+        Named {
+            value: DType::F64,
+            name: "f64",
+            aliases: &["float64"],
+            help: "",
+        },
+        Named {
+            value: DType::F16,
+            name: "f16",
+            aliases: &["float16", "half"],
+            help: "IEEE half precision (safetensors F16, NumPy float16)",
+        },
+        Named {
+            value: DType::Bf16,
+            name: "bf16",
+            aliases: &["bfloat16"],
+            help: "bfloat16 (safetensors BF16; NumPy has no such dtype)",
+        },
+    ];
 }
 
 impl DType {

@@ -16,19 +16,35 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::names::{Choice, Named};
 use crate::tensor::shape::Shape;
 
 /// How the axes of a weight shape map to inputs and outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// in × out; conv kernels k… × in × out (Keras, JAX, TensorFlow).
     #[default]
-    #[value(alias = "keras", alias = "jax", alias = "tf")]
     Io,
     /// out × in; conv weights out × in × k… (PyTorch).
-    #[value(alias = "torch", alias = "pytorch")]
     Oi,
+}
+
+impl Choice for Layout {
+    const TABLE: &'static [Named<Self>] = &[
+        Named {
+            value: Layout::Io,
+            name: "io",
+            aliases: &["keras", "jax", "tf"],
+            help: "in × out; conv kernels k… × in × out (Keras, JAX, TensorFlow)",
+        },
+        Named {
+            value: Layout::Oi,
+            name: "oi",
+            aliases: &["torch", "pytorch"],
+            help: "out × in; conv weights out × in × k… (PyTorch)",
+        },
+    ];
 }
 
 impl fmt::Display for Layout {

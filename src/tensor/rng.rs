@@ -5,8 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::names::{Choice, Named};
+
 /// Which generator produced a tensor; recorded in every file's metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RngMode {
     /// ChaCha8 blocks keyed by (seed, tensor name): the documented native contract.
@@ -25,6 +27,46 @@ pub enum RngMode {
     /// bit for bit: JAX's stream with the raw key `[SEED, 0]` Keras hands it, and Keras'
     /// own formulas.
     Keras,
+}
+
+impl Choice for RngMode {
+    const TABLE: &'static [Named<Self>] = &[
+        Named {
+            value: RngMode::Native,
+            name: "native",
+            aliases: &[],
+            help: "ChaCha8 blocks keyed by (seed, tensor name): the documented native contract",
+        },
+        Named {
+            value: RngMode::Numpy,
+            name: "numpy",
+            aliases: &[],
+            help: "NumPy's `np.random.default_rng(seed)`, bit for bit; one generator per run, \
+                   drawn tensor after tensor",
+        },
+        Named {
+            value: RngMode::Torch,
+            name: "torch",
+            aliases: &[],
+            help: "PyTorch's CPU generator after `torch.manual_seed(seed)` (uniform_-based \
+                   inits), bit for bit; one generator per run, drawn tensor after tensor",
+        },
+        Named {
+            value: RngMode::Jax,
+            name: "jax",
+            aliases: &[],
+            help: "JAX's `jax.random` (threefry2x32) and `jax.nn.initializers`, bit for bit: \
+                   each tensor from its own key ([`JaxStream`]), counter-based, drawn in parallel",
+        },
+        Named {
+            value: RngMode::Keras,
+            name: "keras",
+            aliases: &[],
+            help: "Keras 3's initializers on the JAX backend (`keras.initializers.X(seed=SEED)`), \
+                   bit for bit: JAX's stream with the raw key `[SEED, 0]` Keras hands it, and \
+                   Keras' own formulas",
+        },
+    ];
 }
 
 /// How a `--rng jax` tensor's key and bits come about: JAX's configuration flags and
