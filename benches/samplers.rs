@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
 use weightinit::draw::{BLOCK_LEN, Keystream, NativeDraw, Sampler, derive_key};
 use weightinit::law::Distribution;
 use weightinit::output::npy::NpyWriter;
 use weightinit::pipeline::generate;
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::TensorSpec;
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 use weightinit::tensor::rng::RngMode;
 
 /// One block of `E`, filled again and again; the block index advances every iteration

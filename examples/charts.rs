@@ -6,12 +6,12 @@
 
 use std::path::PathBuf;
 
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
 use weightinit::pipeline::generate::draw_array;
 use weightinit::plot::{self, Histogram, LineChart, Series};
 use weightinit::scheme::SchemeSpec;
 use weightinit::tensor::TensorSpec;
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 use weightinit::tensor::rng::RngMode;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

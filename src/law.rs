@@ -83,7 +83,7 @@ impl Distribution {
     }
 
     /// Exact moments of an element. Orthogonal and identity matrices are not iid, so
-    /// their "theory" is that of the whole matrix (see [`crate::output::report`]); this returns
+    /// their "theory" is that of the whole matrix (see [`crate::check::report`]); this returns
     /// `None` for them.
     pub fn theory(&self) -> Option<Theory> {
         let t = match *self {

@@ -25,6 +25,7 @@
 //! The command line, [`cli`], is a front end built on the same API; the `weightinit`
 //! binary and the Python package's `weightinit` command are [`cli::main`].
 
+pub mod array;
 pub mod budget;
 pub mod check;
 #[cfg(feature = "cli")]
@@ -45,10 +46,8 @@ pub mod simd;
 pub mod tensor;
 pub mod text;
 
+pub use array::{DType, Layout, Shape};
 pub use error::{Error, Result};
 pub use pipeline::init::Init;
 pub use scheme::SchemeSpec;
-pub use tensor::DType;
-pub use tensor::Layout;
-pub use tensor::Shape;
 pub use tensor::rng::RngMode;

@@ -40,10 +40,11 @@ pub trait Choice: Copy + PartialEq + Send + Sync + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::array::{DType, Layout};
     use crate::model::activation::Activation;
     use crate::model::preset::Preset;
     use crate::output::Format;
-    use crate::tensor::{DType, Layout, rng::RngMode};
+    use crate::tensor::rng::RngMode;
 
     /// Each table's names parse back to their value, and agree with the type's own
     /// `Display`, which metadata and messages use.

@@ -8,11 +8,11 @@
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
 use weightinit::output::npy::NpyWriter;
 use weightinit::pipeline::generate;
 use weightinit::tensor::TensorSpec;
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 use weightinit::tensor::rng::RngMode;
 
 struct Counting;

@@ -10,12 +10,12 @@ mod common;
 use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
 use weightinit::compat::numpy::generator::Pcg64;
 use weightinit::compat::numpy::kernels as numpy;
 use weightinit::law::Distribution;
 use weightinit::pipeline::generate::{Session, draw_array};
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 use weightinit::tensor::rng::RngMode;
 
 const FIXTURE: &str = "tests/fixtures/numpy_reference.json";

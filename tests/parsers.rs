@@ -9,15 +9,15 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
-use weightinit::inspect::load::header::{npy_float, read_npy_header, read_safetensors_header};
-use weightinit::inspect::load::visit_bytes;
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
+use weightinit::array::shape::{MAX_RANK, Shape};
 use weightinit::model::spec::{self, Defaults, Format};
+use weightinit::output::load::header::{npy_float, read_npy_header, read_safetensors_header};
+use weightinit::output::load::visit_bytes;
 use weightinit::scheme::gain::Nonlinearity;
 use weightinit::scheme::{ParamKey, SCHEMES, SchemeSpec};
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 use weightinit::tensor::rng::RngMode;
-use weightinit::tensor::shape::{MAX_RANK, Shape};
 
 /// Enough cases to find the easy mistakes while the file runs in a few seconds.
 fn config() -> ProptestConfig {

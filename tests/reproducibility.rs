@@ -19,14 +19,15 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
+use weightinit::check::Generated;
 use weightinit::draw::normal::pair;
 use weightinit::draw::truncated::{Window, standard};
 use weightinit::draw::{BLOCK_LEN, Keystream};
 use weightinit::output::npy::NpyWriter;
-use weightinit::pipeline::generate::{Generated, draw_array, generate};
+use weightinit::pipeline::generate::{draw_array, generate};
 use weightinit::tensor::ResolvedTensor;
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

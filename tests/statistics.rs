@@ -25,12 +25,13 @@
 mod common;
 use common::*;
 
+use weightinit::array::fan::Layout;
+use weightinit::check::Generated;
 use weightinit::law::Distribution;
-use weightinit::pipeline::generate::{Generated, draw_array};
-use weightinit::tensor::fan::Layout;
+use weightinit::pipeline::generate::draw_array;
 
+use weightinit::array::dtype::DType;
 use weightinit::tensor::ResolvedTensor;
-use weightinit::tensor::dtype::DType;
 
 /// Sample size of each KS test.
 const N_KS: usize = 200_000;
@@ -1009,8 +1010,7 @@ fn half_types_are_the_f32_draws_rounded_once() {
                     a16.len()
                 ));
             }
-            let report =
-                weightinit::output::report::TensorReport::new(&t16, &generated, "-".into());
+            let report = weightinit::check::report::TensorReport::new(&t16, &generated, "-".into());
             if !report.consistent {
                 failures.push(format!(
                     "{scheme} {dtype}: report says inconsistent: {:?}",

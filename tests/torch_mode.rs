@@ -7,12 +7,12 @@ mod common;
 use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
 use weightinit::compat::torch::generator::CpuGenerator;
 use weightinit::compat::torch::kernels as torch;
 use weightinit::law::Distribution;
 use weightinit::pipeline::generate::Session;
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 use weightinit::tensor::rng::RngMode;
 
 const FIXTURE: &str = "tests/fixtures/torch_reference.json";

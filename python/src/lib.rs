@@ -8,9 +8,9 @@ use numpy::{PyArray, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayM
 use pyo3::exceptions::{PyFileExistsError, PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use weightinit::inspect::load::LoadedTensor;
 use weightinit::inspect::verify as checks;
 use weightinit::names::Choice;
+use weightinit::output::load::LoadedTensor;
 use weightinit::{DType, Error, Init, Layout, RngMode};
 
 /// The library's error as a Python exception: files are `OSError` (`FileExistsError` for

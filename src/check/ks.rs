@@ -3,8 +3,8 @@
 //! distance at the interval edges, and the Kolmogorov distribution's tail for the
 //! p-value. `verify` uses it; the reasoning is in [`crate::inspect::verify`]'s docs.
 
+use crate::array::dtype::DType;
 use crate::law::Distribution;
-use crate::tensor::dtype::DType;
 
 /// The distinct stored values in increasing order with how often each occurs (−0 and
 /// +0 counted together).

@@ -1,13 +1,14 @@
 //! The statistics that decide whether values look drawn from their law, shared by
-//! `gen`'s report ([`crate::output::report`]) and `verify` ([`crate::inspect::verify`]):
+//! `gen`'s report ([`crate::check::report`]) and `verify` ([`crate::inspect::verify`]):
 //! mergeable moments ([`stats`]), z-scores of the sample mean and variance from the law's
 //! fourth moment, the slack rounding to a dtype allows, and the orthogonality tolerance.
 
 pub mod ks;
+pub mod report;
 pub mod stats;
 
+use crate::array::dtype::DType;
 use crate::law::Theory;
-use crate::tensor::dtype::DType;
 
 /// Largest acceptable max |WᵀW/g² − I| for a stored orthogonal matrix.
 pub fn orthogonality_tolerance(dtype: DType) -> f64 {
@@ -125,4 +126,12 @@ mod tests {
         assert!(rounding_slack(DType::Bf16) > rounding_slack(DType::F16));
         assert!(orthogonality_tolerance(DType::F64) < orthogonality_tolerance(DType::F32));
     }
+}
+
+/// What drawing a tensor measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Generated {
+    pub stats: stats::Stats,
+    /// max |WᵀW/gain² − I| of the stored values, for orthogonal tensors.
+    pub orthogonality_error: Option<f64>,
 }

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::tensor::dtype::Element;
+use crate::array::dtype::Element;
 
 /// Independent accumulator lanes in [`Stats::of_slice`]. Sixteen f64 lanes are two AVX-512
 /// or four AVX2 registers per sum: enough independent add chains to hide the adder's

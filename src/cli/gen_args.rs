@@ -5,13 +5,13 @@ use crate::cli::choice::choice;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
+use crate::array::dtype::DType;
+use crate::array::fan::Layout;
 use crate::error::{Error, Result};
 use crate::model::activation::Activation;
 use crate::model::preset::Preset;
 use crate::output::Format;
 use crate::scheme::{ParamKey, SchemeSpec};
-use crate::tensor::dtype::DType;
-use crate::tensor::fan::Layout;
 use crate::tensor::rng::RngMode;
 
 /// Where the report goes and in which form.

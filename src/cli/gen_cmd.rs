@@ -6,13 +6,13 @@ use std::io::Write;
 pub use super::gen_args::{GenArgs, ReportMode};
 use super::gen_plan::{Destination, Naming, Plan, Target};
 use super::progress;
+use crate::array::shape::Shape;
+use crate::check::report::{TensorReport, render_human};
 use crate::error::{Error, Result};
 use crate::output::HashingWriter;
 use crate::output::atomic::{self, AtomicFile, FileOptions};
 use crate::output::manifest::{Manifest, ManifestEntry};
-use crate::output::report::{TensorReport, render_human};
 use crate::pipeline::write::TensorWriter;
-use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// The most worker threads `--threads` accepts: beyond this, starting the threads costs
@@ -260,7 +260,7 @@ fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool)
         ReportMode::Human => render_human(reports),
         ReportMode::Json => {
             let consistent = reports.iter().all(|r| r.consistent);
-            let total = crate::output::report::Total::of(reports);
+            let total = crate::check::report::Total::of(reports);
             let doc =
                 serde_json::json!({ "consistent": consistent, "total": total, "tensors": reports });
             let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");

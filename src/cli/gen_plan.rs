@@ -5,13 +5,14 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::array::DType;
 use crate::error::{Error, Result};
 use crate::model::preset::Preset;
 use crate::model::shard::{self, Shard};
 use crate::output::Format;
 use crate::output::atomic;
+use crate::tensor::ResolvedTensor;
 use crate::tensor::rng::RngMode;
-use crate::tensor::{DType, ResolvedTensor};
 
 /// Where the run's output goes, from `-o`, `--format` and `--shard`.
 #[derive(Debug, Clone, PartialEq)]

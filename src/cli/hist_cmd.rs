@@ -7,12 +7,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::array::fan::Layout;
 use crate::error::{Error, Result};
-use crate::inspect::load::LoadedTensor;
 use crate::law::Distribution;
+use crate::output::load::LoadedTensor;
 use crate::plot::{Histogram, Series};
 use crate::scheme::SchemeSpec;
-use crate::tensor::fan::Layout;
 use crate::text::escape_control;
 
 const EXAMPLES: &str = "\
@@ -76,9 +76,9 @@ fn overlay(
     let law = scheme.resolve(&shape, args.layout)?.distribution;
     Ok(match law {
         Distribution::Orthogonal { gain, blocks } => {
-            let view = crate::tensor::fan::matrix_view(shape.dims(), args.layout);
+            let view = crate::array::fan::matrix_view(shape.dims(), args.layout);
             let view =
-                crate::draw::matrix::OutputBlocks::new(view, blocks, args.layout).block_dims();
+                crate::array::geometry::OutputBlocks::new(view, blocks, args.layout).block_dims();
             let entries = Distribution::orthogonal_entries(gain, view);
             (
                 Some(entries),
@@ -121,16 +121,12 @@ pub fn run(args: &HistArgs) -> Result<()> {
     if let Some(plot) = &args.plot {
         crate::plot::check_image_target(plot, args.force)?;
     }
-    let purpose = crate::inspect::load::Purpose {
+    let purpose = crate::output::load::Purpose {
         reader: "hist",
         bytes_per_value: BYTES_PER_VALUE,
     };
-    let mut t = crate::inspect::load::load_one_for(
-        &args.file,
-        args.tensor.as_deref(),
-        "--tensor",
-        purpose,
-    )?;
+    let mut t =
+        crate::output::load::load_one_for(&args.file, args.tensor.as_deref(), "--tensor", purpose)?;
     let mut finite = std::mem::take(&mut t.values);
     let total = finite.len();
     finite.retain(|v| v.is_finite());

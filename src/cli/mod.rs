@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::Error;
+use crate::error::Error;
 use crate::error::Result;
 use crate::text::bounded_line;
 
@@ -63,7 +63,7 @@ impl Cli {
     pub fn run(self) -> Result<()> {
         if let Some(size) = &self.max_memory {
             let bytes = crate::budget::parse_size(size)
-                .map_err(|e| crate::Error::Usage(format!("--max-memory: {e}")))?;
+                .map_err(|e| crate::error::Error::Usage(format!("--max-memory: {e}")))?;
             crate::budget::set_limit(bytes);
         }
         match self.command {

@@ -105,11 +105,11 @@ pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
 /// bytes each, which become the matrix); the probe's own budget counts them again.
 fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
     let label = path.display().to_string();
-    let purpose = crate::inspect::load::Purpose {
+    let purpose = crate::output::load::Purpose {
         reader: "probe",
         bytes_per_value: 8,
     };
-    let t = crate::inspect::load::load_one_for(path, tensor, "--input-tensor", purpose)?;
+    let t = crate::output::load::load_one_for(path, tensor, "--input-tensor", purpose)?;
     let (rows, cols) = match t.shape[..] {
         [rows, cols] => (rows, cols),
         [cols] => (1, cols),

@@ -7,12 +7,13 @@ use std::path::Path;
 use crate::model::preset::Preset;
 
 use super::gen_args::GenArgs;
+use crate::array::Shape;
 use crate::error::{Error, Result};
 use crate::model::layers::{self, Bias};
 use crate::model::rules::NameRules;
 use crate::model::{Common, like, preset};
 use crate::scheme::SchemeSpec;
-use crate::tensor::{ResolvedTensor, Shape};
+use crate::tensor::ResolvedTensor;
 
 impl GenArgs {
     /// What every tensor of the run shares: seed, layout, dtype, stream.
@@ -47,7 +48,7 @@ impl GenArgs {
         }
         let common = Common {
             seed: self.seed()?,
-            layout: crate::tensor::Layout::Oi,
+            layout: crate::array::Layout::Oi,
             dtype: self.dtype.or(model.dtype).unwrap_or_default(),
             rng: self.rng,
         };

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::array::fan::Layout;
 use crate::error::{Error, Result};
 use crate::inspect::verify;
 use crate::scheme::SchemeSpec;
-use crate::tensor::fan::Layout;
 
 #[derive(Debug, Args)]
 #[command(

@@ -2,11 +2,13 @@
 //! law as resolved, in every dtype, and has no framework expression.
 
 use super::stream::{Generators, Stream};
-use crate::draw::{self, Generated};
+use crate::array::DType;
+use crate::array::TensorSink;
+use crate::check::Generated;
+use crate::draw;
 use crate::error::{Result, Unreproducible};
-use crate::output::TensorSink;
 use crate::scheme::Resolved;
-use crate::tensor::{DType, ResolvedTensor, TensorSpec};
+use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// `--rng native`: ChaCha8 blocks keyed by (seed, tensor name).
 pub struct Native;

@@ -7,10 +7,11 @@
 
 use super::stream;
 use super::stream::unreproducible;
+use crate::array::DType;
 use crate::error::Result;
 use crate::law::Distribution;
 use crate::scheme::SchemeSpec;
-use crate::tensor::{DType, ResolvedTensor, TensorMeta, TensorSpec};
+use crate::tensor::{ResolvedTensor, TensorMeta, TensorSpec};
 
 impl TensorSpec {
     /// Resolves the scheme against the shape and reads it in the tensor's stream's terms;
@@ -75,7 +76,7 @@ fn check_representable(
         ),
         _ => format!("its values reach {reach_text}"),
     };
-    Err(crate::Error::Param(format!(
+    Err(crate::error::Error::Param(format!(
         "scheme '{scheme}' cannot be stored as {dtype}: {what}, beyond the largest finite \
          {dtype}, {largest}; use a wider dtype or smaller values"
     )))
@@ -95,7 +96,7 @@ fn check_window_mass(scheme: &SchemeSpec, alpha: f64, beta: f64, dtype: DType) -
     if mass >= least {
         return Ok(());
     }
-    Err(crate::Error::Param(format!(
+    Err(crate::error::Error::Param(format!(
         "scheme '{scheme}' truncates to a window holding {} of the normal's mass; {dtype} \
          draws need at least {least_text} ({}); move the bounds toward the mean{}",
         crate::text::num(mass),

@@ -1,12 +1,13 @@
 //! Drawing from a sequential framework generator (NumPy's, PyTorch's, and JAX's blocks in
 //! order): one block is drawn while the previous one is written.
 
+use crate::array::TensorSink;
+use crate::array::dtype::Element;
+use crate::check::Generated;
 use crate::check::stats::Stats;
-use crate::draw::{BLOCK_LEN, Generated};
+use crate::draw::BLOCK_LEN;
 use crate::error::{Error, Result};
-use crate::output::TensorSink;
 use crate::tensor::ResolvedTensor;
-use crate::tensor::dtype::Element;
 
 /// An elementwise tensor from a sequential framework generator: `fill(block, total,
 /// last)` draws the next values in order. One block is drawn while the previous one is

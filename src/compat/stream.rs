@@ -3,11 +3,11 @@
 //! its [`RngMode`](crate::tensor::rng::RngMode); nothing outside `compat/` matches on the mode to
 //! decide how a tensor is drawn or described.
 
+use crate::array::TensorSink;
+use crate::check::Generated;
 use crate::compat::numpy::generator::Pcg64;
 use crate::compat::torch::generator::CpuGenerator;
-use crate::draw::Generated;
 use crate::error::{Error, Result, Unreproducible};
-use crate::output::TensorSink;
 use crate::scheme::Resolved;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 

@@ -8,18 +8,18 @@
 
 use rayon::prelude::*;
 
-use super::block::{BLOCK_LEN, Generated};
+use super::block::BLOCK_LEN;
 use super::keystream::{Keystream, key_of};
-use super::matrix::{
-    OutputBlocks, centre_channels, matrix_view, matrix_without_randomness, orthogonal_from,
-};
+use super::matrix::{matrix_view, matrix_without_randomness, orthogonal_from};
 use super::sampler::{NativeDraw, Sampler};
+use crate::array::TensorSink;
+use crate::array::dtype::Element;
+use crate::array::geometry::{OutputBlocks, centre_channels};
+use crate::check::Generated;
 use crate::check::stats::Stats;
 use crate::error::{Error, Result};
 use crate::law::Distribution;
-use crate::output::TensorSink;
 use crate::tensor::ResolvedTensor;
-use crate::tensor::dtype::Element;
 
 /// Blocks drawn per worker thread between two writes: enough to keep every thread busy
 /// while the writer works, few enough that memory stays small (2 batches × 4 blocks ×

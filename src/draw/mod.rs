@@ -12,7 +12,7 @@
 //! - [`engine`]: blocks in parallel, handed to the sink in order.
 //!
 //! Nothing here knows fans, schemes, flags or files: a law and a key come in, values go
-//! to a [`crate::output::TensorSink`].
+//! to a [`crate::array::TensorSink`].
 
 pub mod arith;
 pub mod block;
@@ -28,7 +28,7 @@ pub mod special;
 pub mod truncated;
 pub mod uniform;
 
-pub use block::{BLOCK_LEN, Generated};
+pub use block::BLOCK_LEN;
 
 /// Identifies the native stream's contract version in every file's metadata.
 pub const STREAM_CONTRACT: &str = "weightinit-native-v2";

@@ -8,8 +8,8 @@ use faer::Mat;
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::traits::RealField;
 
+use crate::array::dtype::DType;
 use crate::error::{Error, Result};
-use crate::tensor::dtype::DType;
 
 /// faer splits its work into this many parallel tasks, whatever the size of the rayon
 /// pool that runs them. faer's results depend on how the work is split (measured: Par

@@ -10,8 +10,8 @@ use half::slice::HalfFloatSliceExt;
 use super::keystream::Keystream;
 use super::truncated::{self, Window};
 use super::{normal, uniform};
+use crate::array::dtype::Element;
 use crate::law::Distribution;
-use crate::tensor::dtype::Element;
 
 /// Elements drawn per pass through the keystream and the transform: small enough for
 /// the words and the values to stay in the L1/L2 cache.

@@ -19,9 +19,9 @@ use rayon::prelude::*;
 use super::block::BLOCK_LEN;
 use super::keystream::{Keystream, key_of};
 use super::sampler::{NativeDraw, Sampler};
+use crate::array::fan::Layout;
 use crate::law::Distribution;
 use crate::tensor::ResolvedTensor;
-use crate::tensor::fan::Layout;
 
 /// How an input unit's weights sit in a row-major 2-D tensor: `(out, inputs, step)`,
 /// where unit j's k-th weight is at `j * unit_stride + k * step`.

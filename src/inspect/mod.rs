@@ -2,6 +2,5 @@
 //! checked reader), [`verify`] (does a file look drawn from a scheme?) and [`probe`]
 //! (what schemes do to a network's signal).
 
-pub mod load;
 pub mod probe;
 pub mod verify;

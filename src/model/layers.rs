@@ -3,9 +3,10 @@
 //! seed gives one network whichever command asked for it.
 
 use super::{Common, symmetric_uniform};
+use crate::array::{Layout, Shape};
 use crate::error::{Error, Result, Subject};
 use crate::scheme::SchemeSpec;
-use crate::tensor::{Layout, ResolvedTensor, Shape};
+use crate::tensor::ResolvedTensor;
 
 /// Most widths a chain may have, repeats included: far deeper than any network, and
 /// small enough that the list itself is never a burden.

@@ -2,7 +2,7 @@
 //! `.safetensors` or `.npz` file, read from its headers only — never its data — so a
 //! fresh initialization can be written with the same layout.
 //!
-//! The headers are read by [`crate::inspect::load::read_headers`], the same checked path `verify`,
+//! The headers are read by [`crate::output::load::read_headers`], the same checked path `verify`,
 //! `hist` and `probe --input` use: every header's shape × dtype size must equal the bytes
 //! that hold it (an `.npz` member's size in the zip directory, a safetensors tensor's
 //! byte range), checked before anything is allocated, so a small file cannot make
@@ -13,10 +13,11 @@ use std::path::Path;
 
 use super::Common;
 use super::rules::NameRules;
+use crate::array::Shape;
 use crate::error::{Error, Result};
-use crate::inspect::load::TensorHeader;
+use crate::output::load::TensorHeader;
 use crate::scheme::SchemeSpec;
-use crate::tensor::{ResolvedTensor, Shape};
+use crate::tensor::ResolvedTensor;
 
 /// Reads the layout of `path` (`.safetensors` or `.npz`, by extension): every tensor's
 /// checked header, in the file's order.
@@ -31,7 +32,7 @@ pub fn read_layout(path: &Path) -> Result<Vec<TensorHeader>> {
             path.display()
         )));
     }
-    let headers = crate::inspect::load::read_headers(path)?;
+    let headers = crate::output::load::read_headers(path)?;
     if headers.is_empty() {
         return Err(Error::Usage(format!(
             "'{}': it holds no tensors",
@@ -124,7 +125,7 @@ pub fn tensors(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tensor::DType;
+    use crate::array::DType;
 
     fn safetensors_bytes(header: &str, data: usize) -> Vec<u8> {
         let mut v = (header.len() as u64).to_le_bytes().to_vec();

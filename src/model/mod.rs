@@ -13,10 +13,11 @@ pub mod rules;
 pub mod shard;
 pub mod spec;
 
+use crate::array::{DType, Layout, Shape};
 use crate::error::Result;
 use crate::scheme::SchemeSpec;
 use crate::tensor::rng::RngMode;
-use crate::tensor::{DType, Layout, ResolvedTensor, Shape, TensorSpec};
+use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// What the tensors of one run share unless their source says otherwise.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -37,10 +37,11 @@
 
 use globset::GlobMatcher;
 
+use crate::array::Fans;
 use crate::error::{Error, Result};
 use crate::law::Distribution;
 use crate::scheme::{FanMode, ParamKey, ParamValue, SchemeKind, SchemeSpec};
-use crate::tensor::{Fans, ResolvedTensor};
+use crate::tensor::ResolvedTensor;
 
 /// A tensor's place in the network, from which of its axes are widths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,9 +4,10 @@
 use crate::names::{Choice, Named};
 
 use super::{Common, symmetric_uniform};
+use crate::array::Shape;
 use crate::error::{Error, Result};
 use crate::scheme::{ParamKey, ParamValue, SchemeKind, SchemeSpec};
-use crate::tensor::{ResolvedTensor, Shape};
+use crate::tensor::ResolvedTensor;
 
 /// A module's default parameters, as its framework initializes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +105,7 @@ pub fn tensors(
         let [(weight_shape, weight), (bias_shape, bias)] = preset.tensors(shape)?;
         // PyTorch stores weights out x in: the fans follow that layout.
         let torch = Common {
-            layout: crate::tensor::Layout::Oi,
+            layout: crate::array::Layout::Oi,
             ..*common
         };
         out.push(torch.tensor(format!("{prefix}weight"), weight_shape, weight)?);

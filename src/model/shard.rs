@@ -144,9 +144,9 @@ pub fn index_json(tensors: &[ResolvedTensor], shards: &[usize], count: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::array::dtype::DType;
+    use crate::array::fan::Layout;
     use crate::tensor::TensorSpec;
-    use crate::tensor::dtype::DType;
-    use crate::tensor::fan::Layout;
     use crate::tensor::rng::RngMode;
 
     /// huggingface_hub's rule on a model with an oversized tensor in the middle: the big

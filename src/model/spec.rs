@@ -26,13 +26,13 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::rules::name_matcher;
+use crate::array::dtype::DType;
+use crate::array::fan::Layout;
+use crate::array::shape::Shape;
 use crate::error::{Error, Result};
 use crate::names::Choice;
 use crate::scheme::SchemeSpec;
-use crate::tensor::dtype::DType;
-use crate::tensor::fan::Layout;
 use crate::tensor::rng::RngMode;
-use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// Limit on a spec file's size: a model of thousands of tensors is a few hundred KiB.

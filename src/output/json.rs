@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{TensorSink, Values};
+use crate::array::{TensorSink, Values};
 
 /// A [`TensorSink`] that writes one JSON document.
 pub struct JsonWriter<W: Write> {

@@ -6,10 +6,10 @@
 
 pub mod atomic;
 pub mod json;
+pub mod load;
 pub mod manifest;
 pub mod npy;
 pub mod npz;
-pub mod report;
 pub mod safetensors;
 pub mod target;
 
@@ -20,48 +20,6 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::names::{Choice, Named};
-
-/// A run of consecutive elements of the tensor being written.
-#[derive(Debug, Clone, Copy)]
-pub enum Values<'a> {
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-    F16(&'a [half::f16]),
-    Bf16(&'a [half::bf16]),
-}
-
-impl Values<'_> {
-    /// Element `i` widened to f64 (exact for every type).
-    pub fn get_f64(&self, i: usize) -> f64 {
-        match self {
-            Values::F32(x) => f64::from(x[i]),
-            Values::F64(x) => x[i],
-            Values::F16(x) => x[i].to_f64(),
-            Values::Bf16(x) => x[i].to_f64(),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Values::F32(x) => x.len(),
-            Values::F64(x) => x.len(),
-            Values::F16(x) => x.len(),
-            Values::Bf16(x) => x.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Where generated values go, in order.
-pub trait TensorSink {
-    /// Appends the next elements.
-    fn write_values(&mut self, values: Values<'_>) -> io::Result<()>;
-    /// Writes whatever closes the document and flushes.
-    fn finish(&mut self) -> io::Result<()>;
-}
 
 /// The file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

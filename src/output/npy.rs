@@ -8,9 +8,9 @@
 
 use std::io::{self, Write};
 
-use super::{TensorSink, Values};
-use crate::tensor::dtype::DType;
-use crate::tensor::shape::Shape;
+use crate::array::dtype::DType;
+use crate::array::shape::Shape;
+use crate::array::{TensorSink, Values};
 
 /// Writes the magic, version and header dict for a C-order tensor.
 pub fn write_npy_header<W: Write>(w: &mut W, dtype: DType, shape: &Shape) -> io::Result<()> {

@@ -10,8 +10,8 @@ use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
 use super::npy::NpyWriter;
-use crate::tensor::dtype::DType;
-use crate::tensor::shape::Shape;
+use crate::array::dtype::DType;
+use crate::array::shape::Shape;
 
 /// An `.npz` archive being written.
 pub struct NpzWriter<W: Write + Seek> {
@@ -73,7 +73,7 @@ impl<W: Write + Seek> Drop for NpzWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::{TensorSink, Values};
+    use crate::array::{TensorSink, Values};
 
     /// Two members, read back with the `zip` crate and ndarray-npy.
     #[test]

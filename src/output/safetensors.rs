@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{TensorSink, Values};
-use crate::tensor::dtype::DType;
+use crate::array::dtype::DType;
+use crate::array::{TensorSink, Values};
 
 /// One tensor's entry in the header.
 pub struct Entry<'a> {

@@ -3,14 +3,14 @@
 //! every tensor passes whatever its stream (the memory budget before, finite values
 //! after) and drawing into memory as an array.
 
+use crate::array::dtype::Element;
+use crate::array::{TensorSink, Values};
+use crate::check::Generated;
 use crate::compat::Generators;
 use crate::draw;
-pub use crate::draw::Generated;
 use crate::error::{Error, Result};
 use crate::law::Distribution;
-use crate::output::{TensorSink, Values};
 use crate::tensor::ResolvedTensor;
-use crate::tensor::dtype::Element;
 use crate::tensor::rng::RngMode;
 
 pub use crate::draw::matrix::matrix_view;

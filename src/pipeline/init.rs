@@ -22,16 +22,16 @@ use std::path::Path;
 
 use ndarray::ArrayD;
 
+use crate::array::dtype::DType;
+use crate::array::fan::Layout;
+use crate::array::shape::Shape;
 use crate::draw::NativeDraw;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::output::atomic::{AtomicFile, FileOptions};
 use crate::pipeline::write::{Silent, TensorWriter};
 use crate::scheme::SchemeSpec;
-use crate::tensor::dtype::DType;
-use crate::tensor::fan::Layout;
 use crate::tensor::rng::RngMode;
-use crate::tensor::shape::Shape;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 
 /// One tensor to initialize: a scheme and a shape, with the seed, name, layout, random

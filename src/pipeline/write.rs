@@ -8,13 +8,15 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+use crate::array::{TensorSink, Values};
+use crate::check::Generated;
 use crate::error::{Error, Result};
 use crate::output::atomic::{AtomicFile, FileOptions};
 use crate::output::json::JsonWriter;
 use crate::output::npy::NpyWriter;
 use crate::output::npz::NpzWriter;
-use crate::output::{Format, TensorSink, Values, safetensors};
-use crate::pipeline::generate::{Generated, Session};
+use crate::output::{Format, safetensors};
+use crate::pipeline::generate::Session;
 use crate::tensor::ResolvedTensor;
 
 /// Told how far the writing of each tensor has got. Every method does nothing by default.

@@ -9,11 +9,11 @@ use serde::Serialize;
 use super::params::{FanMode, ParamKey, ScalingDistribution};
 use super::spec::SchemeSpec;
 use super::table::SchemeKind;
+use crate::array::fan::{Fans, Layout};
+use crate::array::shape::Shape;
 use crate::error::{Error, Result};
 use crate::law::{Distribution, normal_mass};
 use crate::scheme::gain::{DEFAULT_NEGATIVE_SLOPE, Nonlinearity};
-use crate::tensor::fan::{Fans, Layout};
-use crate::tensor::shape::Shape;
 
 /// Standard deviation of N(0, 1) truncated to [-2, 2]. Keras' `VarianceScaling` and JAX's
 /// `variance_scaling` divide by it so the *truncated* draws have the intended variance

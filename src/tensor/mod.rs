@@ -3,14 +3,9 @@
 //! its [`Shape`], its [`Layout`] and fans (the one place axis conventions live) and its
 //! [`DType`].
 
-pub mod dtype;
-pub mod fan;
 pub mod rng;
-pub mod shape;
 
-pub use dtype::{DType, Element};
-pub use fan::{Fans, Layout};
-pub use shape::Shape;
+use crate::array::{DType, Layout, Shape};
 
 use serde::Serialize;
 
@@ -34,7 +29,7 @@ pub fn validate_name(name: &str) -> Result<()> {
         || !name.chars().all(ok_char)
         || !ok_segments
     {
-        return Err(crate::Error::Usage(format!(
+        return Err(crate::error::Error::Usage(format!(
             "invalid tensor name '{}': use 1-200 letters, digits, '_', '-', '.' or '/' \
              between non-empty path segments, not starting with '.'",
             crate::text::bound_to(&crate::text::escape_control(name), 60)

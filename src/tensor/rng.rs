@@ -114,9 +114,9 @@ pub enum JaxKeyStep {
 impl JaxKeyPath {
     /// Parses explicit steps such as `split(4)[2]/fold_in(7)`, each applied to the key
     /// the previous one gave, starting from the root key.
-    pub fn parse_steps(text: &str) -> crate::Result<JaxKeyPath> {
+    pub fn parse_steps(text: &str) -> crate::error::Result<JaxKeyPath> {
         let bad = |why: &str| {
-            crate::Error::Usage(format!(
+            crate::error::Error::Usage(format!(
                 "invalid --jax-key '{}': {why} (write root, split, flax, or steps such as \
                  split(4)[2]/fold_in(7))",
                 crate::text::bound_to(&crate::text::escape_control(text), 60)
@@ -203,11 +203,11 @@ impl fmt::Display for RngMode {
 }
 
 /// A `--seed` argument, or a fresh seed (see [`fresh_seed`]) when there is none.
-pub fn parse_seed(text: Option<&str>) -> crate::Result<u64> {
+pub fn parse_seed(text: Option<&str>) -> crate::error::Result<u64> {
     match text {
         None => Ok(fresh_seed()),
         Some(t) => t.trim().parse().map_err(|_| {
-            crate::Error::Usage(format!(
+            crate::error::Error::Usage(format!(
                 "invalid seed '{t}': expected a whole number from 0 to {}",
                 u64::MAX
             ))

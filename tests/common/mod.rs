@@ -7,9 +7,9 @@
 pub mod cli;
 pub mod python;
 
+use weightinit::array::dtype::DType;
+use weightinit::array::fan::Layout;
 use weightinit::scheme::SchemeSpec;
-use weightinit::tensor::dtype::DType;
-use weightinit::tensor::fan::Layout;
 use weightinit::tensor::rng::RngMode;
 use weightinit::tensor::{ResolvedTensor, TensorSpec};
 

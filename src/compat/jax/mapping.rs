@@ -6,13 +6,14 @@
 //! `"truncated_normal"`), not the plain normals of the native schemes of the same name.
 
 use super::initializers::{self, Axes, Initializer, Mode, TRUNCATED_STD};
+use crate::array::Layout;
 use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::scheme::{
     FanMode, ParamKey, ParamValue, Resolved, ScalingDistribution, SchemeKind, SchemeSpec, shortest,
 };
+use crate::tensor::TensorSpec;
 use crate::tensor::rng::JaxStream;
-use crate::tensor::{Layout, TensorSpec};
 
 /// The JAX call that draws a tensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -411,7 +412,7 @@ pub fn law(draw: &JaxDraw, shape: &[usize]) -> Distribution {
 /// Whether the tensor is drawn as under `jax_enable_x64`: when asked, and always for
 /// float64, which JAX draws only with x64 on.
 pub fn x64(spec: &TensorSpec) -> bool {
-    spec.jax.x64 || spec.dtype == crate::tensor::DType::F64
+    spec.jax.x64 || spec.dtype == crate::array::DType::F64
 }
 
 /// `jax.random.key(seed)` as JAX needs it written: a seed of 2⁶³ or more only as
@@ -432,10 +433,10 @@ pub fn expression(draw: &JaxDraw, spec: &TensorSpec) -> String {
         .expression(&root_key_expression(spec.seed, x64(spec)));
     let dims = crate::text::python_tuple(spec.shape.dims());
     let dtype = match spec.dtype {
-        crate::tensor::DType::F32 => "jnp.float32",
-        crate::tensor::DType::F64 => "jnp.float64",
-        crate::tensor::DType::F16 => "jnp.float16",
-        crate::tensor::DType::Bf16 => "jnp.bfloat16",
+        crate::array::DType::F32 => "jnp.float32",
+        crate::array::DType::F64 => "jnp.float64",
+        crate::array::DType::F16 => "jnp.float16",
+        crate::array::DType::Bf16 => "jnp.bfloat16",
     };
     let py = shortest;
     let call = match draw {

@@ -20,10 +20,10 @@ pub mod xla_math;
 
 pub use key::JaxKey;
 
+use crate::array::TensorSink;
+use crate::check::Generated;
 use crate::compat::stream::{Generators, Stream, unreproducible};
-use crate::draw::Generated;
 use crate::error::{Result, Unreproducible};
-use crate::output::TensorSink;
 use crate::scheme::Resolved;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 

@@ -10,12 +10,13 @@ use super::flax;
 use super::kernels::{self, Law};
 use super::key::JaxKey;
 use super::mapping::{JaxDraw, KerasSampler};
-use crate::draw::Generated;
+use crate::array::TensorSink;
+use crate::array::dtype::{DType, Element};
+use crate::array::geometry::centre_channels;
+use crate::check::Generated;
 use crate::draw::engine::write_whole;
-use crate::draw::matrix::{centre_channels, orthogonal_from};
+use crate::draw::matrix::orthogonal_from;
 use crate::error::Result;
-use crate::output::TensorSink;
-use crate::tensor::dtype::{DType, Element};
 use crate::tensor::rng::{JaxKeyPath, JaxKeyStep};
 use crate::tensor::{ResolvedTensor, TensorSpec};
 

@@ -3,18 +3,19 @@
 //! ([`draw_for`]) and its Python text ([`expression`]). The drawing itself is JAX's stream
 //! ([`super::jax`]) with the raw key data `[SEED, 0]` Keras hands `jax.random`.
 
+use crate::array::Layout;
+use crate::array::TensorSink;
+use crate::check::Generated;
 use crate::compat::jax::initializers::{Initializer, TRUNCATED_STD};
 use crate::compat::jax::mapping::{
     JaxDraw, KerasSampler, Scaling, last_axis_columns, other, variance_scale,
 };
 use crate::compat::stream::{Generators, Stream, unreproducible};
-use crate::draw::Generated;
 use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
-use crate::output::TensorSink;
 use crate::scheme::{FanMode, ParamKey, Resolved, ScalingDistribution, SchemeKind, shortest};
 use crate::tensor::ResolvedTensor;
-use crate::tensor::{Layout, TensorSpec};
+use crate::tensor::TensorSpec;
 
 /// What a scheme means under `--rng keras`: the Keras 3 initializer of that name
 /// (keras/src/initializers, Keras 3.15), reduced to its `jax.random` call. Keras'
@@ -30,7 +31,7 @@ pub fn draw_for(spec: &TensorSpec, resolved: &Resolved) -> Result<JaxDraw, Unrep
              4294967295 (Keras raises OverflowError above)"
         )));
     }
-    if spec.dtype != crate::tensor::DType::F32 {
+    if spec.dtype != crate::array::DType::F32 {
         return Err(other(format!(
             "--rng keras is reproduced for float32, not {}",
             spec.dtype

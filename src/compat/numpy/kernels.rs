@@ -19,10 +19,10 @@ use super::tables::{
     FI_DOUBLE, FI_FLOAT, KI_DOUBLE, KI_FLOAT, NOR_INV_R, NOR_INV_R_F, NOR_R, NOR_R_F, WI_DOUBLE,
     WI_FLOAT,
 };
+use crate::array::dtype::{DType, Element};
 use crate::compat::c_math;
 use crate::compat::numpy::generator::Pcg64;
 use crate::law::Distribution;
-use crate::tensor::dtype::{DType, Element};
 
 /// `random_standard_normal`: one float64 standard normal.
 #[inline(always)]

@@ -2,11 +2,11 @@
 //! (printed by the report): facts about laws, with no generator involved, so a tensor's
 //! resolution can consult them.
 
+use crate::array::dtype::DType;
+use crate::array::fan::Layout;
 use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::scheme::shortest;
-use crate::tensor::dtype::DType;
-use crate::tensor::fan::Layout;
 use crate::text::python_tuple;
 
 /// Whether the numpy stream can draw `distribution`, and if not, why (one line).

@@ -8,20 +8,20 @@ mod tables;
 
 use generator::Pcg64;
 
+use crate::array::TensorSink;
+use crate::array::dtype::{DType, Element};
+use crate::check::Generated;
 use crate::compat::sequential::generate_sequential;
 use crate::compat::stream::{Generators, Stream, refuse_half, unreproducible};
-use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{
     matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
 };
 use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
-use crate::output::TensorSink;
 use crate::scheme::Resolved;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::TensorSpec;
-use crate::tensor::dtype::{DType, Element};
 
 /// `--rng numpy`: the tensor drawn from NumPy's generator in NumPy's order. Elementwise
 /// laws stream (one block drawn while the previous one is written; the generator is
@@ -73,7 +73,7 @@ impl Stream for Numpy {
             &tensor.resolved.distribution,
             spec.dtype,
             spec.shape.dims(),
-            crate::tensor::fan::matrix_view(spec.shape.dims(), spec.layout),
+            crate::array::fan::matrix_view(spec.shape.dims(), spec.layout),
             spec.layout,
         ))
     }

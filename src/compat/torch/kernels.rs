@@ -27,10 +27,10 @@
 //! switches to uniform proposals, are refused. `orthogonal_` draws `normal_` and
 //! factors it in f64 (see `engine`).
 
+use crate::array::dtype::{DType, Element};
 use crate::compat::c_math;
 use crate::compat::torch::generator::CpuGenerator;
 use crate::law::Distribution;
-use crate::tensor::dtype::{DType, Element};
 
 /// Fills `out`, the next block of a tensor of `total` elements (`last` when it is the
 /// final one), with `distribution`'s values in PyTorch's order, continuing `rng`. A block

@@ -3,11 +3,11 @@
 //! the report): facts about laws, with no generator involved, so a tensor's resolution
 //! can consult them.
 
+use crate::array::dtype::DType;
 use crate::compat::c_math;
 use crate::error::Unreproducible;
 use crate::law::Distribution;
 use crate::scheme::{Resolved, SchemeKind};
-use crate::tensor::dtype::DType;
 use crate::text::python_tuple;
 
 /// Whether the torch stream can draw `distribution`, and if not, why (one line).
@@ -45,7 +45,7 @@ pub fn trunc_normal_redraws(mean: f64, std: f64, a: f64, b: f64) -> bool {
 /// schemes already use PyTorch's formulas (`gain / sqrt(fan)`, then `sqrt(3) ·` for a
 /// uniform bound). `depth` and `mult` then apply as in [`crate::scheme`]'s resolution.
 pub fn torch_law(kind: SchemeKind, resolved: &Resolved) -> Distribution {
-    let xavier_std = |fans: crate::tensor::Fans, gain: f64| {
+    let xavier_std = |fans: crate::array::Fans, gain: f64| {
         gain * (2.0 / (fans.fan_in + fans.fan_out) as f64).sqrt() / resolved.depth_divisor
             * resolved.mult
     };

@@ -7,20 +7,21 @@ pub mod mapping;
 
 use generator::CpuGenerator;
 
+use crate::array::Layout;
+use crate::array::TensorSink;
+use crate::array::dtype::{DType, Element};
+use crate::check::Generated;
 use crate::compat::sequential::generate_sequential;
 use crate::compat::stream::{Generators, Stream, refuse_half, unreproducible};
-use crate::draw::Generated;
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{
     matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
 };
 use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
-use crate::output::TensorSink;
 use crate::scheme::Resolved;
 use crate::tensor::ResolvedTensor;
-use crate::tensor::dtype::{DType, Element};
-use crate::tensor::{Layout, TensorSpec};
+use crate::tensor::TensorSpec;
 
 /// `--rng torch`: the tensor as `torch.nn.init` fills it after the run's earlier tensors.
 pub fn generate<E: Element>(

@@ -26,11 +26,11 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::array::dtype::DType;
+use crate::array::fan::Layout;
 use crate::error::{Error, Result};
 use crate::model::activation::Activation;
 use crate::scheme::SchemeSpec;
-use crate::tensor::dtype::DType;
-use crate::tensor::fan::Layout;
 use crate::tensor::rng::RngMode;
 use crate::tensor::{ResolvedTensor, TensorSpec};
 pub use network::{LayerStats, Matrix, Weights};

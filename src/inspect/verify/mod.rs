@@ -37,14 +37,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::array::dtype::DType;
+use crate::array::fan::{self, Layout};
 use crate::check;
 use crate::check::stats::Stats;
 use crate::error::{Error, Result};
-use crate::inspect::load::{self, Entry, LoadedTensor};
 use crate::law::{Distribution, Theory};
+use crate::output::load::{self, Entry, LoadedTensor};
 use crate::scheme::SchemeSpec;
-use crate::tensor::dtype::DType;
-use crate::tensor::fan::{self, Layout};
 use crate::text::escape_control;
 use crate::text::num;
 
@@ -318,7 +318,8 @@ pub fn verify_tensor(
             ));
         }
         Distribution::DeltaOrthogonal { gain } => {
-            let ((rows, cols), taps) = crate::draw::matrix::centre_channels(shape.dims(), layout);
+            let ((rows, cols), taps) =
+                crate::array::geometry::centre_channels(shape.dims(), layout);
             let centre: Vec<f64> = taps.iter().map(|&p| values[p]).collect();
             let error = crate::draw::orthogonal::orthogonality_error(&centre, rows, cols, gain);
             verdict.checks.push(orthogonality_check(
@@ -347,7 +348,7 @@ pub fn verify_tensor(
         }
         Distribution::Dirac { gain, groups } => {
             let on = check::stored_value(tensor.dtype, gain);
-            let taps = crate::draw::matrix::dirac_positions(shape.dims(), layout, groups);
+            let taps = crate::array::geometry::dirac_positions(shape.dims(), layout, groups);
             verdict.checks.push(exact_values(
                 values,
                 |i| {
@@ -361,7 +362,7 @@ pub fn verify_tensor(
             ));
         }
         Distribution::Orthogonal { gain, blocks } => {
-            let split = crate::draw::matrix::OutputBlocks::new(view, blocks, layout);
+            let split = crate::array::geometry::OutputBlocks::new(view, blocks, layout);
             let block = split.block_dims();
             let error = (0..blocks)
                 .map(|b| {

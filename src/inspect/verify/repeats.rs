@@ -9,8 +9,8 @@ use crate::check::ks::rounding_interval;
 /// expected by chance under the law (so a repeat it finds is not a coincidence).
 pub const CHANCE_REPEATS_LIMIT: f64 = 1e-6;
 
+use crate::array::dtype::DType;
 use crate::law::Distribution;
-use crate::tensor::dtype::DType;
 
 /// The chance that two independent draws of `law`, rounded to `dtype`, are equal:
 /// Σ P(v)², estimated as the mean over the stored values of P(value) under the law

@@ -12,8 +12,8 @@ use std::path::Path;
 use expr::Value;
 use template::{Planned, Template};
 
+use crate::array::dtype::DType;
 use crate::error::{Error, Result};
-use crate::tensor::dtype::DType;
 
 /// The families built in: (file name, template text).
 const FAMILIES: &[(&str, &str)] = &[

@@ -1,6 +1,6 @@
 //! Bounded, validated parsing of tensor-file headers: the `.safetensors` JSON header and
 //! the `.npy` header dict (also inside `.npz` members). Shared by `gen --like`, which
-//! needs only the layout, and [`crate::inspect::load`], which reads the data too.
+//! needs only the layout, and [`crate::output::load`], which reads the data too.
 //!
 //! Files may come from anywhere, so every size read from them is checked before it is
 //! used: a header longer than the format allows or than the file, a shape whose element
@@ -9,7 +9,7 @@
 
 use std::io::Read;
 
-use crate::tensor::dtype::DType;
+use crate::array::dtype::DType;
 use crate::text::escape_control as one_line;
 
 /// The safetensors format's own limit on the JSON header (100 MB, as in the reference

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use super::entry::CHUNK;
 use super::header::NpyFloat;
-use crate::tensor::dtype::DType;
+use crate::array::dtype::DType;
 
 /// Reads exactly `bytes` bytes of `float` elements (a whole number of them, checked by
 /// the caller) and widens them to f64. The buffer is reserved once, for a size the

@@ -6,7 +6,6 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::names::{Choice, Named};
-use crate::output::Values;
 
 /// The float type of a stored tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -154,3 +153,37 @@ element!(
     // `to_f64`, which branches on NaN) so that the statistics loop vectorizes.
     |y| f64::from(f32::from_bits(u32::from(y.to_bits()) << 16))
 );
+
+/// A run of consecutive elements of the tensor being written.
+#[derive(Debug, Clone, Copy)]
+pub enum Values<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    F16(&'a [half::f16]),
+    Bf16(&'a [half::bf16]),
+}
+
+impl Values<'_> {
+    /// Element `i` widened to f64 (exact for every type).
+    pub fn get_f64(&self, i: usize) -> f64 {
+        match self {
+            Values::F32(x) => f64::from(x[i]),
+            Values::F64(x) => x[i],
+            Values::F16(x) => x[i].to_f64(),
+            Values::Bf16(x) => x[i].to_f64(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Values::F32(x) => x.len(),
+            Values::F64(x) => x.len(),
+            Values::F16(x) => x.len(),
+            Values::Bf16(x) => x.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

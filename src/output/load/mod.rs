@@ -40,8 +40,8 @@ use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::array::dtype::DType;
 use crate::error::{Error, Result};
-use crate::tensor::dtype::DType;
 use crate::text::{escape_control, list};
 use header::NpyFloat;
 use npz::{npz_headers, read_member};
@@ -63,13 +63,13 @@ pub struct LoadedTensor {
 impl LoadedTensor {
     /// The shape a scheme is resolved against: the stored one, with a 0-d array (one
     /// value) taken as 1-D of length 1, as far as laws go.
-    pub fn law_shape(&self) -> Result<crate::tensor::shape::Shape> {
+    pub fn law_shape(&self) -> Result<crate::array::shape::Shape> {
         let dims = if self.shape.is_empty() {
             vec![1]
         } else {
             self.shape.clone()
         };
-        crate::tensor::shape::Shape::new(dims).map_err(|e| match e {
+        crate::array::shape::Shape::new(dims).map_err(|e| match e {
             Error::Shape { input, reason } => Error::Shape {
                 input,
                 reason: format!("{reason} (tensor '{}')", escape_control(&self.name)),

@@ -16,8 +16,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::array::shape::Shape;
 use crate::names::{Choice, Named};
-use crate::tensor::shape::Shape;
 
 /// How the axes of a weight shape map to inputs and outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

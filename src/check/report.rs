@@ -10,11 +10,11 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
+use crate::array::dtype::DType;
+use crate::check::Generated;
 use crate::check::stats::Stats;
 use crate::check::{moment_z_scores, orthogonality_tolerance, rounding_slack, stored_value};
 use crate::law::{Distribution, Theory};
-use crate::pipeline::generate::Generated;
-use crate::tensor::dtype::DType;
 use crate::tensor::rng::RngMode;
 use crate::tensor::{ResolvedTensor, TensorMeta};
 use crate::text::{num, plain};
@@ -83,9 +83,10 @@ impl TensorReport {
                 // Every orthogonal matrix has the same sum of squares, gain²·min(r, c),
                 // so its mean square is exactly gain²/max(r, c) (per block, and so for
                 // equal blocks together).
-                let view = crate::pipeline::generate::matrix_view(tensor);
+                let view =
+                    crate::array::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout);
                 let block =
-                    crate::draw::matrix::OutputBlocks::new(view, blocks, tensor.spec.layout)
+                    crate::array::geometry::OutputBlocks::new(view, blocks, tensor.spec.layout)
                         .block_dims();
                 report.orthogonal_construction(
                     tensor,
@@ -98,7 +99,8 @@ impl TensorReport {
                 );
             }
             Distribution::Identity { gain } => {
-                let (rows, cols) = crate::pipeline::generate::matrix_view(tensor);
+                let (rows, cols) =
+                    crate::array::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout);
                 report.theory = Some(taps_theory(gain, rows.min(cols), rows * cols));
                 report
                     .notes
@@ -107,7 +109,7 @@ impl TensorReport {
             Distribution::DeltaOrthogonal { gain } => {
                 // The centre's orthogonal matrix has sum of squares gain²·min(r, c),
                 // spread over the whole kernel.
-                let ((rows, cols), _) = crate::draw::matrix::centre_channels(
+                let ((rows, cols), _) = crate::array::geometry::centre_channels(
                     tensor.spec.shape.dims(),
                     tensor.spec.layout,
                 );
@@ -131,7 +133,7 @@ impl TensorReport {
             Distribution::Dirac { gain, groups } => {
                 let dims = tensor.spec.shape.dims();
                 let taps =
-                    crate::draw::matrix::dirac_positions(dims, tensor.spec.layout, groups).len();
+                    crate::array::geometry::dirac_positions(dims, tensor.spec.layout, groups).len();
                 report.theory = Some(taps_theory(gain, taps, dims.iter().product()));
                 report.notes.push(format!(
                     "dirac: exact construction ({taps} centre taps of {gain}, the rest 0), \

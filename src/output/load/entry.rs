@@ -2,7 +2,7 @@
 //! (name, shape, dtype, where its bytes are), checked against the bytes that hold it.
 
 use super::header::{self, checked_numel};
-use crate::tensor::dtype::DType;
+use crate::array::dtype::DType;
 
 /// One tensor of a file as its header describes it, already checked against the bytes
 /// that hold it ([`super::read_headers`]).

@@ -1,7 +1,7 @@
 //! Tensor shapes: parsing `784x128` / `3x3x64x128` / `128`, display, and checked sizes.
 //!
 //! A shape is stored exactly as the user wrote it; which axis is "in" and which is "out"
-//! is the business of [`crate::tensor::fan`], not of this module.
+//! is the business of [`crate::array::fan`], not of this module.
 
 use std::fmt;
 use std::str::FromStr;
