@@ -5,10 +5,7 @@
 //! file checks the command line's mapping — scheme names to `jax.nn.initializers`, the
 //! key each tensor gets, the flags — bit for bit.
 
-#[macro_use]
-mod common;
-
-use common::cli::*;
+use crate::common::cli::*;
 use serde_json::Value;
 
 const FIXTURE: &str = "tests/fixtures/jax_stream_reference.json";
