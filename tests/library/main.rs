@@ -9,8 +9,10 @@
 
 #[path = "../common"]
 mod common {
-    // `init_matches_gen` needs only `cli::BIN`, the binary's path, to compare with it.
-    #[expect(dead_code, reason = "this binary runs the command line once, by hand")]
+    #[expect(
+        dead_code,
+        reason = "init_matches_gen uses only cli::BIN, to start the binary it compares with"
+    )]
     pub mod cli;
 }
 
