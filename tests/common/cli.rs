@@ -2,7 +2,6 @@
 //! directory, read what it wrote, check one-line errors), used by every test file that
 //! goes through the command line.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
@@ -129,12 +128,6 @@ pub fn read_f32(path: &Path) -> ArrayD<f32> {
     ndarray_npy::read_npy(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-pub fn read_f64(path: &Path) -> ArrayD<f64> {
-    let header = npy_header(path);
-    assert!(header.contains("'descr': '<f8'"), "not f64: {header}");
-    ndarray_npy::read_npy(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 pub fn read_json(path: &Path) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -166,41 +159,6 @@ pub fn assert_moments(xs: impl Iterator<Item = f64>, std: f64, rel: f64, what: &
     );
 }
 
-/// The numbers of a nested JSON array, flattened in row-major order, and its shape.
-pub fn flatten_json(data: &Value) -> (Vec<usize>, Vec<f64>) {
-    fn shape_of(v: &Value) -> Vec<usize> {
-        match v {
-            Value::Array(items) => {
-                let mut s = vec![items.len()];
-                if let Some(first) = items.first() {
-                    s.extend(shape_of(first));
-                }
-                s
-            }
-            _ => Vec::new(),
-        }
-    }
-    fn walk(v: &Value, depth: usize, shape: &[usize], out: &mut Vec<f64>) {
-        match v {
-            Value::Array(items) => {
-                assert_eq!(items.len(), shape[depth], "ragged JSON array");
-                for item in items {
-                    walk(item, depth + 1, shape, out);
-                }
-            }
-            Value::Number(n) => {
-                assert_eq!(depth, shape.len(), "number at the wrong depth");
-                out.push(n.as_f64().expect("number"));
-            }
-            other => panic!("unexpected JSON value in data: {other}"),
-        }
-    }
-    let shape = shape_of(data);
-    let mut out = Vec::new();
-    walk(data, 0, &shape, &mut out);
-    (shape, out)
-}
-
 /// Looks for `key` anywhere in a JSON document and returns every value found for it.
 pub fn find_key<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
     match v {
@@ -223,22 +181,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Every `seed <digits>` in a report text.
-pub fn seeds_in(text: &str) -> BTreeSet<u64> {
-    let mut seeds = BTreeSet::new();
-    let lower = text.to_ascii_lowercase();
-    let mut rest = lower.as_str();
-    while let Some(i) = rest.find("seed") {
-        rest = &rest[i + 4..];
-        let after = rest.trim_start_matches([' ', ':', '=', '\t']);
-        let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
-        if !digits.is_empty() {
-            seeds.insert(digits.parse().expect("seed fits u64"));
-        }
-    }
-    seeds
 }
 
 /// Runs `args` in a fresh directory (holding an empty subdirectory `existing/`) and

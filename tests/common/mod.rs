@@ -1,67 +1,15 @@
-//! Helpers shared by the integration tests that use the library API.
-
-// Each test binary compiles this module and uses only some of the helpers.
+//! Helpers shared by the integration tests, one file per kind:
+//!
+//! * `cli.rs`: running the `weightinit` binary and reading what it wrote;
+//! * `python.rs`: finding a Python with the modules a test needs;
+//! * `tensors.rs`: resolved tensors for the tests that use the library API.
+//!
+//! The test binaries (tests/cli, tests/library, tests/streams, tests/statistics,
+//! tests/interop) do not compile this file: each declares
+//! `#[path = "../common"] mod common { ... }` with only the files it uses, so a helper
+//! no test uses still warns. This file is for tests/readme.rs alone, which uses one
+//! constant of `cli`; hence the blanket allow, which goes when that test joins a binary.
 #![allow(dead_code)]
 
 #[macro_use]
 pub mod cli;
-pub mod python;
-
-use weightinit::array::dtype::DType;
-use weightinit::array::fan::Layout;
-use weightinit::scheme::SchemeSpec;
-use weightinit::tensor::rng::RngMode;
-use weightinit::tensor::{ResolvedTensor, TensorSpec};
-
-/// A resolved tensor from an already-parsed scheme; panics with the offending value.
-pub fn spec(
-    scheme: SchemeSpec,
-    shape: &str,
-    layout: Layout,
-    dtype: DType,
-    seed: u64,
-    name: &str,
-) -> ResolvedTensor {
-    spec_with_rng(scheme, shape, layout, dtype, seed, name, RngMode::Native)
-}
-
-/// [`spec`] with a chosen random stream.
-pub fn spec_with_rng(
-    scheme: SchemeSpec,
-    shape: &str,
-    layout: Layout,
-    dtype: DType,
-    seed: u64,
-    name: &str,
-    rng: RngMode,
-) -> ResolvedTensor {
-    TensorSpec {
-        name: name.into(),
-        shape: shape
-            .parse()
-            .unwrap_or_else(|e| panic!("shape {shape}: {e}")),
-        layout,
-        scheme,
-        dtype,
-        seed,
-        rng,
-        jax: Default::default(),
-    }
-    .resolve()
-    .unwrap_or_else(|e| panic!("{shape}: {e}"))
-}
-
-/// A resolved tensor from a scheme spec string such as `he-normal:mode=fan-out`.
-pub fn tensor(
-    scheme: &str,
-    shape: &str,
-    layout: Layout,
-    dtype: DType,
-    seed: u64,
-    name: &str,
-) -> ResolvedTensor {
-    let parsed = scheme
-        .parse()
-        .unwrap_or_else(|e| panic!("scheme {scheme}: {e}"));
-    spec(parsed, shape, layout, dtype, seed, name)
-}

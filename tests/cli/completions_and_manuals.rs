@@ -3,12 +3,9 @@
 
 #![allow(unused_imports)]
 
-#[macro_use]
-mod common;
-
 use std::process::Command;
 
-use common::cli::*;
+use crate::common::cli::*;
 
 /// Bash completes `weightinit gen --sch` to `--scheme` with the generated script, and
 /// `weightinit ge` to the subcommand.

@@ -5,9 +5,7 @@
 //! (first and last value, SHA-256 of the whole array); orthogonal goes through a
 //! different QR than LAPACK's, and must agree to 1e-6.
 
-mod common;
-
-use common::*;
+use crate::common::tensors::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use weightinit::array::dtype::DType;
@@ -249,11 +247,13 @@ fn truncated_normal_is_refused_with_a_reason() {
         "{text}"
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = common::cli::run(
+    let out = crate::common::cli::run(
         dir.path(),
-        &common::cli::argv("gen --rng numpy --seed 1 --scheme truncated-normal --shape 10x10"),
+        &crate::common::cli::argv(
+            "gen --rng numpy --seed 1 --scheme truncated-normal --shape 10x10",
+        ),
     );
-    let line = common::cli::stderr(&out);
+    let line = crate::common::cli::stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{line}");
     assert!(
         line.contains("--rng numpy") && line.contains("use --rng native"),

@@ -2,10 +2,7 @@
 //! from tests/fixtures/mup_reference.json (written by tests/fixtures/make_mup_fixtures.py;
 //! neither package is needed here), plus the laws on the native stream and the refusals.
 
-#[macro_use]
-mod common;
-
-use common::cli::*;
+use crate::common::cli::*;
 use serde_json::Value;
 
 const FIXTURE: &str = "tests/fixtures/mup_reference.json";

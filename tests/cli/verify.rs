@@ -13,10 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use tempfile::TempDir;
 
-#[macro_use]
-mod common;
-
-use common::cli::run;
+use crate::common::cli::run;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

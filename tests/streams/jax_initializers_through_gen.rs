@@ -1,14 +1,11 @@
 //! `weightinit gen --rng jax` end to end against what JAX and Flax drew:
 //! tests/fixtures/jax_stream_reference.json (written by
 //! tests/fixtures/make_jax_stream_fixtures.py with jax 0.10.2 and flax; neither is needed
-//! here). The stream's kernels are checked piece by piece in tests/jax_stream.rs; this
-//! file checks the command line's mapping — scheme names to `jax.nn.initializers`, the
-//! key each tensor gets, the flags — bit for bit.
+//! here). The stream's kernels are checked piece by piece in `jax_prng_and_samplers`;
+//! this file checks the command line's mapping — scheme names to `jax.nn.initializers`,
+//! the key each tensor gets, the flags — bit for bit.
 
-#[macro_use]
-mod common;
-
-use common::cli::*;
+use crate::common::cli::*;
 use serde_json::Value;
 
 const FIXTURE: &str = "tests/fixtures/jax_stream_reference.json";

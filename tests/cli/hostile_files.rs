@@ -8,10 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Output;
 
-#[macro_use]
-mod common;
-
-use common::cli::run;
+use crate::common::cli::run;
 
 // ---------------------------------------------------------------------------------------
 // byte-level writers

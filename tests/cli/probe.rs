@@ -3,9 +3,6 @@
 //! Xavier under ReLU decays geometrically, small weights vanish, large ones explode,
 //! zeros never break symmetry.
 
-#[macro_use]
-mod common;
-
 use weightinit::inspect::probe::{self, Input, Probe, Setup, VerdictKind};
 use weightinit::model::activation::Activation;
 use weightinit::scheme::SchemeSpec;
@@ -275,7 +272,7 @@ mod commands {
     use std::path::Path;
     use std::process::Output;
 
-    use super::common::cli::wi;
+    use crate::common::cli::wi;
 
     fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         wi(dir)
@@ -285,7 +282,7 @@ mod commands {
             .expect("binary runs")
     }
 
-    use super::common::cli::run_stdout as ok;
+    use crate::common::cli::run_stdout as ok;
 
     /// Exit code 2 and one stderr line containing every `needle`.
     fn usage_error(dir: &Path, args: &[&str], needles: &[&str]) {

@@ -2,10 +2,7 @@
 //! tests/fixtures/keras_reference.json (written by tests/fixtures/make_keras_fixtures.py
 //! with keras and jax; neither is needed here).
 
-#[macro_use]
-mod common;
-
-use common::cli::*;
+use crate::common::cli::*;
 use serde_json::Value;
 
 fn fixture() -> Value {

@@ -7,10 +7,7 @@ use std::process::Command;
 
 use weightinit::{Init, Layout, RngMode};
 
-#[macro_use]
-mod common;
-
-use common::cli::BIN;
+use crate::common::cli::BIN;
 
 /// Runs `weightinit gen ARGS -o FILE` in `dir` and returns the file's bytes.
 fn cli_file(dir: &Path, args: &str, file: &str) -> Vec<u8> {

@@ -3,9 +3,6 @@
 
 #![allow(unused_imports)]
 
-#[macro_use]
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
@@ -16,7 +13,7 @@ use ndarray::ArrayD;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use common::cli::*;
+use crate::common::cli::*;
 
 /// `--preset torch-linear` names its files weight/bias (NAME.weight/NAME.bias with
 /// --name), with PyTorch's shapes, and records the rng and the equivalent code.

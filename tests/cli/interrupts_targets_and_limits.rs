@@ -11,10 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-#[macro_use]
-mod common;
-
-use common::cli::{BIN, argv as line, listing, run, stderr};
+use crate::common::cli::{BIN, argv as line, listing, run, stderr};
 
 /// Exit code 2 (bad input), one line on stderr containing every fragment, no panic.
 fn assert_refused(out: &Output, code: i32, fragments: &[&str]) {

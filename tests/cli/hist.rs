@@ -1,16 +1,13 @@
 //! `weightinit hist` through the binary: the terminal histogram with the scheme's density,
 //! chart images, and its refusals.
 
-#[macro_use]
-mod common;
-
 use std::path::Path;
 
-use common::cli::run_stdout as ok;
+use crate::common::cli::run_stdout as ok;
 
 /// Exit code 2 and one stderr line containing every `needle`.
 fn usage_error(dir: &Path, args: &[&str], needles: &[&str]) {
-    common::cli::assert_bad_in(dir, args, 2, needles);
+    crate::common::cli::assert_bad_in(dir, args, 2, needles);
 }
 
 #[test]

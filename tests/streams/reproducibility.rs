@@ -12,8 +12,7 @@
 //!   regression pins only: the expected values were produced by weightinit itself, so
 //!   they prove nothing about correctness; they catch any unintended change of the bytes.
 
-mod common;
-use common::*;
+use crate::common::tensors::*;
 
 use std::path::PathBuf;
 
@@ -645,7 +644,7 @@ fn golden_pins_hold_at_every_vector_level() {
 #[test]
 fn reference_fixture_is_what_the_script_writes() {
     let Some(python) =
-        common::python::require("reference_fixture_is_what_the_script_writes", &["numpy"])
+        crate::common::python::require("reference_fixture_is_what_the_script_writes", &["numpy"])
     else {
         return;
     };

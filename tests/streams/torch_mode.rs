@@ -2,9 +2,7 @@
 //! written by tests/fixtures/make_fixtures.py (PyTorch needed only to regenerate it).
 //! Every case must match bit for bit: first and last value and SHA-256 of the array.
 
-mod common;
-
-use common::*;
+use crate::common::tensors::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use weightinit::array::dtype::DType;
@@ -438,8 +436,8 @@ fn unsupported_requests_are_refused_with_a_reason() {
         let dir = tempfile::tempdir().unwrap();
         let line =
             format!("gen --rng torch --seed 1 --scheme {scheme} --shape {shape} --layout {flags}");
-        let out = common::cli::run(dir.path(), &common::cli::argv(&line));
-        let text = common::cli::stderr(&out);
+        let out = crate::common::cli::run(dir.path(), &crate::common::cli::argv(&line));
+        let text = crate::common::cli::stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{text}");
         let cli_needle = if flags == "io" {
             "add --layout oi"

@@ -3,9 +3,6 @@
 
 #![allow(unused_imports)]
 
-#[macro_use]
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
@@ -16,7 +13,7 @@ use ndarray::ArrayD;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use common::cli::*;
+use crate::common::cli::*;
 
 // ---------------------------------------------------------------------------------------
 // more of the surface: layouts, dtypes, inline parameters, report content
@@ -275,4 +272,10 @@ fn schemes_json_parses_and_names_every_scheme() {
             stderr(&out)
         );
     }
+}
+
+fn read_f64(path: &Path) -> ArrayD<f64> {
+    let header = npy_header(path);
+    assert!(header.contains("'descr': '<f8'"), "not f64: {header}");
+    ndarray_npy::read_npy(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -4,9 +4,6 @@
 
 #![allow(unused_imports)]
 
-#[macro_use]
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
@@ -17,7 +14,7 @@ use ndarray::ArrayD;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use common::cli::*;
+use crate::common::cli::*;
 
 // ---------------------------------------------------------------------------------------
 // bad input: one line, the bad value named, exit 2 (1 for runtime failures), no panic,

@@ -6,9 +6,6 @@
 
 #![allow(unused_imports)]
 
-#[macro_use]
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
@@ -19,7 +16,7 @@ use ndarray::ArrayD;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use common::cli::*;
+use crate::common::cli::*;
 
 // ---------------------------------------------------------------------------------------
 // the examples of issue 2
@@ -764,4 +761,55 @@ fn half_precision_outputs() {
         2,
         &["bf16", "safetensors"],
     );
+}
+
+/// The numbers of a nested JSON array, flattened in row-major order, and its shape.
+fn flatten_json(data: &Value) -> (Vec<usize>, Vec<f64>) {
+    fn shape_of(v: &Value) -> Vec<usize> {
+        match v {
+            Value::Array(items) => {
+                let mut s = vec![items.len()];
+                if let Some(first) = items.first() {
+                    s.extend(shape_of(first));
+                }
+                s
+            }
+            _ => Vec::new(),
+        }
+    }
+    fn walk(v: &Value, depth: usize, shape: &[usize], out: &mut Vec<f64>) {
+        match v {
+            Value::Array(items) => {
+                assert_eq!(items.len(), shape[depth], "ragged JSON array");
+                for item in items {
+                    walk(item, depth + 1, shape, out);
+                }
+            }
+            Value::Number(n) => {
+                assert_eq!(depth, shape.len(), "number at the wrong depth");
+                out.push(n.as_f64().expect("number"));
+            }
+            other => panic!("unexpected JSON value in data: {other}"),
+        }
+    }
+    let shape = shape_of(data);
+    let mut out = Vec::new();
+    walk(data, 0, &shape, &mut out);
+    (shape, out)
+}
+
+/// Every `seed <digits>` in a report text.
+fn seeds_in(text: &str) -> BTreeSet<u64> {
+    let mut seeds = BTreeSet::new();
+    let lower = text.to_ascii_lowercase();
+    let mut rest = lower.as_str();
+    while let Some(i) = rest.find("seed") {
+        rest = &rest[i + 4..];
+        let after = rest.trim_start_matches([' ', ':', '=', '\t']);
+        let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if !digits.is_empty() {
+            seeds.insert(digits.parse().expect("seed fits u64"));
+        }
+    }
+    seeds
 }

@@ -12,8 +12,6 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-mod common;
-
 const BIN: &str = env!("CARGO_BIN_EXE_weightinit");
 
 /// One tensor to write in both formats.
@@ -192,9 +190,10 @@ fn generate(dir: &Path, case: &Case, file: &str) {
 
 #[test]
 fn numpy_loads_npy_and_json_with_identical_values() {
-    let Some(python) =
-        common::python::require("numpy_loads_npy_and_json_with_identical_values", &["numpy"])
-    else {
+    let Some(python) = crate::common::python::require(
+        "numpy_loads_npy_and_json_with_identical_values",
+        &["numpy"],
+    ) else {
         return;
     };
 
@@ -249,7 +248,8 @@ fn numpy_loads_npy_and_json_with_identical_values() {
 /// code with `rng = np.random.default_rng(seed)` and compares with the written file.
 #[test]
 fn numpy_mode_equals_live_numpy() {
-    let Some(python) = common::python::require("numpy_mode_equals_live_numpy", &["numpy"]) else {
+    let Some(python) = crate::common::python::require("numpy_mode_equals_live_numpy", &["numpy"])
+    else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -324,7 +324,7 @@ fn numpy_mode_equals_live_numpy() {
 #[test]
 fn numpy_and_safetensors_load_container_files() {
     let Some(python) =
-        common::python::require("numpy_and_safetensors_load_container_files", &["numpy"])
+        crate::common::python::require("numpy_and_safetensors_load_container_files", &["numpy"])
     else {
         return;
     };
@@ -367,7 +367,7 @@ fn numpy_and_safetensors_load_container_files() {
         assert!(stdout.contains("ok npz 6"), "{dtype}: {stdout}{stderr}");
         if out.status.code() == Some(3) {
             assert!(
-                !common::python::in_ci(),
+                !crate::common::python::in_ci(),
                 "CI is set, so the safetensors package is required: {stdout}"
             );
             let _ = writeln!(std::io::stderr(), "SKIPPED safetensors half: {stdout}");
@@ -385,7 +385,8 @@ fn numpy_and_safetensors_load_container_files() {
 /// every activation.
 #[test]
 fn numpy_recomputes_the_probe() {
-    let Some(python) = common::python::require("numpy_recomputes_the_probe", &["numpy"]) else {
+    let Some(python) = crate::common::python::require("numpy_recomputes_the_probe", &["numpy"])
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -7,14 +7,11 @@
 
 #![allow(unused_imports)]
 
-#[macro_use]
-mod common;
-
 use std::path::Path;
 
 use serde_json::Value;
 
-use common::cli::*;
+use crate::common::cli::*;
 
 fn fixture(family: &str) -> Value {
     let path = format!(
@@ -392,7 +389,7 @@ scheme = "orthogonal"
 /// has no bfloat16).
 #[test]
 fn every_family_loads_with_safetensors_numpy() {
-    let Some(python) = common::python::require(
+    let Some(python) = crate::common::python::require(
         "every_family_loads_with_safetensors_numpy",
         &["numpy", "safetensors"],
     ) else {
