@@ -5,14 +5,18 @@
 //! A scheme is data: adding one means adding a row to [`SCHEMES`] and an arm to
 //! `resolve`, not a new code path through the sampler or the writers.
 
+mod build;
+mod direct;
+mod fan_based;
 pub mod gain;
 mod params;
 mod resolve;
 mod spec;
+mod structured;
 mod table;
 
+pub use build::{Resolved, TRUNCATED_NORMAL_STD_CORRECTION};
 pub use params::{FanMode, ParamKey, ParamValue, Params, ScalingDistribution, shortest};
-pub use resolve::{Resolved, TRUNCATED_NORMAL_STD_CORRECTION};
 pub use spec::SchemeSpec;
 pub use table::{SCHEMES, SchemeInfo, SchemeKind};
 

@@ -1,43 +1,23 @@
 //! Resolution: scheme + shape + layout ─► fans, gain ─► a plain [`Distribution`].
 //!
-//! All parameter validation that depends on more than one value (low < high, gain vs.
-//! nonlinearity, truncation bounds that leave some mass) lives here, so a spec that
-//! resolves can always be sampled.
+//! This file prepares what every scheme reads — the fans after `in-axes`/`out-axes`,
+//! `groups` and `blocks`, the `depth` and `mult` factors — and hands it to the scheme's
+//! family, one function per scheme with its formula and citation: [`super::direct`]
+//! (laws given by their parameters), [`super::fan_based`] (Glorot, He, LeCun, variance
+//! scaling) and [`super::structured`] (orthogonal, identity, Dirac, delta-orthogonal,
+//! LSTM bias, sparse). All parameter validation that depends on more than one value
+//! (low < high, gain vs. nonlinearity, truncation bounds that leave some mass) happens
+//! there, so a spec that resolves can always be sampled.
 
-use serde::Serialize;
-
-use super::params::{FanMode, ParamKey, ScalingDistribution};
+use super::build::{Request, Resolved, positive, whole_number};
+use super::params::ParamKey;
 use super::spec::SchemeSpec;
 use super::table::SchemeKind;
+use super::{direct, fan_based, structured};
 use crate::array::fan::{Fans, Layout};
 use crate::array::shape::Shape;
 use crate::error::{Error, Result};
-use crate::law::{Distribution, normal_mass};
-use crate::scheme::gain::{DEFAULT_NEGATIVE_SLOPE, Nonlinearity};
-
-/// Standard deviation of N(0, 1) truncated to [-2, 2]. Keras' `VarianceScaling` and JAX's
-/// `variance_scaling` divide by it so the *truncated* draws have the intended variance
-/// (constant as published in both libraries' source).
-pub const TRUNCATED_NORMAL_STD_CORRECTION: f64 = 0.879_625_661_034_239_8;
-
-/// A scheme resolved against one tensor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Resolved {
-    pub distribution: Distribution,
-    /// Fans of the shape, when it has them (rank ≥ 2).
-    pub fans: Option<Fans>,
-    /// The gain that was applied, for schemes that take one.
-    pub gain: Option<f64>,
-    /// The fan the variance was scaled by, for fan-based schemes.
-    pub fan_mode: Option<FanMode>,
-    pub fan: Option<f64>,
-    /// What the scale was divided by after the formula (`depth=L`: √(2L)) and then
-    /// multiplied by (`mult`), both 1 when not given: a framework stream that recomputes
-    /// the formula its own way ([`crate::compat::torch::mapping::torch_law`]) applies them
-    /// the same way.
-    pub depth_divisor: f64,
-    pub mult: f64,
-}
+use crate::law::Distribution;
 
 impl SchemeSpec {
     /// Resolves the scheme for a tensor of `shape` stored in `layout`.
@@ -63,266 +43,36 @@ impl SchemeSpec {
             depth_divisor: depth,
             mult,
         };
-        let p = &self.params;
-        let num = |key: ParamKey, default: f64| p.number(key).unwrap_or(default);
-        let not_applicable = |reason: &str| Error::NotApplicable {
-            scheme: self.name().to_string(),
-            shape: shape.to_string(),
-            reason: reason.to_string(),
+        let request = Request {
+            spec: self,
+            shape,
+            fans,
+            blocks,
+            depth,
+            mult,
         };
-        // Fan-based schemes need an input and an output axis.
-        let need_fans = || {
-            fans.ok_or_else(|| {
-                not_applicable(
-                    "a 1-D shape has no fan-in/fan-out (it is a bias or a scale); \
-                     use zeros, ones, constant, uniform or normal",
-                )
-            })
-        };
-
         resolved.distribution = match self.kind {
             SchemeKind::Zeros => Distribution::Constant { value: 0.0 },
             SchemeKind::Ones => Distribution::Constant { value: 1.0 },
-            SchemeKind::Constant => Distribution::Constant {
-                value: p.number(ParamKey::Value).ok_or(Error::ConstantNeedsValue)?,
-            },
-            // `mult` scales every constant of the law, as `mup`'s constant-std samplers
-            // do: `uniform_(a·scale, b·scale)`, `normal_(mean·scale, std·scale)`,
-            // `trunc_normal_(mean·scale, std·scale, a·scale, b·scale)`.
-            SchemeKind::Uniform => uniform(
-                num(ParamKey::Low, 0.0) * mult,
-                num(ParamKey::High, 1.0) * mult,
-            )?,
-            SchemeKind::Normal => Distribution::Normal {
-                mean: num(ParamKey::Mean, 0.0) * mult,
-                std: positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth * mult,
-            },
-            SchemeKind::TruncatedNormal => {
-                let mean = num(ParamKey::Mean, 0.0) * mult;
-                let std = positive(ParamKey::Std, num(ParamKey::Std, 1.0))? / depth * mult;
-                let low = bound(
-                    p,
-                    ParamKey::Low,
-                    ParamKey::SigmaLow,
-                    (mean, std, mult),
-                    -2.0,
-                )?;
-                let high = bound(
-                    p,
-                    ParamKey::High,
-                    ParamKey::SigmaHigh,
-                    (mean, std, mult),
-                    2.0,
-                )?;
-                truncated(mean, std, low, high)?
-            }
-            // Glorot & Bengio 2010, "Understanding the difficulty of training deep
-            // feedforward neural networks", AISTATS, eq. 16: Var(W) = 2/(fan_in + fan_out),
-            // i.e. U(±√(6/(fan_in+fan_out))); times gain² as PyTorch's xavier_* do.
+            SchemeKind::Constant => direct::constant(&request)?,
+            SchemeKind::Uniform => direct::uniform_law(&request)?,
+            SchemeKind::Normal => direct::normal(&request)?,
+            SchemeKind::TruncatedNormal => direct::truncated_normal(&request)?,
             SchemeKind::XavierUniform | SchemeKind::XavierNormal => {
-                let f = need_fans()?;
-                let gain = self.gain(Nonlinearity::Linear)?;
-                let fan = (f.fan_in + f.fan_out) as f64 / 2.0;
-                resolved.gain = Some(gain);
-                resolved.fan_mode = Some(FanMode::FanAvg);
-                resolved.fan = Some(fan);
-                let std = gain / fan.sqrt() / depth * mult;
-                if self.kind == SchemeKind::XavierUniform {
-                    symmetric_uniform(std * 3f64.sqrt())
-                } else {
-                    Distribution::Normal { mean: 0.0, std }
-                }
+                fan_based::xavier(&request, &mut resolved)?
             }
-            // He et al. 2015, "Delving Deep into Rectifiers", ICCV, eq. 10: Var(W) =
-            // 2/fan_in for ReLU (gain √2; leaky ReLU √(2/(1+a²))), fan_out for the backward
-            // pass (eq. 14). LeCun et al. 1998, "Efficient BackProp", §4.6: Var(W) =
-            // 1/fan_in, which Klambauer et al. 2017 ("Self-Normalizing Neural Networks")
-            // prescribe for SELU.
             SchemeKind::HeUniform
             | SchemeKind::HeNormal
             | SchemeKind::LecunUniform
-            | SchemeKind::LecunNormal => {
-                let f = need_fans()?;
-                let is_he = matches!(self.kind, SchemeKind::HeUniform | SchemeKind::HeNormal);
-                let default = if is_he {
-                    Nonlinearity::Relu
-                } else {
-                    Nonlinearity::Linear
-                };
-                let gain = self.gain(default)?;
-                let mode = p.mode().unwrap_or(FanMode::FanIn);
-                if matches!(mode, FanMode::FanAvg | FanMode::FanGeoAvg) {
-                    return Err(Error::Param(format!(
-                        "scheme '{}' takes mode fan-in or fan-out; for {mode} use \
-                         variance-scaling:mode={mode}",
-                        self.name(),
-                        mode = mode.name()
-                    )));
-                }
-                let fan = fan_for(f, mode);
-                resolved.gain = Some(gain);
-                resolved.fan_mode = Some(mode);
-                resolved.fan = Some(fan);
-                let std = gain / fan.sqrt() / depth * mult;
-                if matches!(self.kind, SchemeKind::HeUniform | SchemeKind::LecunUniform) {
-                    symmetric_uniform(std * 3f64.sqrt())
-                } else {
-                    Distribution::Normal { mean: 0.0, std }
-                }
-            }
-            SchemeKind::FanInUniform => {
-                let f = need_fans()?;
-                let fan = f.fan_in as f64;
-                resolved.fan_mode = Some(FanMode::FanIn);
-                resolved.fan = Some(fan);
-                symmetric_uniform(1.0 / fan.sqrt() * mult)
-            }
-            SchemeKind::VarianceScaling => {
-                let f = need_fans()?;
-                let scale = positive(ParamKey::Scale, num(ParamKey::Scale, 1.0))?;
-                let mode = p.mode().unwrap_or(FanMode::FanIn);
-                let fan = fan_for(f, mode);
-                resolved.fan_mode = Some(mode);
-                resolved.fan = Some(fan);
-                let std = (scale / fan).sqrt() / depth * mult;
-                match p
-                    .scaling_distribution()
-                    .unwrap_or(ScalingDistribution::TruncatedNormal)
-                {
-                    ScalingDistribution::TruncatedNormal => {
-                        let parent = std / TRUNCATED_NORMAL_STD_CORRECTION;
-                        Distribution::TruncatedNormal {
-                            mean: 0.0,
-                            std: parent,
-                            low: -2.0 * parent,
-                            high: 2.0 * parent,
-                        }
-                    }
-                    ScalingDistribution::Normal => Distribution::Normal { mean: 0.0, std },
-                    ScalingDistribution::Uniform => symmetric_uniform(std * 3f64.sqrt()),
-                }
-            }
-            // Saxe, McClelland & Ganguli 2014, "Exact solutions to the nonlinear dynamics
-            // of learning in deep linear neural networks", ICLR: orthogonal weights keep
-            // every singular value at gain; drawn as in draw::orthogonal (Mezzadri 2007).
-            SchemeKind::Orthogonal => {
-                need_fans().map_err(|_| {
-                    not_applicable("orthogonal needs at least 2 dimensions (rows and columns)")
-                })?;
-                let gain = self.gain(Nonlinearity::Linear)?;
-                resolved.gain = Some(gain);
-                Distribution::Orthogonal { gain, blocks }
-            }
-            SchemeKind::Identity => {
-                if shape.rank() != 2 {
-                    return Err(not_applicable(&format!(
-                        "identity needs a 2-D shape, this one has {} dimension{}",
-                        shape.rank(),
-                        if shape.rank() == 1 { "" } else { "s" }
-                    )));
-                }
-                let gain = self.gain(Nonlinearity::Linear)?;
-                resolved.gain = Some(gain);
-                Distribution::Identity { gain }
-            }
-            // PyTorch's `dirac_(tensor, groups)`: a convolution that passes each input
-            // channel through unchanged (Zagoruyko & Komodakis 2017, "DiracNets"),
-            // times gain. `grouped` above checked that groups divides the output channels.
-            SchemeKind::Dirac => {
-                if shape.rank() < 3 {
-                    return Err(not_applicable(&format!(
-                        "dirac needs a convolution kernel (3 or more dimensions: channels and \
-                         kernel axes), this shape has {}",
-                        shape.rank()
-                    )));
-                }
-                let gain = self.gain(Nonlinearity::Linear)?;
-                resolved.gain = Some(gain);
-                let groups = match p.number(ParamKey::Groups) {
-                    Some(g) => whole_number(ParamKey::Groups, g)?,
-                    None => 1,
-                };
-                Distribution::Dirac { gain, groups }
-            }
-            // Xiao, Bahri, Sohl-Dickstein, Schoenholz & Pennington 2018, "Dynamical
-            // Isometry and a Mean Field Theory of CNNs", ICML, Algorithm 2: an orthogonal
-            // c_in × c_out matrix at the spatial centre, zeros elsewhere, which needs
-            // c_in ≤ c_out (as JAX's `delta_orthogonal` requires).
-            SchemeKind::DeltaOrthogonal => {
-                let f = need_fans()?;
-                if shape.rank() < 3 {
-                    return Err(not_applicable(&format!(
-                        "delta-orthogonal needs a convolution kernel (3 or more dimensions), \
-                         this shape has {}",
-                        shape.rank()
-                    )));
-                }
-                let (inputs, outputs) = (
-                    f.fan_in / f.receptive_field.max(1),
-                    f.fan_out / f.receptive_field.max(1),
-                );
-                if inputs > outputs {
-                    return Err(not_applicable(&format!(
-                        "delta-orthogonal needs in channels ≤ out channels (an orthogonal \
-                         in x out matrix keeps every input's norm), this kernel has {inputs} in \
-                         and {outputs} out"
-                    )));
-                }
-                let gain = self.gain(Nonlinearity::Linear)?;
-                resolved.gain = Some(gain);
-                Distribution::DeltaOrthogonal { gain }
-            }
-            // Gers, Schmidhuber & Cummins 2000 and Jozefowicz, Zaremba & Sutskever 2015
-            // ("An Empirical Exploration of Recurrent Network Architectures", §2.2): a
-            // forget-gate bias of 1 lets gradients through from the start. Both PyTorch
-            // (i, f, g, o) and Keras (i, f, c, o; `unit_forget_bias`) put the forget gate
-            // second of four, so one layout serves both.
-            SchemeKind::LstmBias => {
-                if shape.rank() != 1 || !shape.dims()[0].is_multiple_of(4) {
-                    return Err(not_applicable(
-                        "lstm-bias needs a 1-D bias of 4·hidden values (the four gates)",
-                    ));
-                }
-                Distribution::LstmBias {
-                    forget: num(ParamKey::Forget, 1.0),
-                }
-            }
-            // Martens 2010, "Deep learning via Hessian-free optimization", §5, as
-            // PyTorch's `sparse_(w, sparsity, std=0.01)` implements it: normal values,
-            // then ⌈sparsity·rows⌉ zeros in every column of its out × in matrix, i.e.
-            // for every input unit.
-            SchemeKind::Sparse => {
-                if shape.rank() != 2 {
-                    return Err(not_applicable(&format!(
-                        "sparse needs a 2-D weight (out x in or in x out), this shape has {} \
-                         dimension{}",
-                        shape.rank(),
-                        if shape.rank() == 1 { "" } else { "s" }
-                    )));
-                }
-                let sparsity = p.number(ParamKey::Sparsity).ok_or_else(|| {
-                    Error::Param(
-                        "sparse needs sparsity, the fraction of each input's weights set to \
-                         0 (for example sparse:sparsity=0.9)"
-                            .into(),
-                    )
-                })?;
-                if !(0.0..=1.0).contains(&sparsity) {
-                    return Err(Error::Param(format!(
-                        "sparsity must be between 0 and 1, got {sparsity}"
-                    )));
-                }
-                let std = positive(ParamKey::Std, num(ParamKey::Std, 0.01))?;
-                let out = fans.map_or(1, |f| f.fan_out);
-                // Python's math.ceil(sparsity * rows), the same f64 product.
-                let zeros = (sparsity * out as f64).ceil() as usize;
-                Distribution::Sparse {
-                    std,
-                    sparsity,
-                    zeros: zeros.min(out),
-                    out,
-                }
-            }
+            | SchemeKind::LecunNormal => fan_based::he_or_lecun(&request, &mut resolved)?,
+            SchemeKind::FanInUniform => fan_based::fan_in_uniform(&request, &mut resolved)?,
+            SchemeKind::VarianceScaling => fan_based::variance_scaling(&request, &mut resolved)?,
+            SchemeKind::Orthogonal => structured::orthogonal(&request, &mut resolved)?,
+            SchemeKind::Identity => structured::identity(&request, &mut resolved)?,
+            SchemeKind::Dirac => structured::dirac(&request, &mut resolved)?,
+            SchemeKind::DeltaOrthogonal => structured::delta_orthogonal(&request, &mut resolved)?,
+            SchemeKind::LstmBias => structured::lstm_bias(&request)?,
+            SchemeKind::Sparse => structured::sparse(&request)?,
         };
         Ok(resolved)
     }
@@ -331,31 +81,6 @@ impl SchemeSpec {
     /// `in-axes`/`out-axes` when given, else from the layout.
     pub(crate) fn stored_fans(&self, shape: &Shape, layout: Layout) -> Result<Option<Fans>> {
         Ok(named_axes(&self.params, shape)?.or_else(|| Fans::of(shape, layout)))
-    }
-
-    /// The gain from `gain=`, or from `nonlinearity=` (and `negative-slope=`), or the
-    /// scheme's default nonlinearity.
-    fn gain(&self, default: Nonlinearity) -> Result<f64> {
-        let p = &self.params;
-        let slope = p.number(ParamKey::NegativeSlope);
-        let nonlinearity = match (p.nonlinearity(), slope) {
-            (Some(n), Some(_)) if n != Nonlinearity::LeakyRelu => {
-                return Err(Error::Param(format!(
-                    "negative-slope only applies to nonlinearity leaky-relu, not {n}"
-                )));
-            }
-            (None, Some(_)) => Some(Nonlinearity::LeakyRelu),
-            (n, _) => n,
-        };
-        match (p.number(ParamKey::Gain), nonlinearity) {
-            (Some(_), Some(_)) => Err(Error::Param(
-                "give either gain or nonlinearity (which sets the gain), not both".into(),
-            )),
-            (Some(gain), None) => positive(ParamKey::Gain, gain),
-            (None, n) => Ok(n
-                .unwrap_or(default)
-                .gain(slope.unwrap_or(DEFAULT_NEGATIVE_SLOPE))),
-        }
     }
 }
 
@@ -476,104 +201,10 @@ fn multiplier(mult: Option<f64>) -> Result<f64> {
     }
 }
 
-/// A parameter that counts something: a whole number ≥ 1.
-fn whole_number(key: ParamKey, value: f64) -> Result<usize> {
-    if value >= 1.0 && value.fract() == 0.0 && value <= u32::MAX as f64 {
-        Ok(value as usize)
-    } else {
-        Err(Error::Param(format!(
-            "{key} must be a whole number of at least 1, got {}",
-            super::params::shortest(value)
-        )))
-    }
-}
-
-/// A truncation bound: absolute (`low`/`high`) or in standard deviations from the mean
-/// (`sigma-low`/`sigma-high`, JAX's `truncated_normal(lower, upper)` semantics), not
-/// both; `default_sigmas` when neither is given. `mean` and `std` are already multiplied
-/// by `mult`; an absolute bound is multiplied here.
-fn bound(
-    p: &super::params::Params,
-    absolute: ParamKey,
-    in_sigmas: ParamKey,
-    (mean, std, mult): (f64, f64, f64),
-    default_sigmas: f64,
-) -> Result<f64> {
-    match (p.number(absolute), p.number(in_sigmas)) {
-        (Some(_), Some(_)) => Err(Error::Param(format!(
-            "give {absolute} (an absolute bound) or {in_sigmas} (in standard deviations), not both"
-        ))),
-        (Some(x), None) => Ok(x * mult),
-        (None, sigmas) => Ok(mean + sigmas.unwrap_or(default_sigmas) * std),
-    }
-}
-
-fn fan_for(f: Fans, mode: FanMode) -> f64 {
-    match mode {
-        FanMode::FanIn => f.fan_in as f64,
-        FanMode::FanOut => f.fan_out as f64,
-        FanMode::FanAvg => (f.fan_in + f.fan_out) as f64 / 2.0,
-        // JAX: `(fan_in * fan_out) ** 0.5` on Python floats.
-        FanMode::FanGeoAvg => (f.fan_in as f64 * f.fan_out as f64).powf(0.5),
-    }
-}
-
-fn positive(key: ParamKey, value: f64) -> Result<f64> {
-    if value > 0.0 {
-        Ok(value)
-    } else {
-        Err(Error::Param(format!(
-            "{key} must be greater than 0, got {value}"
-        )))
-    }
-}
-
-fn symmetric_uniform(bound: f64) -> Distribution {
-    Distribution::Uniform {
-        low: -bound,
-        high: bound,
-    }
-}
-
-fn uniform(low: f64, high: f64) -> Result<Distribution> {
-    if low >= high {
-        return Err(Error::Param(format!(
-            "uniform needs low < high, got low={low} high={high}"
-        )));
-    }
-    if !(high - low).is_finite() {
-        return Err(Error::Param(format!(
-            "uniform range [{low}, {high}] is too wide to represent"
-        )));
-    }
-    Ok(Distribution::Uniform { low, high })
-}
-
-fn truncated(mean: f64, std: f64, low: f64, high: f64) -> Result<Distribution> {
-    if low >= high {
-        return Err(Error::Param(format!(
-            "truncated-normal needs low < high, got low={low} high={high}"
-        )));
-    }
-    let mass = normal_mass((low - mean) / std, (high - mean) / std);
-    // `mass` is NaN-free here (finite bounds, std > 0); zero means all mass is excluded.
-    if mass <= 0.0 || mass.is_nan() {
-        return Err(Error::Param(format!(
-            "truncation bounds [{low}, {high}] exclude all the mass of N({mean}, {std}²); \
-             low and high are absolute values (for multiples of std use sigma-low and sigma-high)"
-        )));
-    }
-    Ok(Distribution::TruncatedNormal {
-        mean,
-        std,
-        low,
-        high,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scheme::FanMode;
 
     fn resolve(spec: &str, shape: &str, layout: Layout) -> Result<Resolved> {
         spec.parse::<SchemeSpec>()?.resolve(&shape.parse()?, layout)

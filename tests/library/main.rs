@@ -1,6 +1,7 @@
 //! The library as a Rust caller sees it: the `Init` API gives exactly the command
-//! line's bytes (`init_matches_gen`), and the parsers of untrusted text and bytes
-//! round-trip and never panic (`parser_properties`, with proptest).
+//! line's bytes (`init_matches_gen`), the parsers of untrusted text and bytes
+//! round-trip and never panic (`parser_properties`, with proptest), and the code keeps
+//! the layering docs/ARCHITECTURE.md draws (`architecture`).
 //!
 //! What the library draws, bit for bit and against the frameworks, is in tests/streams;
 //! its statistics are in tests/statistics. The peak-memory test stays in its own binary
@@ -16,5 +17,6 @@ mod common {
     pub mod cli;
 }
 
+mod architecture;
 mod init_matches_gen;
 mod parser_properties;
