@@ -244,8 +244,11 @@ fn every_command_runs_top_to_bottom_in_one_directory() {
                 if expected != 0 {
                     assert_eq!(stderr.trim_end(), output.join("\n"), "{document}: {full}");
                 } else {
-                    let printed: Vec<&str> =
-                        stdout.lines().chain(stderr.lines()).map(str::trim_end).collect();
+                    let printed: Vec<&str> = stdout
+                        .lines()
+                        .chain(stderr.lines())
+                        .map(str::trim_end)
+                        .collect();
                     for line in output.iter().filter(|l| !l.is_empty()) {
                         assert!(
                             printed.contains(line),
@@ -311,11 +314,7 @@ fn anchors(text: &str) -> Vec<String> {
         }
         let base = slug(line[level..].trim());
         let n = seen.entry(base.clone()).or_insert(0);
-        ids.push(if *n == 0 {
-            base
-        } else {
-            format!("{base}-{n}")
-        });
+        ids.push(if *n == 0 { base } else { format!("{base}-{n}") });
         *n += 1;
     }
     ids
@@ -420,7 +419,10 @@ fn every_relative_link_resolves() {
 
 #[test]
 fn slugs_follow_githubs_rules() {
-    assert_eq!(slug("Whole networks: `--layers`"), "whole-networks---layers");
+    assert_eq!(
+        slug("Whole networks: `--layers`"),
+        "whole-networks---layers"
+    );
     assert_eq!(slug("μP: `--mup-base`"), "μp---mup-base");
     assert_eq!(
         slug("Re-initializing a checkpoint's layout: `--like`"),
