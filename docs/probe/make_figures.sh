@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the probe figures and tables of README "Why initialization matters":
+# Regenerates the probe figures and tables of docs/inspect.md, "Why initialization matters":
 #   docs/probe/relu.png, relu.txt   (issue 6's first example, seed 1)
 #   docs/probe/tanh.png, tanh.txt   (issue 6's second example, seed 1)
 # The images and tables are a pure function of the commands below (fixed seeds; the

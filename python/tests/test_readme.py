@@ -1,35 +1,113 @@
-"""The README's Python example, run as written (in an empty directory with a small
-config.json; `torch_tensor` is a torch tensor where torch is installed, else a NumPy
-array, which init_ fills the same way)."""
+"""Every Python example of the documentation, run as written: each ```python block of
+README.md, docs/*.md and python/README.md, in an empty directory of its own.
+
+A block gets only what the HTML comment on the line just before its fence names:
+
+    <!-- needs: torch_tensor, config.json -->      set-up from NEEDS below, comma-separated
+    <!-- needs: weightinit gen ARGS -->            a command of the binary, run first in
+                                                   the block's directory
+    <!-- not run: REASON -->                       shown, not run (for blocks that need
+                                                   torch, JAX or transformers, which CI
+                                                   does not install); counted
+
+The shell examples are run by tests/readme.rs.
+"""
 
 import json
 import re
+import shlex
+import subprocess
 
 import numpy as np
+import pytest
 
-from conftest import REPO
+from conftest import REPO, binary
+
+DOCUMENTS = ["README.md", *sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")),
+             "python/README.md"]
+
+BLOCK = re.compile(r"(?:^<!-- (?P<directive>[^\n]*?) -->\n)?^```python\n(?P<code>.*?)\n```$", re.S | re.M)
 
 
-def python_block() -> str:
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("\n## Python\n"):]
-    return re.search(r"\n```python\n(.*?)\n```", section, re.S).group(1)
-
-
-def test_the_readme_python_example_runs(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 96,
-              "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
-              "num_attention_heads": 4}
-    (tmp_path / "config.json").write_text(json.dumps(config))
+def torch_tensor(_dir):
+    """A CPU torch tensor of PyTorch's Linear(784, 128) weight shape where torch is
+    installed, else a NumPy array, which init_ fills the same way."""
     try:
         import torch
 
-        torch_tensor = torch.empty(128, 784)
+        return torch.empty(128, 784)
     except ImportError:
-        torch_tensor = np.empty((128, 784), dtype=np.float32)
-    scope = {"torch_tensor": torch_tensor}
-    exec(compile(python_block(), "README.md", "exec"), scope)
+        return np.empty((128, 784), dtype=np.float32)
+
+
+def config_json(directory):
+    """A small Hugging Face Llama config.json in the block's directory."""
+    config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 96,
+              "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+              "num_attention_heads": 4}
+    (directory / "config.json").write_text(json.dumps(config))
+
+
+# name → (scope variable or None, set-up function of the block's directory)
+NEEDS = {"torch_tensor": ("torch_tensor", torch_tensor), "config.json": (None, config_json)}
+
+
+def python_blocks():
+    """(document, number, directive or None, code) of every ```python block."""
+    found = []
+    for document in DOCUMENTS:
+        text = (REPO / document).read_text()
+        assert text.count("```python\n") == len(BLOCK.findall(text)), document
+        for number, match in enumerate(BLOCK.finditer(text), 1):
+            found.append((document, number, match.group("directive"), match.group("code")))
+    return found
+
+
+BLOCKS = python_blocks()
+
+
+def run_block(document, number, directive, code, directory, monkeypatch):
+    """Sets up what the directive names in `directory`, then runs the block there;
+    returns its namespace."""
+    monkeypatch.chdir(directory)
+    scope = {"__name__": "__doc_example__"}
+    if directive is not None:
+        kind, _, what = directive.partition(": ")
+        assert kind == "needs", f"{document} block {number}: unknown directive {directive!r}"
+        if what.startswith("weightinit "):
+            subprocess.run([binary(), *shlex.split(what)[1:]], check=True, capture_output=True)
+        else:
+            for need in (n.strip() for n in what.split(",")):
+                assert need in NEEDS, f"{document} block {number}: unknown need {need!r}"
+                variable, setup = NEEDS[need]
+                value = setup(directory)
+                if variable is not None:
+                    scope[variable] = value
+    exec(compile(code, f"{document} (python block {number})", "exec"), scope)
+    return scope
+
+
+RUN = [b for b in BLOCKS if not (b[2] or "").startswith("not run:")]
+
+
+@pytest.mark.parametrize("document,number,directive,code", RUN, ids=[f"{b[0]}#{b[1]}" for b in RUN])
+def test_every_python_example_runs(document, number, directive, code, tmp_path, monkeypatch):
+    run_block(document, number, directive, code, tmp_path, monkeypatch)
+
+
+def test_the_examples_are_found_and_the_skipped_ones_say_why():
+    skipped = [b for b in BLOCKS if b not in RUN]
+    for document, number, directive, _ in skipped:
+        assert directive.removeprefix("not run:").strip(), f"{document} block {number} gives no reason"
+    ran = len(RUN)
+    print(f"{len(BLOCKS)} python blocks: {ran} run, {len(skipped)} not run")
+    assert ran >= 3, f"only {ran} python blocks run"
+    assert any(d == "python/README.md" for d, *_ in BLOCKS)
+
+
+def test_the_package_readme_api_example_does_what_its_comments_say(tmp_path, monkeypatch):
+    (block,) = [b for b in BLOCKS if b[0] == "python/README.md" and "wi.write(" in b[3]]
+    scope = run_block(*block, tmp_path, monkeypatch)
     assert scope["w"].shape == (784, 128) and scope["r"]["consistent"]
     assert scope["law"]["fan_in"] == 784
     assert (tmp_path / "model.safetensors").exists()
