@@ -10,7 +10,7 @@
 //! than a call to the software `fma`; both are exact, so the result is the same.
 //!
 //! `WEIGHTINIT_SIMD=baseline|avx2|avx512` caps the level, so the equality can be tested on
-//! one machine (tests/reproducibility.rs runs the golden cases at every level) and a
+//! one machine (tests/streams/reproducibility.rs runs the golden cases at every level) and a
 //! suspected vector-unit problem can be ruled out in the field.
 
 use std::sync::OnceLock;

@@ -67,7 +67,7 @@ pub struct GenArgs {
     /// writes for it, each by the law the model's _init_weights gives it, as
     /// DIR/model.safetensors (or shards with --max-shard-size) plus config.json. The
     /// family comes from the config's architectures; --spec FAMILY.toml gives your own
-    /// template. See README "Training from scratch".
+    /// template. See docs/guide.md, "Training from scratch".
     #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "like", "name", "scheme"])]
     pub hf_config: Option<PathBuf>,
 
@@ -96,7 +96,7 @@ pub struct GenArgs {
     pub default_scheme: Option<String>,
 
     /// Instead of --shape: a TOML or JSON file listing the model's tensors (name, shape,
-    /// scheme, dtype, layout), with defaults and name rules; see README "Spec files".
+    /// scheme, dtype, layout), with defaults and name rules; see docs/guide.md, "Spec files".
     #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "name", "scheme"])]
     pub spec: Option<PathBuf>,
 
@@ -130,7 +130,7 @@ pub struct GenArgs {
     /// μP (Tensor Programs V, as the `mup` package initializes): the base model the
     /// widths are measured against — a spec file with --spec, a config.json with
     /// --hf-config, widths (e.g. 784-256x3-10) with --layers. Each tensor's law is
-    /// rescaled by mup's rule for its scheme and role; see README "muP".
+    /// rescaled by mup's rule for its scheme and role; see docs/guide.md, "μP".
     #[arg(long, value_name = "BASE")]
     pub mup_base: Option<String>,
 
@@ -168,8 +168,8 @@ pub struct GenArgs {
                 jax.random.key(SEED): root (the key itself; the default for one tensor), split \
                 (tensor i of n gets jax.random.split(key, n)[i]; the default for several), \
                 flax (names are Flax module paths, e.g. Dense_0/kernel: the keys Flax linen's \
-                model.init gives), or steps such as 'split(4)[2]/fold_in(7)'. See README \
-                \"JAX-exact stream\"."
+                model.init gives), or steps such as 'split(4)[2]/fold_in(7)'. See \
+                docs/reproducibility.md, \"JAX-exact stream\"."
     )]
     pub jax_key: Option<String>,
 

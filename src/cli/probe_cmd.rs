@@ -277,7 +277,7 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
     );
     out.push_str(&format!(
         "loss = sum(g * output), g standard normal; a signal turns when its variance moves {}x \
-         from its reference (README \"Why initialization matters\")\n\n",
+         from its reference (docs/inspect.md, \"Why initialization matters\")\n\n",
         probe.turn_factor
     ));
     let mut rows = vec![

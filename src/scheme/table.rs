@@ -39,12 +39,13 @@ pub struct SchemeInfo {
     pub aliases: &'static [&'static str],
     /// Parameters the scheme accepts.
     pub params: &'static [ParamKey],
-    /// The law, in the notation of the README.
+    /// The law, in the notation of the README's scheme table.
     pub formula: &'static str,
     /// Default gain, or "-" where the scheme has none.
     pub default_gain: &'static str,
-    /// The activation it suits (the seed notes' summary table, corrected where they
-    /// disagree with the papers: LeCun normal is the SELU init of Klambauer et al. 2017).
+    /// The activation it suits, as the papers prescribe (Glorot & Bengio 2010 for tanh
+    /// and sigmoid, He et al. 2015 for ReLU, LeCun normal as the SELU init of Klambauer et
+    /// al. 2017).
     pub suits: &'static str,
 }
 

@@ -1,4 +1,5 @@
-//! The seed notes' claims about initialization, reproduced with the probe on fixed
+//! The textbook claims about initialization (He et al. 2015, Glorot & Bengio 2010),
+//! reproduced with the probe on fixed
 //! seeds (issue 6): He keeps ReLU networks stable, Xavier keeps tanh networks stable,
 //! Xavier under ReLU decays geometrically, small weights vanish, large ones explode,
 //! zeros never break symmetry.
@@ -122,7 +123,7 @@ fn relu_chain_he_is_stable_xavier_decays_small_vanishes_large_explodes_zeros_sym
     assert!(zeros.layers[50].gradient_variance > 0.5);
 }
 
-/// The seed notes' "He keeps the variance within a factor of 2 over 50 layers" is a
+/// The common claim "He keeps the variance within a factor of 2 over 50 layers" is a
 /// statement about the expected variance: averaged over independent networks (16 seeds
 /// here), every hidden layer's mean variance stays within 2× of layer 1's. (A single
 /// network drifts by a log-normal factor of σ ≈ 0.7 — see above — so one seed can leave
@@ -221,7 +222,7 @@ fn sigmoid_chain_xavier_loses_its_gradients() {
 #[test]
 fn sigmoid_zeros_has_a_gradient_only_at_the_last_layer() {
     // With sigmoid, zero weights give hidden outputs of 1/2, so the last layer's weight
-    // gradient (hᵀ·g) is not zero, while every earlier one is: the seed notes' case.
+    // gradient (hᵀ·g) is not zero, while every earlier one is: the textbook case.
     let p = probe("32-16x4-8", Activation::Sigmoid, &["zeros"], 64);
     let layers = &p.schemes[0].layers;
     for l in &layers[..layers.len() - 1] {

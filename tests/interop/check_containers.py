@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Loads weightinit's .npz with NumPy and its .safetensors with the `safetensors` package
-(tests/interop_numpy.rs), and compares every tensor bit for bit with the .npy file of the
+(tests/interop/numpy_and_safetensors.rs), and compares every tensor bit for bit with the .npy file of the
 same name in a directory written by the same command.
 
 Usage: check_containers.py DIR   (DIR holds model.npz, model.safetensors and files/)

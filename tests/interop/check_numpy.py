@@ -1,6 +1,6 @@
 """Loads tensors written by `weightinit` with NumPy and checks them.
 
-Called by tests/interop_numpy.rs as
+Called by tests/interop/numpy_and_safetensors.rs as
 
     python check_numpy.py CASES.json
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Live check of `--rng numpy` against the NumPy installed here (tests/interop_numpy.rs).
+"""Live check of `--rng numpy` against the NumPy installed here (tests/interop/numpy_and_safetensors.rs).
 
 Usage: check_numpy_mode.py RUNS.json, where RUNS.json lists weightinit runs:
 [{"seed": 42, "tensors": [{"output": "path.npy", "equivalent": "w = rng...", "scheme": ...}]}]

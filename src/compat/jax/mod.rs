@@ -6,7 +6,7 @@
 //!
 //! Everything is a pure function of (key, shape, mode, element range): any block of a
 //! tensor can be drawn on its own, in any order, on any thread. Checked against JAX by
-//! tests/jax_stream.rs on fixtures written by tests/fixtures/make_jax_stream_fixtures.py.
+//! tests/streams/jax_prng_and_samplers.rs on fixtures written by tests/fixtures/make_jax_stream_fixtures.py.
 
 pub mod bits;
 pub mod flax;

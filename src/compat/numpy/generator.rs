@@ -170,7 +170,7 @@ mod tests {
 
     /// The docstring example of NumPy's `_coerce_to_uint32_array` fixes the word split;
     /// the state and outputs are checked against NumPy-made fixtures in
-    /// tests/numpy_mode.rs. Here: the properties the code relies on.
+    /// tests/streams/numpy_mode.rs. Here: the properties the code relies on.
     #[test]
     fn seeds_split_into_words_lowest_first() {
         // 2^32 + 5 has two words; 5 one. Different pools, deterministic.

@@ -8,7 +8,7 @@
 //!   the output's, because a narrow output layer (512 → 10) legitimately shrinks the
 //!   gradient once; what matters is the trend through the hidden stack.
 //!
-//! A factor of 1000 (three decades) separates the cases of the seed notes with room on
+//! A factor of 1000 (three decades) separates the textbook cases (He et al. 2015; Glorot & Bengio 2010) with room on
 //! both sides: He + ReLU stays within ~2×, Xavier + tanh drifts by ~20–65× over 30–50
 //! layers (tanh's variance decays like a power of depth, not geometrically), while
 //! Xavier + ReLU halves per layer and crosses 1000× by layer ~11, and normal(0.01) or
