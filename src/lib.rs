@@ -41,6 +41,7 @@ pub mod output;
 pub mod pipeline;
 #[cfg(feature = "cli")]
 pub mod plot;
+pub mod request;
 pub mod scheme;
 pub mod simd;
 pub mod tensor;

@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::text::{bytes, escape_control};
 
 use super::gen_args::ReportMode;
-use super::gen_plan::{Destination, Plan};
 use super::table::text_table;
+use crate::request::plan::{Destination, Plan};
 
 /// Prints the plan: a table (stdout) or, with `--report json`, one JSON document.
 pub(super) fn print(plan: &Plan, mode: ReportMode) -> Result<()> {

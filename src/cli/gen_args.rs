@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use crate::array::dtype::DType;
 use crate::array::fan::Layout;
-use crate::error::{Error, Result};
 use crate::model::activation::Activation;
 use crate::model::preset::Preset;
 use crate::output::Format;
-use crate::scheme::{ParamKey, SchemeSpec};
+use crate::request::GenRequest;
+use crate::scheme::ParamKey;
 use crate::tensor::rng::RngMode;
 
 /// Where the report goes and in which form.
@@ -296,76 +296,68 @@ pub struct GenArgs {
 }
 
 impl GenArgs {
-    /// The scheme with inline and flag parameters merged.
-    pub(super) fn scheme_spec(&self) -> Result<SchemeSpec> {
-        let text = self.scheme.as_deref().unwrap_or_default();
-        let mut spec: SchemeSpec = text.parse()?;
-        let flags = [
-            (ParamKey::Value, &self.value),
-            (ParamKey::Mean, &self.mean),
-            (ParamKey::Std, &self.std),
-            (ParamKey::Low, &self.low),
-            (ParamKey::High, &self.high),
-            (ParamKey::Scale, &self.scale),
-            (ParamKey::Mode, &self.mode),
-            (ParamKey::Distribution, &self.distribution),
-            (ParamKey::Gain, &self.gain),
-            (ParamKey::Nonlinearity, &self.nonlinearity),
-            (ParamKey::NegativeSlope, &self.negative_slope),
-            (ParamKey::SigmaLow, &self.sigma_low),
-            (ParamKey::SigmaHigh, &self.sigma_high),
-            (ParamKey::Depth, &self.depth),
-            (ParamKey::Groups, &self.groups),
-            (ParamKey::Sparsity, &self.sparsity),
-            (ParamKey::Blocks, &self.blocks),
-            (ParamKey::Forget, &self.forget),
-            (ParamKey::InAxes, &self.in_axes),
-            (ParamKey::OutAxes, &self.out_axes),
-            (ParamKey::Mult, &self.mult),
-        ];
-        for (key, value) in flags {
-            if let Some(text) = value {
-                spec.set_param(key, text)?;
-            }
+    /// The library request these flags ask for. The parser has already refused what it
+    /// can express (one source, options that need another); a default that came from the
+    /// parser (`--activation relu`, `--bias zeros`) is passed only when it was typed.
+    pub fn into_request(self) -> GenRequest {
+        let params = [
+            (ParamKey::Value, self.value),
+            (ParamKey::Mean, self.mean),
+            (ParamKey::Std, self.std),
+            (ParamKey::Low, self.low),
+            (ParamKey::High, self.high),
+            (ParamKey::Scale, self.scale),
+            (ParamKey::Mode, self.mode),
+            (ParamKey::Distribution, self.distribution),
+            (ParamKey::Gain, self.gain),
+            (ParamKey::Nonlinearity, self.nonlinearity),
+            (ParamKey::NegativeSlope, self.negative_slope),
+            (ParamKey::SigmaLow, self.sigma_low),
+            (ParamKey::SigmaHigh, self.sigma_high),
+            (ParamKey::Depth, self.depth),
+            (ParamKey::Groups, self.groups),
+            (ParamKey::Sparsity, self.sparsity),
+            (ParamKey::Blocks, self.blocks),
+            (ParamKey::Forget, self.forget),
+            (ParamKey::InAxes, self.in_axes),
+            (ParamKey::OutAxes, self.out_axes),
+            (ParamKey::Mult, self.mult),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)))
+        .collect();
+        let chain = self.layers.is_some();
+        GenRequest {
+            params,
+            activation: chain.then_some(self.activation),
+            bias: chain.then_some(self.bias),
+            scheme: self.scheme,
+            preset: self.preset,
+            shape: self.shape,
+            like: self.like,
+            hf_config: self.hf_config,
+            rules: self.rules,
+            shard: self.shard,
+            max_shard_size: self.max_shard_size,
+            default_scheme: self.default_scheme,
+            spec: self.spec,
+            layers: self.layers,
+            name: self.name,
+            mup_base: self.mup_base,
+            mup_zero_readout: self.mup_zero_readout,
+            layout: self.layout,
+            dtype: self.dtype,
+            seed: self.seed,
+            rng: self.rng,
+            jax_key: self.jax_key,
+            jax_partitionable: self.jax_partitionable,
+            jax_x64: self.jax_x64,
+            output: self.output,
+            format: self.format,
+            force: self.force,
+            dry_run: self.dry_run,
+            fsync: self.fsync,
+            threads: self.threads,
         }
-        Ok(spec)
-    }
-
-    pub(super) fn seed(&self) -> Result<u64> {
-        match self.seed.as_deref() {
-            None => Ok(self.fresh_seed()),
-            given => crate::tensor::rng::parse_seed(given),
-        }
-    }
-
-    /// A fresh seed for this run's stream: Keras takes seeds below 2³² only.
-    pub(super) fn fresh_seed(&self) -> u64 {
-        let seed = crate::tensor::rng::fresh_seed();
-        if self.rng == RngMode::Keras {
-            seed & u64::from(u32::MAX)
-        } else {
-            seed
-        }
-    }
-
-    pub(super) fn names(&self, count: usize) -> Result<Vec<String>> {
-        if self.name.is_empty() {
-            return Ok((0..count).map(|i| format!("w{i}")).collect());
-        }
-        if self.name.len() != count {
-            return Err(Error::Usage(format!(
-                "{} --name given for {count} --shape; give one name per shape or none",
-                self.name.len()
-            )));
-        }
-        for (i, name) in self.name.iter().enumerate() {
-            crate::tensor::validate_name(name)?;
-            if self.name[..i].contains(name) {
-                return Err(Error::Usage(format!(
-                    "tensor name '{name}' is given twice; names must be unique"
-                )));
-            }
-        }
-        Ok(self.name.clone())
     }
 }

@@ -6,13 +6,11 @@ mod choice;
 mod dry_run;
 mod gen_args;
 pub mod gen_cmd;
-mod gen_plan;
 pub mod hist_cmd;
 pub mod probe_cmd;
 pub mod progress;
 pub mod schemes_cmd;
 pub mod shell_cmd;
-mod sources;
 mod table;
 pub mod verify_cmd;
 

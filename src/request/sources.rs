@@ -1,23 +1,25 @@
-//! Where a run's tensors come from besides `--shape`: `--preset`, `--layers`, `--like`
-//! and `--spec`. The builders live in `crate::model` and take plain values; this
-//! file turns the flags into those values and adds the flags' wording to notes.
+//! Where a request's tensors come from besides plain shapes: a preset, a dense chain,
+//! another file's layout (`like`), a spec file or a Hugging Face config, then μP
+//! rescaling and JAX keys. The builders live in `crate::model` and take plain values;
+//! this file hands them the request's and adds the options' wording to errors.
 
 use std::path::Path;
 
 use crate::model::preset::Preset;
 
-use super::gen_args::GenArgs;
+use super::GenRequest;
 use crate::array::Shape;
 use crate::error::{Error, Result};
+use crate::model::activation::Activation;
 use crate::model::layers::{self, Bias};
 use crate::model::rules::NameRules;
 use crate::model::{Common, like, preset};
 use crate::scheme::SchemeSpec;
 use crate::tensor::ResolvedTensor;
 
-impl GenArgs {
+impl GenRequest {
     /// What every tensor of the run shares: seed, layout, dtype, stream.
-    pub(super) fn common(&self) -> Result<Common> {
+    pub(crate) fn common(&self) -> Result<Common> {
         Ok(Common {
             seed: self.seed()?,
             layout: self.layout,
@@ -29,7 +31,7 @@ impl GenArgs {
     /// `--hf-config FILE`: the family's tensors for that config (the template from
     /// `--spec` when given), the config's dtype unless `--dtype`, PyTorch's layout (out ×
     /// in), schemes by name from `--rule` before the template's; and the config's bytes.
-    pub(super) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
+    pub(crate) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
         if self.rng != crate::tensor::rng::RngMode::Native {
             return Err(Error::Usage(format!(
                 "--hf-config needs --rng native: transformers initializes a model module by \
@@ -72,7 +74,7 @@ impl GenArgs {
 
     /// `--spec FILE` alone (not as --hf-config's template): the file's tensors, with the
     /// command line's seed, stream, dtype, layout and rules as defaults.
-    pub(super) fn spec_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
+    pub(crate) fn spec_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
         let (rules, scheme) = self.name_rules()?;
         let defaults = crate::model::spec::Defaults {
             seed: self.seed.as_ref().map(|_| self.seed()).transpose()?,
@@ -89,7 +91,7 @@ impl GenArgs {
     /// `--mup-base BASE`: the base model built the way the model was (same source kind,
     /// same rules), then every tensor rescaled by `mup`'s rule ([`crate::model::mup`]);
     /// a one-line summary of the roles goes to stderr. Without --mup-base, `tensors`.
-    pub(super) fn mup_rescaled(&self, tensors: Vec<ResolvedTensor>) -> Result<Vec<ResolvedTensor>> {
+    pub(crate) fn mup_rescaled(&self, tensors: Vec<ResolvedTensor>) -> Result<Vec<ResolvedTensor>> {
         let Some(base_text) = self.mup_base.as_deref() else {
             return Ok(tensors);
         };
@@ -129,7 +131,7 @@ impl GenArgs {
     /// `--rng jax`: every tensor's JAX settings — the partitionable flag, x64 (given,
     /// or implied by float64) and its key path from `--jax-key` (default: the root key
     /// for one tensor, `split(n)[i]` for several). The --jax-* flags need --rng jax.
-    pub(super) fn jax_keyed(
+    pub(crate) fn jax_keyed(
         &self,
         mut tensors: Vec<ResolvedTensor>,
     ) -> Result<Vec<ResolvedTensor>> {
@@ -205,7 +207,7 @@ impl GenArgs {
     }
 
     /// `--rule PATTERN=SCHEME` (in order) and `--default SCHEME`, for --like and --spec.
-    pub(super) fn name_rules(&self) -> Result<(NameRules, Option<SchemeSpec>)> {
+    pub(crate) fn name_rules(&self) -> Result<(NameRules, Option<SchemeSpec>)> {
         let mut rules = NameRules::default();
         for rule in &self.rules {
             let (pattern, scheme) = NameRules::split_rule(rule).map_err(|e| match e {
@@ -228,7 +230,7 @@ impl GenArgs {
 
     /// `--like FILE`: the source's layout with schemes from `--rule`/`--default`; the
     /// notes about left-out or converted tensors go to stderr.
-    pub(super) fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
+    pub(crate) fn like_specs(&self, path: &Path) -> Result<Vec<ResolvedTensor>> {
         let (rules, default) = self.name_rules()?;
         let (tensors, notes) = like::tensors(path, &rules, default.as_ref(), &self.common()?)?;
         for note in notes {
@@ -238,20 +240,24 @@ impl GenArgs {
     }
 
     /// A `--layers` chain: the weight scheme from --scheme, else from --activation.
-    pub(super) fn layer_specs(&self, text: &str) -> Result<Vec<ResolvedTensor>> {
+    pub(crate) fn layer_specs(&self, text: &str) -> Result<Vec<ResolvedTensor>> {
         let widths = layers::parse_widths(text)?;
         let weight: SchemeSpec = match &self.scheme {
             Some(_) => self.scheme_spec()?,
-            None => self.activation.weight_scheme().parse()?,
+            None => self
+                .activation
+                .unwrap_or(Activation::Relu)
+                .weight_scheme()
+                .parse()?,
         };
-        let bias: Bias = self.bias.parse()?;
+        let bias: Bias = self.bias.as_deref().unwrap_or("zeros").parse()?;
         layers::chain(&widths, &weight, &bias, &self.common()?)
     }
 
     /// A preset's tensors: for every --shape its weight (layout oi) and bias, named
     /// NAME.weight and NAME.bias (NAME from --name, else l0, l1, ...; bare `weight` and
     /// `bias` for a single shape).
-    pub(super) fn preset_specs(&self, chosen: Preset) -> Result<Vec<ResolvedTensor>> {
+    pub(crate) fn preset_specs(&self, chosen: Preset) -> Result<Vec<ResolvedTensor>> {
         let shapes = self
             .shape
             .iter()

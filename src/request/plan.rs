@@ -16,7 +16,7 @@ use crate::tensor::rng::RngMode;
 
 /// Where the run's output goes, from `-o`, `--format` and `--shard`.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Target {
+pub enum Target {
     /// `-o -`: one tensor in a single-tensor format.
     Stdout(Format),
     /// `-o DIR/` (or an existing directory): one file per tensor plus `manifest.json`.
@@ -34,16 +34,16 @@ pub(super) enum Target {
 
 /// How a sharded run splits the model and which files this process writes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Sharding {
+pub struct Sharding {
     /// `--max-shard-size`: files of at most this many bytes (else `--shard`'s N files).
-    pub(super) max_bytes: Option<u64>,
+    pub max_bytes: Option<u64>,
     /// `--shard I/N`: this process's share (else every file).
-    pub(super) machine: Option<Shard>,
+    pub machine: Option<Shard>,
 }
 
 impl Target {
     /// Decides the target from the flags alone (tensors are not needed for that).
-    pub(super) fn from_flags(
+    pub fn from_options(
         output: Option<&Path>,
         format: Option<Format>,
         shard: Option<&str>,
@@ -117,16 +117,16 @@ impl Target {
 }
 
 /// What file names and messages need to know about where the tensors came from.
-pub(super) struct Naming {
+pub struct Naming {
     /// Tensors were named (by --name or their source): files are `NAME.EXT`.
-    pub(super) named: bool,
+    pub named: bool,
     /// The preset that made the tensors, for the "one file" message.
-    pub(super) preset: Option<Preset>,
+    pub preset: Option<Preset>,
 }
 
 /// Where one tensor's bytes go.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Destination {
+pub enum Destination {
     Stdout,
     File(PathBuf),
     /// A member of container file `k` of the run (`Plan::containers[k]`).
@@ -134,17 +134,18 @@ pub(super) enum Destination {
 }
 
 /// Every tensor with its destination and format, plus the manifest for a directory.
-pub(super) struct Plan {
-    pub(super) items: Vec<(ResolvedTensor, Destination)>,
-    pub(super) format: Format,
-    pub(super) manifest: Option<PathBuf>,
+#[derive(Debug)]
+pub struct Plan {
+    pub items: Vec<(ResolvedTensor, Destination)>,
+    pub format: Format,
+    pub manifest: Option<PathBuf>,
     /// The .npz/.safetensors files that hold the tensors, for container formats: one,
     /// or this process's shard files.
-    pub(super) containers: Vec<PathBuf>,
+    pub containers: Vec<PathBuf>,
     /// Small files written after the tensors when they differ from what is there: the
     /// shard index, and for --hf-config the copied config.json. An existing one that
     /// differs needs --force (checked when planning).
-    pub(super) extras: Vec<(PathBuf, Vec<u8>)>,
+    pub extras: Vec<(PathBuf, Vec<u8>)>,
 }
 
 impl Plan {
@@ -152,7 +153,7 @@ impl Plan {
     /// parent exists), refusing what cannot be written, then runs [`Plan::check`]. A dry
     /// run makes the same plan and the same checks without touching the disk: no
     /// directory is created and no stale temporary file removed.
-    pub(super) fn new(
+    pub fn new(
         target: &Target,
         tensors: Vec<ResolvedTensor>,
         naming: &Naming,
@@ -344,7 +345,7 @@ impl Plan {
 
     /// Adds a small file to write after the tensors (e.g. the copied config.json); an
     /// existing file with other content needs `force`.
-    pub(super) fn add_extra(
+    pub fn add_extra(
         &mut self,
         path: PathBuf,
         bytes: Vec<u8>,
@@ -386,7 +387,7 @@ impl Plan {
     /// (only regular files are replaced, and only with --force), stale temporary files of
     /// an earlier killed run go, each tensor that is built in memory fits the memory
     /// budget, and each file system has room for what goes onto it.
-    pub(super) fn check(&self, force: bool, dry: bool) -> Result<()> {
+    pub fn check(&self, force: bool, dry: bool) -> Result<()> {
         let started = std::time::SystemTime::now();
         let mut files: Vec<(&Path, u64)> = Vec::new();
         let min_bytes = |t: &ResolvedTensor| match self.format {
@@ -470,7 +471,7 @@ impl Plan {
     }
 }
 
-pub(super) fn is_directory_target(path: &Path) -> bool {
+pub fn is_directory_target(path: &Path) -> bool {
     let text = path.as_os_str().to_string_lossy();
     text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) || path.is_dir()
 }
@@ -535,7 +536,7 @@ mod tests {
     use super::*;
 
     fn target(output: Option<&str>, format: Option<Format>) -> Result<Target> {
-        Target::from_flags(output.map(Path::new), format, None, None, RngMode::Native)
+        Target::from_options(output.map(Path::new), format, None, None, RngMode::Native)
     }
 
     #[test]
@@ -574,7 +575,7 @@ mod tests {
     #[test]
     fn shards_need_a_directory_the_native_stream_and_safetensors() {
         let shard = |output: &str, format, rng| {
-            Target::from_flags(Some(Path::new(output)), format, Some("2/4"), None, rng)
+            Target::from_options(Some(Path::new(output)), format, Some("2/4"), None, rng)
         };
         assert!(matches!(
             shard("out/", None, RngMode::Native),
@@ -594,7 +595,7 @@ mod tests {
             assert!(err.contains(needle), "{err}");
         }
         let by_size = |bytes| {
-            Target::from_flags(
+            Target::from_options(
                 Some(Path::new("out/")),
                 None,
                 None,
