@@ -17,7 +17,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 use weightinit::array::dtype::DType;
 use weightinit::array::fan::Layout;
-use weightinit::draw::{BLOCK_LEN, Keystream, NativeDraw, Sampler, derive_key};
+use weightinit::draw::{BLOCK_LEN, DrawElement, Keystream, Sampler, derive_key};
 use weightinit::law::Distribution;
 use weightinit::output::npy::NpyWriter;
 use weightinit::pipeline::generate;
@@ -27,7 +27,7 @@ use weightinit::tensor::rng::RngMode;
 
 /// One block of `E`, filled again and again; the block index advances every iteration
 /// so each fill starts a fresh stream, as in a real tensor.
-fn bench_fill<E: NativeDraw>(c: &mut Criterion, name: &str, distribution: Distribution) {
+fn bench_fill<E: DrawElement>(c: &mut Criterion, name: &str, distribution: Distribution) {
     let sampler = Sampler::new(&distribution).expect("an elementwise distribution");
     let keystream = Keystream::new(&derive_key(1, "w0"));
     let mut buf = vec![E::default(); BLOCK_LEN];

@@ -77,7 +77,7 @@ fn require_bfloat16(py: Python<'_>) -> PyResult<()> {
 
 /// Draws the array with the GIL released (the library draws on all cores) and hands it
 /// to NumPy without a copy.
-fn draw_owned<'py, E: weightinit::draw::NativeDraw + numpy::Element>(
+fn draw_owned<'py, E: weightinit::draw::DrawElement + numpy::Element>(
     py: Python<'py>,
     init: &Init,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -113,7 +113,7 @@ fn generate<'py>(
 
 /// Fills a writable, C-contiguous array stored as `T` in place, its memory seen as the
 /// element type `E` by `as_elements` (itself, or bfloat16 over uint16 bits).
-fn fill_as<T: numpy::Element, E: weightinit::draw::NativeDraw>(
+fn fill_as<T: numpy::Element, E: weightinit::draw::DrawElement>(
     py: Python<'_>,
     out: &Bound<'_, PyArrayDyn<T>>,
     init: &Init,
@@ -196,7 +196,7 @@ fn schemes() -> String {
 
 /// The values of a float array widened to f64, with their dtype.
 fn widened(values: &Bound<'_, PyUntypedArray>, bfloat16: bool) -> PyResult<(Vec<f64>, DType)> {
-    fn widen<E: weightinit::draw::NativeDraw + numpy::Element>(
+    fn widen<E: weightinit::draw::DrawElement + numpy::Element>(
         a: &Bound<'_, PyArrayDyn<E>>,
     ) -> PyResult<Vec<f64>> {
         let view = a.readonly();

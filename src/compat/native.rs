@@ -26,7 +26,7 @@ impl Stream for Native {
         None
     }
 
-    fn generate(
+    fn draw(
         &self,
         tensor: &ResolvedTensor,
         sink: &mut (dyn TensorSink + Send),
@@ -34,10 +34,10 @@ impl Stream for Native {
         _: &mut Generators,
     ) -> Result<Generated> {
         match tensor.spec.dtype {
-            DType::F32 => draw::engine::generate::<f32>(tensor, sink, label),
-            DType::F64 => draw::engine::generate::<f64>(tensor, sink, label),
-            DType::F16 => draw::engine::generate::<half::f16>(tensor, sink, label),
-            DType::Bf16 => draw::engine::generate::<half::bf16>(tensor, sink, label),
+            DType::F32 => draw::engine::draw_native::<f32>(tensor, sink, label),
+            DType::F64 => draw::engine::draw_native::<f64>(tensor, sink, label),
+            DType::F16 => draw::engine::draw_native::<half::f16>(tensor, sink, label),
+            DType::Bf16 => draw::engine::draw_native::<half::bf16>(tensor, sink, label),
         }
     }
 }

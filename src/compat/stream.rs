@@ -28,7 +28,7 @@ pub trait Stream: Sync {
 
     /// Draws `tensor` into `sink` in order (I/O errors reported against `label`), with the
     /// run's sequential generators in `generators`.
-    fn generate(
+    fn draw(
         &self,
         tensor: &ResolvedTensor,
         sink: &mut (dyn TensorSink + Send),

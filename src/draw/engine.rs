@@ -10,8 +10,8 @@ use rayon::prelude::*;
 
 use super::block::BLOCK_LEN;
 use super::keystream::{Keystream, key_of};
-use super::matrix::{matrix_view, matrix_without_randomness, orthogonal_from};
-use super::sampler::{NativeDraw, Sampler};
+use super::matrix::{matrix_without_randomness, orthogonal_from};
+use super::sampler::{DrawElement, Sampler};
 use crate::array::TensorSink;
 use crate::array::dtype::Element;
 use crate::array::geometry::{OutputBlocks, centre_channels};
@@ -32,7 +32,7 @@ const MAX_BATCH_BYTES: usize = 16 << 20;
 
 /// Draws `tensor` into `sink` from the native stream as `E` (which must be its dtype).
 /// I/O errors are reported against `label`. Parallelism comes from the current rayon pool.
-pub fn generate<E: NativeDraw>(
+pub fn draw_native<E: DrawElement>(
     tensor: &ResolvedTensor,
     sink: &mut (dyn TensorSink + Send),
     label: &str,
@@ -120,8 +120,8 @@ fn zero_row<E: Element>(tensor: &ResolvedTensor, first: usize, values: &mut [E])
 
 /// Builds an orthogonal or identity matrix whole from the native stream; returns it with
 /// the orthogonality error measured on the stored (rounded) values.
-fn whole_matrix<E: NativeDraw>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Option<f64>)> {
-    let (rows, cols) = matrix_view(tensor);
+fn whole_matrix<E: DrawElement>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Option<f64>)> {
+    let (rows, cols) = tensor.matrix_view();
     let (tall, narrow) = (rows.max(cols), rows.min(cols));
     match tensor.resolved.distribution {
         Distribution::Orthogonal { gain, blocks: 1 } => {
@@ -211,7 +211,11 @@ fn gaussian_matrix(keystream: &Keystream, first: u64, len: usize) -> Vec<f64> {
 /// Elements `first .. first + out.len()` of an elementwise tensor (random access): the
 /// same values, bit for bit, as that slice of the whole tensor. `None` for orthogonal and
 /// identity tensors, which only exist whole.
-pub fn draw_range<E: NativeDraw>(tensor: &ResolvedTensor, first: u64, out: &mut [E]) -> Option<()> {
+pub fn draw_range<E: DrawElement>(
+    tensor: &ResolvedTensor,
+    first: u64,
+    out: &mut [E],
+) -> Option<()> {
     let sampler = Sampler::new(&tensor.resolved.distribution)?;
     let keystream = Keystream::new(&key_of(tensor));
     out.par_chunks_mut(BLOCK_LEN)

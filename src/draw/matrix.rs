@@ -9,12 +9,6 @@ use crate::error::{Error, Result};
 use crate::law::Distribution;
 use crate::tensor::ResolvedTensor;
 
-/// The 2-D view (rows, cols) of a weight tensor for matrix schemes; see
-/// [`crate::array::fan::matrix_view`].
-pub fn matrix_view(tensor: &ResolvedTensor) -> (usize, usize) {
-    crate::array::fan::matrix_view(tensor.spec.shape.dims(), tensor.spec.layout)
-}
-
 /// The constructions without randomness: the identity matrix (of the 2-D view) and the
 /// Dirac delta kernel; an error for any other law.
 pub fn matrix_without_randomness<E: Element>(
@@ -22,7 +16,7 @@ pub fn matrix_without_randomness<E: Element>(
 ) -> Result<(Vec<E>, Option<f64>)> {
     match tensor.resolved.distribution {
         Distribution::Identity { gain } => {
-            let (rows, cols) = matrix_view(tensor);
+            let (rows, cols) = tensor.matrix_view();
             let mut w = vec![E::default(); rows * cols];
             for i in 0..rows.min(cols) {
                 w[i * cols + i] = E::from_f64(gain);

@@ -33,4 +33,4 @@ pub use block::BLOCK_LEN;
 /// Identifies the native stream's contract version in every file's metadata.
 pub const STREAM_CONTRACT: &str = "weightinit-native-v2";
 pub use keystream::{Keystream, derive_key, key_of};
-pub use sampler::{NativeDraw, Sampler};
+pub use sampler::{DrawElement, Sampler};

@@ -1,4 +1,4 @@
-//! [`Sampler`]: an elementwise [`Distribution`] prepared for drawing, and [`NativeDraw`]:
+//! [`Sampler`]: an elementwise [`Distribution`] prepared for drawing, and [`DrawElement`]:
 //! each dtype's way of turning keystream words into numbers.
 //!
 //! [`Sampler::fill`] draws any range of a tensor's elements: it reads exactly the words
@@ -62,7 +62,7 @@ impl Sampler {
 
     /// Fills `out` with elements `first .. first + out.len()` of the tensor whose
     /// keystream is `keystream`.
-    pub fn fill<E: NativeDraw>(&self, keystream: &Keystream, first: u64, out: &mut [E]) {
+    pub fn fill<E: DrawElement>(&self, keystream: &Keystream, first: u64, out: &mut [E]) {
         match *self {
             Sampler::Constant(value) => out.fill(E::from_f64(value)),
             Sampler::Normal { mean, std } => fill_pairs(keystream, first, out, |words, pairs| {
@@ -78,8 +78,8 @@ impl Sampler {
     }
 }
 
-/// Elements that read [`NativeDraw::WORDS`] words each, chunk by chunk.
-fn fill_singles<E: NativeDraw>(
+/// Elements that read [`DrawElement::WORDS`] words each, chunk by chunk.
+fn fill_singles<E: DrawElement>(
     keystream: &Keystream,
     first: u64,
     out: &mut [E],
@@ -95,9 +95,9 @@ fn fill_singles<E: NativeDraw>(
     }
 }
 
-/// Elements drawn in pairs (2j, 2j + 1) from 2·[`NativeDraw::WORDS`] words per pair. A
+/// Elements drawn in pairs (2j, 2j + 1) from 2·[`DrawElement::WORDS`] words per pair. A
 /// range that starts or ends inside a pair draws that whole pair and keeps its half.
-fn fill_pairs<E: NativeDraw>(
+fn fill_pairs<E: DrawElement>(
     keystream: &Keystream,
     first: u64,
     out: &mut [E],
@@ -132,7 +132,7 @@ fn fill_pairs<E: NativeDraw>(
 
 /// A stored float type's way of turning keystream words into numbers: part of the
 /// native stream's contract.
-pub trait NativeDraw: Element {
+pub trait DrawElement: Element {
     /// Keystream words per uniform: 2 for f64, 1 for the others.
     const WORDS: usize;
     /// `low + width·u` for each element's words (see [`uniform`]).
@@ -143,7 +143,7 @@ pub trait NativeDraw: Element {
     fn truncated(words: &[u32], window: &Window, out: &mut [Self]);
 }
 
-impl NativeDraw for f32 {
+impl DrawElement for f32 {
     const WORDS: usize = 1;
     fn uniform(words: &[u32], low: f64, width: f64, out: &mut [f32]) {
         uniform::fill_f32(words, low, width, out);
@@ -156,7 +156,7 @@ impl NativeDraw for f32 {
     }
 }
 
-impl NativeDraw for f64 {
+impl DrawElement for f64 {
     const WORDS: usize = 2;
     fn uniform(words: &[u32], low: f64, width: f64, out: &mut [f64]) {
         uniform::fill_f64(words, low, width, out);
@@ -173,7 +173,7 @@ impl NativeDraw for f64 {
 /// even): they draw through f32 and convert in bulk.
 macro_rules! half_element {
     ($t:ty, $convert:path) => {
-        impl NativeDraw for $t {
+        impl DrawElement for $t {
             const WORDS: usize = 1;
             fn uniform(words: &[u32], low: f64, width: f64, out: &mut [Self]) {
                 let draw = |single: &mut [f32]| uniform::fill_f32(words, low, width, single);

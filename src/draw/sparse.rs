@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::block::BLOCK_LEN;
 use super::keystream::{Keystream, key_of};
-use super::sampler::{NativeDraw, Sampler};
+use super::sampler::{DrawElement, Sampler};
 use crate::array::fan::Layout;
 use crate::law::Distribution;
 use crate::tensor::ResolvedTensor;
@@ -60,7 +60,7 @@ impl Units {
 }
 
 /// The tensor drawn whole: normal values, then each unit's zeros.
-pub fn draw<E: NativeDraw>(tensor: &ResolvedTensor, std: f64, zeros: usize) -> Vec<E> {
+pub fn draw<E: DrawElement>(tensor: &ResolvedTensor, std: f64, zeros: usize) -> Vec<E> {
     let dims = tensor.spec.shape.dims();
     let n: usize = dims.iter().product();
     let key = key_of(tensor);

@@ -196,16 +196,16 @@ pub fn load(path: &Path, defaults: Defaults) -> Result<Vec<ResolvedTensor>> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
-        Format::Json
+        SpecSyntax::Json
     } else {
-        Format::Toml
+        SpecSyntax::Toml
     };
     parse(&label, &text, format, defaults)
 }
 
 /// The syntax of a spec file (`load` goes by the extension: `.json` or else TOML).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum SpecSyntax {
     Toml,
     Json,
 }
@@ -216,12 +216,12 @@ pub enum Format {
 pub fn parse(
     label: &str,
     text: &str,
-    format: Format,
+    format: SpecSyntax,
     defaults: Defaults,
 ) -> Result<Vec<ResolvedTensor>> {
     let file = match format {
-        Format::Json => parse_json(label, text),
-        Format::Toml => parse_toml(label, text),
+        SpecSyntax::Json => parse_json(label, text),
+        SpecSyntax::Toml => parse_toml(label, text),
     };
     // Messages quote names and values from the file, which may hold control characters
     // (a "\n" in a JSON string): escape them, so that every error stays one line.

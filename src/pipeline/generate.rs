@@ -13,8 +13,6 @@ use crate::law::Distribution;
 use crate::tensor::ResolvedTensor;
 use crate::tensor::rng::RngMode;
 
-pub use crate::draw::matrix::matrix_view;
-
 /// What lasts across the tensors of one run: the sequential framework generators (see
 /// [`Generators`]), so that a run draws its tensors as the script it mirrors would.
 #[derive(Debug, Default)]
@@ -35,7 +33,7 @@ impl Session {
         label: &str,
     ) -> Result<Generated> {
         check_memory(tensor)?;
-        let generated = crate::compat::stream(tensor.spec.rng).generate(
+        let generated = crate::compat::stream(tensor.spec.rng).draw(
             tensor,
             sink,
             label,
@@ -83,7 +81,7 @@ fn beyond_finite(tensor: &ResolvedTensor, min: f64, max: f64) -> Error {
 /// of the stream written where it belongs: no sink, no copy, no statistics), or returns
 /// `None` for a tensor that needs [`Session::draw_into`]: a framework stream, or a law
 /// built as a whole matrix. The values are those of every other path, bit for bit.
-pub fn draw_native_in_place<E: crate::draw::NativeDraw>(
+pub fn draw_native_in_place<E: crate::draw::DrawElement>(
     tensor: &ResolvedTensor,
     out: &mut [E],
 ) -> Option<Result<()>> {

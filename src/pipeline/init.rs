@@ -25,7 +25,7 @@ use ndarray::ArrayD;
 use crate::array::dtype::DType;
 use crate::array::fan::Layout;
 use crate::array::shape::Shape;
-use crate::draw::NativeDraw;
+use crate::draw::DrawElement;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::output::atomic::{AtomicFile, FileOptions};
@@ -174,7 +174,7 @@ impl Init {
     ///
     /// A native-stream elementwise tensor is drawn in place on all cores into zeroed
     /// memory the array then owns, so its peak memory is the array itself.
-    pub fn draw<E: NativeDraw>(&self) -> Result<ArrayD<E>> {
+    pub fn draw<E: DrawElement>(&self) -> Result<ArrayD<E>> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
         let n = tensor.spec.shape.len();
         if tensor.spec.rng == RngMode::Native {
@@ -199,7 +199,7 @@ impl Init {
 
     /// The values of [`Init::draw`] written into `out` (row-major, exactly the tensor's
     /// element count), for memory the caller already owns; `E` is the element type.
-    pub fn draw_into<E: NativeDraw>(&self, out: &mut [E]) -> Result<()> {
+    pub fn draw_into<E: DrawElement>(&self, out: &mut [E]) -> Result<()> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
         if let Some(drawn) = crate::pipeline::generate::draw_native_in_place(&tensor, out) {
             return drawn;
@@ -211,7 +211,11 @@ impl Init {
     /// (random access): bit for bit that slice of [`Init::draw`]'s array, at a cost
     /// proportional to `len`. Native stream and elementwise schemes only; an orthogonal or
     /// identity matrix, or a framework stream (sequential by nature), is refused.
-    pub fn draw_range<E: crate::draw::NativeDraw>(&self, first: u64, len: usize) -> Result<Vec<E>> {
+    pub fn draw_range<E: crate::draw::DrawElement>(
+        &self,
+        first: u64,
+        len: usize,
+    ) -> Result<Vec<E>> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
         let total = tensor.spec.shape.len() as u64;
         if first.checked_add(len as u64).is_none_or(|end| end > total) {

@@ -72,7 +72,7 @@ impl<'p> TensorWriter<'p> {
                 )));
             }
         };
-        self.generate(tensor, sink.as_mut(), label)
+        self.draw_with_progress(tensor, sink.as_mut(), label)
     }
 
     /// Draws every tensor into the one .npz or .safetensors file `path`, in order,
@@ -103,7 +103,7 @@ impl<'p> TensorWriter<'p> {
                     .map_err(io_err)?;
                 for t in tensors {
                     let mut sink = safetensors::RawWriter::new(&mut *w);
-                    generated.push(self.generate(t, &mut sink, &label)?);
+                    generated.push(self.draw_with_progress(t, &mut sink, &label)?);
                 }
             }
             Format::Npz => {
@@ -112,7 +112,7 @@ impl<'p> TensorWriter<'p> {
                     let mut sink = npz
                         .member(&t.spec.name, t.spec.dtype, &t.spec.shape)
                         .map_err(io_err)?;
-                    generated.push(self.generate(t, &mut sink, &label)?);
+                    generated.push(self.draw_with_progress(t, &mut sink, &label)?);
                 }
                 npz.finish().map_err(io_err)?;
             }
@@ -127,7 +127,7 @@ impl<'p> TensorWriter<'p> {
     }
 
     /// Runs the engine into `sink`, telling the progress as bytes go out.
-    fn generate(
+    fn draw_with_progress(
         &mut self,
         tensor: &ResolvedTensor,
         sink: &mut (dyn TensorSink + Send),

@@ -18,7 +18,7 @@ mod table;
 pub use build::{Resolved, TRUNCATED_NORMAL_STD_CORRECTION};
 pub use params::{FanMode, ParamKey, ParamValue, Params, ScalingDistribution, shortest};
 pub use spec::SchemeSpec;
-pub use table::{SCHEMES, SchemeInfo, SchemeKind};
+pub use table::{SCHEMES, SchemeInfo, SchemeKind, table_json};
 
 #[cfg(test)]
 mod tests {

@@ -348,3 +348,24 @@ fn normalize(name: &str) -> String {
         .to_ascii_lowercase()
         .replace('_', "-")
 }
+
+/// The scheme table as pretty JSON: an array of objects (name, aliases, params,
+/// formula, default_gain, suits).
+pub fn table_json() -> String {
+    let rows: Vec<serde_json::Value> = SCHEMES
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name,
+                "aliases": s.aliases,
+                "params": s.params.iter().map(|k| k.name()).collect::<Vec<_>>(),
+                "formula": s.formula,
+                "default_gain": s.default_gain,
+                "suits": s.suits,
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&rows).expect("scheme table serializes");
+    text.push('\n');
+    text
+}

@@ -74,6 +74,12 @@ pub struct ResolvedTensor {
 }
 
 impl ResolvedTensor {
+    /// The 2-D view (rows, cols) matrix schemes work on; see
+    /// [`crate::array::fan::matrix_view`].
+    pub fn matrix_view(&self) -> (usize, usize) {
+        crate::array::fan::matrix_view(self.spec.shape.dims(), self.spec.layout)
+    }
+
     /// Bytes of the raw data (without any file header).
     pub fn data_bytes(&self) -> u64 {
         self.spec.shape.len() as u64 * self.spec.dtype.size() as u64

@@ -143,7 +143,7 @@ fn bad_requests_are_typed_errors() {
 /// are refused with one line.
 #[test]
 fn draw_range_equals_the_slice_of_the_whole() {
-    fn check<E: weightinit::draw::NativeDraw + PartialEq + std::fmt::Debug>(scheme: &str) {
+    fn check<E: weightinit::draw::DrawElement + PartialEq + std::fmt::Debug>(scheme: &str) {
         let init = Init::new(scheme, [300, 701]).unwrap().seed(5).name("r");
         let whole = init.draw::<E>().unwrap();
         let flat = whole.as_slice().unwrap();
@@ -179,7 +179,7 @@ fn draw_range_equals_the_slice_of_the_whole() {
 /// stream and element type, and refuses a buffer of the wrong length.
 #[test]
 fn draw_into_fills_the_callers_buffer_with_draws_values() {
-    fn check<E: weightinit::draw::NativeDraw + PartialEq + std::fmt::Debug>(init: &Init) {
+    fn check<E: weightinit::draw::DrawElement + PartialEq + std::fmt::Debug>(init: &Init) {
         let whole = init.draw::<E>().unwrap();
         let mut out = vec![E::default(); whole.len()];
         init.draw_into(&mut out).unwrap();

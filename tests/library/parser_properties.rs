@@ -12,7 +12,7 @@ use proptest::sample::{select, subsequence};
 use weightinit::array::dtype::DType;
 use weightinit::array::fan::Layout;
 use weightinit::array::shape::{MAX_RANK, Shape};
-use weightinit::model::spec::{self, Defaults, Format};
+use weightinit::model::spec::{self, Defaults, SpecSyntax};
 use weightinit::output::load::header::{npy_float, read_npy_header, read_safetensors_header};
 use weightinit::output::load::visit_bytes;
 use weightinit::scheme::gain::Nonlinearity;
@@ -345,7 +345,7 @@ proptest! {
     #[test]
     fn spec_file_toml_never_panics(lines in vec(spec_line(), 0..14)) {
         let text = lines.join("\n");
-        if let Err(e) = spec::parse("net.toml", &text, Format::Toml, defaults()) {
+        if let Err(e) = spec::parse("net.toml", &text, SpecSyntax::Toml, defaults()) {
             prop_assert!(one_line(&e.to_string()), "{e}\n--- file:\n{text}");
         }
     }
@@ -353,7 +353,7 @@ proptest! {
     /// Arbitrary text read as TOML and as JSON: no panic, one-line errors.
     #[test]
     fn spec_file_arbitrary_text_never_panics(text in any::<String>()) {
-        for format in [Format::Toml, Format::Json] {
+        for format in [SpecSyntax::Toml, SpecSyntax::Json] {
             if let Err(e) = spec::parse("net", &text, format, defaults()) {
                 prop_assert!(one_line(&e.to_string()), "{e}");
             }
@@ -474,19 +474,19 @@ fn spec_file_errors_with_newlines_in_names_are_one_line() {
     let cases = [
         (
             r#"{"tensor": [{"name": "w", "shape": [3]}], "a\nb": 1}"#,
-            Format::Json,
+            SpecSyntax::Json,
         ),
         (
             r#"{"tensor": [{"name": "w\nx", "shape": [3], "scheme": "zeros"}]}"#,
-            Format::Json,
+            SpecSyntax::Json,
         ),
         (
             "[[tensor]]\nname = \"w\"\nshape = \"3\\nx4\"\nscheme = \"zeros\"\n",
-            Format::Toml,
+            SpecSyntax::Toml,
         ),
         (
             "[[tensor]]\nname = \"w\"\nshape = [3]\nscheme = \"normal:std=\\u0007\"\n",
-            Format::Toml,
+            SpecSyntax::Toml,
         ),
     ];
     for (text, format) in cases {

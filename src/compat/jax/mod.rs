@@ -58,7 +58,7 @@ impl Stream for Jax {
             .map(|draw| mapping::expression(&draw, &tensor.spec))
     }
 
-    fn generate(
+    fn draw(
         &self,
         tensor: &ResolvedTensor,
         sink: &mut (dyn TensorSink + Send),
@@ -67,6 +67,6 @@ impl Stream for Jax {
     ) -> Result<Generated> {
         let draw = mapping::draw_for(&tensor.spec, &tensor.resolved)
             .map_err(|why| unreproducible(&tensor.spec, why))?;
-        stream::generate_in_dtype(tensor, &draw, sink, label)
+        stream::draw_jax_in_dtype(tensor, &draw, sink, label)
     }
 }

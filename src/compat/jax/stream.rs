@@ -130,22 +130,22 @@ jax_element!(bf16, fill_bf16, fill_bf16, |x: f64| bf16::from_f32(
 ));
 
 /// Draws `tensor` with `draw` (JAX's call, or Keras' on JAX) in the tensor's dtype.
-pub(crate) fn generate_in_dtype(
+pub(crate) fn draw_jax_in_dtype(
     tensor: &ResolvedTensor,
     draw: &JaxDraw,
     sink: &mut (dyn TensorSink + Send),
     label: &str,
 ) -> Result<Generated> {
     match tensor.spec.dtype {
-        DType::F32 => generate::<f32>(tensor, draw, sink, label),
-        DType::F64 => generate::<f64>(tensor, draw, sink, label),
-        DType::F16 => generate::<f16>(tensor, draw, sink, label),
-        DType::Bf16 => generate::<bf16>(tensor, draw, sink, label),
+        DType::F32 => draw_jax::<f32>(tensor, draw, sink, label),
+        DType::F64 => draw_jax::<f64>(tensor, draw, sink, label),
+        DType::F16 => draw_jax::<f16>(tensor, draw, sink, label),
+        DType::Bf16 => draw_jax::<bf16>(tensor, draw, sink, label),
     }
 }
 
 /// Draws `tensor` into `sink` (I/O errors against `label`).
-pub(crate) fn generate<E: JaxElement>(
+pub(crate) fn draw_jax<E: JaxElement>(
     tensor: &ResolvedTensor,
     draw: &JaxDraw,
     sink: &mut (dyn TensorSink + Send),

@@ -264,7 +264,7 @@ impl Stream for Keras {
             .map(|draw| expression(&draw, &tensor.spec))
     }
 
-    fn generate(
+    fn draw(
         &self,
         tensor: &ResolvedTensor,
         sink: &mut (dyn TensorSink + Send),
@@ -273,6 +273,6 @@ impl Stream for Keras {
     ) -> Result<Generated> {
         let draw = draw_for(&tensor.spec, &tensor.resolved)
             .map_err(|why| unreproducible(&tensor.spec, why))?;
-        crate::compat::jax::stream::generate_in_dtype(tensor, &draw, sink, label)
+        crate::compat::jax::stream::draw_jax_in_dtype(tensor, &draw, sink, label)
     }
 }

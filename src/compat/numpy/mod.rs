@@ -14,9 +14,7 @@ use crate::check::Generated;
 use crate::compat::sequential::generate_sequential;
 use crate::compat::stream::{Generators, Stream, refuse_half, unreproducible};
 use crate::draw::engine::write_whole;
-use crate::draw::matrix::{
-    matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
-};
+use crate::draw::matrix::{matrix_without_randomness, orthogonal_from, tall_orientation};
 use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
 use crate::scheme::Resolved;
@@ -26,7 +24,7 @@ use crate::tensor::TensorSpec;
 /// `--rng numpy`: the tensor drawn from NumPy's generator in NumPy's order. Elementwise
 /// laws stream (one block drawn while the previous one is written; the generator is
 /// sequential, so drawing itself cannot be split); orthogonal follows NumPy's QR recipe.
-pub fn generate<E: Element>(
+pub fn draw_numpy<E: Element>(
     tensor: &ResolvedTensor,
     sink: &mut (dyn TensorSink + Send),
     label: &str,
@@ -38,7 +36,7 @@ pub fn generate<E: Element>(
             kernels::fill(rng, &distribution, out)
         });
     }
-    let (rows, cols) = matrix_view(tensor);
+    let (rows, cols) = tensor.matrix_view();
     let (values, check) = match distribution {
         Distribution::Orthogonal { gain, .. } => {
             // a = rng.standard_normal((rows, cols)), transposed when wide.
@@ -78,7 +76,7 @@ impl Stream for Numpy {
         ))
     }
 
-    fn generate(
+    fn draw(
         &self,
         tensor: &ResolvedTensor,
         sink: &mut (dyn TensorSink + Send),
@@ -87,8 +85,8 @@ impl Stream for Numpy {
     ) -> Result<Generated> {
         let rng = generators.numpy(tensor.spec.seed);
         match tensor.spec.dtype {
-            DType::F32 => generate::<f32>(tensor, sink, label, rng),
-            DType::F64 => generate::<f64>(tensor, sink, label, rng),
+            DType::F32 => draw_numpy::<f32>(tensor, sink, label, rng),
+            DType::F64 => draw_numpy::<f64>(tensor, sink, label, rng),
             DType::F16 | DType::Bf16 => Err(unreproducible(
                 &tensor.spec,
                 Unreproducible::HalfPrecision(tensor.spec.dtype.name()),

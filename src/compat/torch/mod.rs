@@ -14,9 +14,7 @@ use crate::check::Generated;
 use crate::compat::sequential::generate_sequential;
 use crate::compat::stream::{Generators, Stream, refuse_half, unreproducible};
 use crate::draw::engine::write_whole;
-use crate::draw::matrix::{
-    matrix_view, matrix_without_randomness, orthogonal_from, tall_orientation,
-};
+use crate::draw::matrix::{matrix_without_randomness, orthogonal_from, tall_orientation};
 use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
 use crate::scheme::Resolved;
@@ -24,7 +22,7 @@ use crate::tensor::ResolvedTensor;
 use crate::tensor::TensorSpec;
 
 /// `--rng torch`: the tensor as `torch.nn.init` fills it after the run's earlier tensors.
-pub fn generate<E: Element>(
+pub fn draw_torch<E: Element>(
     tensor: &ResolvedTensor,
     sink: &mut (dyn TensorSink + Send),
     label: &str,
@@ -64,7 +62,7 @@ pub fn generate<E: Element>(
             kernels::fill(rng, &distribution, out, total, last)
         });
     }
-    let (rows, cols) = matrix_view(tensor);
+    let (rows, cols) = tensor.matrix_view();
     let (values, check) = match distribution {
         Distribution::Orthogonal { gain, blocks } => {
             // orthogonal_: flattened = new_empty((rows, cols)).normal_(0, 1), transposed
@@ -155,7 +153,7 @@ impl Stream for Torch {
         ))
     }
 
-    fn generate(
+    fn draw(
         &self,
         tensor: &ResolvedTensor,
         sink: &mut (dyn TensorSink + Send),
@@ -164,8 +162,8 @@ impl Stream for Torch {
     ) -> Result<Generated> {
         let rng = generators.torch(tensor.spec.seed);
         match tensor.spec.dtype {
-            DType::F32 => generate::<f32>(tensor, sink, label, rng),
-            DType::F64 => generate::<f64>(tensor, sink, label, rng),
+            DType::F32 => draw_torch::<f32>(tensor, sink, label, rng),
+            DType::F64 => draw_torch::<f64>(tensor, sink, label, rng),
             DType::F16 | DType::Bf16 => Err(unreproducible(
                 &tensor.spec,
                 Unreproducible::HalfPrecision(tensor.spec.dtype.name()),
