@@ -45,12 +45,19 @@ pub enum Error {
     Format { path: PathBuf, reason: String },
 
     /// A job that would hold more in memory than the budget allows ([`crate::budget`]).
-    #[error("{what} needs {} of memory, over the memory budget of {}", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes), crate::text::bytes(*.budget))]
+    /// `cap` says whether the budget is the one set or what a process limit leaves.
+    #[error("{what} needs {} of memory, over the memory budget of {}{}", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes), crate::text::bytes(*.budget), .cap.naming())]
     MemoryBudget {
         what: String,
         needed: Option<u64>,
         budget: u64,
+        cap: crate::budget::Cap,
     },
+
+    /// An allocation the system refused although the budget allowed it (another limit,
+    /// overcommit disabled, memory taken by others meanwhile).
+    #[error("{what} needs {} of memory, and the system refused to allocate it", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes))]
+    OutOfMemory { what: String, needed: Option<u64> },
 
     /// The output file exists and replacing it was not allowed (the command line's
     /// `--force` allows it).
@@ -168,6 +175,7 @@ impl Error {
             self,
             Error::Io { .. }
                 | Error::NoSpace { .. }
+                | Error::OutOfMemory { .. }
                 | Error::Numerical(_)
                 | Error::Inconsistent(_)
                 | Error::Chart(_)

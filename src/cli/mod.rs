@@ -137,8 +137,14 @@ where
             eprintln!("weightinit: {}", bounded_line(&reason));
             1
         }
-        Err(e @ Error::MemoryBudget { .. }) => {
-            let line = format!("{e} (raise it with --max-memory, e.g. --max-memory 90%)");
+        Err(e @ Error::MemoryBudget { cap, .. }) => {
+            let line = match cap {
+                crate::budget::Cap::Budget => {
+                    format!("{e} (raise it with --max-memory, e.g. --max-memory 90%)")
+                }
+                // --max-memory cannot raise it: only the limit can.
+                _ => format!("{e}"),
+            };
             eprintln!("weightinit: error: {}", bounded_line(&line));
             2
         }

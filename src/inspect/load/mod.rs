@@ -491,7 +491,8 @@ impl Opened {
         }
         .map_err(|e| self.bad(e))?;
         let values = if h.fortran_order {
-            fortran_to_c(&values, &h.shape)
+            fortran_to_c(values, &h.shape)
+                .map_err(|e| self.bad(format!("tensor '{shown}': {e}")))?
         } else {
             values
         };

@@ -320,6 +320,7 @@ pub fn verify_tensor(
         Distribution::DeltaOrthogonal { gain } => {
             let ((rows, cols), taps) = crate::draw::matrix::centre_channels(shape.dims(), layout);
             let centre: Vec<f64> = taps.iter().map(|&p| values[p]).collect();
+            crate::draw::orthogonal::products_fit(rows.max(cols), rows.min(cols), 8)?;
             let error = crate::draw::orthogonal::orthogonality_error(&centre, rows, cols, gain);
             verdict.checks.push(orthogonality_check(
                 error,
@@ -363,6 +364,7 @@ pub fn verify_tensor(
         Distribution::Orthogonal { gain, blocks } => {
             let split = crate::draw::matrix::OutputBlocks::new(view, blocks, layout);
             let block = split.block_dims();
+            crate::draw::orthogonal::products_fit(block.0.max(block.1), block.0.min(block.1), 8)?;
             let error = (0..blocks)
                 .map(|b| {
                     let values = split.take(values, b);
