@@ -251,7 +251,7 @@ impl Init {
             Error::Usage(format!(
                 "cannot tell the format of '{}' from its extension; use .npy, .json, .npz or \
                  .safetensors",
-                path.display()
+                crate::text::path(path)
             ))
         })?;
         let tensor = self.resolve()?;
