@@ -413,6 +413,14 @@ mod tests {
         assert!(err.to_string().starts_with("a huge buffer needs "), "{err}");
         let err = try_zeroed::<f64>(usize::MAX / 4, || "a huge array".into()).unwrap_err();
         assert!(err.to_string().contains("the system refused"), "{err}");
+        // A petabyte is beyond any x86-64 or arm64 user address space: the allocator
+        // itself refuses, whatever the overcommit setting.
+        let err = try_vec::<u8>(1 << 50, 0, || "a petabyte".into()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a petabyte needs 1024.0 TiB of memory, and the system refused to allocate it"
+        );
+        assert!(try_zeroed::<u8>(1 << 50, String::new).is_err());
         assert_eq!(try_vec(3, 1.5f32, String::new).unwrap(), vec![1.5; 3]);
         assert_eq!(try_zeroed::<f32>(4, String::new).unwrap(), vec![0.0; 4]);
         assert!(try_zeroed::<f32>(0, String::new).unwrap().is_empty());
