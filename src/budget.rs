@@ -418,7 +418,7 @@ mod tests {
         let err = try_vec::<u8>(1 << 50, 0, || "a petabyte".into()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "a petabyte needs 1024.0 TiB of memory, and the system refused to allocate it"
+            "a petabyte needs 1.0 PiB of memory, and the system refused to allocate it"
         );
         assert!(try_zeroed::<u8>(1 << 50, String::new).is_err());
         assert_eq!(try_vec(3, 1.5f32, String::new).unwrap(), vec![1.5; 3]);
