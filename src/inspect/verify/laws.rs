@@ -88,7 +88,11 @@ pub(super) fn check_law(
                 tensor.dtype,
             ));
             // The weights that were kept must be the normal law's (zeros aside).
-            let kept: Vec<f64> = values.iter().copied().filter(|&x| x != 0.0).collect();
+            let mut kept = Vec::new();
+            crate::budget::try_reserve(&mut kept, values.len(), || {
+                format!("a copy of the {} values kept by sparse", values.len())
+            })?;
+            kept.extend(values.iter().copied().filter(|&x| x != 0.0));
             let kept_stats = Stats::of(kept.iter().copied());
             let normal = Distribution::Normal { mean: 0.0, std };
             check_elementwise(verdict, &kept, &kept_stats, normal, view, 1);
@@ -117,7 +121,10 @@ fn delta_orthogonal(
         &format!("the centre tap's {rows}x{cols} channel matrix"),
         tensor.dtype,
     ));
-    let mut off_centre = values.to_vec();
+    let mut off_centre = crate::budget::try_vec(values.len(), 0.0, || {
+        format!("a copy of the {} values off the centre tap", values.len())
+    })?;
+    off_centre.copy_from_slice(values);
     for &p in &taps {
         off_centre[p] = 0.0;
     }
