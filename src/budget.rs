@@ -11,6 +11,12 @@
 //! `--max-memory` ([`set_limit`]); a library user may do the same. The default is
 //! [`DEFAULT_FRACTION`] of the physical memory, or of the cgroup's limit where that is
 //! lower (a Slurm job or a Kubernetes pod sees its own limit, not the node's).
+//!
+//! Whatever the budget, the process's own limits (`RLIMIT_AS`, `ulimit -v`, and
+//! `RLIMIT_DATA`, `ulimit -d`, which HPC login nodes and batch systems set) cap it: see
+//! [`ceiling`]. And the allocations that hold input-sized data go through [`try_vec`] or
+//! [`try_zeroed`], so an allocation the system refuses anyway is an
+//! [`Error::OutOfMemory`], not an abort.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,12 +37,128 @@ pub fn set_limit(bytes: u64) {
     LIMIT.store(bytes.max(1), Ordering::Relaxed);
 }
 
-/// The budget in bytes now in force.
+/// The budget in bytes now in force: the one set (or the default), capped by the
+/// process's own limits ([`ceiling`]).
 pub fn limit() -> u64 {
-    match LIMIT.load(Ordering::Relaxed) {
+    limit_and_cap(0).0
+}
+
+/// The budget now in force and what set it, with `reserved` bytes of address space
+/// set aside from what the process's limits leave.
+fn limit_and_cap(reserved: u64) -> (u64, Cap) {
+    let chosen = match LIMIT.load(Ordering::Relaxed) {
         0 => default_limit(),
         set => set,
+    };
+    match ceiling_reserving(reserved) {
+        Some((bytes, cap)) if bytes < chosen => (bytes, cap),
+        _ => (chosen, Cap::Budget),
     }
+}
+
+/// What bounds the memory budget, for the message that refuses a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// The budget set (`--max-memory`, [`set_limit`]) or the default share of physical
+    /// memory or of the cgroup's limit.
+    Budget,
+    /// The process's address-space limit (`RLIMIT_AS`, `ulimit -v`) of this many bytes.
+    AddressSpace(u64),
+    /// The process's data-segment limit (`RLIMIT_DATA`, `ulimit -d`) of this many bytes.
+    Data(u64),
+}
+
+impl Cap {
+    /// The words that name the limit after the budget's size ("" for the budget itself,
+    /// whose wording is unchanged).
+    pub fn naming(self) -> String {
+        match self {
+            Cap::Budget => String::new(),
+            Cap::AddressSpace(limit) => format!(
+                " left by the process's address-space limit (ulimit -v) of {}",
+                crate::text::bytes(limit)
+            ),
+            Cap::Data(limit) => format!(
+                " left by the process's data-segment limit (ulimit -d) of {}",
+                crate::text::bytes(limit)
+            ),
+        }
+    }
+}
+
+/// The budget the process's own limits leave, and which limit sets it: the smaller of
+/// what `RLIMIT_AS` and `RLIMIT_DATA` leave free; `None` where neither is set.
+///
+/// Both limits count what the process has already mapped, not what it will newly ask
+/// for: `RLIMIT_AS` every mapping (the binary, libraries, thread stacks, the allocator's
+/// arenas; `VmSize` in /proc/self/status), `RLIMIT_DATA` the private writable ones
+/// (`VmData`). So what is left is the limit minus that use, read now, at each check.
+/// Of what is left the budget takes [`DEFAULT_FRACTION`], as it does of physical
+/// memory: a check counts a job's main buffers, while the thread pool's stacks, glibc's
+/// per-thread arenas (64 MiB of address space each) and short-lived copies take address
+/// space too, and under these limits running out means a refused allocation.
+pub fn ceiling() -> Option<(u64, Cap)> {
+    ceiling_reserving(0)
+}
+
+/// [`ceiling`] with `reserved` bytes already spoken for.
+fn ceiling_reserving(reserved: u64) -> Option<(u64, Cap)> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, getrlimit};
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let room = |resource: Resource, field: &str, cap: fn(u64) -> Cap| {
+            let limit = getrlimit(resource).current?;
+            let used = status_kib(&status, field)
+                .unwrap_or(0)
+                .saturating_add(reserved);
+            let left = (limit.saturating_sub(used) as f64 * DEFAULT_FRACTION) as u64;
+            Some((left, cap(limit)))
+        };
+        [
+            room(Resource::As, "VmSize:", Cap::AddressSpace),
+            room(Resource::Data, "VmData:", Cap::Data),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|&(left, _)| left)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = reserved;
+        None
+    }
+}
+
+/// Where the L3 cache's size cannot be read, [`products_reserve`] assumes this much.
+const FALLBACK_L3: u64 = 64 << 20;
+
+/// Address space that faer's matrix products (QR, Gram matrices, a probe's layers) take
+/// beyond their matrices: its x86 kernels (private-gemm-x86) give each thread that runs
+/// a product a packing buffer of twice the L3 cache, allocated whole on the thread's
+/// first product and kept, and mostly never touched. It costs address space, not memory
+/// (480 MiB of L3 on a virtual machine means 960 MiB a thread), so it matters only under
+/// `RLIMIT_AS`/`RLIMIT_DATA`, where running out aborts inside faer: counted for the
+/// pool's threads and the caller's.
+pub fn products_reserve() -> u64 {
+    let l3 = std::fs::read_to_string("/sys/devices/system/cpu/cpu0/cache/index3/size")
+        .ok()
+        .and_then(|text| byte_count(text.trim()))
+        .unwrap_or(FALLBACK_L3);
+    let threads = rayon::current_num_threads() as u64 + 1;
+    l3.saturating_mul(2).saturating_mul(threads)
+}
+
+/// A `field:  N kB` line of /proc/self/status, in bytes.
+#[cfg(target_os = "linux")]
+fn status_kib(status: &str, field: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line[field.len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
 }
 
 /// [`DEFAULT_FRACTION`] of [`physical_memory`].
@@ -47,14 +169,89 @@ pub fn default_limit() -> u64 {
 /// Refuses `needed` bytes for `what` (e.g. "orthogonal 100000x100000 in f64") when they
 /// exceed the budget. `None` stands for a size that overflowed 64 bits.
 pub fn check(needed: Option<u64>, what: &str) -> Result<()> {
-    let budget = limit();
+    check_reserving(needed, what, 0)
+}
+
+/// [`check`] for a job that runs faer's matrix products: under a process memory limit,
+/// the address space they reserve ([`products_reserve`]) is set aside first.
+pub fn check_products(needed: Option<u64>, what: &str) -> Result<()> {
+    let reserved = if ceiling().is_some() {
+        products_reserve()
+    } else {
+        0
+    };
+    check_reserving(needed, what, reserved)
+}
+
+fn check_reserving(needed: Option<u64>, what: &str, reserved: u64) -> Result<()> {
+    let (budget, cap) = limit_and_cap(reserved);
     match needed {
         Some(bytes) if bytes <= budget => Ok(()),
         _ => Err(Error::MemoryBudget {
             what: what.to_string(),
             needed,
             budget,
+            cap,
         }),
+    }
+}
+
+/// A vector of `len` copies of `fill`, or [`Error::OutOfMemory`] naming `what()` (e.g.
+/// "a 50000x50000 matrix of f32") when the system refuses the memory: for buffers whose
+/// size comes from input, so that no input aborts the process in the allocator.
+pub fn try_vec<T: Clone>(len: usize, fill: T, what: impl FnOnce() -> String) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    try_reserve(&mut out, len, what)?;
+    out.resize(len, fill);
+    Ok(out)
+}
+
+/// Reserves room for `additional` more elements in `vec` (exactly), or
+/// [`Error::OutOfMemory`] naming `what()` when the system refuses it.
+pub fn try_reserve<T>(
+    vec: &mut Vec<T>,
+    additional: usize,
+    what: impl FnOnce() -> String,
+) -> Result<()> {
+    vec.try_reserve_exact(additional)
+        .map_err(|_| Error::OutOfMemory {
+            what: what(),
+            needed: elements(
+                vec.len().saturating_add(additional),
+                std::mem::size_of::<T>(),
+            ),
+        })
+}
+
+/// [`try_vec`] of zeros, taken zeroed from the allocator (calloc): the pages of a large
+/// buffer come from the OS untouched, so the thread that first writes a page backs it,
+/// and no pass of memset precedes the draw.
+pub fn try_zeroed<T: bytemuck::Zeroable>(
+    len: usize,
+    what: impl FnOnce() -> String,
+) -> Result<Vec<T>> {
+    let refused = |what: String| Error::OutOfMemory {
+        what,
+        needed: elements(len, std::mem::size_of::<T>()),
+    };
+    let layout = match std::alloc::Layout::array::<T>(len) {
+        Ok(layout) => layout,
+        Err(_) => return Err(refused(what())),
+    };
+    if layout.size() == 0 {
+        let mut out = Vec::new();
+        out.resize_with(len, T::zeroed);
+        return Ok(out);
+    }
+    // SAFETY: the layout has a non-zero size. The memory is zeroed, which is a valid
+    // `T` (`Zeroable`), and it comes from the global allocator with the layout of `len`
+    // elements of `T`, as `Vec::from_raw_parts` requires for length and capacity `len`.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout);
+        if ptr.is_null() {
+            return Err(refused(what()));
+        }
+        Ok(Vec::from_raw_parts(ptr.cast::<T>(), len, len))
     }
 }
 
@@ -207,5 +404,43 @@ mod tests {
         assert!(text.contains("memory budget"), "{text}");
         assert!(check(None, "x").is_err());
         assert!(check(Some(1024), "x").is_ok());
+    }
+
+    #[test]
+    fn refused_allocations_are_errors() {
+        let err = try_vec::<u64>(usize::MAX / 16, 0, || "a huge buffer".into()).unwrap_err();
+        assert!(matches!(err, Error::OutOfMemory { .. }), "{err}");
+        assert!(err.to_string().starts_with("a huge buffer needs "), "{err}");
+        let err = try_zeroed::<f64>(usize::MAX / 4, || "a huge array".into()).unwrap_err();
+        assert!(err.to_string().contains("the system refused"), "{err}");
+        // A petabyte is beyond any x86-64 or arm64 user address space: the allocator
+        // itself refuses, whatever the overcommit setting.
+        let err = try_vec::<u8>(1 << 50, 0, || "a petabyte".into()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a petabyte needs 1.0 PiB of memory, and the system refused to allocate it"
+        );
+        assert!(try_zeroed::<u8>(1 << 50, String::new).is_err());
+        assert_eq!(try_vec(3, 1.5f32, String::new).unwrap(), vec![1.5; 3]);
+        assert_eq!(try_zeroed::<f32>(4, String::new).unwrap(), vec![0.0; 4]);
+        assert!(try_zeroed::<f32>(0, String::new).unwrap().is_empty());
+    }
+
+    #[test]
+    fn limits_name_themselves() {
+        assert_eq!(Cap::Budget.naming(), "");
+        assert_eq!(
+            Cap::AddressSpace(4 << 30).naming(),
+            " left by the process's address-space limit (ulimit -v) of 4.0 GiB"
+        );
+        assert!(
+            Cap::Data(1 << 30)
+                .naming()
+                .contains("(ulimit -d) of 1.0 GiB")
+        );
+        // The budget never exceeds what the process's own limits leave.
+        if let Some((left, _)) = ceiling() {
+            assert!(limit() <= left);
+        }
     }
 }

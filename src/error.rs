@@ -11,11 +11,11 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A `--shape` value that is not a list of positive integers joined by `x`.
-    #[error("invalid shape '{input}': {reason}")]
+    #[error("invalid shape '{}': {reason}", crate::text::value(.input))]
     Shape { input: String, reason: String },
 
     /// A scheme name that is not in the table.
-    #[error("unknown scheme '{name}'{suggestion}; `weightinit schemes` lists them all")]
+    #[error("unknown scheme '{}'{suggestion}; `weightinit schemes` lists them all", crate::text::value(.name))]
     UnknownScheme { name: String, suggestion: String },
 
     /// A scheme parameter that is malformed, unknown, out of range or not applicable.
@@ -23,7 +23,7 @@ pub enum Error {
     Param(String),
 
     /// A scheme that cannot be applied to the requested shape.
-    #[error("scheme '{scheme}' cannot initialize shape {shape}: {reason}")]
+    #[error("scheme '{}' cannot initialize shape {}: {reason}", crate::text::value(.scheme), crate::text::value(.shape))]
     NotApplicable {
         scheme: String,
         shape: String,
@@ -31,7 +31,7 @@ pub enum Error {
     },
 
     /// An element count or byte size that does not fit in memory addressing.
-    #[error("shape {shape} is too large: {reason}")]
+    #[error("shape {} is too large: {reason}", crate::text::value(.shape))]
     TooLarge { shape: String, reason: String },
 
     /// A bad combination of command-line options that clap cannot express.
@@ -41,29 +41,36 @@ pub enum Error {
     /// An input file whose content is corrupt or inconsistent: a header claiming more (or
     /// less) data than the file holds for it, overlapping byte ranges, a bad checksum.
     /// The reason names the member or tensor and the sizes involved.
-    #[error("'{}': {reason}", .path.display())]
+    #[error("'{}': {reason}", crate::text::path(.path))]
     Format { path: PathBuf, reason: String },
 
     /// A job that would hold more in memory than the budget allows ([`crate::budget`]).
-    #[error("{what} needs {} of memory, over the memory budget of {}", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes), crate::text::bytes(*.budget))]
+    /// `cap` says whether the budget is the one set or what a process limit leaves.
+    #[error("{what} needs {} of memory, over the memory budget of {}{}", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes), crate::text::bytes(*.budget), .cap.naming())]
     MemoryBudget {
         what: String,
         needed: Option<u64>,
         budget: u64,
+        cap: crate::budget::Cap,
     },
+
+    /// An allocation the system refused although the budget allowed it (another limit,
+    /// overcommit disabled, memory taken by others meanwhile).
+    #[error("{what} needs {} of memory, and the system refused to allocate it", .needed.map_or("more than 2^64 bytes".to_string(), crate::text::bytes))]
+    OutOfMemory { what: String, needed: Option<u64> },
 
     /// The output file exists and replacing it was not allowed (the command line's
     /// `--force` allows it).
-    #[error("'{}' already exists", .0.display())]
+    #[error("'{}' already exists", crate::text::path(.0))]
     Exists(PathBuf),
 
     /// The output is a block device and overwriting it was not allowed.
-    #[error("'{}' is a block device; writing to it overwrites what it holds", .0.display())]
+    #[error("'{}' is a block device; writing to it overwrites what it holds", crate::text::path(.0))]
     BlockDevice(PathBuf),
 
     /// A value of a kind the user gave (layer widths, a shard) that does not parse or is
     /// out of range.
-    #[error("invalid {} '{value}': {reason}", .of.noun())]
+    #[error("invalid {} '{}': {reason}", .of.noun(), crate::text::value(.value))]
     Invalid {
         of: Subject,
         value: String,
@@ -71,7 +78,7 @@ pub enum Error {
     },
 
     /// A preset given a shape that is not its constructor's arguments.
-    #[error("preset {preset} takes a shape {wanted}, not '{got}'")]
+    #[error("preset {preset} takes a shape {wanted}, not '{}'", crate::text::value(.got))]
     PresetShape {
         preset: &'static str,
         wanted: &'static str,
@@ -90,11 +97,11 @@ pub enum Error {
     SpecNoScheme { place: String },
 
     /// A tensor that no name rule matches, with no default scheme to fall back on.
-    #[error("tensor '{tensor}' matches no name rule and there is no default scheme")]
+    #[error("tensor '{}' matches no name rule and there is no default scheme", crate::text::value(.tensor))]
     NoScheme { tensor: String },
 
     /// A tensor a framework-exact stream cannot reproduce as asked.
-    #[error("scheme '{scheme}' with the {rng} stream: {why}")]
+    #[error("scheme '{}' with the {rng} stream: {why}", crate::text::value(.scheme))]
     Unreproducible {
         scheme: String,
         /// The stream's name (`numpy`, `torch`, …).
@@ -103,7 +110,7 @@ pub enum Error {
     },
 
     /// A scheme that cannot initialize one layer of a chain.
-    #[error("scheme '{scheme}' for layer {layer}: {source}")]
+    #[error("scheme '{}' for layer {layer}: {source}", crate::text::value(.scheme))]
     ForLayer {
         scheme: String,
         layer: usize,
@@ -112,7 +119,7 @@ pub enum Error {
     },
 
     /// An input matrix whose rows do not fit the first layer of a chain.
-    #[error("'{input}' has rows of {width} values, but the chain starts with width {first}")]
+    #[error("'{}' has rows of {width} values, but the chain starts with width {first}", crate::text::value(.input))]
     InputWidth {
         input: String,
         width: usize,
@@ -120,7 +127,7 @@ pub enum Error {
     },
 
     /// Something about one source file (a layout to copy), with the file named.
-    #[error("'{}': {source}", .path.display())]
+    #[error("'{}': {source}", crate::text::path(.path))]
     InSource {
         path: PathBuf,
         #[source]
@@ -128,7 +135,7 @@ pub enum Error {
     },
 
     /// The output's file system has less room than the job writes (checked up front).
-    #[error("the output needs at least {} but the file system of '{}' has {} free", crate::text::bytes(*.needed), .dir.display(), crate::text::bytes(*.available))]
+    #[error("the output needs at least {} but the file system of '{}' has {} free", crate::text::bytes(*.needed), crate::text::path(.dir), crate::text::bytes(*.available))]
     NoSpace {
         dir: PathBuf,
         needed: u64,
@@ -136,11 +143,11 @@ pub enum Error {
     },
 
     /// The directory an output file should go into does not exist.
-    #[error("output directory '{}' does not exist; create it first", .0.display())]
+    #[error("output directory '{}' does not exist; create it first", crate::text::path(.0))]
     MissingDir(PathBuf),
 
     /// An I/O failure, with the path it happened on.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: {source}", crate::text::path(.path))]
     Io {
         path: PathBuf,
         #[source]
@@ -169,6 +176,7 @@ impl Error {
             self,
             Error::Io { .. }
                 | Error::NoSpace { .. }
+                | Error::OutOfMemory { .. }
                 | Error::Numerical(_)
                 | Error::Inconsistent(_)
                 | Error::Chart(_)

@@ -2,8 +2,11 @@
 //!
 //! Tensor names, file names and header fields come from files written by strangers. Before
 //! any of it is printed, control characters (ANSI escapes, newlines, carriage returns) are
-//! escaped so a hostile name cannot rewrite the terminal or forge a second line, and every
-//! error line is cut to a length a person can read.
+//! escaped so a hostile name cannot rewrite the terminal or forge a second line.
+//!
+//! Long values are shortened where a message quotes them ([`value`], [`path`]), so the
+//! explanation that follows a value always survives; [`bounded_line`] keeps a final bound
+//! on the whole line as a safety net, shortening quoted values first.
 
 use std::fmt::Write as _;
 
@@ -13,6 +16,31 @@ pub const MAX_LINE: usize = 300;
 
 /// How many items of a list an error names before "… and N more".
 pub const MAX_LISTED: usize = 8;
+
+/// The longest an untrusted value quoted in a message gets, in characters, before it is
+/// shortened ([`value`], [`path`]).
+pub const MAX_VALUE: usize = 60;
+
+/// An untrusted value (a shape, a name, a scheme string, a header field) as a message
+/// quotes it: control characters escaped and, past [`MAX_VALUE`] characters, cut with a
+/// note of how many were left out, so what the message says after it stays in the line.
+pub fn value(text: &str) -> String {
+    bound_to(&escape_control(text), MAX_VALUE)
+}
+
+/// A path as a message quotes it: as [`value`], but a long one keeps its start and its
+/// end (the file name) and leaves out the middle.
+pub fn path(path: &std::path::Path) -> String {
+    let text = escape_control(&path.display().to_string());
+    let total = text.chars().count();
+    if total <= MAX_VALUE {
+        return text;
+    }
+    let (head, tail) = (MAX_VALUE / 4, MAX_VALUE - MAX_VALUE / 4);
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(total - tail).collect();
+    format!("{start}… ({} more characters) …{end}", total - head - tail)
+}
 
 /// `text` with every control character (C0, DEL, C1) written as `\n`, `\t`, `\r` or
 /// `\u{1b}`; printable text, including non-ASCII letters, is unchanged.
@@ -32,10 +60,55 @@ pub fn escape_control(text: &str) -> String {
     out
 }
 
-/// `line` with control characters escaped and, past [`MAX_LINE`] characters, cut with a
-/// note of how many characters were left out.
+/// `line` with control characters escaped and, past [`MAX_LINE`] characters, bounded:
+/// first every quoted value ('…') longer than [`MAX_VALUE`] is shortened as [`value`]
+/// shortens it, so the reason after a value survives; only a line still too long is cut
+/// at the end, with a note of how many characters were left out.
 pub fn bounded_line(line: &str) -> String {
-    bound_to(&escape_control(line), MAX_LINE)
+    let line = escape_control(line);
+    if line.chars().count() <= MAX_LINE {
+        return line;
+    }
+    bound_to(&shorten_quoted(&line), MAX_LINE)
+}
+
+/// `line` with each quoted span longer than [`MAX_VALUE`] shortened. A span opens with
+/// `'` at the start of the line or after a space, `(`, `[` or `=`, and closes at the next
+/// `'` followed by the end of the line, a space or one of `:;,.)]?` (so apostrophes inside
+/// words such as "PyTorch's" neither open nor close one).
+fn shorten_quoted(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let opens = |i: usize| chars[i] == '\'' && (i == 0 || " ([=".contains(chars[i - 1]));
+    let closes =
+        |i: usize| chars[i] == '\'' && chars.get(i + 1).is_none_or(|c| " :;,.)]?".contains(*c));
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if opens(i) {
+            let close = (i + 1..chars.len()).find(|&j| closes(j));
+            if let Some(close) = close {
+                let inner: String = chars[i + 1..close].iter().collect();
+                // A value shortened where it was quoted carries its note: leave it.
+                let slack = if inner.ends_with(" more characters)") {
+                    32
+                } else {
+                    0
+                };
+                out.push('\'');
+                if inner.chars().count() > MAX_VALUE + slack {
+                    out.push_str(&bound_to(&inner, MAX_VALUE));
+                } else {
+                    out.push_str(&inner);
+                }
+                out.push('\'');
+                i = close + 1;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }
 
 /// `text` cut to at most `max` characters (plus the note saying how many were left out).
@@ -140,6 +213,43 @@ mod tests {
         assert!(line.starts_with(&"x".repeat(MAX_LINE)));
         assert!(line.ends_with("… (700 more characters)"), "{line}");
         assert_eq!(bounded_line("short"), "short");
+    }
+
+    #[test]
+    fn long_values_are_shortened_and_the_reason_survives() {
+        let shape = vec!["1"; 300].join("x");
+        let v = value(&shape);
+        assert!(v.starts_with(&"1x".repeat(30)), "{v}");
+        assert!(v.ends_with("… (539 more characters)"), "{v}");
+        assert_eq!(value("784x128"), "784x128");
+        assert_eq!(value("a\nb"), "a\\nb");
+
+        // A line formatted without shortening its value keeps its reason too.
+        let line = format!("invalid shape '{shape}': too many dimensions (at most 32)");
+        let bounded = bounded_line(&line);
+        assert!(bounded.chars().count() <= MAX_LINE, "{bounded}");
+        assert!(
+            bounded.ends_with("… (539 more characters)': too many dimensions (at most 32)"),
+            "{bounded}"
+        );
+        // Apostrophes inside words are not quotes.
+        let line = format!("PyTorch's stream: '{}' isn't it", "y".repeat(400));
+        let bounded = bounded_line(&line);
+        assert!(bounded.starts_with("PyTorch's stream: 'yyy"), "{bounded}");
+        assert!(
+            bounded.ends_with("(340 more characters)' isn't it"),
+            "{bounded}"
+        );
+    }
+
+    #[test]
+    fn long_paths_keep_their_file_name() {
+        let long = format!("/data/{}/weights.npy", "d".repeat(200));
+        let shown = path(std::path::Path::new(&long));
+        assert!(shown.starts_with("/data/dddd"), "{shown}");
+        assert!(shown.ends_with("dddd/weights.npy"), "{shown}");
+        assert!(shown.contains("… (158 more characters) …"), "{shown}");
+        assert_eq!(path(std::path::Path::new("w.npy")), "w.npy");
     }
 
     #[test]

@@ -27,7 +27,7 @@ fn to_py(e: Error) -> PyErr {
             PyOSError::new_err(text)
         }
         Error::InSource { ref source, .. } if !source.is_usage() => PyOSError::new_err(text),
-        Error::MemoryBudget { .. } => PyMemoryError::new_err(text),
+        Error::MemoryBudget { .. } | Error::OutOfMemory { .. } => PyMemoryError::new_err(text),
         Error::Numerical(_) | Error::Chart(_) => PyRuntimeError::new_err(text),
         _ => PyValueError::new_err(text),
     }

@@ -98,12 +98,15 @@ impl FromStr for Shape {
             if !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad(format!(
                     "'{}' is not a positive whole number (write dimensions like 784x128)",
-                    one_line(part)
+                    crate::text::value(part)
                 )));
             }
-            let dim: usize = part
-                .parse()
-                .map_err(|_| bad(format!("dimension '{part}' is too large")))?;
+            let dim: usize = part.parse().map_err(|_| {
+                bad(format!(
+                    "dimension '{}' is too large",
+                    crate::text::value(part)
+                ))
+            })?;
             dims.push(dim);
         }
         Shape::new(dims).map_err(|e| match e {

@@ -136,8 +136,14 @@ where
             eprintln!("weightinit: {}", bounded_line(&reason));
             1
         }
-        Err(e @ Error::MemoryBudget { .. }) => {
-            let line = format!("{e} (raise it with --max-memory, e.g. --max-memory 90%)");
+        Err(e @ Error::MemoryBudget { cap, .. }) => {
+            let line = match cap {
+                crate::budget::Cap::Budget => {
+                    format!("{e} (raise it with --max-memory, e.g. --max-memory 90%)")
+                }
+                // --max-memory cannot raise it: only the limit can.
+                _ => format!("{e}"),
+            };
             eprintln!("weightinit: error: {}", bounded_line(&line));
             2
         }
@@ -152,18 +158,26 @@ where
 /// widths", "already exists"); here they get the flags that set or change them.
 fn flag_wording(e: &Error) -> String {
     use crate::error::Subject;
+    use crate::text::value;
     match e {
-        Error::Invalid { of, value, reason } => {
+        Error::Invalid {
+            of,
+            value: given,
+            reason,
+        } => {
             let flag = match of {
                 Subject::LayerWidths => "--layers",
                 Subject::Shard => "--shard",
             };
-            format!("invalid {flag} '{value}': {reason}")
+            format!("invalid {flag} '{}': {reason}", value(given))
         }
         Error::Exists(_) => format!("{e}; pass --force to replace it"),
         Error::BlockDevice(_) => format!("{e}, so pass --force to do that"),
         Error::NoScheme { tensor } => {
-            format!("tensor '{tensor}' matches no --rule and there is no --default scheme")
+            format!(
+                "tensor '{}' matches no --rule and there is no --default scheme",
+                value(tensor)
+            )
         }
         Error::Unreproducible { scheme, rng, why } => {
             use crate::error::Unreproducible as U;
@@ -178,13 +192,16 @@ fn flag_wording(e: &Error) -> String {
                     .to_string(),
                 other => other.to_string(),
             };
-            format!("scheme '{scheme}' with --rng {rng}: {why}")
+            format!("scheme '{}' with --rng {rng}: {why}", value(scheme))
         }
         Error::PresetShape {
             preset,
             wanted,
             got,
-        } => format!("preset {preset} takes --shape {wanted}, not '{got}'"),
+        } => format!(
+            "preset {preset} takes --shape {wanted}, not '{}'",
+            value(got)
+        ),
         Error::ConstantNeedsValue => format!("{e} or --value 0.1"),
         Error::SpecNoScheme { place } => format!(
             "{place} has no scheme: give it scheme = \"...\", add a [[rule]] whose match fits \
@@ -195,7 +212,8 @@ fn flag_wording(e: &Error) -> String {
             layer,
             source,
         } => format!(
-            "--scheme '{scheme}' for layer {layer}: {}",
+            "--scheme '{}' for layer {layer}: {}",
+            value(scheme),
             flag_wording(source)
         ),
         Error::InputWidth {
@@ -203,11 +221,16 @@ fn flag_wording(e: &Error) -> String {
             width,
             first,
         } => format!(
-            "--input '{input}' has rows of {width} values, but --layers starts with width {first}"
+            "--input '{}' has rows of {width} values, but --layers starts with width {first}",
+            value(input)
         ),
         // The one source file of a run is --like's.
         Error::InSource { path, source } => {
-            format!("--like '{}': {}", path.display(), flag_wording(source))
+            format!(
+                "--like '{}': {}",
+                crate::text::path(path),
+                flag_wording(source)
+            )
         }
         other => other.to_string(),
     }

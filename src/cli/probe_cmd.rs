@@ -86,7 +86,8 @@ pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
         for piece in list.split(',').map(str::trim) {
             if piece.is_empty() {
                 return Err(Error::Usage(format!(
-                    "invalid --scheme '{list}': empty scheme name (separate schemes with single commas)"
+                    "invalid --scheme '{}': empty scheme name (separate schemes with single commas)",
+                    crate::text::value(list)
                 )));
             }
             match texts.last_mut() {
@@ -104,7 +105,7 @@ pub fn split_schemes(lists: &[String]) -> Result<Vec<SchemeSpec>> {
 /// The rows of `--input`, as a batch × width matrix. Loading holds the values once (8
 /// bytes each, which become the matrix); the probe's own budget counts them again.
 fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
-    let label = path.display().to_string();
+    let label = crate::text::path(path);
     let purpose = crate::output::load::Purpose {
         reader: "probe",
         bytes_per_value: 8,

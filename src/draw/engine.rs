@@ -125,7 +125,7 @@ fn whole_matrix<E: DrawElement>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Opti
     let (tall, narrow) = (rows.max(cols), rows.min(cols));
     match tensor.resolved.distribution {
         Distribution::Orthogonal { gain, blocks: 1 } => {
-            let gaussian = gaussian_matrix(&Keystream::new(&key_of(tensor)), 0, tall * narrow);
+            let gaussian = gaussian_matrix(&Keystream::new(&key_of(tensor)), 0, tall * narrow)?;
             orthogonal_from(&gaussian, rows, cols, gain, E::DTYPE)
         }
         // Block b's Gaussian matrix is the b-th run of block-sized elements of the
@@ -135,10 +135,12 @@ fn whole_matrix<E: DrawElement>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Opti
             let (block_rows, block_cols) = split.block_dims();
             let m = block_rows * block_cols;
             let keystream = Keystream::new(&key_of(tensor));
-            let mut w = vec![E::default(); rows * cols];
+            let mut w = crate::budget::try_zeroed::<E>(rows * cols, || {
+                format!("an orthogonal {rows}x{cols} matrix of {}", E::DTYPE)
+            })?;
             let mut worst: Option<f64> = None;
             for b in 0..blocks {
-                let gaussian = gaussian_matrix(&keystream, (b * m) as u64, m);
+                let gaussian = gaussian_matrix(&keystream, (b * m) as u64, m)?;
                 let (q, error) =
                     orthogonal_from::<E>(&gaussian, block_rows, block_cols, gain, E::DTYPE)?;
                 split.put(&mut w, b, &q);
@@ -150,7 +152,7 @@ fn whole_matrix<E: DrawElement>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Opti
             Ok((w, worst))
         }
         Distribution::Sparse { std, zeros, .. } => {
-            Ok((super::sparse::draw(tensor, std, zeros), None))
+            Ok((super::sparse::draw(tensor, std, zeros)?, None))
         }
         // Xiao et al. 2018 (delta-orthogonal): the centre tap's channel matrix is drawn
         // as `orthogonal` draws a matrix of its size, every other tap is zero.
@@ -161,9 +163,15 @@ fn whole_matrix<E: DrawElement>(tensor: &ResolvedTensor) -> Result<(Vec<E>, Opti
                 &Keystream::new(&key_of(tensor)),
                 0,
                 rows.max(cols) * rows.min(cols),
-            );
+            )?;
             let (centre, error) = orthogonal_from::<E>(&gaussian, rows, cols, gain, E::DTYPE)?;
-            let mut w = vec![E::default(); dims.iter().product()];
+            let mut w = crate::budget::try_zeroed::<E>(dims.iter().product(), || {
+                format!(
+                    "a delta-orthogonal {} tensor of {}",
+                    tensor.spec.shape,
+                    E::DTYPE
+                )
+            })?;
             for (&position, value) in taps.iter().zip(centre) {
                 w[position] = value;
             }
@@ -196,8 +204,9 @@ pub fn write_whole<E: Element>(
 /// `len` standard normals: the values an f64 `normal` tensor of that size and key holds,
 /// whatever the orthogonal tensor's dtype (so an f32 orthogonal matrix is the f64 one
 /// rounded).
-fn gaussian_matrix(keystream: &Keystream, first: u64, len: usize) -> Vec<f64> {
-    let mut out = vec![0.0; len];
+fn gaussian_matrix(keystream: &Keystream, first: u64, len: usize) -> Result<Vec<f64>> {
+    let mut out =
+        crate::budget::try_zeroed::<f64>(len, || format!("a Gaussian matrix of {len} f64 values"))?;
     let sampler = Sampler::Normal {
         mean: 0.0,
         std: 1.0,
@@ -205,7 +214,7 @@ fn gaussian_matrix(keystream: &Keystream, first: u64, len: usize) -> Vec<f64> {
     out.par_chunks_mut(BLOCK_LEN)
         .enumerate()
         .for_each(|(b, chunk)| sampler.fill(keystream, first + (b * BLOCK_LEN) as u64, chunk));
-    out
+    Ok(out)
 }
 
 /// Elements `first .. first + out.len()` of an elementwise tensor (random access): the

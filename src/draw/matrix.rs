@@ -17,7 +17,9 @@ pub fn matrix_without_randomness<E: Element>(
     match tensor.resolved.distribution {
         Distribution::Identity { gain } => {
             let (rows, cols) = tensor.matrix_view();
-            let mut w = vec![E::default(); rows * cols];
+            let mut w = crate::budget::try_vec(rows * cols, E::default(), || {
+                format!("an identity {rows}x{cols} matrix of {}", E::DTYPE)
+            })?;
             for i in 0..rows.min(cols) {
                 w[i * cols + i] = E::from_f64(gain);
             }
@@ -25,13 +27,17 @@ pub fn matrix_without_randomness<E: Element>(
         }
         Distribution::LstmBias { forget } => {
             let n = tensor.spec.shape.len();
-            let mut w = vec![E::default(); n];
+            let mut w = crate::budget::try_vec(n, E::default(), || {
+                format!("an LSTM bias of {n} {}", E::DTYPE)
+            })?;
             w[n / 4..n / 2].fill(E::from_f64(forget));
             Ok((w, None))
         }
         Distribution::Dirac { gain, groups } => {
             let dims = tensor.spec.shape.dims();
-            let mut w = vec![E::default(); dims.iter().product()];
+            let mut w = crate::budget::try_vec(dims.iter().product(), E::default(), || {
+                format!("a Dirac {} tensor of {}", tensor.spec.shape, E::DTYPE)
+            })?;
             for i in dirac_positions(dims, tensor.spec.layout, groups) {
                 w[i] = E::from_f64(gain);
             }
@@ -55,7 +61,9 @@ pub fn orthogonal_from<E: Element>(
 ) -> Result<(Vec<E>, Option<f64>)> {
     let (tall, narrow) = (rows.max(cols), rows.min(cols));
     let q = orthogonal::orthonormal_columns(gaussian, tall, narrow, precision)?;
-    let mut w = vec![E::default(); rows * cols];
+    let mut w = crate::budget::try_vec(rows * cols, E::default(), || {
+        format!("an orthogonal {rows}x{cols} matrix of {}", E::DTYPE)
+    })?;
     if rows >= cols {
         for (out, &x) in w.iter_mut().zip(&q) {
             *out = E::from_f64(gain * x);

@@ -30,6 +30,7 @@ pub fn orthonormal_columns(
     precision: DType,
 ) -> Result<Vec<f64>> {
     debug_assert!(tall >= narrow && gaussian.len() == tall * narrow);
+    products_fit(tall, narrow, precision.size())?;
     match precision {
         // 16-bit tensors: an f32 QR is far more precise than their storage.
         DType::F32 | DType::F16 | DType::Bf16 => q_with_positive_r_diagonal(
@@ -53,7 +54,9 @@ fn q_with_positive_r_diagonal<T: RealField + Copy + std::fmt::Display>(
     let qr = a.qr();
     let q = qr.compute_thin_Q();
     let r = qr.thin_R();
-    let mut out = vec![0.0; tall * narrow];
+    let mut out = crate::budget::try_zeroed::<f64>(tall * narrow, || {
+        format!("the Q factor of a {tall}x{narrow} matrix in f64")
+    })?;
     for j in 0..narrow {
         let d = widen(r[(j, j)]);
         if !d.is_finite() || d == 0.0 {
@@ -67,6 +70,20 @@ fn q_with_positive_r_diagonal<T: RealField + Copy + std::fmt::Display>(
         }
     }
     Ok(out)
+}
+
+/// Refuses, before faer runs, the QR or Gram matrix of a `tall x narrow` matrix (of
+/// `element` bytes) that a process memory limit leaves no room for: faer's own
+/// allocations abort when refused, so this is asked first (see
+/// [`crate::budget::products_reserve`]). Counts the matrix, faer's copy and factor, and
+/// Q widened to f64.
+pub fn products_fit(tall: usize, narrow: usize, element: usize) -> Result<()> {
+    let values = (tall as u64).saturating_mul(narrow as u64);
+    let needed = values.checked_mul(3 * element as u64 + 8);
+    crate::budget::check_products(
+        needed,
+        &format!("the matrix products of a {tall}x{narrow} matrix"),
+    )
 }
 
 /// Largest entry of |G − I| where G is the Gram matrix of the smaller side of the

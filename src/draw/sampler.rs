@@ -132,7 +132,7 @@ fn fill_pairs<E: DrawElement>(
 
 /// A stored float type's way of turning keystream words into numbers: part of the
 /// native stream's contract.
-pub trait DrawElement: Element {
+pub trait DrawElement: Element + bytemuck::Zeroable {
     /// Keystream words per uniform: 2 for f64, 1 for the others.
     const WORDS: usize;
     /// `low + width·u` for each element's words (see [`uniform`]).

@@ -60,21 +60,27 @@ impl Units {
 }
 
 /// The tensor drawn whole: normal values, then each unit's zeros.
-pub fn draw<E: DrawElement>(tensor: &ResolvedTensor, std: f64, zeros: usize) -> Vec<E> {
+pub fn draw<E: DrawElement>(
+    tensor: &ResolvedTensor,
+    std: f64,
+    zeros: usize,
+) -> crate::error::Result<Vec<E>> {
     let dims = tensor.spec.shape.dims();
     let n: usize = dims.iter().product();
     let key = key_of(tensor);
     let normal = Sampler::new(&Distribution::Normal { mean: 0.0, std })
         .expect("a normal law is elementwise");
     let values_stream = Keystream::new(&key);
-    let mut w = vec![E::default(); n];
+    let mut w = crate::budget::try_zeroed::<E>(n, || {
+        format!("a sparse {} tensor of {}", tensor.spec.shape, E::DTYPE)
+    })?;
     w.par_chunks_mut(BLOCK_LEN)
         .enumerate()
         .for_each(|(b, chunk)| normal.fill(&values_stream, (b * BLOCK_LEN) as u64, chunk));
     for p in zero_positions(&key, dims, tensor.spec.layout, zeros) {
         w[p] = E::default();
     }
-    w
+    Ok(w)
 }
 
 /// Every position the contract sets to zero, unit by unit.

@@ -30,13 +30,23 @@ pub fn parse_widths(text: &str) -> Result<Vec<usize>> {
             .parse()
             .ok()
             .filter(|&w| w > 0)
-            .ok_or_else(|| bad(&format!("'{token}' is not a positive width")))?;
+            .ok_or_else(|| {
+                bad(&format!(
+                    "'{}' is not a positive width",
+                    crate::text::value(token)
+                ))
+            })?;
         let times: usize = times
             .trim()
             .parse()
             .ok()
             .filter(|&k| (1..=100_000).contains(&k))
-            .ok_or_else(|| bad(&format!("'{token}' repeats a width 1 to 100000 times")))?;
+            .ok_or_else(|| {
+                bad(&format!(
+                    "'{}' repeats a width 1 to 100000 times",
+                    crate::text::value(token)
+                ))
+            })?;
         if widths.len() + times > MAX_WIDTHS {
             return Err(bad(&format!("more than {MAX_WIDTHS} widths")));
         }

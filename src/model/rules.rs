@@ -48,7 +48,7 @@ impl NameRules {
         let (pattern, scheme) = text.split_once('=').ok_or_else(|| {
             Error::Usage(format!(
                 "invalid rule '{}': write PATTERN=SCHEME, e.g. '*.bias=zeros'",
-                crate::text::escape_control(text)
+                crate::text::value(text)
             ))
         })?;
         Ok((pattern.trim(), scheme.trim().parse()?))

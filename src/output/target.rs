@@ -54,8 +54,8 @@ pub fn classify(target: &Path, force: bool) -> Result<TargetKind> {
                 return Err(Error::Usage(format!(
                     "'{}' is a symbolic link to '{}', which does not exist; remove the link \
                      or point it at a file",
-                    target.display(),
-                    points_to.display()
+                    crate::text::path(target),
+                    crate::text::path(&points_to)
                 )));
             }
             if !dir.is_dir() {
@@ -69,7 +69,7 @@ pub fn classify(target: &Path, force: bool) -> Result<TargetKind> {
     if file_type.is_dir() {
         return Err(Error::Usage(format!(
             "'{}' is a directory; to write into it, end the path with '/'",
-            target.display()
+            crate::text::path(target)
         )));
     }
     if file_type.is_file() {
@@ -107,7 +107,7 @@ fn special_kind(target: &Path, file_type: &fs::FileType, force: bool) -> Result<
         Err(Error::Usage(format!(
             "'{}' is a socket (or another special file); weightinit writes regular files, \
              character devices and FIFOs",
-            target.display()
+            crate::text::path(target)
         )))
     }
 }
@@ -116,7 +116,7 @@ fn special_kind(target: &Path, file_type: &fs::FileType, force: bool) -> Result<
 fn special_kind(target: &Path, _: &fs::FileType, _: bool) -> Result<TargetKind> {
     Err(Error::Usage(format!(
         "'{}' is not a regular file; weightinit replaces only regular files",
-        target.display()
+        crate::text::path(target)
     )))
 }
 

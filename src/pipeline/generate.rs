@@ -146,7 +146,18 @@ pub fn check_memory(tensor: &ResolvedTensor) -> Result<()> {
         crate::text::bound_to(&tensor.spec.shape.to_string(), 60),
         tensor.spec.dtype
     );
-    crate::budget::check(needed, &what)
+    check_budget(tensor, needed, &what)
+}
+
+/// [`crate::budget::check`], or its variant for jobs that run matrix products (the QR of
+/// `orthogonal` and `delta-orthogonal`).
+fn check_budget(tensor: &ResolvedTensor, needed: Option<u64>, what: &str) -> Result<()> {
+    match tensor.resolved.distribution {
+        Distribution::Orthogonal { .. } | Distribution::DeltaOrthogonal { .. } => {
+            crate::budget::check_products(needed, what)
+        }
+        _ => crate::budget::check(needed, what),
+    }
 }
 
 /// A sink that keeps the values in memory, for library users and tests.
@@ -227,7 +238,8 @@ impl Session {
         let n = tensor.spec.shape.len();
         let whole = crate::budget::elements(n, std::mem::size_of::<E>())
             .and_then(|b| b.checked_add(memory_needed(tensor)?));
-        crate::budget::check(
+        check_budget(
+            tensor,
             whole,
             &format!(
                 "an array of tensor '{}' ({} {})",
@@ -236,9 +248,15 @@ impl Session {
                 tensor.spec.dtype
             ),
         )?;
-        let mut sink = VecSink {
-            values: Vec::with_capacity(n),
-        };
+        let mut sink = VecSink { values: Vec::new() };
+        crate::budget::try_reserve(&mut sink.values, n, || {
+            format!(
+                "an array of tensor '{}' ({} {})",
+                crate::text::bound_to(&crate::text::escape_control(&tensor.spec.name), 60),
+                tensor.spec.shape,
+                tensor.spec.dtype
+            )
+        })?;
         let generated = self.generate(tensor, &mut sink, "<memory>")?;
         let array = ndarray::ArrayD::from_shape_vec(tensor.spec.shape.dims(), sink.values)
             .map_err(|e| Error::Numerical(format!("array shape: {e}")))?;

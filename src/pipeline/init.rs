@@ -184,7 +184,9 @@ impl Init {
             )?;
             // Zeroed pages come from the OS untouched (calloc), and the parallel draw
             // touches each page on the thread that fills it.
-            let mut values = vec![E::default(); n];
+            let mut values = crate::budget::try_zeroed::<E>(n, || {
+                format!("an array of {} {}", tensor.spec.shape, tensor.spec.dtype)
+            })?;
             crate::budget::advise_huge_pages(&mut values);
             if let Some(drawn) =
                 crate::pipeline::generate::draw_native_in_place(&tensor, &mut values)
@@ -230,7 +232,13 @@ impl Init {
                 tensor.spec.rng
             )));
         }
-        let mut out = vec![E::default(); len];
+        let mut out = crate::budget::try_zeroed::<E>(len, || {
+            format!(
+                "elements {first}..{} of {}",
+                first.saturating_add(len as u64),
+                tensor.spec.dtype
+            )
+        })?;
         crate::draw::engine::draw_range(&tensor, first, &mut out).ok_or_else(|| {
             Error::Usage(format!(
                 "random access needs an elementwise scheme; '{}' is built as a whole matrix",
@@ -249,7 +257,7 @@ impl Init {
             Error::Usage(format!(
                 "cannot tell the format of '{}' from its extension; use .npy, .json, .npz or \
                  .safetensors",
-                path.display()
+                crate::text::path(path)
             ))
         })?;
         let tensor = self.resolve()?;

@@ -78,7 +78,7 @@ impl ImageFormat {
             Some("png") => Ok(ImageFormat::Png),
             _ => Err(Error::Usage(format!(
                 "cannot tell the image format of '{}': the file name must end in .svg or .png",
-                path.display()
+                crate::text::path(path)
             ))),
         }
     }

@@ -102,7 +102,7 @@ impl Target {
                     Error::Usage(format!(
                         "cannot tell the format of '{}' from its extension; use .npy, .json, \
                          .npz or .safetensors, or pass --format",
-                        path.display()
+                        crate::text::path(path)
                     ))
                 })?;
                 if format.is_container() {
@@ -231,7 +231,7 @@ impl Plan {
             return Err(Error::Usage(format!(
                 "-o '{}' is one file, but {why}; -o DIR/ writes one file each plus \
                  manifest.json, and -o FILE.npz or FILE.safetensors holds them all",
-                path.display()
+                crate::text::path(path)
             )));
         }
         Ok(Plan::simple(format, tensors, |_| {
@@ -433,7 +433,7 @@ impl Plan {
                     return Err(Error::Usage(format!(
                         "'{}' is not seekable, and an .npz archive must be; write .npz to a \
                          regular file, or use --format npy or json",
-                        path.display()
+                        crate::text::path(path)
                     )));
                 }
                 if !kind.uses_disk_space() {
@@ -496,8 +496,8 @@ fn refuse_path_names(tensors: &[ResolvedTensor], naming: &Naming, dir: &str) -> 
         Some(t) if naming.named => Err(Error::Usage(format!(
             "tensor name '{}' holds '/', which cannot name one file in '{}'; write all \
              tensors to one -o FILE.safetensors or FILE.npz instead",
-            crate::text::escape_control(&t.spec.name),
-            crate::text::escape_control(dir)
+            crate::text::value(&t.spec.name),
+            crate::text::value(dir)
         ))),
         _ => Ok(()),
     }
@@ -512,7 +512,7 @@ fn check_directory(path: &Path) -> Result<Option<PathBuf>> {
     if path.exists() {
         return Err(Error::Usage(format!(
             "'{}' exists and is not a directory",
-            path.display()
+            crate::text::path(path)
         )));
     }
     let trimmed = PathBuf::from(path.as_os_str().to_string_lossy().trim_end_matches('/'));

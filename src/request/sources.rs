@@ -161,8 +161,9 @@ impl GenRequest {
         };
         if explicit.is_some() && count > 1 {
             return Err(Error::Usage(format!(
-                "--jax-key '{}' names one key, and this run has {count} tensors; use split                  or flax to give each its own",
-                self.jax_key.as_deref().unwrap_or_default()
+                "--jax-key '{}' names one key, and this run has {count} tensors; use split \
+                 or flax to give each its own",
+                crate::text::value(self.jax_key.as_deref().unwrap_or_default())
             )));
         }
         for (index, tensor) in tensors.iter_mut().enumerate() {
@@ -212,7 +213,8 @@ impl GenRequest {
         for rule in &self.rules {
             let (pattern, scheme) = NameRules::split_rule(rule).map_err(|e| match e {
                 Error::Usage(_) => Error::Usage(format!(
-                    "invalid --rule '{rule}': write PATTERN=SCHEME, e.g. '*.bias=zeros'"
+                    "invalid --rule '{}': write PATTERN=SCHEME, e.g. '*.bias=zeros'",
+                    crate::text::value(rule)
                 )),
                 other => other,
             })?;

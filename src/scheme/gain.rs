@@ -76,7 +76,7 @@ impl FromStr for Nonlinearity {
                 let names: Vec<&str> = Self::ALL.iter().map(|(_, name, _)| *name).collect();
                 Error::Param(format!(
                     "unknown nonlinearity '{}'; accepted: {}",
-                    crate::text::escape_control(text),
+                    crate::text::value(text),
                     names.join(", ")
                 ))
             })

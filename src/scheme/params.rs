@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::scheme::gain::Nonlinearity;
-use crate::text::escape_control as one_line;
+use crate::text::value as one_line;
 
 /// A parameter name. The order of the variants is the order in which
 /// [`Params`] renders them, so `Display` is canonical.

@@ -208,7 +208,8 @@ pub fn parse_seed(text: Option<&str>) -> crate::error::Result<u64> {
         None => Ok(fresh_seed()),
         Some(t) => t.trim().parse().map_err(|_| {
             crate::error::Error::Usage(format!(
-                "invalid seed '{t}': expected a whole number from 0 to {}",
+                "invalid seed '{}': expected a whole number from 0 to {}",
+                crate::text::value(t),
                 u64::MAX
             ))
         }),

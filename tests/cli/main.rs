@@ -11,6 +11,8 @@
 //!   one before anything is allocated;
 //! * `interrupts_targets_and_limits`: signals mid-write, devices, FIFOs and links as
 //!   targets, and jobs larger than memory, the disk or the dtype;
+//! * `memory_limits`: jobs under `ulimit -v`/`ulimit -d` refused in one line, never an
+//!   abort; `long_values`: long inputs shortened inside messages, the reason kept;
 //! * `verify`, `hist`, `probe`: the commands that read or test weights (probe's
 //!   library-level claims stay beside its command, as one module);
 //! * `completions_and_manuals`: shell completions and manual pages.
@@ -32,6 +34,8 @@ mod gen_targets;
 mod hist;
 mod hostile_files;
 mod interrupts_targets_and_limits;
+mod long_values;
+mod memory_limits;
 mod probe;
 mod schemes;
 mod verify;

@@ -132,7 +132,7 @@ fn standard_normal(name: &str, rows: usize, cols: usize, seed: u64) -> Result<Ma
     .resolve()?;
     let (values, _) = crate::pipeline::generate::draw_array::<f64>(&tensor)?;
     let values = values.as_slice().expect("a fresh array is contiguous");
-    Ok(Matrix::from_row_major(rows, cols, values))
+    Matrix::from_row_major(rows, cols, values)
 }
 
 /// The bytes a probe of `widths` with `batch` rows holds at its peak (None on overflow):
@@ -164,7 +164,7 @@ pub fn run(setup: &Setup, schemes: &[SchemeSpec]) -> Result<Probe> {
         Input::StandardNormal { batch } => *batch,
         Input::Data { rows, .. } => rows.rows,
     };
-    crate::budget::check(
+    crate::budget::check_products(
         memory_needed(widths, batch),
         &format!(
             "a probe of layers {} ({} layers, widest {}) with batch {batch}",

@@ -46,9 +46,11 @@ impl Matrix {
         rows: usize,
         cols: usize,
         values: &[T],
-    ) -> Matrix {
+    ) -> crate::error::Result<Matrix> {
         debug_assert_eq!(values.len(), rows * cols);
-        let mut data = vec![0.0; rows * cols];
+        let mut data = crate::budget::try_zeroed::<f64>(rows * cols, || {
+            format!("a {rows}x{cols} matrix of f64")
+        })?;
         data.par_chunks_mut(rows.max(1))
             .enumerate()
             .for_each(|(j, column)| {
@@ -56,7 +58,7 @@ impl Matrix {
                     *v = values[i * cols + j].into();
                 }
             });
-        Matrix { rows, cols, data }
+        Ok(Matrix { rows, cols, data })
     }
 
     fn columns(&self) -> impl Iterator<Item = &[f64]> {
@@ -341,7 +343,7 @@ mod tests {
 
     fn matrix(rows: usize, cols: usize, f: impl Fn(usize, usize) -> f64) -> Matrix {
         let values: Vec<f64> = (0..rows * cols).map(|k| f(k / cols, k % cols)).collect();
-        Matrix::from_row_major(rows, cols, &values)
+        Matrix::from_row_major(rows, cols, &values).unwrap()
     }
 
     /// A two-layer chain small enough to differentiate by hand.

@@ -260,7 +260,7 @@ enum Kind {
 
 /// Opens `path`, reads every header and checks each against the bytes that hold it.
 fn open(path: &Path) -> Result<Opened> {
-    let shown = path.display();
+    let shown = crate::text::path(path);
     if path.is_dir() {
         return Err(Error::Usage(format!("'{shown}' is a directory")));
     }
@@ -375,7 +375,7 @@ impl Opened {
     }
 
     fn usage(&self, why: String) -> Error {
-        Error::Usage(format!("'{}': {why}", self.path.display()))
+        Error::Usage(format!("'{}': {why}", crate::text::path(&self.path)))
     }
 
     /// Indices of the tensors weightinit reads (f16, bf16, f32, f64).
@@ -491,7 +491,8 @@ impl Opened {
         }
         .map_err(|e| self.bad(e))?;
         let values = if h.fortran_order {
-            fortran_to_c(&values, &h.shape)
+            fortran_to_c(values, &h.shape)
+                .map_err(|e| self.bad(format!("tensor '{shown}': {e}")))?
         } else {
             values
         };

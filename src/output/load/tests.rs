@@ -34,7 +34,7 @@ fn error(path: &Path, only: Option<&str>) -> String {
 #[test]
 fn fortran_order_becomes_c_order() {
     // A 2x3 matrix [[0,1,2],[3,4,5]] stored column-major is 0,3,1,4,2,5.
-    let c = fortran_to_c(&[0.0, 3.0, 1.0, 4.0, 2.0, 5.0], &[2, 3]);
+    let c = fortran_to_c(vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0], &[2, 3]).unwrap();
     assert_eq!(c, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
     // 2x3x2: element (i,j,k) = 6i + 2j + k; column-major offset i + 2j + 6k.
     let mut f = vec![0.0; 12];
@@ -46,7 +46,7 @@ fn fortran_order_becomes_c_order() {
         }
     }
     let want: Vec<f64> = (0..12).map(f64::from).collect();
-    assert_eq!(fortran_to_c(&f, &[2, 3, 2]), want);
+    assert_eq!(fortran_to_c(f, &[2, 3, 2]).unwrap(), want);
 }
 
 #[test]

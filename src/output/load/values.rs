@@ -64,19 +64,26 @@ pub(super) fn decode(bytes: &[u8], float: NpyFloat, out: &mut Vec<f64>) {
 }
 
 /// Reorders column-major values (first axis fastest) of `shape` into row-major order.
-pub(super) fn fortran_to_c(values: &[f64], shape: &[usize]) -> Vec<f64> {
+pub(super) fn fortran_to_c(values: Vec<f64>, shape: &[usize]) -> Result<Vec<f64>, String> {
     if shape.len() < 2 {
-        return values.to_vec();
+        return Ok(values);
     }
     // Row-major strides; walk the column-major order with an odometer over the indices.
     let mut strides = vec![1usize; shape.len()];
     for k in (0..shape.len() - 1).rev() {
         strides[k] = strides[k + 1] * shape[k + 1];
     }
-    let mut out = vec![0.0; values.len()];
+    let mut out = Vec::new();
+    out.try_reserve_exact(values.len()).map_err(|_| {
+        format!(
+            "{} values in Fortran order do not fit in memory twice",
+            values.len()
+        )
+    })?;
+    out.resize(values.len(), 0.0);
     let mut index = vec![0usize; shape.len()];
     let mut offset = 0usize;
-    for &v in values {
+    for &v in &values {
         out[offset] = v;
         for k in 0..shape.len() {
             index[k] += 1;
@@ -88,5 +95,5 @@ pub(super) fn fortran_to_c(values: &[f64], shape: &[usize]) -> Vec<f64> {
             index[k] = 0;
         }
     }
-    out
+    Ok(out)
 }
