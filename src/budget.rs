@@ -20,7 +20,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Error, Result};
+use crate::error::{Cap, Error, Result};
 
 /// The share of physical memory the default budget allows: enough for the largest
 /// in-memory jobs, with a quarter left to the system and other processes.
@@ -53,36 +53,6 @@ fn limit_and_cap(reserved: u64) -> (u64, Cap) {
     match ceiling_reserving(reserved) {
         Some((bytes, cap)) if bytes < chosen => (bytes, cap),
         _ => (chosen, Cap::Budget),
-    }
-}
-
-/// What bounds the memory budget, for the message that refuses a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cap {
-    /// The budget set (`--max-memory`, [`set_limit`]) or the default share of physical
-    /// memory or of the cgroup's limit.
-    Budget,
-    /// The process's address-space limit (`RLIMIT_AS`, `ulimit -v`) of this many bytes.
-    AddressSpace(u64),
-    /// The process's data-segment limit (`RLIMIT_DATA`, `ulimit -d`) of this many bytes.
-    Data(u64),
-}
-
-impl Cap {
-    /// The words that name the limit after the budget's size ("" for the budget itself,
-    /// whose wording is unchanged).
-    pub fn naming(self) -> String {
-        match self {
-            Cap::Budget => String::new(),
-            Cap::AddressSpace(limit) => format!(
-                " left by the process's address-space limit (ulimit -v) of {}",
-                crate::text::bytes(limit)
-            ),
-            Cap::Data(limit) => format!(
-                " left by the process's data-segment limit (ulimit -d) of {}",
-                crate::text::bytes(limit)
-            ),
-        }
     }
 }
 

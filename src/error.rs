@@ -51,7 +51,7 @@ pub enum Error {
         what: String,
         needed: Option<u64>,
         budget: u64,
-        cap: crate::budget::Cap,
+        cap: Cap,
     },
 
     /// An allocation the system refused although the budget allowed it (another limit,
@@ -222,6 +222,36 @@ impl std::fmt::Display for Unreproducible {
                  truncated-normal (or a normal scheme with the numpy stream)",
             ),
             Unreproducible::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// What bounds the memory budget, for the message that refuses a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// The budget set (`--max-memory`, [`set_limit`]) or the default share of physical
+    /// memory or of the cgroup's limit.
+    Budget,
+    /// The process's address-space limit (`RLIMIT_AS`, `ulimit -v`) of this many bytes.
+    AddressSpace(u64),
+    /// The process's data-segment limit (`RLIMIT_DATA`, `ulimit -d`) of this many bytes.
+    Data(u64),
+}
+
+impl Cap {
+    /// The words that name the limit after the budget's size ("" for the budget itself,
+    /// whose wording is unchanged).
+    pub fn naming(self) -> String {
+        match self {
+            Cap::Budget => String::new(),
+            Cap::AddressSpace(limit) => format!(
+                " left by the process's address-space limit (ulimit -v) of {}",
+                crate::text::bytes(limit)
+            ),
+            Cap::Data(limit) => format!(
+                " left by the process's data-segment limit (ulimit -d) of {}",
+                crate::text::bytes(limit)
+            ),
         }
     }
 }

@@ -138,7 +138,7 @@ where
         }
         Err(e @ Error::MemoryBudget { cap, .. }) => {
             let line = match cap {
-                crate::budget::Cap::Budget => {
+                crate::error::Cap::Budget => {
                     format!("{e} (raise it with --max-memory, e.g. --max-memory 90%)")
                 }
                 // --max-memory cannot raise it: only the limit can.
