@@ -13,7 +13,9 @@ from conftest import REPO
 def python_block() -> str:
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("\n## Python\n"):]
-    return re.search(r"\n```python\n(.*?)\n```", section, re.S).group(1)
+    block = re.search(r"\n```python\n(.*?)\n```", section, re.S)
+    assert block, "no python block in the README's Python section"
+    return block.group(1)
 
 
 def test_the_readme_python_example_runs(tmp_path, monkeypatch):
