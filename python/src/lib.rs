@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use weightinit::inspect::load::LoadedTensor;
-use weightinit::output::atomic::{self, CancelToken};
 use weightinit::inspect::verify as checks;
+use weightinit::output::atomic::{self, CancelToken};
 use weightinit::{DType, Error, Init, Layout, RngMode};
 
 /// An exception of the package's hierarchy (`weightinit/errors.py`, where the classes
@@ -45,7 +45,10 @@ fn to_py(e: Error) -> PyErr {
     let text = weightinit::text::bounded_line(&e.to_string());
     let class = match e {
         Error::Exists(_) => {
-            return package_error("OutputExists", format!("{text}; pass force=True to replace it"));
+            return package_error(
+                "OutputExists",
+                format!("{text}; pass force=True to replace it"),
+            );
         }
         Error::Io { .. } | Error::NoSpace { .. } | Error::MissingDir(_) | Error::BlockDevice(_) => {
             "FileError"
@@ -152,9 +155,9 @@ fn fill_as<T: numpy::Element, E: weightinit::draw::NativeDraw>(
     let mut view = out
         .try_readwrite()
         .map_err(|e| invalid(format!("cannot write into the array: {e}")))?;
-    let slice = view.as_slice_mut().map_err(|_| {
-        invalid("the array is not contiguous in C order; pass a contiguous one")
-    })?;
+    let slice = view
+        .as_slice_mut()
+        .map_err(|_| invalid("the array is not contiguous in C order; pass a contiguous one"))?;
     let slice = as_elements(slice);
     py.detach(|| init.draw_into(slice)).map_err(to_py)
 }
@@ -294,7 +297,7 @@ fn verify(
 
 /// The cancel handle of one `write()` (the library's [`CancelToken`]): made before its
 /// worker thread starts, so a Ctrl-C at any moment after the call began counts.
-#[pyclass(frozen, name = "CancelToken")]
+#[pyclass(frozen, name = "CancelToken", module = "weightinit._weightinit")]
 struct PyCancelToken(CancelToken);
 
 #[pymethods]
@@ -324,7 +327,11 @@ impl PyCancelToken {
 /// in place together at its end, unless `token` was cancelled before
 /// ([`atomic::run_cancellable`]).
 #[pyfunction]
-fn run_quietly(py: Python<'_>, args: Vec<String>, token: &Bound<'_, PyCancelToken>) -> PyResult<()> {
+fn run_quietly(
+    py: Python<'_>,
+    args: Vec<String>,
+    token: &Bound<'_, PyCancelToken>,
+) -> PyResult<()> {
     let token = token.get().0.clone();
     py.detach(|| atomic::run_cancellable(&token, || weightinit::cli::run_quietly(args)))
         .map_err(to_py)

@@ -269,7 +269,10 @@ impl Staged {
             temp.persist_noclobber(&destination)
         };
         // A failed rename gives the temporary back; dropping it removes the file.
-        (persisted.map_err(|e| persist_error(&target, e.error)), registered)
+        (
+            persisted.map_err(|e| persist_error(&target, e.error)),
+            registered,
+        )
     }
 }
 
@@ -617,6 +620,23 @@ mod tests {
         assert!(!path.exists());
         assert!(!pending().temporaries.contains(&temp));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_run_cancelled_before_it_starts_never_runs() {
+        // (Runs that install a scope are tested from Python, python/tests/test_resources.py,
+        // in processes of their own: a scope takes every commit in the process, and unit
+        // tests share one.)
+        let token = CancelToken::new();
+        assert!(token.cancel());
+        let mut ran = false;
+        let result = run_cancellable(&token, || {
+            ran = true;
+            Ok(())
+        });
+        assert!(!ran);
+        assert!(result.unwrap_err().to_string().contains("cancelled"));
+        assert!(token.is_cancelled() && !token.is_committed());
     }
 
     #[test]
