@@ -168,6 +168,11 @@ def wait_for(condition: Any, what: str) -> None:
         time.sleep(0.005)
 
 
+def everything_in(directory: Path) -> List[str]:
+    """Every file and directory under `directory`, hidden ones too, relative to it."""
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*"))
+
+
 def temporaries(directory: Path) -> List[Path]:
     return sorted(p for p in directory.rglob(".*.tmp")) if directory.exists() else []
 
@@ -222,7 +227,7 @@ print(outcome(lambda: wi.write({str(tmp_path / "w.npy")!r}, "he-normal", (256, 2
 """
     )
     assert child.outcome() == "interrupted"
-    assert list(tmp_path.iterdir()) == []
+    assert everything_in(tmp_path) == []
 
 
 def test_ctrl_c_as_write_is_called_writes_nothing(tmp_path: Path) -> None:
@@ -236,7 +241,7 @@ print(outcome(lambda: wi.write({str(tmp_path / "big.npy")!r}, "he-normal", (3276
     child.expect("calling")
     child.interrupt()
     assert child.outcome() == "interrupted"
-    assert list(tmp_path.iterdir()) == []
+    assert everything_in(tmp_path) == []
 
 
 def test_ctrl_c_in_the_middle_of_a_write_removes_its_temporary(tmp_path: Path) -> None:
@@ -257,7 +262,7 @@ print(outcome(lambda: wi.write({str(tmp_path / "big.npy")!r}, "he-normal", (3276
     wait_for(temporary_has_grown, "the temporary file to grow past 64 MiB")
     child.interrupt()
     assert child.outcome() == "interrupted"
-    assert list(tmp_path.iterdir()) == []
+    assert everything_in(tmp_path) == []
 
 
 def test_ctrl_c_after_the_first_of_several_files_leaves_none(tmp_path: Path) -> None:
@@ -274,7 +279,7 @@ print(outcome(lambda: wi.write({str(out) + "/"!r}, "he-normal", [(8192, 8192)] *
     wait_for(lambda: len(temporaries(out)) >= 2, "the second tensor's temporary file")
     child.interrupt()
     assert child.outcome() == "interrupted"
-    assert list(tmp_path.iterdir()) == []
+    assert everything_in(tmp_path) == []
 
 
 def test_ctrl_c_after_the_files_are_in_place_says_so(tmp_path: Path) -> None:

@@ -58,13 +58,13 @@ def _command_line(path: PathLike, scheme: Optional[str], shape: Any, options: di
     return args
 
 
-def _join_until_stopped(worker: threading.Thread) -> None:
+def _wait_until_stopped(stopped: threading.Event) -> None:
     """Waits for a worker that was told to stop. A second Ctrl-C does not cut the wait
     short: the worker is already stopping (at its next write), and returning before it
     has removed its temporaries would leave them behind if the process then exits."""
-    while worker.is_alive():
+    while not stopped.is_set():
         try:
-            worker.join()
+            stopped.wait()
         except KeyboardInterrupt:
             continue
 
@@ -116,24 +116,39 @@ def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **opt
     # count: the worker's run refuses to start on a cancelled token.
     token = _weightinit.CancelToken()
     outcome: List[BaseException] = []
+    # Set by the worker as its last act. Not Thread.join or is_alive: on CPython 3.11 a
+    # join that Ctrl-C interrupts marks the thread stopped while it still runs (the
+    # bpo-45274 fix releases the thread's lock whenever it is held, here by the worker),
+    # and the cleanup after a cancel would not be waited for.
+    stopped = threading.Event()
 
     def run() -> None:
         try:
             _weightinit.run_quietly(args, token)
         except BaseException as e:  # handed to the caller's thread below
             outcome.append(e)
+        finally:
+            stopped.set()
 
     # The run goes on a worker thread so that Ctrl-C (KeyboardInterrupt, delivered to the
     # main thread) can cancel it. start() is inside the try: it waits for the thread and
-    # can itself be interrupted.
+    # can itself be interrupted. The wait has a timeout so that Ctrl-C gets through where
+    # a blocked wait cannot be interrupted (Windows).
     worker = threading.Thread(target=run, name="weightinit-write")
     try:
         worker.start()
-        while worker.is_alive():
-            worker.join(0.05)
+        while not stopped.wait(0.05):
+            pass
     except KeyboardInterrupt:
-        came_in_time = token.cancel()
-        _join_until_stopped(worker)
+        came_in_time: Optional[bool] = None
+        while came_in_time is None:
+            try:
+                came_in_time = token.cancel()
+            except KeyboardInterrupt:
+                # A second Ctrl-C during the cancel: asking again gives the same answer
+                # (the first cancel is the one that counted).
+                pass
+        _wait_until_stopped(stopped)
         if came_in_time:
             raise
         if outcome:  # too late to cancel, and a final rename failed: that is the news
