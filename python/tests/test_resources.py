@@ -152,7 +152,12 @@ class Child:
 
     def outcome(self) -> str:
         """The child's last line, once it has exited successfully."""
-        assert self.process.wait(timeout=PATIENCE) == 0
+        try:
+            status = self.process.wait(timeout=PATIENCE)
+        finally:
+            if self.process.poll() is None:  # hung: do not leave it behind
+                self.process.kill()
+        assert status == 0
         lines = []
         while (line := self.lines.get(timeout=PATIENCE)) is not None:
             lines.append(line)
@@ -234,13 +239,17 @@ def test_ctrl_c_as_write_is_called_writes_nothing(tmp_path: Path) -> None:
     """SIGINT from outside as soon as the child says it is calling write() for 2 GiB."""
     child = Child(
         f"""
-print("calling", flush=True)
-print(outcome(lambda: wi.write({str(tmp_path / "big.npy")!r}, "he-normal", (32768, 16384), seed=0)), flush=True)
+try:
+    print("calling", flush=True)
+    result = outcome(lambda: wi.write({str(tmp_path / "big.npy")!r}, "he-normal", (32768, 16384), seed=0))
+except KeyboardInterrupt:
+    result = "interrupted before write() was called"
+print(result, flush=True)
 """
     )
     child.expect("calling")
     child.interrupt()
-    assert child.outcome() == "interrupted"
+    assert child.outcome() in ("interrupted", "interrupted before write() was called")
     assert everything_in(tmp_path) == []
 
 
@@ -309,14 +318,15 @@ import json
 d = {str(tmp_path)!r}
 results = {{}}
 print("ready", flush=True)
-i = 0
-while i < {count}:
-    # An interrupt can also land between writes (at the loop's jump); it is not a
-    # write's, so the loop just goes on. Inside write() it is the write's.
+following = 0
+while following < {count}:
+    # An interrupt can also land between writes, in this loop; it is not a write's, and
+    # the loop goes on with the next index (so no index is written twice).
     try:
-        while i < {count}:
-            results[i] = outcome(lambda: wi.write(f"{{d}}/w{{i}}.npy", "he-normal", (64, 64), seed=i))
-            i += 1
+        while following < {count}:
+            k = following
+            following += 1
+            results[k] = outcome(lambda: wi.write(f"{{d}}/w{{k}}.npy", "he-normal", (64, 64), seed=k))
     except KeyboardInterrupt:
         pass
 # The parent goes on sending SIGINT until this process has exited.
@@ -331,12 +341,16 @@ print(json.dumps(results), flush=True)
         # Arbitrary moments: the test holds whatever the spacing.
         time.sleep(float(rng.uniform(0, 0.02)))
     results = {int(k): v for k, v in json.loads(child.outcome()).items()}
-    assert sorted(results) == list(range(count))
     assert temporaries(tmp_path) == []
-    for i, result in results.items():
-        path = tmp_path / f"w{i}.npy"
+    for k in range(count):
+        path = tmp_path / f"w{k}.npy"
+        result = results.get(k, "interrupted outside write()")
         if result == "interrupted":
-            assert not path.exists(), (i, result)
-        else:
-            assert np.array_equal(np.load(path), wi.generate("he-normal", (64, 64), seed=i)), (i, result)
+            assert not path.exists(), (k, result)
+        elif result in ("finished", "interrupted-after-write"):
+            assert np.array_equal(np.load(path), wi.generate("he-normal", (64, 64), seed=k)), (k, result)
+        elif path.exists():  # write() was not called, or returned before the interrupt
+            assert np.array_equal(np.load(path), wi.generate("he-normal", (64, 64), seed=k)), (k, result)
     assert "interrupted" in results.values(), results
+    # Most interrupts land inside write(), where the time goes.
+    assert len(results) > count // 2, results

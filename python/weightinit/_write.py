@@ -4,7 +4,9 @@ cancel."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
+from types import FrameType
 from typing import Any, List, Optional
 
 import numpy as np
@@ -13,6 +15,7 @@ from . import _weightinit
 from ._args import dtype_name, shape_dims
 from ._types import PathLike
 from .errors import InterruptedAfterWrite
+
 
 
 def _flag_value(key: str, value: Any) -> List[str]:
@@ -58,15 +61,55 @@ def _command_line(path: PathLike, scheme: Optional[str], shape: Any, options: di
     return args
 
 
-def _wait_until_stopped(stopped: threading.Event) -> None:
-    """Waits for a worker that was told to stop. A second Ctrl-C does not cut the wait
-    short: the worker is already stopping (at its next write), and returning before it
-    has removed its temporaries would leave them behind if the process then exits."""
-    while not stopped.is_set():
-        try:
-            stopped.wait()
-        except KeyboardInterrupt:
-            continue
+class _CtrlC:
+    """The SIGINT handler write() installs, in place of Python's default, the first time
+    it runs in the main thread with that default in place; it stays installed. Outside a
+    write() it does exactly what the default does (raise KeyboardInterrupt). During one,
+    it cancels the run and raises the exception that matches the answer:
+    KeyboardInterrupt (cancelled, nothing written) or InterruptedAfterWrite (the files
+    were already in place); Ctrl-Cs after the first are absorbed while the worker stops.
+
+    Why a handler, and why it stays: CPython runs a pending signal's handler at any call,
+    so with only ``except KeyboardInterrupt`` a second Ctrl-C could raise a plain
+    KeyboardInterrupt from the except block before it has learnt the answer, and a
+    handler put back at the end of write() could raise one after the files were in
+    place. Here write() only sets and clears :attr:`token` (no calls), and the token's
+    answer never changes once given, so whichever Ctrl-C raises, it raises the right
+    exception.
+    """
+
+    def __init__(self) -> None:
+        #: The running write()'s token; None outside a write().
+        self.token: Optional[_weightinit.CancelToken] = None
+        self.handled = False
+
+    def __call__(self, signum: int, frame: Optional[FrameType]) -> None:
+        token = self.token
+        if token is None:
+            signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt
+        if self.handled:
+            return
+        self.handled = True
+        if token.cancel():
+            raise KeyboardInterrupt
+        raise InterruptedAfterWrite(AFTER_WRITE)
+
+    def install(self) -> bool:
+        """Installs this handler if Python's default is in place (a program's own handler
+        is left alone); returns whether this handler is the one in place. Main thread
+        only (the one signals go to)."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        current = signal.getsignal(signal.SIGINT)
+        if current is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self)
+            return True
+        return current is self
+
+
+AFTER_WRITE = "interrupted after write() had put its files in place: they are whole"
+
+_CTRL_C = _CtrlC()
 
 
 def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **options: Any) -> None:
@@ -103,6 +146,13 @@ def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **opt
       after every file was in place: they are whole, and the program still stops.
     - A normal return means every file is in place.
 
+    For this, the first write() in the main thread replaces Python's default SIGINT
+    handler with one that behaves the same outside write() and, during one, cancels and
+    raises the matching exception (further Ctrl-Cs are absorbed until the worker has
+    stopped). A handler of the program's own is left in place; what it raises is handled
+    as above. Ctrl-C reaches only the main thread; writes in one process run one at a
+    time.
+
     Raises:
         InvalidArgument (a ValueError): bad arguments (the message is gen's, naming the
             flag).
@@ -121,8 +171,14 @@ def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **opt
     # bpo-45274 fix releases the thread's lock whenever it is held, here by the worker),
     # and the cleanup after a cancel would not be waited for.
     stopped = threading.Event()
+    # Set by the worker as its first act: from then on it may create files, and a cancel
+    # must wait for it to remove them. Before, a cancel need not wait: the worker may not
+    # even exist (Ctrl-C inside start()), and if it starts later, the cancelled token
+    # makes its run refuse at once, having created nothing.
+    began = threading.Event()
 
     def run() -> None:
+        began.set()
         try:
             _weightinit.run_quietly(args, token)
         except BaseException as e:  # handed to the caller's thread below
@@ -135,28 +191,31 @@ def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **opt
     # can itself be interrupted. The wait has a timeout so that Ctrl-C gets through where
     # a blocked wait cannot be interrupted (Windows).
     worker = threading.Thread(target=run, name="weightinit-write")
+    # A Ctrl-C before the handler is armed raises before anything has started.
+    if _CTRL_C.install():
+        _CTRL_C.handled = False
+        _CTRL_C.token = token
     try:
         worker.start()
         while not stopped.wait(0.05):
             pass
     except KeyboardInterrupt:
-        came_in_time: Optional[bool] = None
-        while came_in_time is None:
-            try:
-                came_in_time = token.cancel()
-            except KeyboardInterrupt:
-                # A second Ctrl-C during the cancel: asking again gives the same answer
-                # (the first cancel is the one that counted).
-                pass
-        _wait_until_stopped(stopped)
+        _CTRL_C.handled = True  # from here on, further Ctrl-Cs are absorbed
+        came_in_time = token.cancel()  # what the handler answered, if it raised this
+        if began.is_set():
+            # It stops at its next write, having removed its temporaries.
+            stopped.wait()
         if came_in_time:
+            _CTRL_C.token = None  # disarmed without a call, as below
             raise
-        if outcome:  # too late to cancel, and a final rename failed: that is the news
-            raise outcome[0] from None
-        raise InterruptedAfterWrite(
-            "interrupted after write() had put its files in place: they are whole"
-        ) from None
-    # No call from here to the return, so no interrupt can be raised inside write()
-    # after the run ended (CPython runs signal handlers at calls and backward jumps).
+        # Made while the handler still absorbs (making it is a call).
+        error = outcome[0] if outcome else InterruptedAfterWrite(AFTER_WRITE)
+        _CTRL_C.token = None
+        # (Too late to cancel, and with `outcome` a final rename failed: that is the news.)
+        raise error from None
+    # Disarmed without a call: a Ctrl-C from here on is the default's KeyboardInterrupt,
+    # raised in the caller after write() has returned (CPython runs signal handlers at
+    # calls and backward jumps, and there is neither from here to the return).
+    _CTRL_C.token = None
     if outcome:
         raise outcome[0]
