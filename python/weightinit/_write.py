@@ -17,7 +17,6 @@ from ._types import PathLike
 from .errors import InterruptedAfterWrite
 
 
-
 def _flag_value(key: str, value: Any) -> List[str]:
     """One keyword argument of write() as gen's flags."""
     flag = "--" + key.replace("_", "-")
