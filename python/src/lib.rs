@@ -2,42 +2,71 @@
 //! NumPy arrays in and out. The documented API is the Python package around it
 //! (`python/weightinit/__init__.py`), which normalizes arguments (shapes, dtypes, torch
 //! tensors) before calling here; this module converts, releases the GIL while drawing and
-//! turns the library's errors into Python exceptions with the same one-line messages.
+//! turns the library's errors into the package's exceptions (`weightinit.errors`) with the
+//! same one-line messages.
 
 use numpy::{PyArray, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyFileExistsError, PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 
 use weightinit::inspect::verify as checks;
 use weightinit::names::Choice;
+use weightinit::output::atomic::{self, CancelToken};
 use weightinit::output::load::LoadedTensor;
 use weightinit::{DType, Error, Init, Layout, RngMode};
 
-/// The library's error as a Python exception: files are `OSError` (`FileExistsError` for
-/// a file that `force` would replace), the memory budget `MemoryError`, failures of the
-/// arithmetic `RuntimeError`, and bad input `ValueError`; the message is the command
-/// line's, with `force=True` for `--force`.
+/// An exception of the package's hierarchy (`weightinit/errors.py`, where the classes
+/// live because each has two bases: `InvalidArgument` is a `WeightinitError` and a
+/// `ValueError`, ...), by class name, with `message`.
+fn package_error(class: &str, message: String) -> PyErr {
+    Python::attach(|py| {
+        let found = py
+            .import("weightinit.errors")
+            .and_then(|m| m.getattr(class))
+            .and_then(|c| c.cast_into::<PyType>().map_err(PyErr::from));
+        match found {
+            Ok(class) => PyErr::from_type(class, message),
+            Err(e) => e,
+        }
+    })
+}
+
+/// Bad input: `weightinit.InvalidArgument`, a `ValueError`.
+fn invalid(message: impl Into<String>) -> PyErr {
+    package_error("InvalidArgument", message.into())
+}
+
+/// The library's error as a Python exception: files are `FileError` (an `OSError`;
+/// `OutputExists`, a `FileExistsError`, for a file that `force` would replace), the memory
+/// budget `MemoryBudgetExceeded` (a `MemoryError`), failures of the arithmetic
+/// `NumericalError` (a `RuntimeError`), and bad input `InvalidArgument` (a `ValueError`);
+/// the message is the command line's, with `force=True` for `--force`.
 fn to_py(e: Error) -> PyErr {
     let text = weightinit::text::bounded_line(&e.to_string());
-    match e {
+    let class = match e {
         Error::Exists(_) => {
-            PyFileExistsError::new_err(format!("{text}; pass force=True to replace it"))
+            return package_error(
+                "OutputExists",
+                format!("{text}; pass force=True to replace it"),
+            );
         }
         Error::Io { .. } | Error::NoSpace { .. } | Error::MissingDir(_) | Error::BlockDevice(_) => {
-            PyOSError::new_err(text)
+            "FileError"
         }
-        Error::InSource { ref source, .. } if !source.is_usage() => PyOSError::new_err(text),
-        Error::MemoryBudget { .. } | Error::OutOfMemory { .. } => PyMemoryError::new_err(text),
-        Error::Numerical(_) | Error::Chart(_) => PyRuntimeError::new_err(text),
-        _ => PyValueError::new_err(text),
-    }
+        Error::InSource { ref source, .. } if !source.is_usage() => "FileError",
+        Error::MemoryBudget { .. } | Error::OutOfMemory { .. } => "MemoryBudgetExceeded",
+        Error::Numerical(_) | Error::Chart(_) => "NumericalError",
+        _ => "InvalidArgument",
+    };
+    package_error(class, text)
 }
 
 /// Parses one of the library's names (with its aliases: `float32`, `oi`, `torch` …) into
 /// `T`, or says what is accepted.
 fn parse_choice<T: Choice>(what: &str, text: &str) -> PyResult<T> {
     T::from_name(text).ok_or_else(|| {
-        PyValueError::new_err(format!(
+        invalid(format!(
             "invalid {what} '{text}': use one of {}",
             T::accepted()
         ))
@@ -68,7 +97,7 @@ fn init_from(
 /// registers when imported; without it, one line instead of rust-numpy's panic.
 fn require_bfloat16(py: Python<'_>) -> PyResult<()> {
     py.import("ml_dtypes").map(|_| ()).map_err(|_| {
-        PyValueError::new_err(
+        invalid(
             "dtype bfloat16 needs the ml_dtypes package (NumPy has no bfloat16 of its own): \
              pip install ml_dtypes, or use float32, float64 or float16",
         )
@@ -121,10 +150,10 @@ fn fill_as<T: numpy::Element, E: weightinit::draw::DrawElement>(
 ) -> PyResult<()> {
     let mut view = out
         .try_readwrite()
-        .map_err(|e| PyValueError::new_err(format!("cannot write into the array: {e}")))?;
-    let slice = view.as_slice_mut().map_err(|_| {
-        PyValueError::new_err("the array is not contiguous in C order; pass a contiguous one")
-    })?;
+        .map_err(|e| invalid(format!("cannot write into the array: {e}")))?;
+    let slice = view
+        .as_slice_mut()
+        .map_err(|_| invalid("the array is not contiguous in C order; pass a contiguous one"))?;
     let slice = as_elements(slice);
     py.detach(|| init.draw_into(slice)).map_err(to_py)
 }
@@ -150,7 +179,7 @@ fn fill(
     if bfloat16 {
         let bits = out
             .cast::<PyArrayDyn<u16>>()
-            .map_err(|_| PyValueError::new_err("bfloat16 bits must come as a uint16 array"))?;
+            .map_err(|_| invalid("bfloat16 bits must come as a uint16 array"))?;
         return fill_as(py, bits, &init, |s| {
             bytemuck::cast_slice_mut::<u16, half::bf16>(s)
         });
@@ -162,7 +191,7 @@ fn fill(
     } else if let Ok(a) = out.cast::<PyArrayDyn<half::f16>>() {
         fill_as(py, a, &init, |s| s)
     } else {
-        Err(PyValueError::new_err(format!(
+        Err(invalid(format!(
             "cannot fill an array of {}: use float32, float64, float16 or bfloat16",
             out.dtype()
         )))
@@ -191,7 +220,7 @@ fn resolve(
 /// The scheme table as JSON.
 #[pyfunction]
 fn schemes() -> String {
-    weightinit::cli::schemes_cmd::json()
+    weightinit::scheme::table_json()
 }
 
 /// The values of a float array widened to f64, with their dtype.
@@ -205,7 +234,7 @@ fn widened(values: &Bound<'_, PyUntypedArray>, bfloat16: bool) -> PyResult<(Vec<
     if bfloat16 {
         let bits = values
             .cast::<PyArrayDyn<u16>>()
-            .map_err(|_| PyValueError::new_err("bfloat16 bits must come as a uint16 array"))?;
+            .map_err(|_| invalid("bfloat16 bits must come as a uint16 array"))?;
         let view = bits.readonly();
         let widened = view
             .as_array()
@@ -221,7 +250,7 @@ fn widened(values: &Bound<'_, PyUntypedArray>, bfloat16: bool) -> PyResult<(Vec<
     } else if let Ok(a) = values.cast::<PyArrayDyn<half::f16>>() {
         Ok((widen(a)?, DType::F16))
     } else {
-        Err(PyValueError::new_err(format!(
+        Err(invalid(format!(
             "cannot verify an array of {}: use float32, float64, float16 or bfloat16",
             values.dtype()
         )))
@@ -262,22 +291,46 @@ fn verify(
         .map_err(|e| PyRuntimeError::new_err(format!("cannot encode the report: {e}")))
 }
 
-/// Runs a command line (`["weightinit", "gen", …]`) in this process without printing;
-/// the Python package's `write` builds it from keyword arguments and runs it on a worker
-/// thread, so that Ctrl-C reaches Python, which calls [`cancel`].
-#[pyfunction]
-fn run_quietly(py: Python<'_>, args: Vec<String>) -> PyResult<()> {
-    py.detach(|| {
-        weightinit::output::atomic::allow_writes();
-        weightinit::cli::run_quietly(args)
-    })
-    .map_err(to_py)
+/// The cancel handle of one `write()` (the library's [`CancelToken`]): made before its
+/// worker thread starts, so a Ctrl-C at any moment after the call began counts.
+#[pyclass(frozen, name = "CancelToken", module = "weightinit._weightinit")]
+struct PyCancelToken(CancelToken);
+
+#[pymethods]
+impl PyCancelToken {
+    #[new]
+    fn new() -> Self {
+        PyCancelToken(CancelToken::new())
+    }
+
+    /// Cancels the run: none of its files will appear. Returns False, changing nothing,
+    /// when it came too late: every file of the run is already in place, whole.
+    fn cancel(&self, py: Python<'_>) -> bool {
+        // Waits for a commit in progress on the worker (it holds the registry's lock).
+        py.detach(|| self.0.cancel())
+    }
+
+    /// Whether the run reached its final commit (too late to cancel).
+    #[getter]
+    fn committed(&self) -> bool {
+        self.0.is_committed()
+    }
 }
 
-/// Stops a running `run_quietly` at its next write; its temporary files are removed.
+/// Runs a command line (`["weightinit", "gen", …]`) in this process without printing;
+/// the Python package's `write` builds it from keyword arguments and runs it on a worker
+/// thread, so that Ctrl-C reaches Python, which cancels `token`. The run's files are put
+/// in place together at its end, unless `token` was cancelled before
+/// ([`atomic::run_cancellable`]).
 #[pyfunction]
-fn cancel() {
-    weightinit::output::atomic::cancel_writes();
+fn run_quietly(
+    py: Python<'_>,
+    args: Vec<String>,
+    token: &Bound<'_, PyCancelToken>,
+) -> PyResult<()> {
+    let token = token.get().0.clone();
+    py.detach(|| atomic::run_cancellable(&token, || weightinit::cli::run_quietly(args)))
+        .map_err(to_py)
 }
 
 /// The `weightinit` command (the wheel's console script and `python -m weightinit`):
@@ -296,7 +349,7 @@ fn _weightinit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(schemes, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(run_quietly, m)?)?;
-    m.add_function(wrap_pyfunction!(cancel, m)?)?;
+    m.add_class::<PyCancelToken>()?;
     m.add_function(wrap_pyfunction!(main, m)?)?;
     Ok(())
 }

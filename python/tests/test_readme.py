@@ -17,6 +17,8 @@ import json
 import re
 import shlex
 import subprocess
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import pytest
@@ -29,7 +31,7 @@ DOCUMENTS = ["README.md", *sorted(p.relative_to(REPO).as_posix() for p in (REPO 
 BLOCK = re.compile(r"(?:^<!-- (?P<directive>[^\n]*?) -->\n)?^```python\n(?P<code>.*?)\n```$", re.S | re.M)
 
 
-def torch_tensor(_dir):
+def torch_tensor(_dir: Path) -> Any:
     """A CPU torch tensor of PyTorch's Linear(784, 128) weight shape where torch is
     installed, else a NumPy array, which init_ fills the same way."""
     try:
@@ -40,7 +42,7 @@ def torch_tensor(_dir):
         return np.empty((128, 784), dtype=np.float32)
 
 
-def config_json(directory):
+def config_json(directory: Path) -> None:
     """A small Hugging Face Llama config.json in the block's directory."""
     config = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 96,
               "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
@@ -49,12 +51,15 @@ def config_json(directory):
 
 
 # name → (scope variable or None, set-up function of the block's directory)
-NEEDS = {"torch_tensor": ("torch_tensor", torch_tensor), "config.json": (None, config_json)}
+NEEDS: Dict[str, Tuple[Optional[str], Callable[[Path], Any]]] = {"torch_tensor": ("torch_tensor", torch_tensor), "config.json": (None, config_json)}
 
 
-def python_blocks():
+Block = Tuple[str, int, Optional[str], str]
+
+
+def python_blocks() -> List[Block]:
     """(document, number, directive or None, code) of every ```python block."""
-    found = []
+    found: List[Block] = []
     for document in DOCUMENTS:
         text = (REPO / document).read_text()
         assert text.count("```python\n") == len(BLOCK.findall(text)), document
@@ -66,11 +71,18 @@ def python_blocks():
 BLOCKS = python_blocks()
 
 
-def run_block(document, number, directive, code, directory, monkeypatch):
+def run_block(
+    document: str,
+    number: int,
+    directive: Optional[str],
+    code: str,
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Dict[str, Any]:
     """Sets up what the directive names in `directory`, then runs the block there;
     returns its namespace."""
     monkeypatch.chdir(directory)
-    scope = {"__name__": "__doc_example__"}
+    scope: Dict[str, Any] = {"__name__": "__doc_example__"}
     if directive is not None:
         kind, _, what = directive.partition(": ")
         assert kind == "needs", f"{document} block {number}: unknown directive {directive!r}"
@@ -98,7 +110,7 @@ def test_every_python_example_runs(document, number, directive, code, tmp_path, 
 def test_the_examples_are_found_and_the_skipped_ones_say_why():
     skipped = [b for b in BLOCKS if b not in RUN]
     for document, number, directive, _ in skipped:
-        assert directive.removeprefix("not run:").strip(), f"{document} block {number} gives no reason"
+        assert directive is not None and directive[len("not run:"):].strip(), f"{document} block {number} gives no reason"
     ran = len(RUN)
     print(f"{len(BLOCKS)} python blocks: {ran} run, {len(skipped)} not run")
     assert ran >= 3, f"only {ran} python blocks run"
@@ -107,7 +119,8 @@ def test_the_examples_are_found_and_the_skipped_ones_say_why():
 
 def test_the_package_readme_api_example_does_what_its_comments_say(tmp_path, monkeypatch):
     (block,) = [b for b in BLOCKS if b[0] == "python/README.md" and "wi.write(" in b[3]]
-    scope = run_block(*block, tmp_path, monkeypatch)
+    document, number, directive, code = block
+    scope = run_block(document, number, directive, code, tmp_path, monkeypatch)
     assert scope["w"].shape == (784, 128) and scope["r"]["consistent"]
     assert scope["law"]["fan_in"] == 784
     assert (tmp_path / "model.safetensors").exists()

@@ -1,7 +1,9 @@
-# Type stubs for the extension module; the documented API is weightinit/__init__.py.
-from typing import List, Optional
+# Type stubs for the extension module (python/src/lib.rs); the documented API is the
+# package around it. Names are plain str here: the package's signatures carry the
+# Literal types, and the extension checks the values itself.
+from typing import Any, List, Optional
 
-import numpy as np
+import numpy.typing as npt
 
 __version__: str
 
@@ -13,9 +15,9 @@ def generate(
     layout: str = "io",
     rng: str = "native",
     dtype: str = "float32",
-) -> np.ndarray: ...
+) -> npt.NDArray[Any]: ...
 def fill(
-    out: np.ndarray,
+    out: npt.NDArray[Any],
     scheme: str,
     seed: Optional[int] = None,
     name: str = "w0",
@@ -34,12 +36,20 @@ def resolve(
 ) -> str: ...
 def schemes() -> str: ...
 def verify(
-    values: np.ndarray,
+    values: npt.NDArray[Any],
     scheme: str,
     layout: str = "io",
     name: str = "array",
     bfloat16: bool = False,
 ) -> str: ...
-def run_quietly(args: List[str]) -> None: ...
-def cancel() -> None: ...
+
+class CancelToken:
+    """The cancel handle of one run_quietly run."""
+
+    def __init__(self) -> None: ...
+    def cancel(self) -> bool: ...
+    @property
+    def committed(self) -> bool: ...
+
+def run_quietly(args: List[str], token: CancelToken) -> None: ...
 def main(args: List[str]) -> int: ...

@@ -15,12 +15,18 @@
 //!
 //! Targets that are not regular files are handled by [`super::target::classify`]: a
 //! character device or FIFO is written through in place, never renamed over.
+//!
+//! A library caller that runs a command on another thread and may stop it (the Python
+//! package's `write()` on Ctrl-C) uses [`run_cancellable`] with a [`CancelToken`]: the
+//! run's files are put in place together at its end, under the lock [`CancelToken::cancel`]
+//! takes, so a cancel either lands first and none of them appears, or finds them all in
+//! place and says so.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::target::{self, TargetKind};
 use crate::error::{Error, Result};
@@ -46,15 +52,18 @@ pub fn check_target(target: &Path, force: bool) -> Result<TargetKind> {
 
 /// What the run has on disk that is not finished: temporary files being written and
 /// directories it created. An interrupt removes them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Pending {
     temporaries: Vec<PathBuf>,
     created_dirs: Vec<PathBuf>,
+    /// The cancellable run in progress, if any ([`run_cancellable`]).
+    scope: Option<Scope>,
 }
 
 static PENDING: Mutex<Pending> = Mutex::new(Pending {
     temporaries: Vec::new(),
     created_dirs: Vec::new(),
+    scope: None,
 });
 
 /// The registry, also after a panic elsewhere poisoned it (its data stays consistent:
@@ -70,15 +79,23 @@ pub fn record_created_dir(dir: &Path) {
 }
 
 /// Removes the directories this run created that are still empty (a failed run leaves
-/// the disk as it found it) and forgets them. Returns the ones removed.
+/// the disk as it found it) and forgets them. Returns the ones removed. Inside
+/// [`run_cancellable`] this waits for the run's end, which settles them.
 pub fn remove_empty_created_dirs() -> Vec<PathBuf> {
     let mut state = pending();
+    if state.scope.is_some() {
+        return Vec::new();
+    }
     remove_dirs(&mut state)
 }
 
 /// Forgets the directories this run created: the run finished and they are its output.
+/// Inside [`run_cancellable`] this waits for the run's end: its files are not in place yet.
 pub fn keep_created_dirs() {
-    pending().created_dirs.clear();
+    let mut state = pending();
+    if state.scope.is_none() {
+        state.created_dirs.clear();
+    }
 }
 
 fn remove_dirs(state: &mut Pending) -> Vec<PathBuf> {
@@ -138,11 +155,20 @@ impl Backing {
 /// run stops at its next write and its temporaries go as after any failed write.
 static CANCELLED: AtomicBool = AtomicBool::new(false);
 
+/// Set when the token of the cancellable run in progress is cancelled: the same effect
+/// as [`CANCELLED`], for that run only. An atomic beside the registry so that every
+/// write can check it without taking the lock.
+static SCOPE_CANCELLED: AtomicBool = AtomicBool::new(false);
+
 /// Makes the writes of every run in this process fail from now on, until
-/// [`allow_writes`]: how a library caller stops a run it started on another thread (the
-/// Python package on Ctrl-C), where the command line's signal handler would end the
-/// whole process instead.
+/// [`allow_writes`]: how a library caller stops a run it started on another thread, where
+/// the command line's signal handler would end the whole process instead. Prefer a
+/// [`CancelToken`] with [`run_cancellable`]: it cannot be undone by the next run's start,
+/// and it says whether it came in time.
 pub fn cancel_writes() {
+    // Under the registry's lock, which a commit holds from its check to its rename: once
+    // this returns, no file is put in place.
+    let _state = pending();
     CANCELLED.store(true, Ordering::SeqCst);
 }
 
@@ -152,10 +178,214 @@ pub fn allow_writes() {
 }
 
 fn cancelled() -> io::Result<()> {
-    if CANCELLED.load(Ordering::Relaxed) {
+    if CANCELLED.load(Ordering::SeqCst) || SCOPE_CANCELLED.load(Ordering::SeqCst) {
         return Err(io::Error::other("cancelled"));
     }
     Ok(())
+}
+
+/// Stops one [`run_cancellable`] run from another thread. Create it before the run starts
+/// (so a cancel can never come too early to count) and hand a clone to the run.
+///
+/// Its two flags only change under the registry's lock, the one the run's final commit
+/// holds: a cancel either comes before the commit (the run fails, none of its files
+/// appears) or after it (every file is in place; [`CancelToken::cancel`] returns false).
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<TokenState>);
+
+#[derive(Debug, Default)]
+struct TokenState {
+    cancelled: AtomicBool,
+    committed: AtomicBool,
+}
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels the run: its next write fails, and its files are never put in place.
+    /// Returns false, changing nothing, when it came too late: the run had already put
+    /// its files in place.
+    pub fn cancel(&self) -> bool {
+        let state = pending();
+        if self.0.committed.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        if state.scope.as_ref().is_some_and(|s| s.token.same(self)) {
+            SCOPE_CANCELLED.store(true, Ordering::SeqCst);
+        }
+        true
+    }
+
+    /// Whether [`CancelToken::cancel`] came in time.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Whether the run reached its final commit (its files are in place, unless a rename
+    /// failed and the run returned that error): too late to cancel.
+    pub fn is_committed(&self) -> bool {
+        self.0.committed.load(Ordering::SeqCst)
+    }
+
+    fn same(&self, other: &CancelToken) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// The cancellable run in progress: its token, and its finished files waiting to be
+/// renamed into place at its end.
+struct Scope {
+    token: CancelToken,
+    staged: Vec<Staged>,
+}
+
+/// A finished temporary file waiting for its rename.
+struct Staged {
+    temp: tempfile::TempPath,
+    destination: PathBuf,
+    target: PathBuf,
+    force: bool,
+    /// Keeps the temporary registered until it is renamed or removed.
+    _registered: Option<Registered>,
+}
+
+impl Staged {
+    /// Renames the file into place. Returns its registration with the result, to be
+    /// dropped once the caller has released the registry (dropping it takes the lock).
+    fn persist(self) -> (Result<()>, Option<Registered>) {
+        let Staged {
+            temp,
+            destination,
+            target,
+            force,
+            _registered: registered,
+        } = self;
+        let persisted = if force {
+            temp.persist(&destination)
+        } else {
+            temp.persist_noclobber(&destination)
+        };
+        // A failed rename gives the temporary back; dropping it removes the file.
+        (
+            persisted.map_err(|e| persist_error(&target, e.error)),
+            registered,
+        )
+    }
+}
+
+/// One cancellable run at a time per process: the registry has one scope.
+static CANCELLABLE_RUN: Mutex<()> = Mutex::new(());
+
+/// The error of a run stopped by a cancel.
+fn cancelled_run() -> Error {
+    Error::io("write", io::Error::other("cancelled"))
+}
+
+/// Runs `run` (a command that writes files through [`AtomicFile`]) so that `token` can
+/// stop it from another thread, with these guarantees:
+///
+/// - Every file the run commits is held back as a finished temporary and renamed into
+///   place only when `run` has returned successfully, all together, under the lock
+///   [`CancelToken::cancel`] takes.
+/// - A cancel before that point (including before this function is called) fails the
+///   run: its temporaries are removed, the directories it created are removed, and none
+///   of its files appears. The run's error is returned (an I/O error "cancelled" when
+///   the cancel stopped it).
+/// - A cancel after that point changes nothing and returns false.
+///
+/// Cancellable runs in one process take turns; while one runs, every [`AtomicFile`]
+/// committed in the process belongs to it. Without a cancel, the files and their bytes
+/// are those the run writes on its own; only the moment they appear differs.
+pub fn run_cancellable<T>(token: &CancelToken, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    let _turn = CANCELLABLE_RUN.lock().unwrap_or_else(|e| e.into_inner());
+    {
+        let mut state = pending();
+        if token.is_cancelled() {
+            return Err(cancelled_run());
+        }
+        SCOPE_CANCELLED.store(false, Ordering::SeqCst);
+        state.scope = Some(Scope {
+            token: token.clone(),
+            staged: Vec::new(),
+        });
+    }
+    // Uninstalls the scope even if `run` panics, removing what it staged.
+    let mut guard = ScopeGuard(true);
+    let result = run();
+    guard.0 = false;
+    finish_scope(result)
+}
+
+/// Uninstalls the scope of a run that panicked.
+struct ScopeGuard(bool);
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        if self.0 {
+            let _ = finish_scope::<()>(Err(cancelled_run()));
+        }
+    }
+}
+
+/// Ends the scope of a cancellable run: commits its staged files, or removes them.
+fn finish_scope<T>(result: Result<T>) -> Result<T> {
+    let mut state = pending();
+    let Some(scope) = state.scope.take() else {
+        return result;
+    };
+    SCOPE_CANCELLED.store(false, Ordering::SeqCst);
+    let proceed = result.is_ok() && !scope.token.is_cancelled();
+    if !proceed {
+        drop(state);
+        // Dropped outside the lock: a staged file's registration takes it on drop.
+        drop(scope.staged);
+        remove_empty_created_dirs();
+        return match result {
+            Ok(_) => Err(cancelled_run()),
+            Err(e) => Err(e),
+        };
+    }
+    // The point of no return: from here a cancel finds the token committed.
+    scope.token.0.committed.store(true, Ordering::SeqCst);
+    let mut outcome = Ok(());
+    // Dropped after the lock is released, as registrations must be.
+    let mut released = Vec::new();
+    let mut unrenamed = Vec::new();
+    for staged in scope.staged {
+        if outcome.is_ok() {
+            let (persisted, registered) = staged.persist();
+            outcome = persisted;
+            released.push(registered);
+        } else {
+            unrenamed.push(staged);
+        }
+    }
+    // A rename that failed (a file appeared at a target meanwhile) fails the run as a
+    // failed commit does outside a scope: the files renamed before it stay, whole.
+    let dirs_settled = if outcome.is_ok() {
+        state.created_dirs.clear();
+        true
+    } else {
+        false
+    };
+    drop(state);
+    drop(released);
+    drop(unrenamed);
+    if !dirs_settled {
+        remove_empty_created_dirs();
+    }
+    outcome.and(result)
+}
+
+fn persist_error(target: &Path, error: io::Error) -> Error {
+    if error.kind() == io::ErrorKind::AlreadyExists {
+        Error::Exists(target.to_path_buf())
+    } else {
+        Error::io(target, error)
+    }
 }
 
 impl Write for Backing {
@@ -240,12 +470,19 @@ impl AtomicFile {
         &self.target
     }
 
-    /// Flushes (and with `fsync`, syncs) the file and renames it into place.
+    /// Flushes (and with `fsync`, syncs) the file and renames it into place. Inside
+    /// [`run_cancellable`] the finished file is handed to the run instead, which renames
+    /// it at its end.
     pub fn commit(self) -> Result<()> {
-        let target = self.target;
+        let AtomicFile {
+            writer,
+            target,
+            destination,
+            options,
+            _registered: registered,
+        } = self;
         cancelled().map_err(|e| Error::io(&target, e))?;
-        let backing = self
-            .writer
+        let backing = writer
             .into_inner()
             .map_err(|e| Error::io(&target, e.into_error()))?;
         let file = match backing {
@@ -254,29 +491,41 @@ impl AtomicFile {
             }
             Backing::Temp(file) => file,
         };
-        if self.options.fsync {
+        if options.fsync {
             file.as_file()
                 .sync_all()
                 .map_err(|e| Error::io(&target, e))?;
         }
-        // Hold the registry across the rename and the unregistering: an interrupt then
-        // sees the file either as a temporary (and removes it) or as finished.
+        // Hold the registry from the check for a cancel to the rename and the
+        // unregistering: a cancel (which takes it) then lands before the check and the
+        // file never appears, or after the rename; an interrupt sees the file either as a
+        // temporary (and removes it) or as finished.
         let mut state = pending();
+        if let Err(e) = cancelled() {
+            drop(state);
+            // `file` and `registered` go here, outside the lock: the temporary is removed.
+            return Err(Error::io(&target, e));
+        }
+        if let Some(scope) = state.scope.as_mut() {
+            scope.staged.push(Staged {
+                temp: file.into_temp_path(),
+                destination,
+                target,
+                force: options.force,
+                _registered: registered,
+            });
+            return Ok(());
+        }
         let temp_path = file.path().to_path_buf();
-        let persisted = if self.options.force {
-            file.persist(&self.destination).map(drop)
+        let persisted = if options.force {
+            file.persist(&destination).map(drop)
         } else {
-            file.persist_noclobber(&self.destination).map(drop)
+            file.persist_noclobber(&destination).map(drop)
         };
         state.temporaries.retain(|p| *p != temp_path);
         drop(state);
-        persisted.map_err(|e| {
-            if e.error.kind() == io::ErrorKind::AlreadyExists {
-                Error::Exists(target.clone())
-            } else {
-                Error::io(&target, e.error)
-            }
-        })
+        drop(registered);
+        persisted.map_err(|e| persist_error(&target, e.error))
     }
 }
 
@@ -371,6 +620,23 @@ mod tests {
         assert!(!path.exists());
         assert!(!pending().temporaries.contains(&temp));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_run_cancelled_before_it_starts_never_runs() {
+        // (Runs that install a scope are tested from Python, python/tests/test_resources.py,
+        // in processes of their own: a scope takes every commit in the process, and unit
+        // tests share one.)
+        let token = CancelToken::new();
+        assert!(token.cancel());
+        let mut ran = false;
+        let result = run_cancellable(&token, || {
+            ran = true;
+            Ok(())
+        });
+        assert!(!ran);
+        assert!(result.unwrap_err().to_string().contains("cancelled"));
+        assert!(token.is_cancelled() && !token.is_committed());
     }
 
     #[test]
