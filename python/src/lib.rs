@@ -5,10 +5,12 @@
 //! turns the library's errors into the package's exceptions (`weightinit.errors`) with the
 //! same one-line messages.
 
+mod write_options;
+
 use numpy::{PyArray, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
 
 use weightinit::inspect::verify as checks;
 use weightinit::names::Choice;
@@ -33,7 +35,7 @@ fn package_error(class: &str, message: String) -> PyErr {
 }
 
 /// Bad input: `weightinit.InvalidArgument`, a `ValueError`.
-fn invalid(message: impl Into<String>) -> PyErr {
+pub(crate) fn invalid(message: impl Into<String>) -> PyErr {
     package_error("InvalidArgument", message.into())
 }
 
@@ -64,7 +66,7 @@ fn to_py(e: Error) -> PyErr {
 
 /// Parses one of the library's names (with its aliases: `float32`, `oi`, `torch` …) into
 /// `T`, or says what is accepted.
-fn parse_choice<T: Choice>(what: &str, text: &str) -> PyResult<T> {
+pub(crate) fn parse_choice<T: Choice>(what: &str, text: &str) -> PyResult<T> {
     T::from_name(text).ok_or_else(|| {
         invalid(format!(
             "invalid {what} '{text}': use one of {}",
@@ -317,20 +319,62 @@ impl PyCancelToken {
     }
 }
 
-/// Runs a command line (`["weightinit", "gen", …]`) in this process without printing;
-/// the Python package's `write` builds it from keyword arguments and runs it on a worker
-/// thread, so that Ctrl-C reaches Python, which cancels `token`. The run's files are put
-/// in place together at its end, unless `token` was cancelled before
-/// ([`atomic::run_cancellable`]).
+/// `write()`: the request its keyword arguments describe ([`write_options::request_from`]), run
+/// in this process on the caller's worker thread, so that Ctrl-C reaches Python, which
+/// cancels `token`. The run's files are put in place together at its end, unless `token`
+/// was cancelled before ([`atomic::run_cancellable`]). Prints what `report` asks for, as
+/// gen does.
 #[pyfunction]
-fn run_quietly(
+fn write(
     py: Python<'_>,
-    args: Vec<String>,
+    output: String,
+    options: &Bound<'_, PyDict>,
     token: &Bound<'_, PyCancelToken>,
 ) -> PyResult<()> {
+    let call = write_options::request_from(output, options)?;
     let token = token.get().0.clone();
-    py.detach(|| atomic::run_cancellable(&token, || weightinit::cli::run_quietly(args)))
+    py.detach(|| atomic::run_cancellable(&token, || run_write(&call)))
         .map_err(to_py)
+}
+
+/// Runs a `write()` call: the memory budget, the request, then the report it asks for.
+fn run_write(call: &write_options::WriteCall) -> weightinit::Result<()> {
+    use std::io::Write as _;
+    use weightinit::check::report::{render_human, render_json};
+    use weightinit::request::Outcome;
+    if let Some(size) = &call.max_memory {
+        let bytes = weightinit::budget::parse_size(size)
+            .map_err(|e| Error::Usage(format!("--max-memory: {e}")))?;
+        weightinit::budget::set_limit(bytes);
+    }
+    let outcome =
+        weightinit::request::run(&call.request, &mut weightinit::pipeline::write::Silent)?;
+    let (text, to_stdout) = match (outcome, call.report.as_str()) {
+        (Outcome::Planned(plan), report) => {
+            let mode = if report == "json" {
+                weightinit::cli::gen_cmd::ReportMode::Json
+            } else {
+                weightinit::cli::gen_cmd::ReportMode::Human
+            };
+            return weightinit::cli::dry_run::print(&plan, mode);
+        }
+        (Outcome::Written { .. }, "none") => return Ok(()),
+        (Outcome::Written { reports, .. }, "human") => (render_human(&reports), false),
+        (
+            Outcome::Written {
+                reports,
+                data_on_stdout,
+            },
+            _,
+        ) => (render_json(&reports), !data_on_stdout),
+    };
+    let written = if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    } else {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    };
+    written.map_err(|e| Error::io("<report>", e))
 }
 
 /// The `weightinit` command (the wheel's console script and `python -m weightinit`):
@@ -348,7 +392,7 @@ fn _weightinit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
     m.add_function(wrap_pyfunction!(schemes, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
-    m.add_function(wrap_pyfunction!(run_quietly, m)?)?;
+    m.add_function(wrap_pyfunction!(write, m)?)?;
     m.add_class::<PyCancelToken>()?;
     m.add_function(wrap_pyfunction!(main, m)?)?;
     Ok(())

@@ -193,7 +193,7 @@ def assert_whole_npy(path: Path, scheme: str, shape: Any, seed: int) -> None:
 #: the real one.
 WRAPPED_ENTRY_POINTS = """
 from weightinit import _weightinit
-real_run, RealToken = _weightinit.run_quietly, _weightinit.CancelToken
+real_run, RealToken = _weightinit.write, _weightinit.CancelToken
 handled = threading.Event()
 
 class ObservedToken:
@@ -210,12 +210,12 @@ def interrupt_and_wait():
     if not handled.wait(300):
         sys.exit("the main thread never cancelled the write")
 
-def interrupted_at_start(args, token):
+def interrupted_at_start(output, options, token):
     interrupt_and_wait()
-    real_run(args, token.real)
+    real_run(output, options, token.real)
 
-def interrupted_at_end(args, token):
-    real_run(args, token.real)
+def interrupted_at_end(output, options, token):
+    real_run(output, options, token.real)
     interrupt_and_wait()
 
 _weightinit.CancelToken = ObservedToken
@@ -227,7 +227,7 @@ def test_ctrl_c_before_the_run_begins_writes_nothing(tmp_path: Path) -> None:
     child = Child(
         WRAPPED_ENTRY_POINTS
         + f"""
-_weightinit.run_quietly = interrupted_at_start
+_weightinit.write = interrupted_at_start
 print(outcome(lambda: wi.write({str(tmp_path / "w.npy")!r}, "he-normal", (256, 256), seed=0)), flush=True)
 """
     )
@@ -298,7 +298,7 @@ def test_ctrl_c_after_the_files_are_in_place_says_so(tmp_path: Path) -> None:
     child = Child(
         WRAPPED_ENTRY_POINTS
         + f"""
-_weightinit.run_quietly = interrupted_at_end
+_weightinit.write = interrupted_at_end
 print(outcome(lambda: wi.write({str(tmp_path / "w.npy")!r}, "he-normal", (256, 256), seed=0)), flush=True)
 """
     )

@@ -1,7 +1,7 @@
 # Type stubs for the extension module (python/src/lib.rs); the documented API is the
 # package around it. Names are plain str here: the package's signatures carry the
 # Literal types, and the extension checks the values itself.
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy.typing as npt
 
@@ -44,12 +44,12 @@ def verify(
 ) -> str: ...
 
 class CancelToken:
-    """The cancel handle of one run_quietly run."""
+    """The cancel handle of one write run."""
 
     def __init__(self) -> None: ...
     def cancel(self) -> bool: ...
     @property
     def committed(self) -> bool: ...
 
-def run_quietly(args: List[str], token: CancelToken) -> None: ...
+def write(output: str, options: Dict[str, Any], token: CancelToken) -> None: ...
 def main(args: List[str]) -> int: ...

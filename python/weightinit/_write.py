@@ -1,5 +1,6 @@
-"""``write()``: gen's command line in this process, on a worker thread that Ctrl-C can
-cancel."""
+"""``write()``: the library's generation request (``weightinit gen``'s options as plain
+values, no command line in between), run in this process on a worker thread that Ctrl-C
+can cancel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -17,47 +18,43 @@ from ._types import PathLike
 from .errors import InterruptedAfterWrite
 
 
-def _flag_value(key: str, value: Any) -> List[str]:
-    """One keyword argument of write() as gen's flags."""
-    flag = "--" + key.replace("_", "-")
-    if value is None or value is False:
-        return []
-    if value is True:
-        return [flag]
+def _option_value(key: str, value: Any) -> Any:
+    """One keyword argument of write() as the extension takes it: text, a bool, a whole
+    number (``threads``) or a list of text (shapes as ``784x128``, names, rules)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if key == "threads" and isinstance(value, (int, np.integer)):
+        return int(value)
     if key == "shape":
         if isinstance(value, str):
-            return [flag, value]
+            return [value]
         if isinstance(value, (int, np.integer)) or (
             isinstance(value, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in value)
         ):
             value = [value]
-        return [a for s in value for a in (flag, "x".join(str(d) for d in shape_dims(s)))]
-    if key in ("rule", "rules", "name", "names") and isinstance(value, (list, tuple)):
-        flag = "--rule" if key.startswith("rule") else "--name"
-        return [a for v in value for a in (flag, str(v))]
+        return ["x".join(str(d) for d in shape_dims(s)) for s in value]
+    if key in ("rule", "rules", "name", "names", "mup_zero_readout") and isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
     if key == "dtype":
-        value = dtype_name(value)
+        return dtype_name(value)
     if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    return [flag, str(value)]
+        return os.fspath(value)
+    return str(value)
 
 
-def _command_line(path: PathLike, scheme: Optional[str], shape: Any, options: dict[str, Any]) -> List[str]:
-    """gen's argv for write()'s arguments."""
+def _request(path: PathLike, scheme: Optional[str], shape: Any, options: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
+    """The output and the options of the library request for write()'s arguments."""
     target = os.fspath(path)
     # gen takes a directory when the path ends with a separator; a Hugging Face model
     # always goes to one, and an existing directory is one.
     if (options.get("hf_config") is not None and not os.path.splitext(target)[1]) or os.path.isdir(target):
         target = os.path.join(target, "")
-    args = ["weightinit", "gen", "--output", target]
-    options.setdefault("report", "none")
     if scheme is not None:
         options["scheme"] = scheme
     if shape is not None:
         options["shape"] = shape
-    for key, value in options.items():
-        args += _flag_value(key, value)
-    return args
+    values = {key: _option_value(key, value) for key, value in options.items() if value is not None}
+    return target, values
 
 
 class _CtrlC:
@@ -114,8 +111,9 @@ _CTRL_C = _CtrlC()
 def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **options: Any) -> None:
     """Generate tensors straight to a file or directory, streaming in bounded memory.
 
-    This is ``weightinit gen`` in this process: ``path`` is ``--output``, and every
-    keyword argument is one of gen's flags with ``_`` for ``-`` (``seed=0`` is
+    This is ``weightinit gen`` in this process (the same library request, built from the
+    arguments, no command line in between): ``path`` is ``--output``, and every
+    keyword argument is one of gen's options with ``_`` for ``-`` (``seed=0`` is
     ``--seed 0``, ``hf_config="config.json"`` is ``--hf-config config.json``,
     ``max_shard_size="5GB"``, ``force=True``, ``rule=["*.bias=zeros", ...]``); a shape is
     a tuple, or a list of tuples for several tensors. Any source gen takes works: a
@@ -160,7 +158,7 @@ def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **opt
         MemoryBudgetExceeded (a MemoryError): the run would exceed the memory budget.
         KeyboardInterrupt: Ctrl-C cancelled the run (see above).
     """
-    args = _command_line(path, scheme, shape, dict(options))
+    target, values = _request(path, scheme, shape, dict(options))
     # Made before the worker exists, so a Ctrl-C from here on can never be too early to
     # count: the worker's run refuses to start on a cancelled token.
     token = _weightinit.CancelToken()
@@ -179,7 +177,7 @@ def write(path: PathLike, scheme: Optional[str] = None, shape: Any = None, **opt
     def run() -> None:
         began.set()
         try:
-            _weightinit.run_quietly(args, token)
+            _weightinit.write(target, values, token)
         except BaseException as e:  # handed to the caller's thread below
             outcome.append(e)
         finally:

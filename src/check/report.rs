@@ -273,6 +273,17 @@ fn exact_theory(mean: f64, variance: f64, (low, high): (f64, f64)) -> Theory {
     }
 }
 
+/// The report as gen's `--report json` prints it: whether every tensor is consistent,
+/// the totals, and one object per tensor.
+pub fn render_json(reports: &[TensorReport]) -> String {
+    let consistent = reports.iter().all(|r| r.consistent);
+    let total = Total::of(reports);
+    let doc = serde_json::json!({ "consistent": consistent, "total": total, "tensors": reports });
+    let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");
+    text.push('\n');
+    text
+}
+
 /// Renders reports as the human table printed on stderr.
 pub fn render_human(reports: &[TensorReport]) -> String {
     let mut out = String::new();

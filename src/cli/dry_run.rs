@@ -13,7 +13,7 @@ use super::table::text_table;
 use crate::request::plan::{Destination, Plan};
 
 /// Prints the plan: a table (stdout) or, with `--report json`, one JSON document.
-pub(super) fn print(plan: &Plan, mode: ReportMode) -> Result<()> {
+pub fn print(plan: &Plan, mode: ReportMode) -> Result<()> {
     let text = match mode {
         ReportMode::Json => json(plan),
         ReportMode::Human | ReportMode::None => human(plan),

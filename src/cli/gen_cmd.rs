@@ -5,7 +5,7 @@ use std::io::Write;
 
 pub use super::gen_args::{GenArgs, ReportMode};
 use super::progress;
-use crate::check::report::{TensorReport, render_human};
+use crate::check::report::{TensorReport, render_human, render_json};
 use crate::error::{Error, Result};
 use crate::request::{Outcome, run as run_request};
 
@@ -25,15 +25,7 @@ fn emit_report(mode: ReportMode, reports: &[TensorReport], data_on_stdout: bool)
     let text = match mode {
         ReportMode::None => return Ok(()),
         ReportMode::Human => render_human(reports),
-        ReportMode::Json => {
-            let consistent = reports.iter().all(|r| r.consistent);
-            let total = crate::check::report::Total::of(reports);
-            let doc =
-                serde_json::json!({ "consistent": consistent, "total": total, "tensors": reports });
-            let mut text = serde_json::to_string_pretty(&doc).expect("report serializes");
-            text.push('\n');
-            text
-        }
+        ReportMode::Json => render_json(reports),
     };
     let result = if mode == ReportMode::Json && !data_on_stdout {
         let mut out = std::io::stdout().lock();

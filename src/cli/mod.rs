@@ -3,7 +3,7 @@
 //! Python package's `weightinit` command both call [`main`].
 
 mod choice;
-mod dry_run;
+pub mod dry_run;
 mod gen_args;
 pub mod gen_cmd;
 pub mod hist_cmd;
@@ -102,18 +102,6 @@ where
     let status = run_and_report(args);
     let _ = std::io::Write::flush(&mut std::io::stdout());
     status
-}
-
-/// Runs the command in `args` for a library caller (the Python package's `write`): no
-/// signal handlers, nothing printed; a command line clap refuses becomes one
-/// [`Error::Usage`] line.
-pub fn run_quietly<I, T>(args: I) -> Result<()>
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    let cli = Cli::try_parse_from(args).map_err(|e| Error::Usage(clap_error_line(&e)))?;
-    cli.run()
 }
 
 fn run_and_report<I, T>(args: I) -> u8
