@@ -65,10 +65,13 @@ pub(super) fn decode(bytes: &[u8], float: NpyFloat, out: &mut Vec<f64>) {
 
 /// Reorders column-major values (first axis fastest) of `shape` into row-major order.
 pub(super) fn fortran_to_c(values: Vec<f64>, shape: &[usize]) -> Result<Vec<f64>, String> {
-    if shape.len() < 2 {
+    // Nothing to reorder; and with no values, an empty axis may sit beside axes whose
+    // product overflows (`(0, 2^32, 2^32)`), which the strides below would compute.
+    if shape.len() < 2 || values.is_empty() {
         return Ok(values);
     }
-    // Row-major strides; walk the column-major order with an odometer over the indices.
+    // Row-major strides (partial products of a shape holding `values.len()` elements, so
+    // none overflows); walk the column-major order with an odometer over the indices.
     let mut strides = vec![1usize; shape.len()];
     for k in (0..shape.len() - 1).rev() {
         strides[k] = strides[k + 1] * shape[k + 1];
