@@ -229,7 +229,7 @@ impl std::fmt::Display for Unreproducible {
 /// What bounds the memory budget, for the message that refuses a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cap {
-    /// The budget set (`--max-memory`, [`set_limit`]) or the default share of physical
+    /// The budget set (`--max-memory`, [`crate::budget::set_limit`]) or the default share of physical
     /// memory or of the cgroup's limit.
     Budget,
     /// The process's address-space limit (`RLIMIT_AS`, `ulimit -v`) of this many bytes.

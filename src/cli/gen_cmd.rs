@@ -1,4 +1,4 @@
-//! `weightinit gen`: the flags become a [`GenRequest`], which the library checks, plans
+//! `weightinit gen`: the flags become a [`GenRequest`](crate::request::GenRequest), which the library checks, plans
 //! and runs; this prints the dry run's plan or the variance report.
 
 use std::io::Write;

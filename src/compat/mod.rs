@@ -1,4 +1,4 @@
-//! Every random stream behind one seam: [`stream`] gives a tensor's [`Stream`] by its
+//! Every random stream behind one seam: [`stream()`] gives a tensor's [`Stream`] by its
 //! [`RngMode`] — what the stream can reproduce, the law it really draws, the framework
 //! expression and label it records, and the drawing. The native stream's engine is
 //! [`crate::draw`]; the framework-exact streams live here, one folder each: NumPy's and
@@ -8,7 +8,7 @@
 //! order) and, where the framework calls the C library, calling it too ([`c_math`]).
 //!
 //! Adding a stream: a folder here implementing [`Stream`], an [`RngMode`] variant, and one
-//! arm in [`stream`].
+//! arm in [`stream()`].
 
 pub mod c_math;
 pub mod jax;

@@ -1,5 +1,5 @@
 //! The seam every random stream implements ([`Stream`]), and the generators that last
-//! across a run's tensors ([`Generators`]). [`super::stream`] picks a tensor's stream by
+//! across a run's tensors ([`Generators`]). [`super::stream()`] picks a tensor's stream by
 //! its [`RngMode`](crate::tensor::rng::RngMode); nothing outside `compat/` matches on the mode to
 //! decide how a tensor is drawn or described.
 

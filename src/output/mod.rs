@@ -1,7 +1,7 @@
 //! Output formats and the atomic-file helper.
 //!
 //! Each format writes to any `impl Write` (so tests never touch the disk) and receives
-//! the tensor as a stream of [`Values`] slices in row-major order, so no format needs
+//! the tensor as a stream of [`Values`](crate::array::Values) slices in row-major order, so no format needs
 //! the whole tensor in memory.
 
 pub mod atomic;

@@ -214,8 +214,8 @@ impl<E: Element> TensorSink for SliceSink<'_, E> {
 /// Draws `tensor` into memory as an n-dimensional array in its shape (a fresh
 /// [`Session`]: a `--rng numpy` tensor starts its own generator).
 ///
-/// `E` must match the tensor's dtype (`f32` for [`DType::F32`], `f64` for
-/// [`DType::F64`]), so the values are exactly those a file would hold.
+/// `E` must match the tensor's dtype (`f32` for [`DType::F32`](crate::array::DType::F32),
+/// `f64` for [`DType::F64`](crate::array::DType::F64)), so the values are exactly those a file would hold.
 pub fn draw_array<E: Element>(tensor: &ResolvedTensor) -> Result<(ndarray::ArrayD<E>, Generated)> {
     Session::new().draw_array(tensor)
 }

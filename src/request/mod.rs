@@ -1,8 +1,8 @@
 //! The library's request for files of initial weights: everything `weightinit gen` can be
 //! asked, as plain values ([`GenRequest`]), turned into a checked plan and run
-//! ([`run`]). The command line parses its flags into a `GenRequest`; the Python
+//! ([`run()`]). The command line parses its flags into a `GenRequest`; the Python
 //! package's `write()` builds one from its keyword arguments. Sources of tensors
-//! ([`sources`]), where each goes ([`plan`]) and the run itself ([`run`]) live here,
+//! (`sources.rs`), where each goes ([`plan`]) and the run itself ([`run()`]) live here,
 //! so neither front end holds model logic.
 
 pub mod plan;
