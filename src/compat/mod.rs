@@ -31,7 +31,7 @@ pub fn stream(rng: RngMode) -> &'static dyn Stream {
         RngMode::Native => &native::Native,
         RngMode::Numpy => &numpy::Numpy,
         RngMode::Torch => &torch::Torch,
-        RngMode::Jax => &jax::Jax,
-        RngMode::Keras => &keras::Keras,
+        RngMode::Jax => &jax::JAX,
+        RngMode::Keras => &keras::KERAS,
     }
 }

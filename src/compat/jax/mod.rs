@@ -19,6 +19,7 @@ pub mod threefry;
 pub mod xla_math;
 
 pub use key::JaxKey;
+pub use mapping::JaxDraw;
 
 use crate::array::TensorSink;
 use crate::check::Generated;
@@ -34,28 +35,41 @@ pub const LABEL: &str =
 pub const LABEL_ORIGINAL: &str =
     "jax.random.key: threefry2x32, jax_threefry_partitionable=False, JAX 0.10 CPU samplers";
 
-/// `--rng jax`: `jax.nn.initializers` with each tensor's own key.
-pub struct Jax;
+/// A stream whose tensors are JAX calls drawn from JAX's counter-based stream: `--rng
+/// jax` ([`JAX`]: `jax.nn.initializers`) and `--rng keras` (Keras 3's initializers,
+/// reduced to the `jax.random` calls they make). They differ only in the call a scheme
+/// maps to, how that call is written out, and their label.
+pub struct JaxCalls {
+    /// The call that draws a tensor, or why there is none.
+    pub draw_for: fn(&TensorSpec, &Resolved) -> Result<JaxDraw, Unreproducible>,
+    /// The Python statement computing the tensor as `w`.
+    pub expression: fn(&JaxDraw, &TensorSpec) -> String,
+    /// The label with `jax_threefry_partitionable` on, and off.
+    pub labels: [&'static str; 2],
+}
 
-impl Stream for Jax {
+/// `--rng jax`: `jax.nn.initializers` with each tensor's own key.
+pub static JAX: JaxCalls = JaxCalls {
+    draw_for: mapping::draw_for,
+    expression: mapping::expression,
+    labels: [LABEL, LABEL_ORIGINAL],
+};
+
+impl Stream for JaxCalls {
     fn label(&self, spec: &TensorSpec) -> &'static str {
-        if spec.jax.partitionable {
-            LABEL
-        } else {
-            LABEL_ORIGINAL
-        }
+        self.labels[usize::from(!spec.jax.partitionable)]
     }
 
     fn adapt(&self, spec: &TensorSpec, resolved: &mut Resolved) -> Result<(), Unreproducible> {
-        let draw = mapping::draw_for(spec, resolved)?;
+        let draw = (self.draw_for)(spec, resolved)?;
         resolved.distribution = mapping::law(&draw, spec.shape.dims());
         Ok(())
     }
 
     fn equivalent(&self, tensor: &ResolvedTensor) -> Option<String> {
-        mapping::draw_for(&tensor.spec, &tensor.resolved)
+        (self.draw_for)(&tensor.spec, &tensor.resolved)
             .ok()
-            .map(|draw| mapping::expression(&draw, &tensor.spec))
+            .map(|draw| (self.expression)(&draw, &tensor.spec))
     }
 
     fn draw(
@@ -65,7 +79,7 @@ impl Stream for Jax {
         label: &str,
         _: &mut Generators,
     ) -> Result<Generated> {
-        let draw = mapping::draw_for(&tensor.spec, &tensor.resolved)
+        let draw = (self.draw_for)(&tensor.spec, &tensor.resolved)
             .map_err(|why| unreproducible(&tensor.spec, why))?;
         stream::draw_jax_in_dtype(tensor, &draw, sink, label)
     }

@@ -4,17 +4,14 @@
 //! ([`super::jax`]) with the raw key data `[SEED, 0]` Keras hands `jax.random`.
 
 use crate::array::Layout;
-use crate::array::TensorSink;
-use crate::check::Generated;
+use crate::compat::jax::JaxCalls;
 use crate::compat::jax::initializers::{Initializer, TRUNCATED_STD};
 use crate::compat::jax::mapping::{
     JaxDraw, KerasSampler, Scaling, last_axis_columns, other, variance_scale,
 };
-use crate::compat::stream::{Generators, Stream, unreproducible};
 use crate::error::{Result, Unreproducible};
 use crate::law::Distribution;
 use crate::scheme::{FanMode, ParamKey, Resolved, ScalingDistribution, SchemeKind, shortest};
-use crate::tensor::ResolvedTensor;
 use crate::tensor::TensorSpec;
 
 /// What a scheme means under `--rng keras`: the Keras 3 initializer of that name
@@ -241,38 +238,8 @@ pub const LABEL_ORIGINAL: &str = "keras.initializers(seed=SEED) on JAX: key data
      [SEED, 0], threefry2x32, jax_threefry_partitionable=False, Keras 3.15 formulas";
 
 /// `--rng keras`: Keras 3's initializers on the JAX backend.
-pub struct Keras;
-
-impl Stream for Keras {
-    fn label(&self, spec: &TensorSpec) -> &'static str {
-        if spec.jax.partitionable {
-            LABEL
-        } else {
-            LABEL_ORIGINAL
-        }
-    }
-
-    fn adapt(&self, spec: &TensorSpec, resolved: &mut Resolved) -> Result<(), Unreproducible> {
-        let draw = draw_for(spec, resolved)?;
-        resolved.distribution = crate::compat::jax::mapping::law(&draw, spec.shape.dims());
-        Ok(())
-    }
-
-    fn equivalent(&self, tensor: &ResolvedTensor) -> Option<String> {
-        draw_for(&tensor.spec, &tensor.resolved)
-            .ok()
-            .map(|draw| expression(&draw, &tensor.spec))
-    }
-
-    fn draw(
-        &self,
-        tensor: &ResolvedTensor,
-        sink: &mut (dyn TensorSink + Send),
-        label: &str,
-        _: &mut Generators,
-    ) -> Result<Generated> {
-        let draw = draw_for(&tensor.spec, &tensor.resolved)
-            .map_err(|why| unreproducible(&tensor.spec, why))?;
-        crate::compat::jax::stream::draw_jax_in_dtype(tensor, &draw, sink, label)
-    }
-}
+pub static KERAS: JaxCalls = JaxCalls {
+    draw_for,
+    expression,
+    labels: [LABEL, LABEL_ORIGINAL],
+};
