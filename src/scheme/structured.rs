@@ -27,7 +27,7 @@ pub(super) fn orthogonal(r: &Request, resolved: &mut Resolved) -> Result<Distrib
 pub(super) fn identity(r: &Request, resolved: &mut Resolved) -> Result<Distribution> {
     if r.shape.rank() != 2 {
         return Err(r.not_applicable(&format!(
-            "identity needs a 2-D r.shape, this one has {} dimension{}",
+            "identity needs a 2-D shape, this one has {} dimension{}",
             r.shape.rank(),
             if r.shape.rank() == 1 { "" } else { "s" }
         )));
@@ -44,7 +44,7 @@ pub(super) fn dirac(r: &Request, resolved: &mut Resolved) -> Result<Distribution
     if r.shape.rank() < 3 {
         return Err(r.not_applicable(&format!(
             "dirac needs a convolution kernel (3 or more dimensions: channels and \
-             kernel axes), this r.shape has {}",
+             kernel axes), this shape has {}",
             r.shape.rank()
         )));
     }
@@ -66,7 +66,7 @@ pub(super) fn delta_orthogonal(r: &Request, resolved: &mut Resolved) -> Result<D
     if r.shape.rank() < 3 {
         return Err(r.not_applicable(&format!(
             "delta-orthogonal needs a convolution kernel (3 or more dimensions), \
-             this r.shape has {}",
+             this shape has {}",
             r.shape.rank()
         )));
     }
@@ -109,7 +109,7 @@ pub(super) fn lstm_bias(r: &Request) -> Result<Distribution> {
 pub(super) fn sparse(r: &Request) -> Result<Distribution> {
     if r.shape.rank() != 2 {
         return Err(r.not_applicable(&format!(
-            "sparse needs a 2-D weight (out x in or in x out), this r.shape has {} \
+            "sparse needs a 2-D weight (out x in or in x out), this shape has {} \
              dimension{}",
             r.shape.rank(),
             if r.shape.rank() == 1 { "" } else { "s" }
