@@ -283,6 +283,8 @@ def test_write_refuses_to_replace_without_force(tmp_path):
         (lambda: wi.resolve("he-normal", (7,)), "he-normal"),
         (lambda: wi.verify(np.zeros((3, 3), np.int64), "zeros"), "int64"),
         (lambda: wi.write("w.npy", "he-normal", (3, 3), bogus=1), "--bogus"),
+        (lambda: wi.write("w.npy", "he-normal", (3, 3), layers="3-2"), "--layers cannot be used with --shape"),
+        (lambda: wi.write("w.npy", "he-normal", (3, 3), report="loud"), "report: 'loud'"),
     ],
 )
 def test_bad_input_is_a_value_error_of_one_line(call, fragment):

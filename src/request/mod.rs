@@ -277,3 +277,68 @@ impl GenRequest {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(request: GenRequest) -> String {
+        request.check_options().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn one_source_of_tensors_and_options_only_with_theirs() {
+        let shapes = GenRequest {
+            scheme: Some("he-normal".into()),
+            shape: vec!["3x3".into()],
+            ..GenRequest::default()
+        };
+        assert!(shapes.check_options().is_ok());
+        let chain_and_shapes = GenRequest {
+            layers: Some("3-2".into()),
+            ..shapes.clone()
+        };
+        assert_eq!(
+            refusal(chain_and_shapes),
+            "--layers cannot be used with --shape"
+        );
+        let activation_alone = GenRequest {
+            activation: Some(Activation::Tanh),
+            ..shapes.clone()
+        };
+        assert_eq!(refusal(activation_alone), "--activation needs --layers");
+        let readout_alone = GenRequest {
+            mup_zero_readout: vec!["fc2.*".into()],
+            ..shapes.clone()
+        };
+        assert_eq!(
+            refusal(readout_alone),
+            "--mup-zero-readout needs --mup-base"
+        );
+        let like_and_scheme = GenRequest {
+            like: Some("w.npz".into()),
+            shape: Vec::new(),
+            ..shapes.clone()
+        };
+        assert_eq!(
+            refusal(like_and_scheme),
+            "--like cannot be used with --scheme"
+        );
+    }
+
+    #[test]
+    fn a_request_without_scheme_or_tensors_says_what_to_give() {
+        let empty = GenRequest::default();
+        assert!(refusal(empty).starts_with("no scheme: give --scheme"));
+        let no_shape = GenRequest {
+            scheme: Some("zeros".into()),
+            ..GenRequest::default()
+        };
+        assert!(refusal(no_shape).starts_with("no tensors: give --shape"));
+        let chain = GenRequest {
+            layers: Some("4-3-2".into()),
+            ..GenRequest::default()
+        };
+        assert!(chain.check_options().is_ok());
+    }
+}
