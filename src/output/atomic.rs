@@ -151,34 +151,14 @@ impl Backing {
     }
 }
 
-/// Set by [`cancel_writes`]: every write to an [`AtomicFile`] fails from then on, so a
-/// run stops at its next write and its temporaries go as after any failed write.
-static CANCELLED: AtomicBool = AtomicBool::new(false);
-
-/// Set when the token of the cancellable run in progress is cancelled: the same effect
-/// as [`CANCELLED`], for that run only. An atomic beside the registry so that every
+/// Set when the token of the cancellable run in progress is cancelled: every write to an
+/// [`AtomicFile`] of that run fails from then on, so it stops at its next write and its
+/// temporaries go as after any failed write. An atomic beside the registry so that every
 /// write can check it without taking the lock.
 static SCOPE_CANCELLED: AtomicBool = AtomicBool::new(false);
 
-/// Makes the writes of every run in this process fail from now on, until
-/// [`allow_writes`]: how a library caller stops a run it started on another thread, where
-/// the command line's signal handler would end the whole process instead. Prefer a
-/// [`CancelToken`] with [`run_cancellable`]: it cannot be undone by the next run's start,
-/// and it says whether it came in time.
-pub fn cancel_writes() {
-    // Under the registry's lock, which a commit holds from its check to its rename: once
-    // this returns, no file is put in place.
-    let _state = pending();
-    CANCELLED.store(true, Ordering::SeqCst);
-}
-
-/// Lets writes proceed again after [`cancel_writes`].
-pub fn allow_writes() {
-    CANCELLED.store(false, Ordering::SeqCst);
-}
-
 fn cancelled() -> io::Result<()> {
-    if CANCELLED.load(Ordering::SeqCst) || SCOPE_CANCELLED.load(Ordering::SeqCst) {
+    if SCOPE_CANCELLED.load(Ordering::SeqCst) {
         return Err(io::Error::other("cancelled"));
     }
     Ok(())
