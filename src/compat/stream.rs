@@ -75,6 +75,12 @@ pub(crate) fn refuse_half(spec: &TensorSpec) -> Result<(), Unreproducible> {
     Ok(())
 }
 
+/// The engine's own guard for the streams reproduced in f32 and f64 only (resolution
+/// refuses 16-bit dtypes first, in [`refuse_half`]).
+pub(crate) fn half_refused(spec: &TensorSpec) -> Error {
+    unreproducible(spec, Unreproducible::HalfPrecision(spec.dtype.name()))
+}
+
 /// `why` as the library's error for `tensor`.
 pub(crate) fn unreproducible(spec: &TensorSpec, why: Unreproducible) -> Error {
     Error::Unreproducible {

@@ -12,7 +12,7 @@ use crate::array::TensorSink;
 use crate::array::dtype::{DType, Element};
 use crate::check::Generated;
 use crate::compat::sequential::generate_sequential;
-use crate::compat::stream::{Generators, Stream, refuse_half, unreproducible};
+use crate::compat::stream::{Generators, Stream, half_refused, refuse_half};
 use crate::draw::engine::write_whole;
 use crate::draw::matrix::{matrix_without_randomness, orthogonal_from, tall_orientation};
 use crate::error::{Result, Unreproducible};
@@ -164,10 +164,7 @@ impl Stream for Torch {
         match tensor.spec.dtype {
             DType::F32 => draw_torch::<f32>(tensor, sink, label, rng),
             DType::F64 => draw_torch::<f64>(tensor, sink, label, rng),
-            DType::F16 | DType::Bf16 => Err(unreproducible(
-                &tensor.spec,
-                Unreproducible::HalfPrecision(tensor.spec.dtype.name()),
-            )),
+            DType::F16 | DType::Bf16 => Err(half_refused(&tensor.spec)),
         }
     }
 }
