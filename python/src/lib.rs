@@ -5,6 +5,7 @@
 //! turns the library's errors into the package's exceptions (`weightinit.errors`) with the
 //! same one-line messages.
 
+mod shards;
 mod write_options;
 
 use numpy::{PyArray, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -44,7 +45,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> PyErr {
 /// budget `MemoryBudgetExceeded` (a `MemoryError`), failures of the arithmetic
 /// `NumericalError` (a `RuntimeError`), and bad input `InvalidArgument` (a `ValueError`);
 /// the message is the command line's, with `force=True` for `--force`.
-fn to_py(e: Error) -> PyErr {
+pub(crate) fn to_py(e: Error) -> PyErr {
     let text = weightinit::text::bounded_line(&e.to_string());
     let class = match e {
         Error::Exists(_) => {
@@ -76,7 +77,7 @@ pub(crate) fn parse_choice<T: Choice>(what: &str, text: &str) -> PyResult<T> {
 }
 
 /// The [`Init`] the keyword arguments describe.
-fn init_from(
+pub(crate) fn init_from(
     scheme: &str,
     shape: Vec<usize>,
     seed: Option<u64>,
@@ -389,6 +390,8 @@ fn _weightinit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(fill, m)?)?;
+    m.add_function(wrap_pyfunction!(shards::fill_region, m)?)?;
+    m.add_class::<shards::Tensors>()?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
     m.add_function(wrap_pyfunction!(schemes, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;

@@ -107,7 +107,7 @@ pub fn draw_native<E: DrawElement>(
 
 /// Zeros the part of `tensor`'s zero row (if any) that falls in `values`, which hold
 /// elements `first ..` of the tensor.
-fn zero_row<E: Element>(tensor: &ResolvedTensor, first: usize, values: &mut [E]) {
+pub(crate) fn zero_row<E: Element>(tensor: &ResolvedTensor, first: usize, values: &mut [E]) {
     let Some(row) = tensor.zero_row else { return };
     let dims = tensor.spec.shape.dims();
     let row_len: usize = dims[1..].iter().product();

@@ -9,7 +9,8 @@
 //!   and [`arith`] (the f32 and f64 arithmetics, so each transform is written once).
 //! - [`orthogonal`] and [`matrix`]: the whole-matrix constructions (QR of a Gaussian
 //!   matrix, identity), shared with the framework streams.
-//! - [`engine`]: blocks in parallel, handed to the sink in order.
+//! - [`engine`]: blocks in parallel, handed to the sink in order; [`region`]: one
+//!   shard's elements of a tensor, drawn alone.
 //!
 //! Nothing here knows fans, schemes, flags or files: a law and a key come in, values go
 //! to a [`crate::array::TensorSink`].
@@ -22,6 +23,7 @@ pub mod keystream;
 pub mod matrix;
 pub mod normal;
 pub mod orthogonal;
+pub mod region;
 pub mod sampler;
 pub mod sparse;
 pub mod special;

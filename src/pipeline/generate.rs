@@ -85,25 +85,34 @@ pub fn draw_native_in_place<E: crate::draw::DrawElement>(
     tensor: &ResolvedTensor,
     out: &mut [E],
 ) -> Option<Result<()>> {
-    use rayon::prelude::*;
     if tensor.spec.rng != RngMode::Native || out.len() != tensor.spec.shape.len() {
         return None;
     }
     draw::engine::draw_range(tensor, 0, out)?;
+    Some(all_finite(tensor, out))
+}
+
+/// Refuses values drawn without a sink (which would have checked them) that overflowed
+/// the tensor's dtype; cheap when the law cannot reach the dtype's largest value.
+pub(crate) fn all_finite<E: crate::draw::DrawElement>(
+    tensor: &ResolvedTensor,
+    out: &[E],
+) -> Result<()> {
+    use rayon::prelude::*;
     let dtype_max = tensor.spec.dtype.largest_finite();
     // A normal value is mean + std·z with Box–Muller's |z| ≤ √(−2 ln u), and u is a
     // positive f64, so |z| < √(2·745) < 40 whatever the uniform's resolution. Rounding
     // to the dtype moves a value by less than 1% (bf16: 2^-8 relative).
     let reach = tensor.resolved.distribution.reach(40.0);
     if reach * 1.01 < dtype_max || out.par_iter().all(|x| x.to_f64().is_finite()) {
-        return Some(Ok(()));
+        return Ok(());
     }
     let (min, max) = out
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
             (lo.min(x.to_f64()), hi.max(x.to_f64()))
         });
-    Some(Err(beyond_finite(tensor, min, max)))
+    Err(beyond_finite(tensor, min, max))
 }
 
 /// Bytes that generating `tensor` holds in memory at once beyond the fixed block buffers

@@ -24,11 +24,13 @@ use ndarray::ArrayD;
 
 use crate::array::dtype::DType;
 use crate::array::fan::Layout;
+use crate::array::region::Region;
 use crate::array::shape::Shape;
 use crate::draw::DrawElement;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::output::atomic::{AtomicFile, FileOptions};
+use crate::pipeline::region::Drawn;
 use crate::pipeline::write::{Silent, TensorWriter};
 use crate::scheme::SchemeSpec;
 use crate::tensor::rng::RngMode;
@@ -246,6 +248,28 @@ impl Init {
             ))
         })?;
         Ok(out)
+    }
+
+    /// The elements of [`Init::draw`]'s array that `region` holds (one rank's shard: the
+    /// global indices along each axis), written into `out`, the region's local array in
+    /// row-major order: bit for bit the whole array's values at those positions. With
+    /// the native stream and an elementwise scheme only the region is drawn; otherwise
+    /// the tensor is built whole within the memory budget first ([`Drawn`] says which).
+    ///
+    /// ```
+    /// # fn main() -> weightinit::Result<()> {
+    /// use weightinit::{Init, array::Region};
+    /// let init = Init::new("he-normal", [6, 4])?.seed(7);
+    /// let whole = init.draw::<f32>()?;
+    /// let right_half = Region::new(&[6, 4], vec![(0..6).collect(), vec![2, 3]]).unwrap();
+    /// let mut part = vec![0f32; right_half.len()];
+    /// init.draw_region_into(&right_half, &mut part)?;
+    /// assert_eq!(part[1], whole[[0, 3]]);
+    /// # Ok(()) }
+    /// ```
+    pub fn draw_region_into<E: DrawElement>(&self, region: &Region, out: &mut [E]) -> Result<Drawn> {
+        let tensor = self.clone().dtype(E::DTYPE).resolve()?;
+        crate::pipeline::region::draw_region_into(&tensor, region, out)
     }
 
     /// Writes the tensor to `path`, the format chosen by its extension (.npy, .json,

@@ -43,17 +43,33 @@ pub fn run(request: &GenRequest, progress: &mut dyn Progress) -> Result<Outcome>
     result
 }
 
+impl GenRequest {
+    /// The request's tensors, resolved, in the order a run writes them: what `gen` would
+    /// draw, without drawing or planning any file. For callers that fill memory they own
+    /// (the Python package's `init_module`, one shard per rank).
+    pub fn tensors(&self) -> Result<Vec<ResolvedTensor>> {
+        self.check_options()?;
+        Ok(self.sourced()?.0)
+    }
+
+    /// The tensors from their source, μP-rescaled and JAX-keyed, with the bytes of the
+    /// Hugging Face config a run copies beside them.
+    fn sourced(&self) -> Result<(Vec<ResolvedTensor>, Option<Vec<u8>>)> {
+        let (tensors, config_copy) = match &self.hf_config {
+            Some(config) => {
+                let (tensors, bytes) = self.hf_specs(config)?;
+                (tensors, Some(bytes))
+            }
+            None => (self.tensor_specs()?, None),
+        };
+        let tensors = self.mup_rescaled(tensors)?;
+        Ok((self.jax_keyed(tensors)?, config_copy))
+    }
+}
+
 fn run_checked(args: &GenRequest, progress: &mut dyn Progress) -> Result<Outcome> {
     args.check_options()?;
-    let (tensors, config_copy) = match &args.hf_config {
-        Some(config) => {
-            let (tensors, bytes) = args.hf_specs(config)?;
-            (tensors, Some(bytes))
-        }
-        None => (args.tensor_specs()?, None),
-    };
-    let tensors = args.mup_rescaled(tensors)?;
-    let tensors = args.jax_keyed(tensors)?;
+    let (tensors, config_copy) = args.sourced()?;
     let pool = thread_pool(args.threads)?;
     let mut max_shard_bytes = args
         .max_shard_size

@@ -1,7 +1,8 @@
 //! The library as a Rust caller sees it: the `Init` API gives exactly the command
 //! line's bytes (`init_matches_gen`), the parsers of untrusted text and bytes
 //! round-trip and never panic (`parser_properties`, with proptest), and the code keeps
-//! the layering docs/ARCHITECTURE.md draws (`architecture`).
+//! the layering docs/ARCHITECTURE.md draws (`architecture`), and one shard drawn alone
+//! equals the whole tensor at its positions (`shard_regions`).
 //!
 //! What the library draws, bit for bit and against the frameworks, is in tests/streams;
 //! its statistics are in tests/statistics. The peak-memory test stays in its own binary
@@ -20,3 +21,4 @@ mod common {
 mod architecture;
 mod init_matches_gen;
 mod parser_properties;
+mod shard_regions;
