@@ -13,12 +13,15 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import _weightinit
 from ._args import checked_seed
-from ._arrays import fill_array, verify_array
+from ._arrays import verify_array
+from ._torch_modules import ModuleReport, TensorDone, check_module, init_module
+from ._torch_regions import Axes, check_fillable, fill_local, is_dtensor, region_of
 from ._types import Layout, Stream, Verification
 from .errors import InvalidArgument
 
-__all__ = ["init_", "verify", "is_tensor"]
+__all__ = ["init_", "verify", "is_tensor", "init_module", "check_module", "ModuleReport", "TensorDone"]
 
 #: A ``torch.Tensor``; ``Any`` so that the package type-checks where torch is not installed.
 Tensor = Any
@@ -40,14 +43,27 @@ def init_(
     layout: Layout = "oi",
     rng: Stream = "native",
 ) -> Tensor:
-    """Fill a CPU, contiguous torch tensor (float32, float64, float16 or bfloat16) in
-    place with the values ``weightinit.generate`` draws for its shape, and return it, as
-    ``torch.nn.init.*_`` do. Its memory is written directly, with autograd left out of
-    it (as under ``torch.no_grad()``). The default layout is ``"oi"``, PyTorch's
-    out x in, so fans are those ``torch.nn.init`` computes; with ``rng="torch"`` and a
-    seed the values equal ``torch.manual_seed(seed)`` and the matching
-    ``torch.nn.init`` call (He et al. 2015 for kaiming_uniform_: U(-b, b) with
-    b = gain * sqrt(3 / fan_in)).
+    """Fill a torch tensor in place with the values ``weightinit.generate`` draws for its
+    shape, and return it, as ``torch.nn.init.*_`` do. Autograd is left out of it (as
+    under ``torch.no_grad()``).
+
+    - A contiguous CPU tensor (float32, float64, float16 or bfloat16) is written
+      directly; any other tensor (a non-contiguous view, a CUDA tensor) through a
+      bounded host buffer, piece by piece (pinned, copied asynchronously on CUDA).
+    - A **DTensor** (any ``Shard``, ``_StridedShard`` or ``Replicate`` placement on any
+      mesh, uneven shards too) receives, on each rank, the global tensor's elements at
+      this rank's positions: fans come from the global shape, and the gathered tensor
+      (``full_tensor()``) equals the tensor drawn on one device, bit for bit, at any
+      parallelism. Give a ``seed``: every rank must draw from the same one.
+    - A meta tensor has no memory: call ``module.to_empty(device=...)`` first.
+
+    The default layout is ``"oi"``, PyTorch's out x in, so fans are those
+    ``torch.nn.init`` computes; with ``rng="torch"`` and a seed the values equal
+    ``torch.manual_seed(seed)`` and the matching ``torch.nn.init`` call (He et al. 2015
+    for kaiming_uniform_: U(-b, b) with b = gain * sqrt(3 / fan_in)). With the native
+    stream only this rank's elements are drawn; laws built as a whole matrix
+    (orthogonal, sparse, identity, dirac) and the framework streams build the whole
+    tensor on each rank first, within the memory budget.
 
     Example:
         >>> import torch, weightinit.torch as wt                         # doctest: +SKIP
@@ -55,25 +71,23 @@ def init_(
         >>> wt.init_(lin.weight, "kaiming-uniform", seed=0, rng="torch") is lin.weight  # doctest: +SKIP
         True
     """
-    import torch
-
-    seed = checked_seed(seed)
+    checked = checked_seed(seed)
     if not is_tensor(tensor):
         raise InvalidArgument(f"weightinit.torch.init_ fills a torch.Tensor, not {type(tensor).__name__}")
-    if tensor.device.type != "cpu":
-        raise InvalidArgument(f"init_ writes CPU tensors; this one is on {tensor.device}")
-    if not tensor.is_contiguous():
-        raise InvalidArgument("init_ writes contiguous tensors; this one is not (call .contiguous() first)")
-    if tensor.dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
-        raise InvalidArgument(f"cannot fill a tensor of {tensor.dtype}: use float32, float64, float16 or bfloat16")
-    with torch.no_grad():
-        view = tensor.detach()
-        if tensor.dtype == torch.bfloat16:
-            # NumPy has no bfloat16: the extension fills the bits through a uint16 view.
-            bits = view.view(torch.int16).numpy().view(np.uint16)
-            fill_array(bits, scheme, seed, name, layout, rng, bfloat16=True)
-        else:
-            fill_array(view.numpy(), scheme, seed, name, layout, rng, bfloat16=False)
+    if is_dtensor(tensor):
+        if checked is None:
+            raise InvalidArgument(
+                f"initializing DTensor '{name}' needs seed=: every rank must draw from the same seed"
+            )
+        local, shape, axes = region_of(tensor)
+    else:
+        local, shape, axes = tensor, list(tensor.shape), None
+    check_fillable(local, f"tensor '{name}'")
+
+    def fill(out: Any, region: Optional[Axes], bf16: bool) -> str:
+        return _weightinit.fill_region(out, scheme, shape, region, checked, name, layout, rng, bf16)
+
+    fill_local(local, axes, fill)
     return tensor
 
 

@@ -1,0 +1,186 @@
+"""The same weights at any parallelism (issue 24), in PyTorch's own distributed machinery:
+a tiny Llama (vocabulary and widths that do not divide evenly) built on the meta device,
+parallelized with FSDP2 on 2 and 4 ranks, tensor parallel on 2, FSDP2 over tensor
+parallel on 2x2 (real torch.distributed, gloo, started by torchrun), ``to_empty``, then
+``weightinit.torch.init_module`` on every rank. Gathered with ``full_tensor()``, every
+layout must equal the single-process model and the file ``weightinit gen --hf-config``
+writes, bit for bit; the RoPE buffers must equal eager ``from_config``'s.
+
+Needs torch, transformers and safetensors; skipped without them unless
+WEIGHTINIT_REQUIRE_TORCH=1 (CI sets it, so a missing install fails instead of skipping).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import weightinit as wi
+
+REQUIRED = os.environ.get("WEIGHTINIT_REQUIRE_TORCH") == "1"
+
+
+def need(module: str):
+    if REQUIRED:
+        return __import__(module)
+    return pytest.importorskip(module)
+
+
+torch = need("torch")
+transformers = need("transformers")
+safetensors_torch = need("safetensors.torch")
+
+WORKER = Path(__file__).with_name("dist_worker.py")
+SEED = 1234
+
+#: Widths that split unevenly on 2 and 4 ranks: vocabulary 101, MLP 71, 2 KV heads.
+TINY_LLAMA = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "vocab_size": 101,
+    "hidden_size": 48,
+    "intermediate_size": 71,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 64,
+    "rms_norm_eps": 1e-5,
+    "initializer_range": 0.02,
+    "tie_word_embeddings": False,
+    "dtype": "float32",
+}
+
+
+@pytest.fixture(scope="module")
+def config_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("tiny-llama")
+    (d / "config.json").write_text(json.dumps(TINY_LLAMA))
+    return d
+
+
+@pytest.fixture(scope="module")
+def gen_file(config_dir, tmp_path_factory) -> dict:
+    """The checkpoint weightinit writes for the config: the reference every layout meets."""
+    out = tmp_path_factory.mktemp("gen")
+    wi.write(str(out) + "/", hf_config=str(config_dir / "config.json"), seed=SEED)
+    return safetensors_torch.load_file(str(out / "model.safetensors"))
+
+
+def torchrun(world: int, layouts: str, config_dir: Path, out: Path) -> dict:
+    out.mkdir(exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS="1", RAYON_NUM_THREADS="1")
+    # A launcher's variables from the machine running the tests must not leak in.
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(var, None)
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={world}",
+        str(WORKER), "--config", str(config_dir), "--out", str(out), "--seed", str(SEED), "--layouts", layouts,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-8000:]
+    return json.loads((out / f"summary-{world}.json").read_text())
+
+
+def bits(t):
+    return t.contiguous().view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.element_size()])
+
+
+def assert_same(got: dict, want: dict, what: str) -> None:
+    missing = sorted(set(want) - set(got))
+    assert not missing, f"{what} lacks {missing}"
+    for name, w in want.items():
+        g = got[name]
+        assert g.shape == w.shape and g.dtype == w.dtype, (what, name, g.shape, w.shape, g.dtype, w.dtype)
+        assert torch.equal(bits(g), bits(w)), f"{what}: {name} differs"
+
+
+def eager_buffers(config_dir: Path) -> dict:
+    config = transformers.AutoConfig.from_pretrained(str(config_dir))
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    return {n: b.detach().clone() for n, b in model.named_buffers()}
+
+
+def test_single_process_model_equals_the_gen_file_and_eager_buffers(config_dir, gen_file):
+    config = transformers.AutoConfig.from_pretrained(str(config_dir))
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(config)
+    with pytest.raises(ValueError, match="to_empty"):
+        wi.torch.init_module(model, seed=SEED)
+    model.to_empty(device="cpu")
+    report = wi.torch.init_module(model, seed=SEED)
+    assert report["unplaced"] == []
+    state = {n: p.detach() for n, p in model.named_parameters()}
+    assert_same(state, gen_file, "one process")
+    assert set(state) == set(gen_file)
+    buffers = {n: b for n, b in model.named_buffers()}
+    assert_same(buffers, eager_buffers(config_dir), "RoPE buffers")
+    assert all(report["tensors"][n]["kind"] == "buffer" for n in buffers)
+    assert wi.torch.check_module(model, seed=SEED) == []
+    with torch.no_grad():
+        model.model.layers[1].mlp.up_proj.weight[3, 4] += 1
+    assert wi.torch.check_module(model, seed=SEED) == ["model.layers.1.mlp.up_proj.weight"]
+    # Another seed: every drawn tensor differs; the norms' ones do not.
+    assert set(wi.torch.check_module(model, seed=SEED + 1)) == {n for n in gen_file if "norm" not in n}
+
+
+@pytest.mark.parametrize("world, layouts", [(2, "fsdp,tp"), (4, "fsdp,fsdp+tp")])
+def test_every_layout_gathers_to_the_gen_file(config_dir, gen_file, tmp_path, world, layouts):
+    summary = torchrun(world, layouts, config_dir, tmp_path)
+    eager = eager_buffers(config_dir)
+    for layout in layouts.split(","):
+        got = safetensors_torch.load_file(str(tmp_path / f"{layout}.safetensors"))
+        assert_same({n: got[n] for n in gen_file}, gen_file, f"{layout} on {world} ranks")
+        assert_same({n: got[n] for n in eager}, eager, f"{layout} on {world} ranks, buffers")
+        placements = summary[layout]["placements"]
+        assert placements, f"{layout}: no parameter was a DTensor"
+        report = summary[layout]["report"]
+        # Each rank drew only its own part: no tensor of these laws was built whole.
+        assert all(d["drawn"] == "alone" for d in report.values()), report
+        if layout == "fsdp+tp":
+            assert any("_S(" in p or "StridedShard" in p for p in placements.values()), placements
+        if world == 4 and layout == "fsdp":
+            # 101 rows on 4 ranks: torch.chunk gives 26, 26, 26, 23 — uneven.
+            assert report["model.embed_tokens.weight"]["local_shape"][0] == 26
+    assert summary["placements_checked"] > 0
+
+
+def test_init_on_plain_tensors_views_and_staging_pieces(monkeypatch):
+    from weightinit import _torch_regions
+
+    want = torch.from_numpy(wi.generate("he-normal", (64, 40), seed=3, name="v", layout="oi"))
+    # A transposed view is filled through the host buffer, with its own shape's fans.
+    t = torch.empty(40, 64).t()
+    wi.init_(t, "he-normal", seed=3, name="v")
+    assert torch.equal(t, want)
+    # Pieces smaller than a row: the buffer cut down to 7 elements.
+    monkeypatch.setattr(_torch_regions, "STAGING_BYTES", 7 * 4)
+    u = torch.empty(40, 64).t()
+    wi.init_(u, "he-normal", seed=3, name="v")
+    assert torch.equal(u, want)
+    bf = torch.empty(40, 64, dtype=torch.bfloat16).t()
+    wi.init_(bf, "he-normal", seed=3, name="v")
+    want_bf = wi.generate("he-normal", (64, 40), seed=3, name="v", layout="oi", dtype="bfloat16")
+    assert np.array_equal(bf.contiguous().view(torch.int16).numpy().view(np.uint16), want_bf.view(np.uint16))
+
+
+def test_rules_and_strictness():
+    net = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 2))
+    report = wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal", "*.bias": "zeros"})
+    assert report["unplaced"] == []
+    w = torch.from_numpy(wi.generate("he-normal", (4, 8), seed=0, name="0.weight", layout="oi"))
+    assert torch.equal(net[0].weight.detach(), w)
+    assert report["tensors"]["0.weight"]["law"]["kind"] == "normal"
+    with pytest.raises(ValueError, match=r"2\.bias \(no rule matches it\)"):
+        wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal", "1.bias": "zeros"})
+    loose = wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal"}, strict=False)
+    assert sorted(loose["unplaced"]) == ["0.bias (no rule matches it)", "1.bias (no rule matches it)", "2.bias (no rule matches it)"]
+    with pytest.raises(ValueError, match="source of laws"):
+        wi.torch.init_module(net, seed=0)
+    with pytest.raises(ValueError, match="needs seed"):
+        wi.torch.init_module(net, seed=None, rules={"*": "zeros"})  # type: ignore[arg-type]
