@@ -119,7 +119,7 @@ def check_init_on_placements(seed: int, world: int) -> int:
         for placements in one if mesh.ndim == 1 else two:
             for scheme, shape in (("he-normal", (37, 23, 3)), ("trunc-normal:std=0.02", (11, 7, 5)), ("orthogonal", (9, 6, 2))):
                 for dtype in (torch.float32, torch.bfloat16):
-                    name = f"{mesh_name}.{scheme}.{checked}"
+                    name = f"{mesh_name}.t{checked}"
                     empty = distribute_tensor(torch.empty(shape, dtype=dtype), mesh, placements, src_data_rank=None)
                     wt.init_(empty, scheme, seed=seed, name=name)
                     whole = torch.from_numpy(

@@ -205,7 +205,7 @@ def test_init_refuses_what_it_cannot_write():
 
 
 def test_init_writes_torch_tensors_in_place():
-    torch = pytest.importorskip("torch")  # not installed in CI; run where torch is
+    torch = pytest.importorskip("torch")
     for dtype in (torch.float32, torch.float64, torch.bfloat16):
         lin = torch.nn.Linear(784, 128).to(dtype)
         ptr = lin.weight.data_ptr()
@@ -216,8 +216,14 @@ def test_init_writes_torch_tensors_in_place():
     torch.manual_seed(0)
     expected = torch.nn.init.kaiming_uniform_(torch.empty(128, 784))
     assert torch.equal(t, expected)
-    with pytest.raises(ValueError, match="contiguous"):
-        wi.init_(torch.empty(20, 10).t(), "he-normal", seed=0)
+    # A view is filled through a host buffer (test_torch_distributed.py covers more).
+    view = torch.empty(20, 10).t()
+    wi.init_(view, "he-normal", seed=0)
+    assert torch.equal(view, torch.from_numpy(wi.generate("he-normal", (10, 20), seed=0, layout="oi")))
+    with pytest.raises(ValueError, match="to_empty"):
+        wi.init_(torch.empty(3, 3, device="meta"), "he-normal", seed=0)
+    with pytest.raises(ValueError, match="int64"):
+        wi.init_(torch.zeros(3, 3, dtype=torch.int64), "he-normal", seed=0)
 
 
 # --- write -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import weightinit as wi
+import weightinit.torch  # noqa: F401  (wi.torch)
 
 REQUIRED = os.environ.get("WEIGHTINIT_REQUIRE_TORCH") == "1"
 
@@ -171,16 +172,38 @@ def test_init_on_plain_tensors_views_and_staging_pieces(monkeypatch):
 
 def test_rules_and_strictness():
     net = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 2))
-    report = wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal", "*.bias": "zeros"})
+    rules = {"1.weight": "ones", "*.weight": "he-normal", "*.bias": "zeros"}
+    report = wi.torch.init_module(net, seed=0, rules=rules)
     assert report["unplaced"] == []
     w = torch.from_numpy(wi.generate("he-normal", (4, 8), seed=0, name="0.weight", layout="oi"))
     assert torch.equal(net[0].weight.detach(), w)
     assert report["tensors"]["0.weight"]["law"]["kind"] == "normal"
+    assert torch.equal(net[1].weight.detach(), torch.ones(4))
     with pytest.raises(ValueError, match=r"2\.bias \(no rule matches it\)"):
-        wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal", "1.bias": "zeros"})
-    loose = wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal"}, strict=False)
+        wi.torch.init_module(net, seed=0, rules={"1.weight": "ones", "*.weight": "he-normal", "0.bias": "zeros", "1.bias": "zeros"})
+    with pytest.raises(ValueError, match="1-D shape has no fan-in"):
+        wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal", "*.bias": "zeros"})
+    loose = wi.torch.init_module(net, seed=0, rules={"1.weight": "ones", "*.weight": "he-normal"}, strict=False)
     assert sorted(loose["unplaced"]) == ["0.bias (no rule matches it)", "1.bias (no rule matches it)", "2.bias (no rule matches it)"]
     with pytest.raises(ValueError, match="source of laws"):
         wi.torch.init_module(net, seed=0)
     with pytest.raises(ValueError, match="needs seed"):
         wi.torch.init_module(net, seed=None, rules={"*": "zeros"})  # type: ignore[arg-type]
+
+
+def test_the_documented_torchrun_example_runs(config_dir):
+    """examples/parallel_init.py, as docs/parallel.md shows it: FSDP2 over 2-way tensor
+    parallel on 4 ranks; every rank's check_module finds its shards exact."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "parallel_init.py"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(var, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=4", str(example),
+         "--config", str(config_dir / "config.json"), "--tp", "2", "--seed", "0"],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-8000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["mismatched"] == [] and result["ranks"] == 4 and result["tp"] == 2
+    assert result["elements_on_rank_0"] < result["elements"] / 3

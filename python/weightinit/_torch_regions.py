@@ -70,11 +70,12 @@ def region_of(dtensor: Tensor) -> Tuple[Tensor, List[int], Optional[Axes]]:
                 "tensors are summed, so no rank holds values of its own; redistribute to "
                 "Shard or Replicate first"
             )
-        if not isinstance(p, (Shard, Replicate)):
+        if not isinstance(p, (Shard, _StridedShard, Replicate)):
             raise InvalidArgument(f"cannot initialize a DTensor placed as {p!r}: Shard, _StridedShard or Replicate")
     indices = [torch.arange(n) for n in shape]
     for mesh_dim, placement in _in_order(dtensor, placements):
-        if not isinstance(placement, Shard):
+        # _StridedShard is no subclass of Shard in recent torch: test for both.
+        if not isinstance(placement, (Shard, _StridedShard)):
             continue
         axis = placement.dim if placement.dim >= 0 else placement.dim + len(shape)
         # The same split on the axis's index list alone (as axis 0 of a 1-D tensor).
