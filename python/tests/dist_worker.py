@@ -14,6 +14,8 @@ many placements against ``distribute_tensor`` of the tensor drawn whole.
 
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import argparse
 import json
 import os
@@ -83,15 +85,15 @@ def build(config_dir: str, layout: str, world: int):
     return model
 
 
-def gathered(model) -> dict:
-    out = {}
+def gathered(model) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
     for name, t in list(model.named_parameters()) + list(model.named_buffers()):
         full = t.full_tensor() if isinstance(t, DTensor) else t
         out[name] = full.detach().clone().contiguous()
     return out
 
 
-def placements_of(model) -> dict:
+def placements_of(model) -> Dict[str, Any]:
     return {
         name: str(p.placements) for name, p in model.named_parameters() if isinstance(p, DTensor)
     }
@@ -150,7 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()
-    summary = {}
+    summary: Dict[str, Any] = {}
     for layout in args.layouts.split(","):
         model = build(args.config, layout, world)
         report = wt.init_module(model, seed=args.seed)

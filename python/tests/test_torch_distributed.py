@@ -12,6 +12,8 @@ WEIGHTINIT_REQUIRE_TORCH=1 (CI sets it, so a missing install fails instead of sk
 
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import json
 import os
 import subprocess
@@ -62,18 +64,19 @@ TINY_LLAMA = {
 def config_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("tiny-llama")
     (d / "config.json").write_text(json.dumps(TINY_LLAMA))
-    return d
+    return Path(d)
 
 
 @pytest.fixture(scope="module")
-def gen_file(config_dir, tmp_path_factory) -> dict:
+def gen_file(config_dir, tmp_path_factory) -> Dict[str, Any]:
     """The checkpoint weightinit writes for the config: the reference every layout meets."""
     out = tmp_path_factory.mktemp("gen")
     wi.write(str(out) + "/", hf_config=str(config_dir / "config.json"), seed=SEED)
-    return safetensors_torch.load_file(str(out / "model.safetensors"))
+    loaded: Dict[str, Any] = safetensors_torch.load_file(str(out / "model.safetensors"))
+    return loaded
 
 
-def torchrun(world: int, layouts: str, config_dir: Path, out: Path) -> dict:
+def torchrun(world: int, layouts: str, config_dir: Path, out: Path) -> Dict[str, Any]:
     out.mkdir(exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS="1", RAYON_NUM_THREADS="1")
     # A launcher's variables from the machine running the tests must not leak in.
@@ -85,14 +88,15 @@ def torchrun(world: int, layouts: str, config_dir: Path, out: Path) -> dict:
     ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-8000:]
-    return json.loads((out / f"summary-{world}.json").read_text())
+    summary: Dict[str, Any] = json.loads((out / f"summary-{world}.json").read_text())
+    return summary
 
 
 def bits(t):
     return t.contiguous().view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.element_size()])
 
 
-def assert_same(got: dict, want: dict, what: str) -> None:
+def assert_same(got: Dict[str, Any], want: Dict[str, Any], what: str) -> None:
     missing = sorted(set(want) - set(got))
     assert not missing, f"{what} lacks {missing}"
     for name, w in want.items():
@@ -101,7 +105,7 @@ def assert_same(got: dict, want: dict, what: str) -> None:
         assert torch.equal(bits(g), bits(w)), f"{what}: {name} differs"
 
 
-def eager_buffers(config_dir: Path) -> dict:
+def eager_buffers(config_dir: Path) -> Dict[str, Any]:
     config = transformers.AutoConfig.from_pretrained(str(config_dir))
     model = transformers.AutoModelForCausalLM.from_config(config)
     return {n: b.detach().clone() for n, b in model.named_buffers()}
@@ -177,7 +181,8 @@ def test_rules_and_strictness():
     assert report["unplaced"] == []
     w = torch.from_numpy(wi.generate("he-normal", (4, 8), seed=0, name="0.weight", layout="oi"))
     assert torch.equal(net[0].weight.detach(), w)
-    assert report["tensors"]["0.weight"]["law"]["kind"] == "normal"
+    law = report["tensors"]["0.weight"]["law"]
+    assert law is not None and law["kind"] == "normal"
     assert torch.equal(net[1].weight.detach(), torch.ones(4))
     with pytest.raises(ValueError, match=r"2\.bias \(no rule matches it\)"):
         wi.torch.init_module(net, seed=0, rules={"1.weight": "ones", "*.weight": "he-normal", "0.bias": "zeros", "1.bias": "zeros"})

@@ -106,7 +106,7 @@ def init_module(
         check_fillable(local, f"'{name}'")
 
         def fill(out: Any, region: Optional[Axes], bf16: bool, index: int = index) -> str:
-            return tensors.fill(index, out, region, bf16)
+            return str(tensors.fill(index, out, region, bf16))
 
         how = fill_local(local, axes, fill)
         placed.add(name)

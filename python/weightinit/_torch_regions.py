@@ -174,8 +174,9 @@ def _staged(local: Tensor, axes: Optional[Axes], fill: Filler) -> str:
             how = made
         piece.copy_(staging, non_blocking=cuda)
         if cuda:
-            events[b] = torch.cuda.Event()
-            events[b].record()
+            event: Any = getattr(torch.cuda, "Event")()  # typed Any: torch may lack stubs
+            event.record()
+            events[b] = event
     for event in events:
         if event is not None:
             event.synchronize()
