@@ -4,6 +4,9 @@
 //! A counting global allocator records the peak number of live heap bytes while a
 //! tensor is drawn into a sink that discards its input. The peak must not grow with the
 //! tensor's size, and must stay far below the issue's 64 MiB bound.
+//!
+//! One rank's shard (issue 24): filling a quarter of a 1 GiB tensor, by rows or by
+//! columns, holds the shard and almost nothing else — never the whole tensor.
 
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -100,5 +103,33 @@ fn peak_memory_does_not_grow_with_tensor_size() {
             let data = 8192 * 4096 * if dtype == DType::F32 { 4 } else { 8 };
             assert!(large * 3 < data, "{scheme}: peak {large} vs data {data}");
         }
+    }
+    // In the same test function, for the same reason.
+    a_shard_holds_only_itself();
+}
+
+/// A quarter of a 16384 x 16384 f32 tensor (1 GiB), as rank 1 of 4 holds it by rows
+/// (FSDP2's Shard(0)) and by columns (tensor parallel's Shard(1)): beyond the 256 MiB
+/// shard the caller owns, the draw holds at most 64 MiB (the region's index lists).
+fn a_shard_holds_only_itself() {
+    use weightinit::array::Region;
+    let n = 16384;
+    let init = weightinit::Init::new("he-normal", [n, n]).unwrap().seed(3);
+    let quarter: Vec<usize> = (n / 4..n / 2).collect();
+    let all: Vec<usize> = (0..n).collect();
+    for axes in [vec![quarter.clone(), all.clone()], vec![all, quarter]] {
+        let region = Region::new(&[n, n], axes).unwrap();
+        let mut shard = vec![0f32; region.len()];
+        let before = LIVE.load(Ordering::SeqCst);
+        PEAK.store(before, Ordering::SeqCst);
+        init.draw_region_into(&region, &mut shard).unwrap();
+        let extra = PEAK.load(Ordering::SeqCst) - before;
+        eprintln!(
+            "a quarter of a 1 GiB tensor ({:?}): {:.2} MiB beyond the 256 MiB shard",
+            region.local_dims(),
+            extra as f64 / MIB as f64
+        );
+        assert!(extra <= 64 * MIB, "drawing a shard held {extra} bytes more");
+        assert!(shard.iter().any(|&v| v != 0.0));
     }
 }

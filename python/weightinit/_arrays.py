@@ -197,10 +197,10 @@ def init_(
     """Fill ``tensor`` in place with the values ``generate`` draws for its shape, and
     return it (as ``torch.nn.init.*_`` do).
 
-    ``tensor`` is a CPU, contiguous torch tensor (float32, float64, float16 or
-    bfloat16; see :func:`weightinit.torch.init_`) or a writable C-contiguous NumPy array;
-    its memory is written directly, with autograd left out of it (as under
-    ``torch.no_grad()``). The default layout is ``"oi"``, PyTorch's out x in, so fans are
+    ``tensor`` is a torch tensor (float32, float64, float16 or bfloat16: on any device,
+    a view, or a **DTensor**, of which each rank fills its own shard with the global
+    tensor's values; see :func:`weightinit.torch.init_`) or a writable C-contiguous NumPy
+    array; autograd is left out of it (as under ``torch.no_grad()``). The default layout is ``"oi"``, PyTorch's out x in, so fans are
     what ``torch.nn.init`` computes for the same tensor; pass ``layout="io"`` for a
     Keras/JAX-shaped array.
 
