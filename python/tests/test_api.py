@@ -259,14 +259,18 @@ def test_write_shard_auto_reads_the_launchers_variables(tmp_path, cli, monkeypat
     # test's own launcher (a CI job under Slurm) must not decide the shard.
     for name in LAUNCHER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    model = {"layers": "64-48-32-10", "seed": 4, "max_shard_size": "10KB"}
+
+    def write(directory: str) -> None:
+        wi.write(f"{tmp_path / directory}/", layers="64-48-32-10", seed=4, max_shard_size="10KB",
+                 shard="auto")
+
     with pytest.raises(ValueError, match="RANK and WORLD_SIZE") as info:
-        wi.write(f"{tmp_path / 'none'}/", shard="auto", **model)
+        write("none")
     assert "\n" not in str(info.value) and not (tmp_path / "none").exists()
     for rank in range(2):
         monkeypatch.setenv("SLURM_PROCID", str(rank))
         monkeypatch.setenv("SLURM_NTASKS", "2")
-        wi.write(f"{tmp_path / 'py'}/", shard="auto", **model)
+        write("py")
     cli("gen", "--layers", "64-48-32-10", "--seed", 4, "--max-shard-size", "10KB",
         "-o", f"{tmp_path / 'cli'}/", "--report", "none")
     files = sorted(p.name for p in (tmp_path / "cli").iterdir())
