@@ -82,7 +82,7 @@ pub struct GenArgs {
     /// Shards can run on different machines; together they equal one run. `auto` takes
     /// I = rank + 1 and N = world size from the launcher: RANK and WORLD_SIZE (torchrun),
     /// else SLURM_PROCID and SLURM_NTASKS (srun), else OMPI_COMM_WORLD_RANK and
-    /// OMPI_COMM_WORLD_SIZE (Open MPI's mpirun).
+    /// OMPI_COMM_WORLD_SIZE (Open MPI's mpirun). Give every shard the same --seed.
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
 
