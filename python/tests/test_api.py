@@ -256,6 +256,35 @@ def test_write_from_a_hugging_face_config(tmp_path, cli):
     assert "model.embed_tokens.weight" in tensors
 
 
+LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS",
+                      "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE")
+
+
+def test_write_shard_auto_reads_the_launchers_variables(tmp_path, cli, monkeypatch):
+    # write() resolves shard="auto" from this process's environment, as gen does; the
+    # test's own launcher (a CI job under Slurm) must not decide the shard.
+    for name in LAUNCHER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def write(directory: str) -> None:
+        wi.write(f"{tmp_path / directory}/", layers="64-48-32-10", seed=4, max_shard_size="10KB",
+                 shard="auto")
+
+    with pytest.raises(ValueError, match="RANK and WORLD_SIZE") as info:
+        write("none")
+    assert "\n" not in str(info.value) and not (tmp_path / "none").exists()
+    for rank in range(2):
+        monkeypatch.setenv("SLURM_PROCID", str(rank))
+        monkeypatch.setenv("SLURM_NTASKS", "2")
+        write("py")
+    cli("gen", "--layers", "64-48-32-10", "--seed", 4, "--max-shard-size", "10KB",
+        "-o", f"{tmp_path / 'cli'}/", "--report", "none")
+    files = sorted(p.name for p in (tmp_path / "cli").iterdir())
+    assert len(files) > 2 and files == sorted(p.name for p in (tmp_path / "py").iterdir())
+    for name in files:
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+
+
 def test_write_refuses_to_replace_without_force(tmp_path):
     out = tmp_path / "w.npy"
     wi.write(out, "zeros", (3,), seed=0)

@@ -12,6 +12,38 @@ use super::gen_args::ReportMode;
 use super::table::text_table;
 use crate::request::plan::{Destination, Plan};
 
+/// This process's shard, when the run is split by `--shard`: which one, and where it
+/// came from — for `--shard auto`, the launcher's variables, which a user cannot see
+/// otherwise before 64 processes write.
+#[derive(serde::Serialize)]
+struct ShardShown {
+    index: usize,
+    count: usize,
+    /// `--shard 3/64`, or `--shard auto: RANK=2, WORLD_SIZE=64 from torchrun`.
+    from: String,
+}
+
+fn shard_shown(plan: &Plan) -> Option<ShardShown> {
+    let sharding = plan.sharding?;
+    let shard = sharding.machine?;
+    let from = match sharding.launcher {
+        Some(l) => format!(
+            "--shard auto: {}={}, {}={} from {}",
+            l.rank,
+            shard.index - 1,
+            l.size,
+            shard.count,
+            l.name
+        ),
+        None => format!("--shard {}/{}", shard.index, shard.count),
+    };
+    Some(ShardShown {
+        index: shard.index,
+        count: shard.count,
+        from,
+    })
+}
+
 /// Prints the plan: a table (stdout) or, with `--report json`, one JSON document.
 pub fn print(plan: &Plan, mode: ReportMode) -> Result<()> {
     let text = match mode {
@@ -80,6 +112,12 @@ fn human(plan: &Plan) -> String {
     let (elements, data) = totals(plan);
     let files = files(plan);
     let mut text = text_table(&rows);
+    if let Some(shard) = shard_shown(plan) {
+        text.push_str(&format!(
+            "this process is shard {} of {} ({})\n",
+            shard.index, shard.count, shard.from
+        ));
+    }
     text.push_str(&format!(
         "{} tensor{}, {elements} parameters, {} of {} data in {} file{}; dry run: nothing written\n",
         plan.items.len(),
@@ -109,6 +147,9 @@ struct PlanDoc {
     format: String,
     total: Total,
     files: Vec<String>,
+    /// Only for a run split by `--shard`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<ShardShown>,
     tensors: Vec<Planned>,
 }
 
@@ -140,6 +181,7 @@ fn json(plan: &Plan) -> String {
             bytes: data,
         },
         files: files(plan),
+        shard: shard_shown(plan),
         tensors,
     };
     // Serialized from structs, not a `Value`, so the fields keep this order.

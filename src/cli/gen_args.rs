@@ -79,8 +79,11 @@ pub struct GenArgs {
 
     /// Write only shard I of N (1-based) of the model as Hugging Face sharded safetensors
     /// in -o DIR/: model-0000I-of-0000N.safetensors plus model.safetensors.index.json.
-    /// Shards can run on different machines; together they equal one run.
-    #[arg(long, value_name = "I/N")]
+    /// Shards can run on different machines; together they equal one run. `auto` takes
+    /// I = rank + 1 and N = world size from the launcher: RANK and WORLD_SIZE (torchrun),
+    /// else SLURM_PROCID and SLURM_NTASKS (srun), else OMPI_COMM_WORLD_RANK and
+    /// OMPI_COMM_WORLD_SIZE (Open MPI's mpirun). Give every shard the same --seed.
+    #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
 
     /// Split the model into Hugging Face safetensors files of at most SIZE bytes each

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::array::DType;
 use crate::error::{Error, Result};
 use crate::model::preset::Preset;
-use crate::model::shard::{self, Shard};
+use crate::model::shard::{self, Launcher, Shard, ShardChoice};
 use crate::output::Format;
 use crate::output::atomic;
 use crate::tensor::ResolvedTensor;
@@ -37,18 +37,22 @@ pub enum Target {
 pub struct Sharding {
     /// `--max-shard-size`: files of at most this many bytes (else `--shard`'s N files).
     pub max_bytes: Option<u64>,
-    /// `--shard I/N`: this process's share (else every file).
+    /// `--shard I/N` (or `auto`): this process's share (else every file).
     pub machine: Option<Shard>,
+    /// With `--shard auto`: the launcher whose variables named the share.
+    pub launcher: Option<Launcher>,
 }
 
 impl Target {
-    /// Decides the target from the flags alone (tensors are not needed for that).
+    /// Decides the target from the flags alone (tensors are not needed for that);
+    /// `--shard auto` reads the launcher's rank and world size through `env`.
     pub fn from_options(
         output: Option<&Path>,
         format: Option<Format>,
         shard: Option<&str>,
         max_shard_bytes: Option<u64>,
         rng: RngMode,
+        env: impl Fn(&str) -> Option<String>,
     ) -> Result<Target> {
         if shard.is_some() || max_shard_bytes.is_some() {
             let flag = if shard.is_some() {
@@ -56,7 +60,11 @@ impl Target {
             } else {
                 "--max-shard-size"
             };
-            let machine = shard.map(str::parse::<Shard>).transpose()?;
+            let choice = shard
+                .map(|text| ShardChoice::parse(text, env))
+                .transpose()?;
+            let machine = choice.map(|c| c.shard);
+            let launcher = choice.and_then(|c| c.launcher);
             let max_bytes = max_shard_bytes;
             // The native and JAX streams are counter-based: any tensor is drawn alone.
             if matches!(rng, RngMode::Numpy | RngMode::Torch) {
@@ -71,9 +79,14 @@ impl Target {
                 )));
             }
             return match output {
-                Some(path) if path.as_os_str() != "-" && is_directory_target(path) => Ok(
-                    Target::Shard(path.to_path_buf(), Sharding { max_bytes, machine }),
-                ),
+                Some(path) if path.as_os_str() != "-" && is_directory_target(path) => {
+                    let sharding = Sharding {
+                        max_bytes,
+                        machine,
+                        launcher,
+                    };
+                    Ok(Target::Shard(path.to_path_buf(), sharding))
+                }
                 _ => Err(Error::Usage(format!(
                     "{flag} writes into a directory: give -o DIR/"
                 ))),
@@ -146,6 +159,9 @@ pub struct Plan {
     /// shard index, and for --hf-config the copied config.json. An existing one that
     /// differs needs --force (checked when planning).
     pub extras: Vec<(PathBuf, Vec<u8>)>,
+    /// A sharded run's split and this process's share, for a dry run to show (with
+    /// `--shard auto`, which launcher named it).
+    pub sharding: Option<Sharding>,
 }
 
 impl Plan {
@@ -178,6 +194,7 @@ impl Plan {
                 manifest: None,
                 containers: vec![path.clone()],
                 extras: Vec::new(),
+                sharding: None,
             },
             Target::Stdout(format) => Plan::stdout(*format, tensors)?,
             Target::File(path, format) => Plan::one_file(path, *format, tensors, naming)?,
@@ -279,6 +296,7 @@ impl Plan {
             manifest: None,
             containers: Vec::new(),
             extras: Vec::new(),
+            sharding: None,
         }
     }
 
@@ -340,6 +358,7 @@ impl Plan {
                 .collect(),
             // The index, the same for every process.
             extras: shard_index.into_iter().collect(),
+            sharding: Some(*sharding),
         })
     }
 
@@ -536,7 +555,19 @@ mod tests {
     use super::*;
 
     fn target(output: Option<&str>, format: Option<Format>) -> Result<Target> {
-        Target::from_options(output.map(Path::new), format, None, None, RngMode::Native)
+        Target::from_options(
+            output.map(Path::new),
+            format,
+            None,
+            None,
+            RngMode::Native,
+            no_env,
+        )
+    }
+
+    /// An environment with no variables set.
+    fn no_env(_: &str) -> Option<String> {
+        None
     }
 
     #[test]
@@ -575,7 +606,14 @@ mod tests {
     #[test]
     fn shards_need_a_directory_the_native_stream_and_safetensors() {
         let shard = |output: &str, format, rng| {
-            Target::from_options(Some(Path::new(output)), format, Some("2/4"), None, rng)
+            Target::from_options(
+                Some(Path::new(output)),
+                format,
+                Some("2/4"),
+                None,
+                rng,
+                no_env,
+            )
         };
         assert!(matches!(
             shard("out/", None, RngMode::Native),
@@ -601,6 +639,7 @@ mod tests {
                 None,
                 Some(bytes),
                 RngMode::Native,
+                no_env,
             )
         };
         assert_eq!(
@@ -609,10 +648,30 @@ mod tests {
                 "out/".into(),
                 Sharding {
                     max_bytes: Some(5_000_000_000),
-                    machine: None
+                    machine: None,
+                    launcher: None,
                 }
             )
         );
+        // --shard auto: the launcher's rank and world size, through the lookup given.
+        let slurm = |name: &str| match name {
+            "SLURM_PROCID" => Some("2".to_string()),
+            "SLURM_NTASKS" => Some("4".to_string()),
+            _ => None,
+        };
+        let Target::Shard(_, sharding) = Target::from_options(
+            Some(Path::new("out/")),
+            None,
+            Some("auto"),
+            None,
+            RngMode::Native,
+            slurm,
+        )
+        .unwrap() else {
+            panic!("--shard auto is a sharded target")
+        };
+        assert_eq!(sharding.machine, Some(Shard { index: 3, count: 4 }));
+        assert_eq!(sharding.launcher.map(|l| l.name), Some("Slurm"));
         let err = crate::budget::parse_byte_count("5 parsecs", "--max-shard-size")
             .unwrap_err()
             .to_string();

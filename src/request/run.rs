@@ -94,6 +94,9 @@ fn run_checked(args: &GenRequest, progress: &mut dyn Progress) -> Result<Outcome
         args.shard.as_deref(),
         max_shard_bytes,
         args.rng,
+        // `--shard auto` (and Python's `shard="auto"`) reads the launcher's variables
+        // here, when the request resolves, so the request itself stays plain values.
+        |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
     )?;
     let naming = Naming {
         named: !args.name.is_empty()

@@ -5,6 +5,7 @@
 //!
 //! * `gen_targets`, `gen_sources`, `schemes`: `gen` — where it writes, where its tensors
 //!   come from, what each scheme and flag means on the command line;
+//! * `shard_auto`: `gen --shard auto`, the shard from a launcher's environment;
 //! * `bad_flags`: bad values on the command line get one line and exit code 2, and
 //!   nothing on disk changes;
 //! * `hostile_files`: broken or lying input files, refused by every command that reads
@@ -38,4 +39,5 @@ mod long_values;
 mod memory_limits;
 mod probe;
 mod schemes;
+mod shard_auto;
 mod verify;
