@@ -15,7 +15,9 @@ name, layout, random stream and dtype. ``rng="numpy"`` reproduces
 (JAX backend), bit for bit.
 
 The package: ``_arrays`` (generate, resolve, schemes, verify, init_ on NumPy arrays),
-``torch`` (the same for torch tensors, public as ``weightinit.torch``), ``_write``
+``torch`` (the same for torch tensors, public as ``weightinit.torch``), ``jax``
+(init_array and init_tree: sharded ``jax.Array``s, each device's block drawn alone;
+public as ``weightinit.jax``, which ``import weightinit`` does not load), ``_write``
 (write, and its Ctrl-C handling), ``errors`` (the exception hierarchy), ``_types`` (the
 argument and result types), ``_args`` (argument checks) and ``_weightinit`` (the Rust
 extension).
