@@ -98,6 +98,14 @@ fn run_checked(args: &GenRequest, progress: &mut dyn Progress) -> Result<Outcome
         // here, when the request resolves, so the request itself stays plain values.
         |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
     )?;
+    // Shards are written by separate processes: without a seed each would draw its own,
+    // and the files would not form one model. (A spec file may carry its own seed.)
+    if args.shard.is_some() && args.seed.is_none() && args.spec.is_none() {
+        return Err(Error::Usage(
+            "--shard needs --seed: every process writing a shard must draw from the same              seed, or the shards do not form one model"
+                .into(),
+        ));
+    }
     let naming = Naming {
         named: !args.name.is_empty()
             || args.preset.is_some()

@@ -348,6 +348,7 @@ fn shards_from_separate_processes_equal_one_run() {
 bad_input!(bad_shard_out_of_range: "gen --layers 8-4-2 --shard 4/3 -o s/" => 2, ["4/3"]);
 bad_input!(bad_shard_framework_rng: "gen --layers 8-4-2 --rng numpy --shard 1/2 -o s/" => 2, ["--shard", "numpy"]);
 bad_input!(bad_shard_needs_directory: "gen --layers 8-4-2 --shard 1/2 -o m.safetensors" => 2, ["--shard", "DIR/"]);
+bad_input!(bad_shard_without_seed: "gen --layers 8-4-2 --shard 1/2 -o s/" => 2, ["--shard needs --seed"]);
 
 /// `--rule`/`--default` extend a spec file (after its own rules and scheme), and are
 /// refused where tensors are not chosen by name.
