@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+import importlib
 import json
 import os
 import subprocess
@@ -29,9 +30,9 @@ import weightinit.torch  # noqa: F401  (wi.torch)
 REQUIRED = os.environ.get("WEIGHTINIT_REQUIRE_TORCH") == "1"
 
 
-def need(module: str):
+def need(module: str) -> Any:
     if REQUIRED:
-        return __import__(module)
+        return importlib.import_module(module)
     return pytest.importorskip(module)
 
 
