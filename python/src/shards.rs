@@ -13,7 +13,7 @@ use weightinit::array::{DType, Region, Shape};
 use weightinit::draw::DrawElement;
 use weightinit::model::Common;
 use weightinit::model::rules::NameRules;
-use weightinit::pipeline::region::{Drawn, draw_region_into};
+use weightinit::pipeline::region::{Drawn, draw_region_into, draw_whole_into};
 use weightinit::tensor::ResolvedTensor;
 use weightinit::{Layout, RngMode, SchemeSpec};
 
@@ -48,7 +48,7 @@ fn fill_typed<T: numpy::Element, E: DrawElement>(
     py: Python<'_>,
     out: &Bound<'_, PyUntypedArray>,
     tensor: &ResolvedTensor,
-    region: &Region,
+    region: Option<&Region>,
     as_elements: impl FnOnce(&mut [T]) -> &mut [E],
 ) -> PyResult<Drawn> {
     let array = out
@@ -61,8 +61,11 @@ fn fill_typed<T: numpy::Element, E: DrawElement>(
         .as_slice_mut()
         .map_err(|_| invalid("the array is not contiguous in C order; pass a contiguous one"))?;
     let slice = as_elements(slice);
-    py.detach(|| draw_region_into(tensor, region, slice))
-        .map_err(to_py)
+    py.detach(|| match region {
+        Some(region) => draw_region_into(tensor, region, slice),
+        None => draw_whole_into(tensor, slice),
+    })
+    .map_err(to_py)
 }
 
 /// Fills `out` (the region's local array) with `tensor` drawn as `out`'s dtype; returns
@@ -75,16 +78,16 @@ fn fill_out(
     bfloat16: bool,
 ) -> PyResult<String> {
     let dims = tensor.spec.shape.dims();
-    let region = match axes {
-        Some(axes) => Region::new(dims, axes).map_err(invalid)?,
-        None => Region::whole(dims),
-    };
-    if out.shape() != region.local_dims().as_slice() {
+    // No axes: the whole tensor, without index lists (see `draw_whole_into`).
+    let region = axes
+        .map(|axes| Region::new(dims, axes).map_err(invalid))
+        .transpose()?;
+    let local = region.as_ref().map_or(dims.to_vec(), Region::local_dims);
+    if out.shape() != local.as_slice() {
         return Err(invalid(format!(
-            "the array is {:?}, but the region of '{}' it receives is {:?}",
+            "the array is {:?}, but the part of '{}' it receives is {local:?}",
             out.shape(),
             tensor.spec.name,
-            region.local_dims()
         )));
     }
     let dtype = dtype_of(out, bfloat16)?;
@@ -97,11 +100,12 @@ fn fill_out(
         retyped.zero_row = tensor.zero_row;
         retyped
     };
+    let region = region.as_ref();
     let drawn = match dtype {
-        DType::F32 => fill_typed::<f32, f32>(py, out, &tensor, &region, |s| s),
-        DType::F64 => fill_typed::<f64, f64>(py, out, &tensor, &region, |s| s),
-        DType::F16 => fill_typed::<half::f16, half::f16>(py, out, &tensor, &region, |s| s),
-        DType::Bf16 => fill_typed::<u16, half::bf16>(py, out, &tensor, &region, |s| {
+        DType::F32 => fill_typed::<f32, f32>(py, out, &tensor, region, |s| s),
+        DType::F64 => fill_typed::<f64, f64>(py, out, &tensor, region, |s| s),
+        DType::F16 => fill_typed::<half::f16, half::f16>(py, out, &tensor, region, |s| s),
+        DType::Bf16 => fill_typed::<u16, half::bf16>(py, out, &tensor, region, |s| {
             bytemuck::cast_slice_mut::<u16, half::bf16>(s)
         }),
     }?;
@@ -135,6 +139,9 @@ pub(crate) fn fill_region(
         .map_err(to_py)?;
     fill_out(py, &tensor, out, axes, bfloat16)
 }
+
+/// One tensor as `Tensors.entries` lists it: name, global shape, dtype, metadata JSON.
+type Entry = (String, Vec<usize>, String, String);
 
 /// A model's tensors, resolved as `gen` resolves them, each fillable whole or by region.
 #[pyclass(frozen, name = "Tensors", module = "weightinit._weightinit")]
@@ -217,7 +224,7 @@ impl Tensors {
     }
 
     /// Each tensor's name, global shape, dtype and metadata (JSON: the resolved law).
-    fn entries(&self) -> PyResult<Vec<(String, Vec<usize>, String, String)>> {
+    fn entries(&self) -> PyResult<Vec<Entry>> {
         self.tensors
             .iter()
             .map(|t| {
@@ -245,10 +252,12 @@ impl Tensors {
         axes: Option<Vec<Vec<usize>>>,
         bfloat16: bool,
     ) -> PyResult<String> {
-        let tensor = self
-            .tensors
-            .get(index)
-            .ok_or_else(|| invalid(format!("no tensor {index}: there are {}", self.tensors.len())))?;
+        let tensor = self.tensors.get(index).ok_or_else(|| {
+            invalid(format!(
+                "no tensor {index}: there are {}",
+                self.tensors.len()
+            ))
+        })?;
         fill_out(py, tensor, out, axes, bfloat16)
     }
 }

@@ -12,7 +12,7 @@ WEIGHTINIT_REQUIRE_TORCH=1 (CI sets it, so a missing install fails instead of sk
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import importlib
 import json
@@ -213,3 +213,35 @@ def test_the_documented_torchrun_example_runs(config_dir):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["mismatched"] == [] and result["ranks"] == 4 and result["tp"] == 2
     assert result["elements_on_rank_0"] < result["elements"] / 3
+
+
+def family_cases() -> List[Any]:
+    """Every small config of every family `--hf-config` supports (the fixtures that
+    tests/fixtures/make_hf_fixtures.py wrote with transformers)."""
+    fixtures = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hf"
+    cases = []
+    for path in sorted(fixtures.glob("*.json")):
+        for k, case in enumerate(json.loads(path.read_text())["cases"]):
+            cases.append(pytest.param(case["config"], id=f"{path.stem}-{k}"))
+    return cases
+
+
+@pytest.mark.parametrize("config", family_cases())
+def test_every_family_filled_by_init_module_equals_its_gen_file(config, tmp_path):
+    """One process, each family's own config: the module filled by init_module equals
+    the file gen writes, and its buffers equal eager from_config's."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    wi.write(str(tmp_path / "gen") + "/", hf_config=str(tmp_path / "config.json"), seed=SEED)
+    want = safetensors_torch.load_file(str(tmp_path / "gen" / "model.safetensors"))
+    hf_config = transformers.AutoConfig.from_pretrained(str(tmp_path))
+    auto = transformers.AutoModelForMaskedLM if config["model_type"] == "bert" else transformers.AutoModelForCausalLM
+    with torch.device("meta"):
+        model = auto.from_config(hf_config)
+    model.to_empty(device="cpu")
+    report = wi.torch.init_module(model, seed=SEED)
+    assert report["unplaced"] == []
+    state = dict(model.named_parameters())
+    assert set(state) == set(want), (sorted(set(state) ^ set(want)))
+    assert_same({n: p.detach() for n, p in state.items()}, want, config["model_type"])
+    eager = auto.from_config(hf_config)
+    assert_same({n: b for n, b in model.named_buffers()}, dict(eager.named_buffers()), "buffers")

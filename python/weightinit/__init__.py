@@ -15,7 +15,10 @@ name, layout, random stream and dtype. ``rng="numpy"`` reproduces
 (JAX backend), bit for bit.
 
 The package: ``_arrays`` (generate, resolve, schemes, verify, init_ on NumPy arrays),
-``torch`` (the same for torch tensors, public as ``weightinit.torch``), ``jax``
+``torch`` (the same for torch tensors, DTensors included, and ``init_module`` /
+``check_module`` for whole modules, public as ``weightinit.torch``; its parts are
+``_torch_regions``, where a shard's values come from and how they reach the tensor, and
+``_torch_modules``, modules by name), ``jax``
 (init_array and init_tree: sharded ``jax.Array``s, each device's block drawn alone;
 public as ``weightinit.jax``, which ``import weightinit`` does not load), ``_write``
 (write, and its Ctrl-C handling), ``errors`` (the exception hierarchy), ``_types`` (the

@@ -214,11 +214,11 @@ mod tests {
     fn runs_visit_exactly_the_region_in_local_order() {
         let cases: Vec<(Vec<usize>, Vec<Vec<usize>>)> = vec![
             (vec![7, 5], vec![vec![2, 3, 4], vec![0, 1, 2, 3, 4]]), // rows
-            (vec![7, 5], vec![(0..7).collect(), vec![3, 4]]),        // columns
-            (vec![4, 6], vec![vec![1, 3], vec![0, 2, 3, 5]]),        // strided, both axes
-            (vec![3, 4, 5], vec![vec![2], vec![1, 2], vec![4, 0]]),  // out of order
-            (vec![9], vec![vec![6, 7, 8]]),                          // 1-D
-            (vec![5, 3], vec![vec![], vec![0, 1, 2]]),               // an empty shard
+            (vec![7, 5], vec![(0..7).collect(), vec![3, 4]]),       // columns
+            (vec![4, 6], vec![vec![1, 3], vec![0, 2, 3, 5]]),       // strided, both axes
+            (vec![3, 4, 5], vec![vec![2], vec![1, 2], vec![4, 0]]), // out of order
+            (vec![9], vec![vec![6, 7, 8]]),                         // 1-D
+            (vec![5, 3], vec![vec![], vec![0, 1, 2]]),              // an empty shard
         ];
         for (dims, axes) in cases {
             let region = Region::new(&dims, axes.clone()).unwrap();

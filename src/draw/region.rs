@@ -23,7 +23,11 @@ pub fn draw_region<E: DrawElement>(
     region: &Region,
     out: &mut [E],
 ) -> Option<()> {
-    assert_eq!(out.len(), region.len(), "the local array is the region's size");
+    assert_eq!(
+        out.len(),
+        region.len(),
+        "the local array is the region's size"
+    );
     let sampler = Sampler::new(&tensor.resolved.distribution)?;
     let keystream = Keystream::new(&key_of(tensor));
     // Pieces of the local array in parallel; each draws the runs of consecutive global

@@ -267,7 +267,11 @@ impl Init {
     /// assert_eq!(part[1], whole[[0, 3]]);
     /// # Ok(()) }
     /// ```
-    pub fn draw_region_into<E: DrawElement>(&self, region: &Region, out: &mut [E]) -> Result<Drawn> {
+    pub fn draw_region_into<E: DrawElement>(
+        &self,
+        region: &Region,
+        out: &mut [E],
+    ) -> Result<Drawn> {
         let tensor = self.clone().dtype(E::DTYPE).resolve()?;
         crate::pipeline::region::draw_region_into(&tensor, region, out)
     }

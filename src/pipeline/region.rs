@@ -59,13 +59,7 @@ pub fn draw_region_into<E: DrawElement>(
         )));
     }
     if region.is_whole() {
-        if let Some(drawn) = super::generate::draw_native_in_place(tensor, out) {
-            drawn?;
-            return Ok(Drawn::Alone);
-        }
-        // The region is the tensor: nothing is held beside `out`.
-        super::generate::draw_into(tensor, out)?;
-        return Ok(Drawn::Alone);
+        return draw_whole_into(tensor, out);
     }
     if tensor.spec.rng == RngMode::Native
         && crate::draw::region::draw_region(tensor, region, out).is_some()
@@ -90,6 +84,20 @@ pub fn draw_region_into<E: DrawElement>(
     super::generate::draw_into(tensor, &mut whole)?;
     region.gather(&whole, out);
     Ok(Drawn::FromWhole { bytes })
+}
+
+/// Fills `out` with the whole of `tensor` (row-major, its element count): what a
+/// region of every index gives, without building the index lists (a 1-D tensor of 10⁸
+/// elements would need 800 MB of them).
+pub fn draw_whole_into<E: DrawElement>(tensor: &ResolvedTensor, out: &mut [E]) -> Result<Drawn> {
+    if let Some(drawn) = super::generate::draw_native_in_place(tensor, out) {
+        drawn?;
+        return Ok(Drawn::Alone);
+    }
+    // `draw_into` checks the dtype and the size; nothing is held beside `out` but what
+    // the law's construction needs.
+    super::generate::draw_into(tensor, out)?;
+    Ok(Drawn::Alone)
 }
 
 /// Bytes held at the peak when `tensor` is built whole in memory: the tensor plus what

@@ -103,9 +103,13 @@ fn a_padding_row_stays_zero_in_the_shard_that_holds_it() {
         rules: Default::default(),
         scheme: None,
     };
-    let mut tensors =
-        weightinit::model::spec::parse("t", spec, weightinit::model::spec::SpecSyntax::Json, defaults)
-            .unwrap();
+    let mut tensors = weightinit::model::spec::parse(
+        "t",
+        spec,
+        weightinit::model::spec::SpecSyntax::Json,
+        defaults,
+    )
+    .unwrap();
     let mut tensor = tensors.remove(0);
     tensor.zero_row = Some(3);
     let mut whole = vec![0f32; 60];
@@ -123,8 +127,15 @@ fn whole_matrix_laws_and_framework_streams_are_built_whole_then_cut() {
     let dims = [12, 9];
     let axes = vec![chunk(12, 5, 1), chunk(9, 2, 1)];
     for scheme in ["orthogonal", "sparse:sparsity=0.5", "identity", "dirac"] {
-        let shape = if scheme == "dirac" { vec![12, 9, 3] } else { dims.to_vec() };
-        let init = Init::new(scheme, shape.clone()).unwrap().seed(3).layout(Layout::Oi);
+        let shape = if scheme == "dirac" {
+            vec![12, 9, 3]
+        } else {
+            dims.to_vec()
+        };
+        let init = Init::new(scheme, shape.clone())
+            .unwrap()
+            .seed(3)
+            .layout(Layout::Oi);
         let mut region_axes = axes.clone();
         if scheme == "dirac" {
             region_axes.push(vec![1, 2]);
@@ -153,7 +164,10 @@ fn a_whole_tensor_over_the_memory_budget_is_refused_in_one_line() {
     let dims = [200_000, 200_000];
     let init = Init::new("orthogonal", dims).unwrap().seed(1);
     let region = Region::new(&dims, vec![vec![0], vec![0, 1]]).unwrap();
-    let e = init.draw_region_into(&region, &mut [0f32; 2]).unwrap_err().to_string();
+    let e = init
+        .draw_region_into(&region, &mut [0f32; 2])
+        .unwrap_err()
+        .to_string();
     assert!(!e.contains('\n') && e.contains("whole of tensor"), "{e}");
 }
 
@@ -161,10 +175,16 @@ fn a_whole_tensor_over_the_memory_budget_is_refused_in_one_line() {
 fn a_region_of_another_shape_or_size_is_refused() {
     let init = Init::new("he-normal", [4, 4]).unwrap().seed(1);
     let region = Region::new(&[4, 5], vec![vec![0], vec![0]]).unwrap();
-    let e = init.draw_region_into(&region, &mut [0f32; 1]).unwrap_err().to_string();
+    let e = init
+        .draw_region_into(&region, &mut [0f32; 1])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("4x5") && e.contains("4x4"), "{e}");
     let region = Region::new(&[4, 4], vec![vec![0], vec![0, 1]]).unwrap();
-    let e = init.draw_region_into(&region, &mut [0f32; 3]).unwrap_err().to_string();
+    let e = init
+        .draw_region_into(&region, &mut [0f32; 3])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("holds 2 elements"), "{e}");
 }
 
