@@ -245,3 +245,22 @@ def test_every_family_filled_by_init_module_equals_its_gen_file(config, tmp_path
     assert_same({n: p.detach() for n, p in state.items()}, want, config["model_type"])
     eager = auto.from_config(hf_config)
     assert_same({n: b for n, b in model.named_buffers()}, dict(eager.named_buffers()), "buffers")
+    # to_empty allocated tied names apart; init_module tied them again, as eager is.
+    ties = dict(getattr(eager, "all_tied_weights_keys", {}) or {})
+    for target, source in ties.items():
+        assert model.get_parameter(target) is model.get_parameter(source), (target, source)
+    assert wi.torch.check_module(model, seed=SEED) == []
+
+
+def test_tied_embeddings_under_fsdp2_stay_tied_and_equal_the_gen_file(tmp_path):
+    """tie_word_embeddings: the head and the embedding are one parameter (FSDP2 keeps the
+    tie through to_empty); gen writes it once; 2 ranks gather to that file."""
+    config = dict(TINY_LLAMA, tie_word_embeddings=True)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    wi.write(str(tmp_path / "gen") + "/", hf_config=str(tmp_path / "config.json"), seed=SEED)
+    want = safetensors_torch.load_file(str(tmp_path / "gen" / "model.safetensors"))
+    assert "lm_head.weight" not in want
+    torchrun(2, "fsdp", tmp_path, tmp_path / "out")
+    got = safetensors_torch.load_file(str(tmp_path / "out" / "fsdp.safetensors"))
+    assert set(got) - {n for n in got if "rotary" in n} == set(want)
+    assert_same({n: got[n] for n in want}, want, "tied, fsdp on 2 ranks")

@@ -89,35 +89,40 @@ def init_module(
     """
     seed = _seed(seed)
     tensors, names = _source(module, seed, hf_config, spec, rules)
+    copies = _retie(module)
     params, buffers = _named(module)
     done: Dict[str, TensorDone] = {}
     unplaced: List[str] = []
     placed = set()
     entries = tensors.entries()
     for index, (name, shape, _dtype, meta) in enumerate(entries):
-        target = params.get(name, buffers.get(name))
-        if target is None:
+        if (params.get(name, buffers.get(name))) is None:
             unplaced.append(f"{name} (in the source, not in the module)")
             continue
-        local, global_shape, axes = _placed(target, name)
-        if global_shape != list(shape):
-            unplaced.append(f"{name} (module {tuple(global_shape)}, source {tuple(shape)})")
-            continue
-        check_fillable(local, f"'{name}'")
+        # A tied parameter whose tie could not be restored gets the same values.
+        for held in [name] + [t for t, source in copies.items() if source == name]:
+            target = params.get(held, buffers.get(held))
+            if target is None:
+                continue
+            local, global_shape, axes = _placed(target, held)
+            if global_shape != list(shape):
+                unplaced.append(f"{held} (module {tuple(global_shape)}, source {tuple(shape)})")
+                continue
+            check_fillable(local, f"'{held}'")
 
-        def fill(out: Any, region: Optional[Axes], bf16: bool, index: int = index) -> str:
-            return str(tensors.fill(index, out, region, bf16))
+            def fill(out: Any, region: Optional[Axes], bf16: bool, index: int = index) -> str:
+                return str(tensors.fill(index, out, region, bf16))
 
-        how = fill_local(local, axes, fill)
-        placed.add(name)
-        done[name] = {
-            "kind": "drawn",
-            "law": json.loads(meta).get("distribution"),
-            "global_shape": global_shape,
-            "local_shape": list(local.shape),
-            "dtype": str(local.dtype).replace("torch.", ""),
-            "drawn": how,
-        }
+            how = fill_local(local, axes, fill)
+            placed.add(held)
+            done[held] = {
+                "kind": "drawn",
+                "law": json.loads(meta).get("distribution"),
+                "global_shape": global_shape,
+                "local_shape": list(local.shape),
+                "dtype": str(local.dtype).replace("torch.", ""),
+                "drawn": how,
+            }
     unplaced += [f"{n} (no rule matches it)" for n in names]
     rest = [n for n in params if n not in placed and n not in names]
     unplaced += [f"{n} (a parameter the source does not name)" for n in rest]
@@ -158,29 +163,35 @@ def check_module(
 
     seed = _seed(seed)
     tensors, _ = _source(module, seed, hf_config, spec, rules)
+    copies = _broken_ties(module)
     params, buffers = _named(module)
     differ: List[str] = []
     for index, (name, shape, _dtype, _meta) in enumerate(tensors.entries()):
-        target = params.get(name, buffers.get(name))
-        if target is None:
-            differ.append(name)
-            continue
-        local, global_shape, axes = _placed(target, name)
-        if global_shape != list(shape):
-            differ.append(name)
-            continue
-        check_fillable(local, f"'{name}'")
-        full = axes if axes is not None else [list(range(n)) for n in local.shape]
-        with torch.no_grad():
-            for piece, piece_axes in pieces(local, full, (16 << 20) // local.element_size()):
-                want = torch.empty(piece.shape, dtype=piece.dtype)
-                view, bf16 = host_view(want)
-                tensors.fill(index, view, piece_axes, bf16)
-                have = piece.detach().to("cpu").contiguous()
-                if not _same_bits(want, have):
-                    differ.append(name)
-                    break
+        for held in [name] + [t for t, source in copies.items() if source == name]:
+            target = params.get(held, buffers.get(held))
+            if target is None or not _holds(tensors, index, target, held, list(shape)):
+                differ.append(held)
     return differ
+
+
+def _holds(tensors: Any, index: int, target: Tensor, name: str, shape: List[int]) -> bool:
+    """Whether ``target`` (this rank's part) holds tensor ``index`` bit for bit, compared
+    piece by piece in bounded host memory."""
+    import torch
+
+    local, global_shape, axes = _placed(target, name)
+    if global_shape != shape:
+        return False
+    check_fillable(local, f"'{name}'")
+    full = axes if axes is not None else [list(range(n)) for n in local.shape]
+    with torch.no_grad():
+        for piece, piece_axes in pieces(local, full, (16 << 20) // local.element_size()):
+            want = torch.empty(piece.shape, dtype=piece.dtype)
+            view, bf16 = host_view(want)
+            tensors.fill(index, view, piece_axes, bf16)
+            if not _same_bits(want, piece.detach().to("cpu").contiguous()):
+                return False
+    return True
 
 
 def _same_bits(a: Tensor, b: Tensor) -> bool:
@@ -189,6 +200,40 @@ def _same_bits(a: Tensor, b: Tensor) -> bool:
 
     as_int = {2: torch.int16, 4: torch.int32, 8: torch.int64}[a.element_size()]
     return bool(torch.equal(a.view(as_int), b.view(as_int)))
+
+
+def _retie(module: Module) -> Dict[str, str]:
+    """Restores the ties ``to_empty`` broke, and returns those it could not restore.
+
+    A transformers model ties parameters (its head to its embedding, BERT's decoder bias
+    to the prediction bias): one ``nn.Parameter`` under two names, which the file ``gen``
+    writes holds once. ``module.to_empty()`` allocates each name apart, so the two stop
+    being one. For a plain module the model's own ``tie_weights()`` ties them again; for
+    a sharded one (DTensor parameters) re-tying is the parallelizer's business, so the
+    copies are returned (target name → source name) and receive the same values."""
+    broken = _broken_ties(module)
+    if not broken:
+        return {}
+    get = module.get_parameter
+    if not any(is_dtensor(get(n)) for pair in broken.items() for n in pair) and hasattr(module, "tie_weights"):
+        module.tie_weights()
+    return _broken_ties(module)
+
+
+def _broken_ties(module: Module) -> Dict[str, str]:
+    """The ties of a transformers model (``all_tied_weights_keys``: target → source) whose
+    two names no longer hold one parameter."""
+    keys = getattr(module, "all_tied_weights_keys", None)
+    if not keys:
+        return {}
+
+    def get(name: str) -> Any:
+        try:
+            return module.get_parameter(name)
+        except AttributeError:
+            return None
+
+    return {t: s for t, s in dict(keys).items() if get(t) is not None and get(s) is not None and get(t) is not get(s)}
 
 
 def _seed(seed: Optional[int]) -> int:
