@@ -113,6 +113,11 @@ import os, signal, sys, threading
 import numpy as np
 import weightinit as wi
 
+# Ctrl-C live, whatever the test run inherited: a job started in the background by a
+# non-interactive shell runs with SIGINT ignored (POSIX), its children too, and then
+# Python installs no KeyboardInterrupt handler and write() rightly leaves it ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 def outcome(call):
     try:
         call()
