@@ -185,8 +185,10 @@ def test_rules_and_strictness():
     law = report["tensors"]["0.weight"]["law"]
     assert law is not None and law["kind"] == "normal"
     assert torch.equal(net[1].weight.detach(), torch.ones(4))
+    before = net[0].weight.detach().clone()
     with pytest.raises(ValueError, match=r"2\.bias \(no rule matches it\)"):
-        wi.torch.init_module(net, seed=0, rules={"1.weight": "ones", "*.weight": "he-normal", "0.bias": "zeros", "1.bias": "zeros"})
+        wi.torch.init_module(net, seed=1, rules={"1.weight": "ones", "*.weight": "he-normal", "0.bias": "zeros", "1.bias": "zeros"})
+    assert torch.equal(net[0].weight.detach(), before), "a refusal leaves the weights as they were"
     with pytest.raises(ValueError, match="1-D shape has no fan-in"):
         wi.torch.init_module(net, seed=0, rules={"*.weight": "he-normal", "*.bias": "zeros"})
     loose = wi.torch.init_module(net, seed=0, rules={"1.weight": "ones", "*.weight": "he-normal"}, strict=False)

@@ -78,8 +78,8 @@ def init_module(
     are recomputed by the model's own ``_init_weights``, as eager construction computes
     them. Anything that cannot be placed — a parameter the source does not name, a
     tensor of the source the module lacks, a shape that differs — raises
-    ``InvalidArgument`` naming it, or with ``strict=False`` is listed in the result's
-    ``unplaced``.
+    ``InvalidArgument`` naming it before any weight is drawn, or with ``strict=False`` is
+    listed in the result's ``unplaced``.
 
     Example:
         >>> import torch, weightinit.torch as wt                              # doctest: +SKIP
@@ -91,12 +91,12 @@ def init_module(
     tensors, names = _source(module, seed, hf_config, spec, rules)
     copies = _retie(module)
     params, buffers = _named(module)
-    done: Dict[str, TensorDone] = {}
     unplaced: List[str] = []
-    placed = set()
-    entries = tensors.entries()
-    for index, (name, shape, _dtype, meta) in enumerate(entries):
-        if (params.get(name, buffers.get(name))) is None:
+    # Everything is placed before anything is drawn, so a refusal leaves the weights
+    # as they were.
+    plan: List[Tuple[int, str, Tensor, Any]] = []
+    for index, (name, shape, _dtype, meta) in enumerate(tensors.entries()):
+        if params.get(name, buffers.get(name)) is None:
             unplaced.append(f"{name} (in the source, not in the module)")
             continue
         # A tied parameter whose tie could not be restored gets the same values.
@@ -104,30 +104,36 @@ def init_module(
             target = params.get(held, buffers.get(held))
             if target is None:
                 continue
-            local, global_shape, axes = _placed(target, held)
-            if global_shape != list(shape):
-                unplaced.append(f"{held} (module {tuple(global_shape)}, source {tuple(shape)})")
+            placed_at = _placed(target, held)
+            if placed_at[1] != list(shape):
+                unplaced.append(f"{held} (module {tuple(placed_at[1])}, source {tuple(shape)})")
                 continue
-            check_fillable(local, f"'{held}'")
-
-            def fill(out: Any, region: Optional[Axes], bf16: bool, index: int = index) -> str:
-                return str(tensors.fill(index, out, region, bf16))
-
-            how = fill_local(local, axes, fill)
-            placed.add(held)
-            done[held] = {
-                "kind": "drawn",
-                "law": json.loads(meta).get("distribution"),
-                "global_shape": global_shape,
-                "local_shape": list(local.shape),
-                "dtype": str(local.dtype).replace("torch.", ""),
-                "drawn": how,
-            }
+            check_fillable(placed_at[0], f"'{held}'")
+            plan.append((index, held, placed_at, meta))
+    placed = {held for _, held, _, _ in plan}
     unplaced += [f"{n} (no rule matches it)" for n in names]
-    rest = [n for n in params if n not in placed and n not in names]
-    unplaced += [f"{n} (a parameter the source does not name)" for n in rest]
+    unplaced += [f"{n} (a parameter the source does not name)" for n in params if n not in placed and n not in names]
     buffers_left = [n for n in buffers if n not in placed]
-    for name in _own_buffer_code(module, buffers_left, buffers):
+    recomputed = list(_own_buffer_code(module, buffers_left, buffers))
+    unplaced += [f"{n} (a buffer neither the source nor the model's _init_weights sets)" for n in buffers_left if n not in recomputed]
+    if unplaced and strict:
+        shown = ", ".join(unplaced[:8]) + (f" and {len(unplaced) - 8} more" if len(unplaced) > 8 else "")
+        raise InvalidArgument(f"init_module cannot place {len(unplaced)} tensors: {shown} (strict=False lists them instead)")
+    done: Dict[str, TensorDone] = {}
+    for index, held, (local, global_shape, axes), meta in plan:
+
+        def fill(out: Any, region: Optional[Axes], bf16: bool, index: int = index) -> str:
+            return str(tensors.fill(index, out, region, bf16))
+
+        done[held] = {
+            "kind": "drawn",
+            "law": json.loads(meta).get("distribution"),
+            "global_shape": global_shape,
+            "local_shape": list(local.shape),
+            "dtype": str(local.dtype).replace("torch.", ""),
+            "drawn": fill_local(local, axes, fill),
+        }
+    for name in recomputed:
         local, global_shape, _ = _placed(buffers[name], name)
         done[name] = {
             "kind": "buffer",
@@ -137,10 +143,6 @@ def init_module(
             "dtype": str(local.dtype).replace("torch.", ""),
             "drawn": "alone",
         }
-    unplaced += [f"{n} (a buffer neither the source nor the model's _init_weights sets)" for n in buffers_left if n not in done]
-    if unplaced and strict:
-        shown = ", ".join(unplaced[:8]) + (f" and {len(unplaced) - 8} more" if len(unplaced) > 8 else "")
-        raise InvalidArgument(f"init_module cannot place {len(unplaced)} tensors: {shown} (strict=False lists them instead)")
     return {"tensors": done, "unplaced": unplaced}
 
 
