@@ -124,13 +124,11 @@ def check_init_on_placements(seed: int, world: int) -> int:
                     name = f"{mesh_name}.t{checked}"
                     empty = distribute_tensor(torch.empty(shape, dtype=dtype), mesh, placements, src_data_rank=None)
                     wt.init_(empty, scheme, seed=seed, name=name)
-                    whole = torch.from_numpy(
-                        wi.generate(scheme, shape, seed=seed, name=name, layout="oi", dtype="float32")
-                    ).to(dtype)
                     if dtype == torch.bfloat16:
-                        whole = torch.from_numpy(
-                            wi.generate(scheme, shape, seed=seed, name=name, layout="oi", dtype="bfloat16").view("uint16")
-                        ).view(torch.bfloat16)
+                        drawn = wi.generate(scheme, shape, seed=seed, name=name, layout="oi", dtype="bfloat16")
+                        whole = torch.from_numpy(drawn.view("uint16")).view(torch.bfloat16)
+                    else:
+                        whole = torch.from_numpy(wi.generate(scheme, shape, seed=seed, name=name, layout="oi"))
                     want = distribute_tensor(whole, mesh, placements, src_data_rank=None).to_local()
                     have = empty.to_local()
                     assert have.shape == want.shape, (placements, have.shape, want.shape)

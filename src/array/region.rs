@@ -10,6 +10,8 @@
 
 use std::ops::Range;
 
+use super::shape::dims_text;
+
 /// One stretch of consecutive elements along the last axis: local columns
 /// `local .. local + len` hold global columns `global .. global + len`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +40,7 @@ impl Region {
             return Err(format!(
                 "the region gives {} axes for a tensor of {} ({} dimensions)",
                 axes.len(),
-                shape_text(dims),
+                dims_text(dims),
                 dims.len()
             ));
         }
@@ -46,7 +48,7 @@ impl Region {
             if let Some(&bad) = axis.iter().find(|&&i| i >= dim) {
                 return Err(format!(
                     "index {bad} on axis {k} is outside the tensor's {dim} (shape {})",
-                    shape_text(dims)
+                    dims_text(dims)
                 ));
             }
         }
@@ -174,11 +176,6 @@ fn runs_of(indices: &[usize]) -> Vec<Run> {
         }
     }
     runs
-}
-
-fn shape_text(dims: &[usize]) -> String {
-    let parts: Vec<String> = dims.iter().map(usize::to_string).collect();
-    parts.join("x")
 }
 
 #[cfg(test)]

@@ -120,6 +120,13 @@ impl FromStr for Shape {
     }
 }
 
+/// Dimensions as the user would type them (`784x128`), for any list of sizes, checked
+/// or not (a region's local part may hold an empty axis).
+pub fn dims_text(dims: &[usize]) -> String {
+    let parts: Vec<String> = dims.iter().map(usize::to_string).collect();
+    parts.join("x")
+}
+
 impl fmt::Display for Shape {
     /// Renders as the user would type it: `784x128`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,6 +10,7 @@
 //!   ([`crate::budget`]), and the region taken from it.
 
 use crate::array::Region;
+use crate::array::shape::dims_text;
 use crate::draw::DrawElement;
 use crate::error::{Error, Result};
 use crate::tensor::ResolvedTensor;
@@ -117,9 +118,4 @@ fn why_whole(tensor: &ResolvedTensor) -> String {
     } else {
         format!("'{}' is built as a whole matrix", tensor.spec.scheme)
     }
-}
-
-fn dims_text(dims: &[usize]) -> String {
-    let parts: Vec<String> = dims.iter().map(usize::to_string).collect();
-    parts.join("x")
 }
