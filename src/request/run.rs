@@ -102,7 +102,7 @@ fn run_checked(args: &GenRequest, progress: &mut dyn Progress) -> Result<Outcome
     // and the files would not form one model. (A spec file may carry its own seed.)
     if args.shard.is_some() && args.seed.is_none() && args.spec.is_none() {
         return Err(Error::Usage(
-            "--shard needs --seed: every process writing a shard must draw from the same              seed, or the shards do not form one model"
+            "--shard needs --seed: every process writing a shard must draw from the same seed, or the shards do not form one model"
                 .into(),
         ));
     }
