@@ -19,7 +19,14 @@
 //! shape = ["num_attention_heads * head_dim", "hidden_size"]
 //! scheme = "normal:std={initializer_range}"   # {expression} is replaced by its value
 //! if = "attention_bias"                   # or unless = "tie_word_embeddings"
+//! role = "q"                              # what a recipe (`--recipe`) calls it
 //! ```
+//!
+//! `role` names a weight as the init recipes of pretraining codebases do ([`ROLES`]); a
+//! tensor without one (norms, biases, position embeddings, state-space parameters) keeps
+//! the family's own law under every recipe. `[recipe]` gives the recipes' symbols as
+//! expressions over the config: `d` (hidden size), `L` (layer count), `sigma0` (the
+//! config's init std).
 
 use std::collections::BTreeMap;
 
@@ -49,7 +56,34 @@ pub struct Template {
     repeat: BTreeMap<String, String>,
     #[serde(default)]
     tensor: Vec<TensorTemplate>,
+    /// The recipes' symbols (`d`, `L`, `sigma0`) as expressions over the config.
+    #[serde(default)]
+    pub recipe: BTreeMap<String, String>,
 }
+
+/// The roles a template may give a tensor: what the init recipes name.
+/// - `embedding`: the token embedding; `lm_head`: the output projection;
+/// - `q`, `k`, `v`, `o`: attention's input and output projections (an MLA model's
+///   low-rank pieces are `q` for the query path and `k` for the key/value path);
+/// - `qkv`: q, k and v fused in one tensor (GPT-2's `c_attn`, Phi-3's `qkv_proj`);
+/// - `gate`, `up`, `down`: the MLP (or each expert's);
+/// - `gate_up`: gate and up fused in one tensor, gate the first half of each matrix's
+///   rows (transformers 5's fused experts);
+/// - `router`: a mixture of experts' router (gate) weight.
+pub const ROLES: &[&str] = &[
+    "embedding",
+    "q",
+    "k",
+    "v",
+    "o",
+    "qkv",
+    "gate",
+    "up",
+    "down",
+    "gate_up",
+    "lm_head",
+    "router",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,15 +97,20 @@ struct TensorTemplate {
     unless: Option<String>,
     /// A key whose value (when set) is a row to zero, e.g. `pad_token_id`.
     zero_row: Option<String>,
+    /// What init recipes call this tensor (one of [`ROLES`]).
+    role: Option<String>,
 }
 
-/// One expanded tensor: name, shape, scheme text, and the row to zero if any.
+/// One expanded tensor: name, shape, scheme text, the row to zero if any, and what a
+/// recipe needs: its role and the index of its repeat (its layer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
     pub name: String,
     pub shape: Vec<usize>,
     pub scheme: String,
     pub zero_row: Option<usize>,
+    pub role: Option<String>,
+    pub layer: Option<usize>,
 }
 
 /// The most tensors one config may expand to (a 1000-layer model of 20 tensors a layer).
@@ -83,6 +122,15 @@ impl Template {
         let template: Template =
             toml::from_str(text).map_err(|e| Error::Param(format!("{label}: {}", e.message())))?;
         for t in &template.tensor {
+            if let Some(role) = &t.role
+                && !ROLES.contains(&role.as_str())
+            {
+                return Err(Error::Param(format!(
+                    "{label}: tensor '{}' has role '{role}'; roles are {}",
+                    t.name,
+                    ROLES.join(", ")
+                )));
+            }
             if let Some(block) = &t.block
                 && !template.repeat.contains_key(block)
             {
@@ -251,6 +299,8 @@ impl Template {
             shape,
             scheme,
             zero_row,
+            role: t.role.clone(),
+            layer: index,
         });
         Ok(())
     }
