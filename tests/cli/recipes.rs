@@ -15,9 +15,13 @@ const LLAMA: &str = r#"{"architectures": ["LlamaForCausalLM"], "model_type": "ll
 fn recipes_lists_every_recipe_with_its_source() {
     let dir = tempdir();
     let text = run_stdout(dir.path(), &["recipes"]);
-    let json: Value = serde_json::from_str(&run_stdout(dir.path(), &["recipes", "--json"])).unwrap();
+    let json: Value =
+        serde_json::from_str(&run_stdout(dir.path(), &["recipes", "--json"])).unwrap();
     let recipes = json.as_array().unwrap();
-    let names: Vec<&str> = recipes.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = recipes
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
         names,
         [
@@ -35,8 +39,14 @@ fn recipes_lists_every_recipe_with_its_source() {
     for r in recipes {
         let name = r["name"].as_str().unwrap();
         assert!(text.contains(name), "{name} missing from the table");
-        assert!(!r["source"].as_str().unwrap().is_empty(), "{name}: no source");
-        assert!(r["laws"].as_object().is_some_and(|l| !l.is_empty()), "{name}");
+        assert!(
+            !r["source"].as_str().unwrap().is_empty(),
+            "{name}: no source"
+        );
+        assert!(
+            r["laws"].as_object().is_some_and(|l| !l.is_empty()),
+            "{name}"
+        );
     }
     assert!(text.contains("torchtitan 0.3.0"), "{text}");
 }
@@ -76,7 +86,10 @@ fn a_recipe_changes_the_weights_it_names() {
     let depth = |l: f64| 0.02 / (2.0 * (l + 1.0)).sqrt();
     for l in 0..3 {
         let name = format!("model.layers.{l}.self_attn.o_proj.weight");
-        assert!((std_of(&t, &name) - depth(l as f64)).abs() < 1e-15, "{name}");
+        assert!(
+            (std_of(&t, &name) - depth(l as f64)).abs() < 1e-15,
+            "{name}"
+        );
     }
     assert_eq!(std_of(&t, "model.embed_tokens.weight"), 1.0);
     let ruled: Value = serde_json::from_str(&run_stdout(
@@ -167,7 +180,12 @@ fn fused_parts_with_different_laws_are_refused() {
         dir.path(),
         &argv("gen --hf-config config.json --recipe torchtitan -o m/"),
         2,
-        &["torchtitan", "model.layers.0.mlp.gate_up_proj.weight", "gate", "up"],
+        &[
+            "torchtitan",
+            "model.layers.0.mlp.gate_up_proj.weight",
+            "gate",
+            "up",
+        ],
     );
 }
 

@@ -148,9 +148,10 @@ fn expected(recipe: &str, role: &str, l: f64) -> Option<Distribution> {
 fn same_law(a: &Distribution, b: &Distribution) -> bool {
     let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs());
     match (a, b) {
-        (Distribution::Normal { mean: m1, std: s1 }, Distribution::Normal { mean: m2, std: s2 }) => {
-            close(*m1, *m2) && close(*s1, *s2)
-        }
+        (
+            Distribution::Normal { mean: m1, std: s1 },
+            Distribution::Normal { mean: m2, std: s2 },
+        ) => close(*m1, *m2) && close(*s1, *s2),
         (
             Distribution::TruncatedNormal {
                 mean: m1,
@@ -206,7 +207,9 @@ fn check_recipe(recipe: &str, tied: bool) -> Vec<String> {
         named += 1;
         let got = t.resolved.distribution;
         if !same_law(&got, &want) {
-            failures.push(format!("{recipe} {name}: law {got:?}, the source says {want:?}"));
+            failures.push(format!(
+                "{recipe} {name}: law {got:?}, the source says {want:?}"
+            ));
             continue;
         }
         let (xs, _) = draw(t);
@@ -281,7 +284,10 @@ fn what_a_recipe_does_not_name_keeps_the_family_law() {
         for t in request.tensors().unwrap() {
             let name = &t.spec.name;
             if name.ends_with("norm.weight") {
-                assert_eq!(t.resolved.distribution, Distribution::Constant { value: 1.0 });
+                assert_eq!(
+                    t.resolved.distribution,
+                    Distribution::Constant { value: 1.0 }
+                );
             }
             if recipe == "zero-residual" && name.ends_with("q_proj.weight") {
                 assert_eq!(t.resolved.distribution, normal(SIGMA0), "{name}");
