@@ -68,6 +68,11 @@ pub fn load(config: &Path, template: Option<&Path>) -> Result<Model> {
                 serde_json::Value::Bool(b) => Value::Bool(*b),
                 serde_json::Value::Null => Value::Null,
                 serde_json::Value::String(s) => Value::Text(s.clone()),
+                // Lists of numbers (`mlp_only_layers`), for `i in key`; others are
+                // nothing a template reads.
+                serde_json::Value::Array(items) => {
+                    Value::List(items.iter().map(|x| x.as_f64()).collect::<Option<_>>()?)
+                }
                 _ => return None,
             };
             Some((k.clone(), value))
