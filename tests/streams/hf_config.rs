@@ -72,6 +72,13 @@ family!(
     phi3_matches_transformers: "phi3",
     gpt2_matches_transformers: "gpt2",
     bert_matches_transformers: "bert",
+    mixtral_matches_transformers: "mixtral",
+    qwen3_moe_matches_transformers: "qwen3_moe",
+    olmoe_matches_transformers: "olmoe",
+    deepseek_v3_matches_transformers: "deepseek_v3",
+    olmo2_matches_transformers: "olmo2",
+    gemma2_matches_transformers: "gemma2",
+    gemma3_text_matches_transformers: "gemma3_text",
 );
 
 /// Every case of a family: the plan (`--dry-run --report json`) lists exactly the
@@ -398,7 +405,21 @@ fn every_family_loads_with_safetensors_numpy() {
     let dir = tempdir();
     let mut checked = 0;
     for family in [
-        "llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "gpt2", "bert",
+        "llama",
+        "mistral",
+        "qwen2",
+        "qwen3",
+        "gemma",
+        "phi3",
+        "gpt2",
+        "bert",
+        "mixtral",
+        "qwen3_moe",
+        "olmoe",
+        "deepseek_v3",
+        "olmo2",
+        "gemma2",
+        "gemma3_text",
     ] {
         let fixture = fixture(family);
         for (k, case) in fixture["cases"].as_array().unwrap().iter().enumerate() {
