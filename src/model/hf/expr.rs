@@ -142,12 +142,25 @@ impl Scope<'_> {
         }
         keys.iter()
             .map(|k| match self.get(k) {
-                Some(Value::Number(x)) => format!("{k} = {}", crate::text::num(x)),
+                Some(Value::Number(x)) => format!("{k} = {}", shown(x)),
+                Some(Value::List(xs)) => format!(
+                    "{k} = [{}]",
+                    xs.iter().map(|x| shown(*x)).collect::<Vec<_>>().join(", ")
+                ),
                 Some(other) => format!("{k} = {other:?}"),
                 None => format!("{k} missing"),
             })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// A number as an error shows it: whole numbers (config sizes) as integers.
+fn shown(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        crate::text::num(x)
     }
 }
 
@@ -476,7 +489,9 @@ mod tests {
             ("1 in tie", "not a list"),
             ("1 in 2", "needs a key"),
             ("i > 1", "no 'i'"),
-            ("step % 0", "division by zero"),
+            ("step % 0", "division by zero (step = 2)"),
+            ("i in mlp_only_layers", "no 'i'"),
+            ("1 / (step - 2)", "step = 2"),
             ("and", "expected a number"),
             ("step == 2 step", "unexpected text"),
         ] {
