@@ -508,7 +508,11 @@ fn tensors_kept_in_float32_unless_dtype() {
             "model.layers.2.mlp.gate.e_score_correction_bias"
         ]
     );
-    assert!(plain.iter().any(|(n, _)| n == "model.layers.0.self_attn.q_proj.weight"));
+    assert!(
+        plain
+            .iter()
+            .any(|(n, _)| n == "model.layers.0.self_attn.q_proj.weight")
+    );
     assert!(
         plain
             .iter()

@@ -275,7 +275,8 @@ impl<'t> Parser<'t, '_> {
                 self.at += 1;
                 let arithmetic = matches!(self.peek(), Some(Token::Op(op)) if op != ")")
                     || self.peek_key("in")
-                    || (self.peek_key("not") && self.tokens.get(self.at + 1) == Some(&Token::Key("in")));
+                    || (self.peek_key("not")
+                        && self.tokens.get(self.at + 1) == Some(&Token::Key("in")));
                 if !arithmetic {
                     return Ok(value);
                 }
@@ -300,7 +301,8 @@ impl<'t> Parser<'t, '_> {
             return Ok(self.scope.key_holds(key));
         }
         let lhs = self.expr()?;
-        let negated_in = self.peek_key("not") && self.tokens.get(self.at + 1) == Some(&Token::Key("in"));
+        let negated_in =
+            self.peek_key("not") && self.tokens.get(self.at + 1) == Some(&Token::Key("in"));
         if self.peek_key("in") || negated_in {
             self.at += if negated_in { 2 } else { 1 };
             let Some(Token::Key(key)) = self.peek() else {
@@ -466,7 +468,9 @@ mod tests {
             .holds(condition)
             .unwrap()
         };
-        let dense: Vec<bool> = (0..4).map(|i| at(i, "i >= first_k_dense_replace")).collect();
+        let dense: Vec<bool> = (0..4)
+            .map(|i| at(i, "i >= first_k_dense_replace"))
+            .collect();
         assert_eq!(dense, [false, false, true, true]);
         let sparse = "i not in mlp_only_layers and (i + 1) % step == 0";
         let moe: Vec<bool> = (0..6).map(|i| at(i, sparse)).collect();

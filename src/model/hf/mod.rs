@@ -28,10 +28,16 @@ const FAMILIES: &[(&str, &str)] = &[
     ("mixtral.toml", include_str!("families/mixtral.toml")),
     ("qwen3_moe.toml", include_str!("families/qwen3_moe.toml")),
     ("olmoe.toml", include_str!("families/olmoe.toml")),
-    ("deepseek_v3.toml", include_str!("families/deepseek_v3.toml")),
+    (
+        "deepseek_v3.toml",
+        include_str!("families/deepseek_v3.toml"),
+    ),
     ("olmo2.toml", include_str!("families/olmo2.toml")),
     ("gemma2.toml", include_str!("families/gemma2.toml")),
-    ("gemma3_text.toml", include_str!("families/gemma3_text.toml")),
+    (
+        "gemma3_text.toml",
+        include_str!("families/gemma3_text.toml"),
+    ),
 ];
 
 /// Limit on a config.json's size: real ones are a few KiB.

@@ -208,7 +208,11 @@ impl Template {
                 toml::Value::Boolean(b) => {
                     values.insert(key.clone(), Value::Bool(*b));
                 }
-                toml::Value::Array(items) if items.iter().all(|v| v.as_float().or(v.as_integer().map(|n| n as f64)).is_some()) => {
+                toml::Value::Array(items)
+                    if items
+                        .iter()
+                        .all(|v| v.as_float().or(v.as_integer().map(|n| n as f64)).is_some()) =>
+                {
                     let numbers = items
                         .iter()
                         .filter_map(|v| v.as_float().or(v.as_integer().map(|n| n as f64)))
