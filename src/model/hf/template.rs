@@ -208,24 +208,15 @@ impl Template {
                 toml::Value::Boolean(b) => {
                     values.insert(key.clone(), Value::Bool(*b));
                 }
-                toml::Value::Array(items)
-                    if items
-                        .iter()
-                        .all(|v| v.as_float().or(v.as_integer().map(|n| n as f64)).is_some()) =>
-                {
+                toml::Value::Array(items) => {
                     let numbers = items
                         .iter()
-                        .filter_map(|v| v.as_float().or(v.as_integer().map(|n| n as f64)))
-                        .collect();
+                        .map(|v| v.as_float().or(v.as_integer().map(|n| n as f64)))
+                        .collect::<Option<Vec<f64>>>()
+                        .ok_or_else(|| self.bad_default(key, default))?;
                     values.insert(key.clone(), Value::List(numbers));
                 }
-                other => {
-                    return Err(Error::Param(format!(
-                        "template {}: default '{key}' = {other} is not a number, a boolean, a \
-                         list of numbers or an expression",
-                        self.family
-                    )));
-                }
+                other => return Err(self.bad_default(key, other)),
             }
         }
         for (key, expression) in derived {
@@ -240,6 +231,14 @@ impl Template {
             values.insert(key.clone(), Value::Number(value as f64));
         }
         Ok(values)
+    }
+
+    fn bad_default(&self, key: &str, value: &toml::Value) -> Error {
+        Error::Param(format!(
+            "template {}: default '{key}' = {value} is not a number, a boolean, a list of \
+             numbers or an expression",
+            self.family
+        ))
     }
 
     /// Every tensor of the model, in the template's order, blocks repeated.
@@ -465,6 +464,7 @@ source = "a test"
 [defaults]
 layers = 4
 first_dense = 1
+dense_layers = [3]
 [repeat]
 layer = "layers"
 [[tensor]]
@@ -502,6 +502,27 @@ unless = "i >= first_dense and i not in dense_layers"
         assert_eq!(plan[2].shape, [4, 3]);
         assert_eq!((plan[1].dtype, plan[1].layer), (Some(DType::F32), Some(1)));
         assert_eq!((plan[0].dtype, plan[0].layer), (None, Some(0)));
+        // The default list stands for a missing key.
+        let values = t.scope_values(&BTreeMap::new(), "config.json").unwrap();
+        let plan = t.expand(&values, "config.json").unwrap();
+        let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names[1..],
+            [
+                "layers.1.mlp.gate.weight",
+                "layers.2.mlp.gate.weight",
+                "layers.3.mlp.up.weight"
+            ]
+        );
+        let bad = Template::parse("bad.toml", &MOE.replace("[3]", "[\"x\"]")).unwrap();
+        let err = bad
+            .scope_values(&BTreeMap::new(), "c")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dense_layers") && err.contains("list of numbers"),
+            "{err}"
+        );
         let err = Template::parse("bad.toml", &MOE.replace("float32", "int4"))
             .unwrap_err()
             .to_string();
