@@ -242,7 +242,11 @@ def test_every_family_filled_by_init_module_equals_its_gen_file(config, tmp_path
     model.to_empty(device="cpu")
     report = wi.torch.init_module(model, seed=SEED)
     assert report["unplaced"] == []
+    # The file holds the parameters and the persistent buffers save_pretrained writes
+    # (DeepSeek-V3's router e_score_correction_bias).
+    persistent = set(model.state_dict())
     state = dict(model.named_parameters())
+    state.update({n: b for n, b in model.named_buffers() if n in persistent})
     assert set(state) == set(want), (sorted(set(state) ^ set(want)))
     assert_same({n: p.detach() for n, p in state.items()}, want, config["model_type"])
     eager = auto.from_config(hf_config)

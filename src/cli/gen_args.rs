@@ -66,8 +66,10 @@ pub struct GenArgs {
     /// Instead of --shape: a Hugging Face config.json. Writes the tensors save_pretrained
     /// writes for it, each by the law the model's _init_weights gives it, as
     /// DIR/model.safetensors (or shards with --max-shard-size) plus config.json. The
-    /// family comes from the config's architectures; --spec FAMILY.toml gives your own
-    /// template. See docs/guide.md, "Training from scratch".
+    /// family comes from the config's architectures (Llama, Mistral, Mixtral, Qwen2, Qwen3,
+    /// Qwen3-MoE, OLMo 2, OLMoE, DeepSeek-V3, Gemma, Gemma 2, Gemma 3 text, Phi-3, GPT-2,
+    /// BERT); --spec FAMILY.toml gives your own template. See docs/guide.md, "Training from
+    /// scratch".
     #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "like", "name", "scheme"])]
     pub hf_config: Option<PathBuf>,
 

@@ -29,9 +29,11 @@ impl GenRequest {
     }
 
     /// `--hf-config FILE`: the family's tensors for that config (the template from
-    /// `--spec` when given), the config's dtype unless `--dtype`, PyTorch's layout (out ×
-    /// in), schemes by name from `--rule` before `--recipe`'s before the template's; and
-    /// the config's bytes.
+    /// `--spec` when given), the config's dtype unless `--dtype` (a tensor the template
+    /// keeps in float32, as transformers' `_keep_in_fp32_modules_strict` does, stays in it
+    /// unless `--dtype`: the flag sets every tensor's), PyTorch's layout (out × in),
+    /// schemes by name from `--rule` before `--recipe`'s before the template's; and the
+    /// config's bytes.
     pub(crate) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
         if self.rng != crate::tensor::rng::RngMode::Native {
             return Err(Error::Usage(format!(
@@ -68,6 +70,11 @@ impl GenRequest {
                     None => planned.scheme.parse::<SchemeSpec>()?,
                 };
                 let shape = Shape::new(planned.shape)?;
+                // A tensor transformers keeps in float32 keeps it, unless --dtype.
+                let common = match (self.dtype, planned.dtype) {
+                    (None, Some(dtype)) => Common { dtype, ..common },
+                    _ => common,
+                };
                 let mut tensor = common.tensor(planned.name, shape, scheme)?;
                 tensor.zero_row = planned.zero_row;
                 Ok(tensor)

@@ -72,6 +72,13 @@ family!(
     phi3_matches_transformers: "phi3",
     gpt2_matches_transformers: "gpt2",
     bert_matches_transformers: "bert",
+    mixtral_matches_transformers: "mixtral",
+    qwen3_moe_matches_transformers: "qwen3_moe",
+    olmoe_matches_transformers: "olmoe",
+    deepseek_v3_matches_transformers: "deepseek_v3",
+    olmo2_matches_transformers: "olmo2",
+    gemma2_matches_transformers: "gemma2",
+    gemma3_text_matches_transformers: "gemma3_text",
 );
 
 /// Every case of a family: the plan (`--dry-run --report json`) lists exactly the
@@ -398,7 +405,21 @@ fn every_family_loads_with_safetensors_numpy() {
     let dir = tempdir();
     let mut checked = 0;
     for family in [
-        "llama", "mistral", "qwen2", "qwen3", "gemma", "phi3", "gpt2", "bert",
+        "llama",
+        "mistral",
+        "qwen2",
+        "qwen3",
+        "gemma",
+        "phi3",
+        "gpt2",
+        "bert",
+        "mixtral",
+        "qwen3_moe",
+        "olmoe",
+        "deepseek_v3",
+        "olmo2",
+        "gemma2",
+        "gemma3_text",
     ] {
         let fixture = fixture(family);
         for (k, case) in fixture["cases"].as_array().unwrap().iter().enumerate() {
@@ -437,4 +458,67 @@ fn every_family_loads_with_safetensors_numpy() {
         }
     }
     assert!(checked >= 8, "only {checked} cases loaded");
+}
+
+/// DeepSeek-V3's router weight and correction bias are float32 whatever the config's
+/// dtype (transformers' `_keep_in_fp32_modules_strict`), unless `--dtype`, which sets every
+/// tensor's; its first `first_k_dense_replace` layers are dense.
+#[test]
+fn tensors_kept_in_float32_unless_dtype() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+        "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 8,
+        "num_hidden_layers": 3, "num_attention_heads": 2, "n_routed_experts": 4,
+        "first_k_dense_replace": 2, "q_lora_rank": null, "kv_lora_rank": 8,
+        "qk_rope_head_dim": 4, "qk_nope_head_dim": 4, "v_head_dim": 4, "dtype": "bfloat16"}"#,
+    )
+    .unwrap();
+    let dtypes = |extra: &str| -> Vec<(String, String)> {
+        let plan: Value = serde_json::from_str(&run_stdout(
+            dir.path(),
+            &argv(&format!(
+                "gen --hf-config config.json --dry-run --report json {extra} -o m/"
+            )),
+        ))
+        .unwrap();
+        plan["tensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap().to_string(),
+                    t["dtype"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let plain = dtypes("");
+    let f32s: Vec<&str> = plain
+        .iter()
+        .filter(|(_, d)| d == "f32")
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        f32s,
+        [
+            "model.layers.2.mlp.gate.weight",
+            "model.layers.2.mlp.gate.e_score_correction_bias"
+        ]
+    );
+    assert!(
+        plain
+            .iter()
+            .any(|(n, _)| n == "model.layers.0.self_attn.q_proj.weight")
+    );
+    assert!(
+        plain
+            .iter()
+            .all(|(n, d)| d == "bf16" || f32s.contains(&n.as_str()))
+    );
+    for (flag, want) in [("--dtype bf16", "bf16"), ("--dtype f16", "f16")] {
+        assert!(dtypes(flag).iter().all(|(_, d)| d == want), "{flag}");
+    }
 }

@@ -26,6 +26,19 @@ const FAMILIES: &[(&str, &str)] = &[
     ("phi3.toml", include_str!("families/phi3.toml")),
     ("gpt2.toml", include_str!("families/gpt2.toml")),
     ("bert.toml", include_str!("families/bert.toml")),
+    ("mixtral.toml", include_str!("families/mixtral.toml")),
+    ("qwen3_moe.toml", include_str!("families/qwen3_moe.toml")),
+    ("olmoe.toml", include_str!("families/olmoe.toml")),
+    (
+        "deepseek_v3.toml",
+        include_str!("families/deepseek_v3.toml"),
+    ),
+    ("olmo2.toml", include_str!("families/olmo2.toml")),
+    ("gemma2.toml", include_str!("families/gemma2.toml")),
+    (
+        "gemma3_text.toml",
+        include_str!("families/gemma3_text.toml"),
+    ),
 ];
 
 /// Limit on a config.json's size: real ones are a few KiB.
@@ -75,6 +88,11 @@ pub fn load(config: &Path, template: Option<&Path>) -> Result<Model> {
                 serde_json::Value::Bool(b) => Value::Bool(*b),
                 serde_json::Value::Null => Value::Null,
                 serde_json::Value::String(s) => Value::Text(s.clone()),
+                // Lists of numbers (`mlp_only_layers`), for `i in key`; others are
+                // nothing a template reads.
+                serde_json::Value::Array(items) => {
+                    Value::List(items.iter().map(|x| x.as_f64()).collect::<Option<_>>()?)
+                }
                 _ => return None,
             };
             Some((k.clone(), value))

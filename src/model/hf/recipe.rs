@@ -125,6 +125,7 @@ pub fn apply(model: &mut Model, recipe: &Recipe) -> Result<()> {
         let scope = Scope {
             values: &model.values,
             where_: &model.label,
+            index: None,
         };
         let value = scope.number(expression).map_err(|e| {
             Error::Param(format!(
@@ -224,6 +225,7 @@ fn substitute(
         &Scope {
             values: &values,
             where_: &label,
+            index: tensor.layer,
         },
     )
 }
@@ -250,6 +252,7 @@ mod tests {
                     zero_row: None,
                     role: None,
                     layer: Some(1),
+                    dtype: None,
                 };
                 let text = substitute(law, &tensor, &symbols, recipe).unwrap();
                 text.parse::<crate::scheme::SchemeSpec>()

@@ -20,7 +20,22 @@
 //! scheme = "normal:std={initializer_range}"   # {expression} is replaced by its value
 //! if = "attention_bias"                   # or unless = "tie_word_embeddings"
 //! role = "q"                              # what a recipe (`--recipe`) calls it
+//!
+//! [[tensor]]
+//! name = "model.layers.{i}.mlp.gate.weight"
+//! block = "layer"
+//! shape = ["n_routed_experts", "hidden_size"]
+//! scheme = "normal:std={initializer_range}"
+//! if = "i >= first_k_dense_replace"       # conditions may use the layer index i
+//! dtype = "float32"                       # kept in float32 whatever the config's dtype
 //! ```
+//!
+//! Conditions (`if`, `unless`, `unsupported`) are [`super::expr`]'s: a key that is set,
+//! comparisons, `and`/`or`/`not`, and `i in list_key`, with `i` the index of the repeat
+//! (MoE models whose first layers, or listed ones, are dense). `dtype` (a torch dtype
+//! name) is for the tensors transformers keeps in float32 whatever the config's dtype
+//! (`_keep_in_fp32_modules_strict`): they are written in it unless `--dtype` is given,
+//! which sets every tensor's.
 //!
 //! `role` names a weight as the init recipes of pretraining codebases do ([`ROLES`]); a
 //! tensor without one (norms, biases, position embeddings, state-space parameters) keeps
@@ -33,6 +48,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::expr::{Scope, Value};
+use crate::array::dtype::DType;
 use crate::error::{Error, Result};
 
 /// A parsed template.
@@ -99,10 +115,13 @@ struct TensorTemplate {
     zero_row: Option<String>,
     /// What init recipes call this tensor (one of [`ROLES`]).
     role: Option<String>,
+    /// A dtype (torch's name) this tensor keeps whatever the config's.
+    dtype: Option<String>,
 }
 
 /// One expanded tensor: name, shape, scheme text, the row to zero if any, and what a
-/// recipe needs: its role and the index of its repeat (its layer).
+/// recipe needs: its role and the index of its repeat (its layer); and the dtype it
+/// keeps whatever the config's, if any (`--dtype` still overrides it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
     pub name: String,
@@ -111,6 +130,7 @@ pub struct Planned {
     pub zero_row: Option<usize>,
     pub role: Option<String>,
     pub layer: Option<usize>,
+    pub dtype: Option<DType>,
 }
 
 /// The most tensors one config may expand to (a 1000-layer model of 20 tensors a layer).
@@ -130,6 +150,9 @@ impl Template {
                     t.name,
                     ROLES.join(", ")
                 )));
+            }
+            if let Some(dtype) = &t.dtype {
+                super::torch_dtype(dtype, &format!("{label}: tensor '{}'", t.name))?;
             }
             if let Some(block) = &t.block
                 && !template.repeat.contains_key(block)
@@ -185,19 +208,22 @@ impl Template {
                 toml::Value::Boolean(b) => {
                     values.insert(key.clone(), Value::Bool(*b));
                 }
-                other => {
-                    return Err(Error::Param(format!(
-                        "template {}: default '{key}' = {other} is not a number, a boolean or \
-                         an expression",
-                        self.family
-                    )));
+                toml::Value::Array(items) => {
+                    let numbers = items
+                        .iter()
+                        .map(|v| v.as_float().or(v.as_integer().map(|n| n as f64)))
+                        .collect::<Option<Vec<f64>>>()
+                        .ok_or_else(|| self.bad_default(key, default))?;
+                    values.insert(key.clone(), Value::List(numbers));
                 }
+                other => return Err(self.bad_default(key, other)),
             }
         }
         for (key, expression) in derived {
             let scope = Scope {
                 values: &values,
                 where_: label,
+                index: None,
             };
             let value = scope
                 .size(expression)
@@ -207,11 +233,20 @@ impl Template {
         Ok(values)
     }
 
+    fn bad_default(&self, key: &str, value: &toml::Value) -> Error {
+        Error::Param(format!(
+            "template {}: default '{key}' = {value} is not a number, a boolean, a list of \
+             numbers or an expression",
+            self.family
+        ))
+    }
+
     /// Every tensor of the model, in the template's order, blocks repeated.
     pub fn expand(&self, values: &BTreeMap<String, Value>, label: &str) -> Result<Vec<Planned>> {
         let scope = Scope {
             values,
             where_: label,
+            index: None,
         };
         for key in &self.unsupported {
             if scope.holds(key)? {
@@ -257,6 +292,11 @@ impl Template {
         scope: &Scope<'_>,
         out: &mut Vec<Planned>,
     ) -> Result<()> {
+        let scope = &Scope {
+            values: scope.values,
+            where_: scope.where_,
+            index,
+        };
         if let Some(condition) = &t.only_if
             && !scope.holds(condition)?
         {
@@ -301,6 +341,10 @@ impl Template {
             zero_row,
             role: t.role.clone(),
             layer: index,
+            dtype: match &t.dtype {
+                Some(name) => Some(super::torch_dtype(name, scope.where_)?),
+                None => None,
+            },
         });
         Ok(())
     }
@@ -412,6 +456,77 @@ unless = "tie"
             ["embed.weight", "layers.0.q.weight", "layers.0.q.bias"]
         );
         assert_eq!(other[0].zero_row, Some(3));
+    }
+
+    const MOE: &str = r#"
+family = "moe"
+source = "a test"
+[defaults]
+layers = 4
+first_dense = 1
+dense_layers = [3]
+[repeat]
+layer = "layers"
+[[tensor]]
+name = "layers.{i}.mlp.gate.weight"
+block = "layer"
+shape = ["8", "4"]
+scheme = "normal:std=0.02"
+if = "i >= first_dense and i not in dense_layers"
+dtype = "float32"
+role = "router"
+[[tensor]]
+name = "layers.{i}.mlp.up.weight"
+block = "layer"
+shape = ["4", "i + 1"]
+scheme = "zeros"
+unless = "i >= first_dense and i not in dense_layers"
+"#;
+
+    #[test]
+    fn layers_may_differ_by_index_and_keep_a_dtype() {
+        let t = Template::parse("moe.toml", MOE).unwrap();
+        let config = [("dense_layers".to_string(), Value::List(vec![2.0]))].into();
+        let values = t.scope_values(&config, "config.json").unwrap();
+        let plan = t.expand(&values, "config.json").unwrap();
+        let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "layers.0.mlp.up.weight",
+                "layers.1.mlp.gate.weight",
+                "layers.2.mlp.up.weight",
+                "layers.3.mlp.gate.weight"
+            ]
+        );
+        assert_eq!(plan[2].shape, [4, 3]);
+        assert_eq!((plan[1].dtype, plan[1].layer), (Some(DType::F32), Some(1)));
+        assert_eq!((plan[0].dtype, plan[0].layer), (None, Some(0)));
+        // The default list stands for a missing key.
+        let values = t.scope_values(&BTreeMap::new(), "config.json").unwrap();
+        let plan = t.expand(&values, "config.json").unwrap();
+        let names: Vec<&str> = plan.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names[1..],
+            [
+                "layers.1.mlp.gate.weight",
+                "layers.2.mlp.gate.weight",
+                "layers.3.mlp.up.weight"
+            ]
+        );
+        let bad = Template::parse("bad.toml", &MOE.replace("[3]", "[\"x\"]")).unwrap();
+        let err = bad
+            .scope_values(&BTreeMap::new(), "c")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dense_layers") && err.contains("list of numbers"),
+            "{err}"
+        );
+        let err = Template::parse("bad.toml", &MOE.replace("float32", "int4"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("int4") && err.contains("mlp.gate"), "{err}");
     }
 
     #[test]
