@@ -59,7 +59,21 @@ const LAW_KEYS: &[&str] = &[
 
 /// The roles of a transformer block's weights: a family without any of them (a
 /// state-space model) is not what the recipes describe.
-const BLOCK_ROLES: &[&str] = &["q", "k", "v", "o", "qkv", "gate", "up", "down", "gate_up"];
+const BLOCK_ROLES: &[&str] = &[
+    "q",
+    "k",
+    "v",
+    "o",
+    "qkv",
+    "gate",
+    "up",
+    "down",
+    "gate_up",
+    "expert_gate",
+    "expert_up",
+    "expert_down",
+    "expert_gate_up",
+];
 
 /// Every built-in recipe, in the data's order.
 pub fn all() -> Result<Vec<Recipe>> {
@@ -159,18 +173,25 @@ fn law_for(
     tensor: &Planned,
     symbols: &BTreeMap<String, Value>,
 ) -> Result<Option<String>> {
-    // transformers 5 stores a layer's experts as one 3-D stack; a recipe that treats
-    // experts apart from the dense MLP names them `expert_*`.
-    let experts = tensor.shape.len() == 3;
-    let parts: Vec<String> = match role {
+    // A routed expert's role names its part (`expert_down`); a recipe without laws for
+    // experts gives them its dense MLP's (`down`). Fused roles take their parts' laws.
+    let (expert, base) = match role.strip_prefix("expert_") {
+        Some(base) => (true, base),
+        None => (false, role),
+    };
+    let parts: Vec<String> = match base {
         "qkv" => vec!["q".into(), "k".into(), "v".into()],
         "gate_up" => vec!["gate".into(), "up".into()],
         other => vec![other.to_string()],
     }
     .into_iter()
-    .map(|part| match recipe.laws.get(&format!("expert_{part}")) {
-        Some(_) if experts => format!("expert_{part}"),
-        _ => part,
+    .map(|part| {
+        let own = format!("expert_{part}");
+        if expert && recipe.laws.contains_key(&own) {
+            own
+        } else {
+            part
+        }
     })
     .collect();
     let mut laws = Vec::new();

@@ -85,7 +85,11 @@ pub struct Template {
 /// - `gate`, `up`, `down`: the MLP (or each expert's);
 /// - `gate_up`: gate and up fused in one tensor, gate the first half of each matrix's
 ///   rows (transformers 5's fused experts);
-/// - `router`: a mixture of experts' router (gate) weight.
+/// - `router`: a mixture of experts' router (gate) weight;
+/// - `expert_gate`, `expert_up`, `expert_down`, `expert_gate_up`: the routed experts'
+///   (one expert's, or transformers 5's 3-D stack of all of a layer's), which some
+///   recipes initialize apart from a dense MLP; a recipe that does not name them gives
+///   them its gate/up/down laws. Shared experts are a dense MLP (`gate`, `up`, `down`).
 pub const ROLES: &[&str] = &[
     "embedding",
     "q",
@@ -99,6 +103,10 @@ pub const ROLES: &[&str] = &[
     "gate_up",
     "lm_head",
     "router",
+    "expert_gate",
+    "expert_up",
+    "expert_down",
+    "expert_gate_up",
 ];
 
 #[derive(Debug, Deserialize)]
