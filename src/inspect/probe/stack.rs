@@ -586,7 +586,7 @@ fn attention(plan: &LayerPlan, w: &Weights, h: &Mat) -> Result<Mat> {
     let mut values = v.apply(h);
     if values.cols != o.inp {
         // Grouped-query attention: query head j reads key-value head j / group.
-        if values.cols == 0 || o.inp % values.cols != 0 {
+        if values.cols == 0 || !o.inp.is_multiple_of(values.cols) {
             return Err(Error::Usage(format!(
                 "probe --hf-config: the value width {} does not divide the output projection's {}",
                 values.cols, o.inp
@@ -620,7 +620,7 @@ fn kv_heads(w: &Weights, value_width: usize, query_width: usize) -> Result<usize
         Error::Usage("probe --hf-config: the config names no num_attention_heads".into())
     })?;
     let head_dim = query_width / heads.max(1);
-    if head_dim == 0 || value_width % head_dim != 0 {
+    if head_dim == 0 || !value_width.is_multiple_of(head_dim) {
         return Err(Error::Usage(format!(
             "probe --hf-config: {heads} heads over {query_width} query units do not split the \
              value width {value_width}"
