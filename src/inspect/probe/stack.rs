@@ -19,7 +19,7 @@
 //!   attention branch's variance by up to the number of (uncorrelated) tokens mixed;
 //!   the model reports the one-token upper end;
 //! - no positional embeddings or rotary phases (GPT-2's wpe is not added), no dropout,
-//!   no causal mask (there is no mixing to mask), no MoE (refused, see [`structure`]);
+//!   no causal mask (there is no mixing to mask), no MoE (a family with a router or 3-D expert stacks is refused);
 //! - the math is f64 throughout, with the weights exactly as `gen` writes them (its
 //!   dtype's values, converted).
 //!
