@@ -521,10 +521,13 @@ fn render_stack(probe: &StackProbe, args: &ProbeArgs) -> String {
         probe.tokens,
         probe.seed
     );
+    out.push_str("model:\n");
+    for line in &probe.model {
+        out.push_str(&format!("  - {line}\n"));
+    }
     out.push_str(&format!(
-        "model: {}\nverdict: growing once the residual stream's variance passes {}x the \
-         embedding's (the embedding then makes under {}% of it)\n\n",
-        probe.model.join("; "),
+        "verdict: growing once the residual stream's variance passes {}x the embedding's \
+         (the embedding then makes under {}% of it)\n\n",
         probe.growth_factor,
         100.0 / probe.growth_factor
     ));

@@ -70,9 +70,10 @@ pub const SUPPORTED: &[&str] = &[
 
 /// What the model simplifies, for reports.
 pub const SIMPLIFICATIONS: &[&str] = &[
-    "attention = o(v(norm x)) per token: each token attends to itself only, so q and k (which only shape the softmax mixing) play no part",
+    "attention = o(v(norm x)) per token: each token attends to itself alone, so q and k \
+     (which only shape the softmax mixing) play no part",
     "no positional embeddings or rotary phases, no dropout, no causal mask",
-    "MoE layers are not modeled (refused)",
+    "no MoE (refused)",
     "f64 math on the weights gen writes",
 ];
 
@@ -944,7 +945,7 @@ fn judge(embedding_variance: f64, rows: &[Row], logits_std: f64) -> StackVerdict
         _ => "every branch outputs zero".to_string(),
     };
     let share = if growth > 0.0 && growth.is_finite() {
-        format!(", the embedding's share {:.1}%", 100.0 / growth.max(1.0))
+        format!(", the embedding's share {:.2}%", 100.0 / growth.max(1.0))
     } else {
         String::new()
     };
