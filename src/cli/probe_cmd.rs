@@ -67,8 +67,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "NAME", requires = "input")]
     pub input_tensor: Option<String>,
 
-    /// Seed for the weights, input and output gradient (as in `gen`). Without it a fresh
-    /// seed is drawn and printed.
+    /// Seed for the weights, input and output gradient, or the weights and token ids with
+    /// --hf-config (as in `gen`). Without it a fresh seed is drawn and printed.
     #[arg(long)]
     pub seed: Option<String>,
 
@@ -76,7 +76,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Also print every layer of every scheme.
+    /// Also print every layer of every scheme (every sublayer of every recipe).
     #[arg(long)]
     pub detail: bool,
 
@@ -84,8 +84,8 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub no_chart: bool,
 
-    /// Draw activation variance against depth, one line per scheme, into FILE.svg or
-    /// FILE.png.
+    /// Draw activation variance against depth, one line per scheme (with --hf-config: the
+    /// residual stream's variance, one line per recipe), into FILE.svg or FILE.png.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 

@@ -981,3 +981,75 @@ fn judge(embedding_variance: f64, rows: &[Row], logits_std: f64) -> StackVerdict
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(layer: usize, sublayer: &'static str, growth: f64) -> Row {
+        Row {
+            layer,
+            sublayer,
+            branch_variance: 1.0,
+            branch_ratio: 0.5,
+            stream_variance: growth,
+            stream_rms: growth.sqrt(),
+            growth,
+        }
+    }
+
+    #[test]
+    fn the_verdict_turns_at_the_first_sublayer_past_the_factor() {
+        let rows = [
+            row(0, "attention", 2.0),
+            row(0, "mlp", 50.0),
+            row(1, "attention", 150.0),
+            row(1, "mlp", 1e4),
+        ];
+        let v = judge(1.0, &rows, 1.0);
+        assert_eq!(v.kind, "growing");
+        assert_eq!((v.layer, v.sublayer), (Some(1), Some("attention")));
+        assert_eq!(v.growth, 1e4);
+        let v = judge(1.0, &rows[..2], 1.0);
+        assert_eq!((v.kind, v.layer), ("stable", None));
+        assert!(v.detail.contains("share 2.00%"), "{}", v.detail);
+        let v = judge(1.0, &[row(0, "mlp", 0.5 / GROWTH_FACTOR)], 1.0);
+        assert_eq!((v.kind, v.sublayer), ("vanishing", Some("mlp")));
+        // A stream that overflowed grows.
+        let v = judge(1.0, &[row(0, "attention", f64::INFINITY)], 1.0);
+        assert_eq!(v.kind, "growing");
+    }
+
+    #[test]
+    fn activations_match_their_definitions() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(Act::Silu.apply(1.0), 1.0 / (1.0 + (-1.0f64).exp())));
+        // Φ(1) = 0.8413447460685429: gelu(1) = 1 · Φ(1).
+        assert!(close(Act::Gelu.apply(1.0), 0.841_344_746_068_542_9));
+        assert!((Act::GeluTanh.apply(1.0) - 0.841_191_990_6).abs() < 1e-9);
+        assert_eq!(Act::Relu.apply(-2.0), 0.0);
+        assert_eq!(Act::parse("gelu_pytorch_tanh"), Some(Act::GeluTanh));
+        assert_eq!(Act::parse("swish"), Some(Act::Silu));
+        assert_eq!(Act::parse("xielu"), None);
+    }
+
+    #[test]
+    fn fused_rows_and_products() {
+        // W = [[1, 2], [3, 4], [5, 6]] (3 outputs × 2 inputs), bias [1, 0, -1].
+        let lin = Linear {
+            out: 3,
+            inp: 2,
+            w: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            bias: Some(vec![1.0, 0.0, -1.0]),
+        };
+        let x = Mat {
+            rows: 2,
+            cols: 2,
+            data: vec![1.0, 1.0, 2.0, -1.0],
+        };
+        assert_eq!(lin.apply(&x).data, [4.0, 7.0, 10.0, 1.0, 2.0, 3.0]);
+        let v = lin.rows(1, 3);
+        assert_eq!((v.out, v.inp), (2, 2));
+        assert_eq!(v.apply(&x).data, [7.0, 10.0, 2.0, 3.0]);
+    }
+}
