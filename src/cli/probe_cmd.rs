@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::inspect::probe::stack::{RecipeProbe, StackProbe};
 use crate::inspect::probe::{Input, Probe, SchemeProbe, Setup};
 use crate::model::activation::Activation;
 use crate::scheme::SchemeSpec;
@@ -17,30 +18,45 @@ Examples:
   weightinit probe --layers 784-512x50-10 --activation relu \\
                    --scheme he-normal,xavier-normal,normal:std=0.01,normal:std=1,zeros
   weightinit probe --layers 256x30 --activation tanh --scheme xavier-uniform,he-uniform --plot probe.svg
-  weightinit probe --layers 784-256-10 --input x.npy --json | jq '.schemes[].verdict.kind'";
+  weightinit probe --layers 784-256-10 --input x.npy --json | jq '.schemes[].verdict.kind'
+  weightinit probe --hf-config config.json --recipe family,torchtitan,megatron,olmo-mitchell --seed 1";
 
 /// Push a batch through a dense chain initialized by each scheme and watch the signal:
 /// activation and gradient variance per layer, dead and distinct units, and a verdict
-/// (stable / vanishing / exploding / symmetric) with the layer where it turned.
+/// (stable / vanishing / exploding / symmetric) with the layer where it turned. With
+/// --hf-config instead: a family's residual stack, initialized by each --recipe.
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct ProbeArgs {
     /// The chain's widths, input first: 784-512x50-10 (512x50 repeats a width).
     #[arg(long)]
-    pub layers: String,
+    pub layers: Option<String>,
 
-    /// Activation after every hidden layer (the last layer is linear).
-    #[arg(long, value_parser = choice::<Activation>(), default_value_t = Activation::Relu)]
-    pub activation: Activation,
+    /// A Hugging Face config.json instead of --layers: its family's residual stack
+    /// (embedding, pre-norm attention and MLP per layer, final norm, lm_head), with the
+    /// weights `gen --hf-config` writes.
+    #[arg(long, value_name = "CONFIG")]
+    pub hf_config: Option<PathBuf>,
+
+    /// Init recipes to compare on --hf-config, comma-separated or repeated (`weightinit
+    /// recipes` lists them); `family` (or `transformers`) is the family's own init.
+    /// Default: family.
+    #[arg(long = "recipe", value_name = "RECIPE[,RECIPE...]")]
+    pub recipes: Vec<String>,
+
+    /// Activation after every hidden layer (the last layer is linear). Default: relu.
+    #[arg(long, value_parser = choice::<Activation>())]
+    pub activation: Option<Activation>,
 
     /// Schemes to compare, comma-separated or repeated; parameters go inline
     /// (normal:std=0.01). Default: the one the activation calls for.
     #[arg(long = "scheme", value_name = "SCHEME[,SCHEME...]")]
     pub schemes: Vec<String>,
 
-    /// Number of standard-normal input rows.
-    #[arg(long, default_value_t = 1024, conflicts_with = "input")]
-    pub batch: usize,
+    /// Number of standard-normal input rows (default 1024), or of random token ids with
+    /// --hf-config (default 64).
+    #[arg(long, conflicts_with = "input")]
+    pub batch: Option<usize>,
 
     /// Real inputs instead: a 2-D float array (rows × first width) in .npy, or one tensor
     /// of an .npz/.safetensors file (with --input-tensor).
@@ -51,8 +67,8 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "NAME", requires = "input")]
     pub input_tensor: Option<String>,
 
-    /// Seed for the weights, input and output gradient (as in `gen`). Without it a fresh
-    /// seed is drawn and printed.
+    /// Seed for the weights, input and output gradient, or the weights and token ids with
+    /// --hf-config (as in `gen`). Without it a fresh seed is drawn and printed.
     #[arg(long)]
     pub seed: Option<String>,
 
@@ -60,7 +76,7 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Also print every layer of every scheme.
+    /// Also print every layer of every scheme (every sublayer of every recipe).
     #[arg(long)]
     pub detail: bool,
 
@@ -68,8 +84,8 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub no_chart: bool,
 
-    /// Draw activation variance against depth, one line per scheme, into FILE.svg or
-    /// FILE.png.
+    /// Draw activation variance against depth, one line per scheme (with --hf-config: the
+    /// residual stream's variance, one line per recipe), into FILE.svg or FILE.png.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 
@@ -141,13 +157,38 @@ fn read_input(path: &std::path::Path, tensor: Option<&str>) -> Result<Input> {
 }
 
 pub fn run(args: &ProbeArgs) -> Result<()> {
-    let widths = crate::model::layers::parse_widths(&args.layers)?;
+    let layers = match (&args.layers, &args.hf_config) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "--layers and --hf-config each give the network to probe; give one".into(),
+            ));
+        }
+        (None, Some(config)) => return run_stack(args, config),
+        (Some(layers), None) => layers,
+        (None, None) => {
+            return Err(Error::Usage(
+                "probe needs --layers WIDTHS (a dense chain) or --hf-config CONFIG (a family's \
+                 residual stack)"
+                    .into(),
+            ));
+        }
+    };
+    if !args.recipes.is_empty() {
+        return Err(Error::Usage(
+            "--recipe needs --hf-config: recipes give laws to a family's weights; a --layers \
+             chain takes --scheme"
+                .into(),
+        ));
+    }
+    let widths = crate::model::layers::parse_widths(layers)?;
+    let activation = args.activation.unwrap_or(Activation::Relu);
     let schemes = if args.schemes.is_empty() {
-        vec![args.activation.weight_scheme().parse()?]
+        vec![activation.weight_scheme().parse()?]
     } else {
         split_schemes(&args.schemes)?
     };
-    if args.batch == 0 {
+    let batch = args.batch.unwrap_or(1024);
+    if batch == 0 {
         return Err(Error::Usage(
             "invalid --batch 0: a probe needs at least one input row".into(),
         ));
@@ -157,11 +198,11 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
     }
     let input = match &args.input {
         Some(path) => read_input(path, args.input_tensor.as_deref())?,
-        None => Input::StandardNormal { batch: args.batch },
+        None => Input::StandardNormal { batch },
     };
     let setup = Setup {
         widths,
-        activation: args.activation,
+        activation,
         seed: crate::tensor::rng::parse_seed(args.seed.as_deref())?,
         input,
     };
@@ -346,6 +387,216 @@ fn render(probe: &Probe, args: &ProbeArgs) -> String {
         "\n{} scheme{} x {depth} layers, batch {}: {:.2} s\n",
         probe.schemes.len(),
         if probe.schemes.len() == 1 { "" } else { "s" },
+        probe.batch,
+        probe.seconds
+    ));
+    out
+}
+
+/// `probe --hf-config CONFIG [--recipe R,...]`: the residual stack of the config's family,
+/// once per recipe ([`crate::inspect::probe::stack`]).
+fn run_stack(args: &ProbeArgs, config: &std::path::Path) -> Result<()> {
+    if !args.schemes.is_empty() || args.input.is_some() || args.activation.is_some() {
+        return Err(Error::Usage(
+            "--scheme, --input and --activation describe a --layers chain; with --hf-config \
+             the family gives the activation and --recipe the laws"
+                .into(),
+        ));
+    }
+    let mut recipes: Vec<String> = Vec::new();
+    for list in &args.recipes {
+        for piece in list.split(',').map(str::trim) {
+            if piece.is_empty() {
+                return Err(Error::Usage(format!(
+                    "invalid --recipe '{}': empty recipe name (separate recipes with single commas)",
+                    crate::text::value(list)
+                )));
+            }
+            if !recipes.iter().any(|r| r == piece) {
+                recipes.push(piece.to_string());
+            }
+        }
+    }
+    if recipes.is_empty() {
+        recipes.push(crate::inspect::probe::stack::FAMILY.to_string());
+    }
+    if let Some(plot) = &args.plot {
+        crate::plot::check_image_target(plot, args.force)?;
+    }
+    let setup = crate::inspect::probe::stack::StackSetup {
+        config: config.to_path_buf(),
+        recipes,
+        batch: args.batch.unwrap_or(64),
+        seed: crate::tensor::rng::parse_seed(args.seed.as_deref())?,
+    };
+    let probe = crate::inspect::probe::stack::run(&setup)?;
+    if let Some(path) = &args.plot {
+        crate::plot::write_line_chart(path, &stack_chart(&probe), args.force)?;
+    }
+    let text = if args.json {
+        let mut text = serde_json::to_string_pretty(&probe)
+            .map_err(|e| Error::Numerical(format!("JSON: {e}")))?;
+        text.push('\n');
+        text
+    } else {
+        render_stack(&probe, args)
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// The residual stream's variance against depth: 0 is the embedding, 2l + 1 after layer
+/// l's attention, 2l + 2 after its MLP; one series per recipe.
+pub fn stack_chart(probe: &StackProbe) -> crate::plot::LineChart {
+    let series = probe
+        .recipes
+        .iter()
+        .map(|r| crate::plot::Series {
+            label: r.recipe.clone(),
+            points: std::iter::once((0.0, r.embedding_variance))
+                .chain(
+                    r.rows
+                        .iter()
+                        .enumerate()
+                        .map(|(i, row)| ((i + 1) as f64, row.stream_variance)),
+                )
+                .collect(),
+        })
+        .collect();
+    crate::plot::LineChart {
+        title: format!(
+            "Residual stream variance, {} x {} layers, {} tokens",
+            probe.family, probe.layers, probe.batch
+        ),
+        x_label: "sublayer (0 embedding, 2l+1 attention, 2l+2 MLP of layer l)".into(),
+        y_label: "residual stream variance".into(),
+        log_y: true,
+        series,
+    }
+}
+
+fn stack_summary_row(r: &RecipeProbe) -> Vec<String> {
+    let largest = |sublayer: &str| {
+        r.rows
+            .iter()
+            .filter(|row| row.sublayer == sublayer)
+            .map(|row| row.branch_ratio)
+            .fold(f64::NAN, f64::max)
+    };
+    vec![
+        r.recipe.clone(),
+        r.verdict.kind.to_string(),
+        match (r.verdict.layer, r.verdict.sublayer) {
+            (Some(l), Some(s)) => format!("layer {l} {s}"),
+            _ => "-".into(),
+        },
+        sci(r.embedding_variance),
+        sci(r
+            .rows
+            .last()
+            .map_or(r.embedding_variance, |row| row.stream_variance)),
+        sci(r.verdict.growth),
+        sci(largest("attention")),
+        sci(largest("mlp")),
+        sci(r.logits_std),
+    ]
+}
+
+fn render_stack(probe: &StackProbe, args: &ProbeArgs) -> String {
+    let mut out = format!(
+        "probe: {} ({} family: {} layers, hidden {}, vocabulary {}, {}, MLP {} with {}{}), \
+         batch {} tokens ({}), seed {}\n",
+        probe.config,
+        probe.family,
+        probe.layers,
+        probe.hidden_size,
+        probe.vocab_size,
+        probe.norm,
+        probe.mlp,
+        probe.activation,
+        if probe.tied { ", lm_head tied" } else { "" },
+        probe.batch,
+        probe.tokens,
+        probe.seed
+    );
+    out.push_str("model:\n");
+    for line in &probe.model {
+        out.push_str(&format!("  - {line}\n"));
+    }
+    out.push_str(&format!(
+        "verdict: growing once the residual stream's variance passes {}x the embedding's \
+         (the embedding then makes under {}% of it)\n\n",
+        probe.growth_factor,
+        100.0 / probe.growth_factor
+    ));
+    let mut rows = vec![
+        [
+            "RECIPE",
+            "VERDICT",
+            "TURNED AT",
+            "EMB VAR",
+            "FINAL VAR",
+            "GROWTH",
+            "MAX ATTN/STREAM",
+            "MAX MLP/STREAM",
+            "LOGITS STD",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(probe.recipes.iter().map(stack_summary_row));
+    out.push_str(&super::table::text_table(&rows));
+    out.push('\n');
+    for r in &probe.recipes {
+        out.push_str(&format!(
+            "{}: {}: {}\n",
+            r.recipe, r.verdict.kind, r.verdict.detail
+        ));
+    }
+    if args.detail {
+        for r in &probe.recipes {
+            out.push_str(&format!("\n{} ({})\n", r.recipe, r.summary));
+            let mut rows = vec![
+                [
+                    "LAYER",
+                    "SUBLAYER",
+                    "BRANCH VAR",
+                    "BRANCH/STREAM",
+                    "STREAM VAR",
+                    "STREAM RMS",
+                    "GROWTH",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ];
+            rows.extend(r.rows.iter().map(|row| {
+                vec![
+                    row.layer.to_string(),
+                    row.sublayer.to_string(),
+                    sci(row.branch_variance),
+                    sci(row.branch_ratio),
+                    sci(row.stream_variance),
+                    sci(row.stream_rms),
+                    sci(row.growth),
+                ]
+            }));
+            out.push_str(&super::table::text_table(&rows));
+        }
+    }
+    if !args.no_chart {
+        out.push('\n');
+        out.push_str(&crate::plot::line_chart_text(&stack_chart(probe), 72, 18));
+    }
+    if let Some(plot) = &args.plot {
+        out.push_str(&format!("\nplot: {}\n", plot.display()));
+    }
+    out.push_str(&format!(
+        "\n{} recipe{} x {} layers, batch {}: {:.2} s\n",
+        probe.recipes.len(),
+        if probe.recipes.len() == 1 { "" } else { "s" },
+        probe.layers,
         probe.batch,
         probe.seconds
     ));

@@ -15,7 +15,8 @@
 //! * `memory_limits`: jobs under `ulimit -v`/`ulimit -d` refused in one line, never an
 //!   abort; `long_values`: long inputs shortened inside messages, the reason kept;
 //! * `verify`, `hist`, `probe`: the commands that read or test weights (probe's
-//!   library-level claims stay beside its command, as one module);
+//!   library-level claims stay beside its command, as one module); `probe_stack`:
+//!   `probe --hf-config --recipe`, a family's residual stack per init recipe;
 //! * `completions_and_manuals`: shell completions and manual pages.
 //!
 //! Comparisons with what a framework drew are not here but in tests/streams, even when
@@ -38,6 +39,7 @@ mod interrupts_targets_and_limits;
 mod long_values;
 mod memory_limits;
 mod probe;
+mod probe_stack;
 mod recipes;
 mod schemes;
 mod shard_auto;

@@ -19,6 +19,7 @@
 //!   probe.input --shape BATCHxWIDTH --seed N` writes the same input.
 
 pub mod network;
+pub mod stack;
 pub mod verdict;
 
 use std::borrow::Cow;
