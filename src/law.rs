@@ -51,6 +51,17 @@ pub enum Distribution {
         zeros: usize,
         out: usize,
     },
+    /// The S4D-real state matrix's logarithm (Mamba's `A_log`): the element at position n
+    /// of the last axis (of length `last`) is ln(n + 1), whatever its other indices. No
+    /// randomness.
+    S4dRealLog { last: usize },
+    /// Mamba's dt bias: the inverse softplus ln(e^dt − 1) of dt = max(exp(ln dt_min +
+    /// U·(ln dt_max − ln dt_min)), floor), U uniform on [0, 1) per element.
+    MambaDtBias {
+        dt_min: f64,
+        dt_max: f64,
+        floor: f64,
+    },
 }
 
 /// The moments and support a tensor drawn from a distribution should show.
@@ -79,6 +90,7 @@ impl Distribution {
                 | Distribution::DeltaOrthogonal { .. }
                 | Distribution::Sparse { .. }
                 | Distribution::LstmBias { .. }
+                | Distribution::S4dRealLog { .. }
         )
     }
 
@@ -148,11 +160,17 @@ impl Distribution {
                     fourth_moment: kept * 3.0 * std.powi(4),
                 }
             }
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => DtBias::new(dt_min, dt_max, floor).theory(),
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
-            | Distribution::LstmBias { .. } => return None,
+            | Distribution::LstmBias { .. }
+            | Distribution::S4dRealLog { .. } => return None,
         };
         Some(t)
     }
@@ -179,12 +197,18 @@ impl Distribution {
                     normal_mass(a, (x - mean) / std) / normal_mass(a, b)
                 }
             }
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => DtBias::new(dt_min, dt_max, floor).cdf(x),
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
             | Distribution::Sparse { .. }
-            | Distribution::LstmBias { .. } => return None,
+            | Distribution::LstmBias { .. }
+            | Distribution::S4dRealLog { .. } => return None,
         };
         Some(p)
     }
@@ -199,6 +223,15 @@ impl Distribution {
             Distribution::Normal { mean, std } => mean.abs() + normal_sigmas * std,
             Distribution::Sparse { std, .. } => normal_sigmas * std,
             Distribution::LstmBias { forget } => forget.abs(),
+            Distribution::S4dRealLog { last } => libm::log(last.max(1) as f64),
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => {
+                let d = DtBias::new(dt_min, dt_max, floor);
+                d.low().abs().max(d.high().abs())
+            }
             Distribution::Orthogonal { gain, .. }
             | Distribution::Identity { gain }
             | Distribution::Dirac { gain, .. }
@@ -233,13 +266,19 @@ impl Distribution {
                     0.0
                 }
             }
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => DtBias::new(dt_min, dt_max, floor).pdf(x),
             Distribution::Constant { .. }
             | Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
             | Distribution::Sparse { .. }
-            | Distribution::LstmBias { .. } => return None,
+            | Distribution::LstmBias { .. }
+            | Distribution::S4dRealLog { .. } => return None,
         };
         Some(p)
     }
@@ -290,6 +329,20 @@ impl Distribution {
             Distribution::LstmBias { forget } => format!(
                 "{} on the forget gate's quarter (gates i, f, g, o), 0 elsewhere",
                 num(forget)
+            ),
+            Distribution::S4dRealLog { last } => format!(
+                "ln(n + 1) at position n = 0 … {} of the last axis (S4D-real A_log)",
+                last.saturating_sub(1)
+            ),
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => format!(
+                "ln(e^dt − 1), dt = exp(U(ln {}, ln {})) floored at {} (Mamba dt bias)",
+                num(dt_min),
+                num(dt_max),
+                num(floor)
             ),
             Distribution::Dirac { gain, groups } => format!(
                 "{} × a Dirac delta kernel{}",
@@ -366,6 +419,140 @@ pub fn truncated_standard_moments(a: f64, b: f64) -> TruncatedMoments {
         mean: m1,
         variance,
         fourth_central,
+    }
+}
+
+/// ln(eˣ − 1), the inverse of softplus(y) = ln(1 + eʸ), for x > 0, written as
+/// x + ln(−expm1(−x)) so that it neither overflows for large x nor cancels for small x
+/// (the form PyTorch issue 72759 gives, which transformers' Mamba init uses).
+pub fn inverse_softplus(x: f64) -> f64 {
+    x + libm::log(-libm::expm1(-x))
+}
+
+/// softplus(y) = ln(1 + eʸ), without overflow for large y.
+pub fn softplus(y: f64) -> f64 {
+    if y > 0.0 {
+        y + libm::log1p(libm::exp(-y))
+    } else {
+        libm::log1p(libm::exp(y))
+    }
+}
+
+/// The law of Mamba's dt bias (Gu & Dao 2023, the `mamba_ssm` reference init, as
+/// transformers' `MambaMixer.init_mamba_weights` computes it): Y = g(D) with
+/// g = [`inverse_softplus`] and D = max(exp(a + U·(b − a)), floor), a = ln dt_min,
+/// b = ln dt_max, U uniform on [0, 1).
+///
+/// **CDF, exact.** g is increasing with inverse softplus, so P(Y ≤ y) = P(D ≤ s) with
+/// s = softplus(y): 0 when s < floor (D is never below the floor), else
+/// clamp((ln s − a)/(b − a), 0, 1). When floor > dt_min, D equals the floor with
+/// probability (ln floor − a)/(b − a): an atom at g(floor), the CDF's jump there.
+///
+/// **Moments, by quadrature.** With t = ln D before flooring (uniform on [a, b]),
+/// E[h(Y)] = P(floor)·h(g(floor)) + (1/(b − a))·∫ h(g(eᵗ)) dt over [max(a, ln floor), b];
+/// the mean, then the second and fourth central moments, by composite Simpson's rule on
+/// 4096 intervals (the integrand is analytic in t, so the error is far below the
+/// statistical tests' resolution: checked against 65536 intervals in the unit tests).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DtBias {
+    pub dt_min: f64,
+    pub dt_max: f64,
+    pub floor: f64,
+}
+
+/// Simpson intervals for the dt bias's moments (even).
+const DT_BIAS_INTERVALS: usize = 4096;
+
+impl DtBias {
+    pub fn new(dt_min: f64, dt_max: f64, floor: f64) -> DtBias {
+        DtBias {
+            dt_min,
+            dt_max,
+            floor,
+        }
+    }
+
+    fn log_range(&self) -> (f64, f64) {
+        (libm::log(self.dt_min), libm::log(self.dt_max))
+    }
+
+    /// The smallest dt the law produces: max(dt_min, floor).
+    pub fn smallest_dt(&self) -> f64 {
+        self.dt_min.max(self.floor)
+    }
+
+    /// The smallest value, g(max(dt_min, floor)).
+    pub fn low(&self) -> f64 {
+        inverse_softplus(self.smallest_dt())
+    }
+
+    /// The largest value, g(dt_max) (reached only in the limit U → 1).
+    pub fn high(&self) -> f64 {
+        inverse_softplus(self.dt_max)
+    }
+
+    /// P(D = floor): the probability that the floor lifts dt (0 when floor ≤ dt_min).
+    pub fn floor_mass(&self) -> f64 {
+        if self.floor <= self.dt_min {
+            return 0.0;
+        }
+        let (a, b) = self.log_range();
+        ((libm::log(self.floor) - a) / (b - a)).clamp(0.0, 1.0)
+    }
+
+    pub fn cdf(&self, y: f64) -> f64 {
+        let s = softplus(y);
+        if s < self.smallest_dt() {
+            return 0.0;
+        }
+        let (a, b) = self.log_range();
+        ((libm::log(s) - a) / (b - a)).clamp(0.0, 1.0)
+    }
+
+    /// The density of the continuous part (the atom at the floor, if any, aside):
+    /// 1/((b − a)·s) · ds/dy with s = softplus(y), ds/dy = 1/(1 + e^−y).
+    pub fn pdf(&self, y: f64) -> f64 {
+        if !(self.low()..=self.high()).contains(&y) {
+            return 0.0;
+        }
+        let (a, b) = self.log_range();
+        let s = softplus(y);
+        1.0 / ((b - a) * s * (1.0 + libm::exp(-y)))
+    }
+
+    /// E[h(Y)] by the quadrature above.
+    fn expect(&self, h: impl Fn(f64) -> f64) -> f64 {
+        let (a, b) = self.log_range();
+        let mass = self.floor_mass();
+        let start = if mass > 0.0 { libm::log(self.floor) } else { a };
+        let n = DT_BIAS_INTERVALS;
+        let step = (b - start) / n as f64;
+        let f = |t: f64| h(inverse_softplus(libm::exp(t)));
+        let mut sum = f(start) + f(b);
+        for i in 1..n {
+            let weight = if i % 2 == 1 { 4.0 } else { 2.0 };
+            sum += weight * f(start + step * i as f64);
+        }
+        let continuous = sum * step / 3.0 / (b - a);
+        let atom = if mass > 0.0 {
+            mass * h(inverse_softplus(self.floor))
+        } else {
+            0.0
+        };
+        atom + continuous
+    }
+
+    pub fn theory(&self) -> Theory {
+        let mean = self.expect(|y| y);
+        let variance = self.expect(|y| (y - mean).powi(2));
+        Theory {
+            mean,
+            variance,
+            std: variance.sqrt(),
+            low: Some(self.low()),
+            high: Some(self.high()),
+            fourth_moment: self.expect(|y| (y - mean).powi(4)),
+        }
     }
 }
 

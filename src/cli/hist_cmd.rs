@@ -93,7 +93,8 @@ fn overlay(
         | Distribution::Dirac { .. }
         | Distribution::DeltaOrthogonal { .. }
         | Distribution::Sparse { .. }
-        | Distribution::LstmBias { .. } => (None, format!("{scheme}: {}", law.describe())),
+        | Distribution::LstmBias { .. }
+        | Distribution::S4dRealLog { .. } => (None, format!("{scheme}: {}", law.describe())),
         _ => (Some(law), format!("{scheme}: {}", law.describe())),
     })
 }
