@@ -6,10 +6,10 @@
 //! Grammar (usual precedence, left-associative):
 //!
 //! ```text
-//! condition := ["not"] expr
+//! condition := ["not"] expr | key ("==" | "!=") "'"text"'"
 //! expr      := term (("+" | "-") term)*
 //! term      := factor (("*" | "/") factor)*
-//! factor    := number | key | "sqrt" "(" expr ")" | "(" expr ")" | "-" factor
+//! factor    := number | key | ("sqrt" | "ceil") "(" expr ")" | "(" expr ")" | "-" factor
 //! ```
 //!
 //! Values are f64 (config sizes are integers far below 2⁵³, so they stay exact); a
@@ -81,6 +81,21 @@ impl Scope<'_> {
         if let Some(rest) = trimmed.strip_prefix("not ") {
             return Ok(!self.holds(rest)?);
         }
+        // A text key compared with a quoted word (Mamba's `time_step_init_scheme ==
+        // 'random'`): `==` holds when the key holds exactly that text, `!=` otherwise.
+        for (op, equal) in [("==", true), ("!=", false)] {
+            if let Some((key, word)) = trimmed.split_once(op) {
+                let (key, word) = (key.trim(), word.trim());
+                let quoted = word.len() >= 2 && word.starts_with('\'') && word.ends_with('\'');
+                if !is_key(key) || !quoted {
+                    return Err(
+                        self.bad(format!("in '{condition}': a comparison is key {op} 'text'"))
+                    );
+                }
+                let same = matches!(self.values.get(key), Some(Value::Text(t)) if *t == word[1..word.len() - 1]);
+                return Ok(same == equal);
+            }
+        }
         if is_key(trimmed) {
             return Ok(match self.values.get(trimmed) {
                 Some(Value::Bool(b)) => *b,
@@ -100,6 +115,7 @@ impl Scope<'_> {
                 if let Token::Key(k) = t
                     && !keys.contains(&k)
                     && k != "sqrt"
+                    && k != "ceil"
                 {
                     keys.push(k);
                 }
@@ -233,6 +249,12 @@ impl<'t> Parser<'t, '_> {
                 }
                 Ok(value.sqrt())
             }
+            Some(Token::Key("ceil")) if self.tokens.get(self.at + 1) == Some(&Token::Op('(')) => {
+                self.at += 2;
+                let value = self.expr()?;
+                self.close()?;
+                Ok(value.ceil())
+            }
             Some(Token::Key(key)) => {
                 self.at += 1;
                 match self.scope.values.get(key) {
@@ -287,6 +309,16 @@ mod tests {
         assert_eq!(std, 0.02 / 24f64.sqrt());
         assert!(s.holds("tie").unwrap() && !s.holds("not tie").unwrap());
         assert!(!s.holds("pad").unwrap() && !s.holds("missing_key").unwrap());
+        assert_eq!(s.size("ceil(hidden_size / 3000)").unwrap(), 2);
+        let values = scope(&[("scheme", Value::Text("random".into()))]);
+        let s = Scope {
+            values: &values,
+            where_: "config.json",
+        };
+        assert!(s.holds("scheme == 'random'").unwrap() && !s.holds("scheme != 'random'").unwrap());
+        assert!(!s.holds("scheme == 'constant'").unwrap() && s.holds("scheme != 'x'").unwrap());
+        assert!(!s.holds("missing == 'random'").unwrap());
+        assert!(s.holds("scheme == random").is_err());
     }
 
     #[test]

@@ -25,6 +25,9 @@ const FAMILIES: &[(&str, &str)] = &[
     ("phi3.toml", include_str!("families/phi3.toml")),
     ("gpt2.toml", include_str!("families/gpt2.toml")),
     ("bert.toml", include_str!("families/bert.toml")),
+    // State-space families.
+    ("mamba.toml", include_str!("families/mamba.toml")),
+    ("mamba2.toml", include_str!("families/mamba2.toml")),
 ];
 
 /// Limit on a config.json's size: real ones are a few KiB.
