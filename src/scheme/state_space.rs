@@ -73,3 +73,78 @@ pub(super) fn mamba_dt_bias(r: &Request) -> Result<Distribution> {
         floor,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::array::fan::Layout;
+    use crate::law::Distribution;
+    use crate::scheme::SchemeSpec;
+
+    fn resolve(spec: &str, shape: &str) -> crate::Result<Distribution> {
+        Ok(spec
+            .parse::<SchemeSpec>()?
+            .resolve(&shape.parse()?, Layout::Oi)?
+            .distribution)
+    }
+
+    #[test]
+    fn defaults_aliases_and_the_last_axis() {
+        assert_eq!(
+            resolve("mamba-dt-bias", "16").unwrap(),
+            Distribution::MambaDtBias {
+                dt_min: 0.001,
+                dt_max: 0.1,
+                floor: 1e-4
+            }
+        );
+        assert_eq!(
+            resolve("dt-bias:min=0.01,max=1,floor=0", "16").unwrap(),
+            Distribution::MambaDtBias {
+                dt_min: 0.01,
+                dt_max: 1.0,
+                floor: 0.0
+            }
+        );
+        assert_eq!(
+            resolve("mamba-a-log", "256x16").unwrap(),
+            Distribution::S4dRealLog { last: 16 }
+        );
+        assert_eq!(
+            resolve("s4d-real", "24").unwrap(),
+            Distribution::S4dRealLog { last: 24 }
+        );
+        let spec: SchemeSpec = "mamba-dt-bias:time_step_floor=0.001".parse().unwrap();
+        assert_eq!(spec.to_string(), "mamba-dt-bias:dt-floor=0.001");
+    }
+
+    #[test]
+    fn bad_time_steps_are_refused_with_the_value() {
+        for (spec, needle) in [
+            (
+                "mamba-dt-bias:dt-min=0",
+                "dt-min must be a time step greater than 0 (and at most 1e300), got 0",
+            ),
+            (
+                "mamba-dt-bias:dt-max=-1",
+                "dt-max must be a time step greater than 0",
+            ),
+            ("mamba-dt-bias:dt-max=1e301", "got 1e301"),
+            (
+                "mamba-dt-bias:dt-min=0.1,dt-max=0.01",
+                "dt-min < dt-max, got dt-min=0.1 dt-max=0.01",
+            ),
+            ("mamba-dt-bias:dt-min=0.1,dt-max=0.1", "dt-min < dt-max"),
+            (
+                "mamba-dt-bias:dt-floor=-0.5",
+                "dt-floor must be at least 0 and below dt-max=0.1",
+            ),
+            ("mamba-dt-bias:dt-floor=0.1", "got 0.1"),
+        ] {
+            let err = resolve(spec, "8").expect_err(spec).to_string();
+            assert!(err.contains(needle), "{spec}: {err}");
+            assert!(!err.contains('\n'), "{spec}: one line");
+        }
+        assert!("s4d-real-log:gain=2".parse::<SchemeSpec>().is_err());
+        assert!("mamba-dt-bias:std=1".parse::<SchemeSpec>().is_err());
+    }
+}
