@@ -111,9 +111,11 @@ impl ParamKey {
             .map(|(k, _)| *k)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
+                // A name is short: 30 characters of a long one leave the line room for
+                // every accepted name.
+                let quoted = crate::text::bound_to(&crate::text::escape_control(text), 30);
                 Error::Param(format!(
-                    "unknown parameter '{}'; accepted: {}",
-                    one_line(text),
+                    "unknown parameter '{quoted}'; accepted: {}",
                     names.join(", ")
                 ))
             })
