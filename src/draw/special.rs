@@ -290,7 +290,7 @@ const SERIES_SWITCH: f64 = 0.5;
 
 /// 1 − e^(−x) for x ≥ 0 (−expm1(−x)), to full relative precision: below ½ the series
 /// x·(1 − x/2·(1 − x/3·(1 − …·(1 − x/20)))) evaluated from the innermost factor out,
-/// from ½ on 1 − [`exp_f64`](−x).
+/// from ½ on 1 − `exp_f64(−x)`.
 #[inline(always)]
 pub fn one_minus_exp_neg(x: f64) -> f64 {
     if x < SERIES_SWITCH {
