@@ -62,6 +62,7 @@ def init_module(
     spec: Optional[PathLike] = None,
     rules: Optional[Mapping[str, str]] = None,
     strict: bool = True,
+    recipe: Optional[str] = None,
 ) -> ModuleReport:
     """Initialize every parameter and buffer of ``module`` in place, by name.
 
@@ -69,7 +70,10 @@ def init_module(
     transformers config: the laws ``weightinit gen --hf-config`` gives each tensor),
     ``spec`` (a spec file) or ``rules`` (``{"*.weight": "he-normal", "*.bias":
     "zeros"}``, first match wins, shapes from the module); with none of them, a
-    transformers model's own ``module.config``.
+    transformers model's own ``module.config``. ``recipe`` (with a config) replaces the
+    laws transformers gives the weights it names by a pretraining codebase's init recipe
+    (``"torchtitan"``, ``"megatron"``, ``"olmo-mitchell"``, …; ``weightinit recipes``
+    lists them), as ``gen --hf-config --recipe`` does.
 
     Parameters may be DTensors (FSDP2 ``fully_shard``, tensor parallel, both): each rank
     fills only its shard, with fans from the global shape; the gathered model equals the
@@ -88,7 +92,7 @@ def init_module(
         []
     """
     seed = _seed(seed)
-    tensors, names = _source(module, seed, hf_config, spec, rules)
+    tensors, names = _source(module, seed, hf_config, spec, rules, recipe)
     copies = _retie(module)
     params, buffers = _named(module)
     unplaced: List[str] = []
@@ -153,6 +157,7 @@ def check_module(
     hf_config: Optional[HFConfig] = None,
     spec: Optional[PathLike] = None,
     rules: Optional[Mapping[str, str]] = None,
+    recipe: Optional[str] = None,
 ) -> List[str]:
     """The names of the parameters whose values differ, bit for bit, from what
     :func:`init_module` puts there for the same source and seed (an empty list: the
@@ -164,7 +169,7 @@ def check_module(
     import torch
 
     seed = _seed(seed)
-    tensors, _ = _source(module, seed, hf_config, spec, rules)
+    tensors, _ = _source(module, seed, hf_config, spec, rules, recipe)
     copies = _broken_ties(module)
     params, buffers = _named(module)
     differ: List[str] = []
@@ -265,12 +270,15 @@ def _source(
     hf_config: Optional[HFConfig],
     spec: Optional[PathLike],
     rules: Optional[Mapping[str, str]],
+    recipe: Optional[str] = None,
 ) -> Tuple[Any, List[str]]:
-    """The resolved tensors of the one source given, and the module's names no rule
-    matched (rules only)."""
+    """The resolved tensors of the one source given (with the recipe, for a config),
+    and the module's names no rule matched (rules only)."""
     given = [k for k, v in (("hf_config", hf_config), ("spec", spec), ("rules", rules)) if v is not None]
     if len(given) > 1:
         raise InvalidArgument(f"give one source of laws, not {' and '.join(given)}")
+    if recipe is not None and (spec is not None or rules is not None):
+        raise InvalidArgument("recipe= applies to a model config (hf_config= or the model's own), not to spec= or rules=")
     if rules is not None:
         params, buffers = _named(module)
         wanted = [
@@ -290,7 +298,10 @@ def _source(
                 "(only a transformers model carries its own config)"
             )
     with _config_file(hf_config) as path:
-        return _weightinit.Tensors.from_options({"hf_config": path, "seed": str(seed)}), []
+        options = {"hf_config": path, "seed": str(seed)}
+        if recipe is not None:
+            options["recipe"] = recipe
+        return _weightinit.Tensors.from_options(options), []
 
 
 class _config_file:

@@ -71,6 +71,12 @@ pub struct GenArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["shape", "preset", "layers", "like", "name", "scheme"])]
     pub hf_config: Option<PathBuf>,
 
+    /// With --hf-config: the init recipe of a pretraining codebase instead of
+    /// transformers' _init_weights, for the weights it names (torchtitan, megatron,
+    /// olmo-mitchell, ...; `weightinit recipes` lists them with their sources).
+    #[arg(long, value_name = "NAME", requires = "hf_config")]
+    pub recipe: Option<String>,
+
     /// With --like or --spec: PATTERN=SCHEME, e.g. '*.bias=zeros' or
     /// 'embed*=normal:std=0.02' (glob on tensor names; repeatable, first match wins; after
     /// a spec file's own rules).
@@ -351,6 +357,7 @@ impl GenArgs {
             shape: self.shape,
             like: self.like,
             hf_config: self.hf_config,
+            recipe: self.recipe,
             rules: self.rules,
             shard: self.shard,
             max_shard_size: self.max_shard_size,

@@ -9,6 +9,7 @@ pub mod gen_cmd;
 pub mod hist_cmd;
 pub mod probe_cmd;
 pub mod progress;
+pub mod recipes_cmd;
 pub mod schemes_cmd;
 pub mod shell_cmd;
 mod table;
@@ -44,6 +45,8 @@ pub enum Command {
     Gen(Box<gen_cmd::GenArgs>),
     /// List the initialization schemes with their formulas.
     Schemes(schemes_cmd::SchemesArgs),
+    /// List the init recipes of pretraining codebases (gen --hf-config --recipe NAME).
+    Recipes(recipes_cmd::RecipesArgs),
     /// Show what schemes do to a network's signal, layer by layer.
     Probe(Box<probe_cmd::ProbeArgs>),
     /// Check whether a .npy/.npz/.safetensors file looks drawn from a scheme.
@@ -67,6 +70,7 @@ impl Cli {
         match self.command {
             Command::Gen(args) => gen_cmd::run(*args),
             Command::Schemes(args) => schemes_cmd::run(&args),
+            Command::Recipes(args) => recipes_cmd::run(&args),
             Command::Probe(args) => probe_cmd::run(&args),
             Command::Verify(args) => verify_cmd::run(&args),
             Command::Hist(args) => hist_cmd::run(&args),

@@ -37,6 +37,8 @@ pub struct GenRequest {
     pub shape: Vec<String>,
     pub like: Option<PathBuf>,
     pub hf_config: Option<PathBuf>,
+    /// An init recipe by name (`--recipe torchtitan`), for --hf-config's weights.
+    pub recipe: Option<String>,
     pub rules: Vec<String>,
     pub shard: Option<String>,
     /// `5GB`, `500MB`: save_pretrained's `max_shard_size`.
@@ -79,6 +81,7 @@ impl Default for GenRequest {
             shape: Vec::new(),
             like: None,
             hf_config: None,
+            recipe: None,
             rules: Vec::new(),
             shard: None,
             max_shard_size: None,
@@ -119,6 +122,7 @@ impl GenRequest {
                 "shape" => !self.shape.is_empty(),
                 "like" => self.like.is_some(),
                 "hf-config" => self.hf_config.is_some(),
+                "recipe" => self.recipe.is_some(),
                 "spec" => self.spec.is_some(),
                 "layers" => self.layers.is_some(),
                 "name" => !self.name.is_empty(),
@@ -153,6 +157,7 @@ impl GenRequest {
             ("activation", "layers"),
             ("bias", "layers"),
             ("mup-zero-readout", "mup-base"),
+            ("recipe", "hf-config"),
         ] {
             if given(option) && !given(needs) {
                 return Err(Error::Usage(format!("--{option} needs --{needs}")));

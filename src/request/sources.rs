@@ -30,7 +30,8 @@ impl GenRequest {
 
     /// `--hf-config FILE`: the family's tensors for that config (the template from
     /// `--spec` when given), the config's dtype unless `--dtype`, PyTorch's layout (out ×
-    /// in), schemes by name from `--rule` before the template's; and the config's bytes.
+    /// in), schemes by name from `--rule` before `--recipe`'s before the template's; and
+    /// the config's bytes.
     pub(crate) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
         if self.rng != crate::tensor::rng::RngMode::Native {
             return Err(Error::Usage(format!(
@@ -39,7 +40,10 @@ impl GenRequest {
                 self.rng
             )));
         }
-        let model = crate::model::hf::load(config, self.spec.as_deref())?;
+        let mut model = crate::model::hf::load(config, self.spec.as_deref())?;
+        if let Some(name) = &self.recipe {
+            crate::model::hf::recipe::apply(&mut model, &crate::model::hf::recipe::find(name)?)?;
+        }
         let (rules, default) = self.name_rules()?;
         if default.is_some() {
             return Err(Error::Usage(

@@ -70,6 +70,7 @@ fn manual_pages_render_with_man() {
         (None, "completions"),
         (Some("gen"), "--hf-config"),
         (Some("schemes"), "schemes"),
+        (Some("recipes"), "--json"),
         (Some("probe"), "probe"),
         (Some("verify"), "verify"),
         (Some("hist"), "hist"),
@@ -103,7 +104,7 @@ fn manual_pages_render_with_man() {
         );
     }
     run_ok(dir.path(), &argv("man --out-dir pages"));
-    assert_eq!(listing(&dir.path().join("pages")).len(), 8);
+    assert_eq!(listing(&dir.path().join("pages")).len(), 9);
     assert_bad_in(
         dir.path(),
         &argv("man --out-dir pages"),

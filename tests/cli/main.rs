@@ -38,6 +38,7 @@ mod interrupts_targets_and_limits;
 mod long_values;
 mod memory_limits;
 mod probe;
+mod recipes;
 mod schemes;
 mod shard_auto;
 mod verify;

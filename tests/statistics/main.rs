@@ -40,5 +40,6 @@ mod constant_and_sparse;
 mod fan_based;
 mod half_types;
 mod orthogonal_and_identity;
+mod recipes;
 mod state_space;
 mod uniform_normal_truncated;

@@ -4,6 +4,7 @@
 //! law the model's `_init_weights` gives it.
 
 pub mod expr;
+pub mod recipe;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,12 @@ pub struct Model {
     pub dtype: Option<DType>,
     /// The config file's bytes, to copy beside the weights.
     pub config_bytes: Vec<u8>,
+    /// The config's values over the template's defaults, and the config's label (path),
+    /// for the recipes' symbols.
+    pub values: BTreeMap<String, Value>,
+    pub label: String,
+    /// The template's `[recipe]` symbols: name → expression over `values`.
+    pub recipe_symbols: BTreeMap<String, String>,
 }
 
 /// Reads `config` and expands the model with `template` (a file), else the built-in
@@ -96,6 +103,9 @@ pub fn load(config: &Path, template: Option<&Path>) -> Result<Model> {
         tensors,
         dtype,
         config_bytes: bytes,
+        values,
+        label,
+        recipe_symbols: template.recipe,
     })
 }
 

@@ -321,7 +321,7 @@ impl Template {
 }
 
 /// `text` with every `{expression}` replaced by its value (shortest round-trip form).
-fn substitute(text: &str, scope: &Scope<'_>) -> Result<String> {
+pub(crate) fn substitute(text: &str, scope: &Scope<'_>) -> Result<String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(open) = rest.find('{') {
