@@ -574,4 +574,49 @@ fn state_space_laws_match_transformers(family: &str) {
         }
     }
 }
+/// What the fixtures do not cover: a time_step_rank left out (⌈hidden_size/16⌉, as
+/// MambaConfig's "auto"), a time_step_init_scheme that is neither "random" nor
+/// "constant" (transformers leaves the Linear's N(0, initializer_range²)), and the init
+/// recipes, which have no laws for a state-space mixer and refuse the family in one line.
+#[test]
+fn mamba_config_corners_and_recipes() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"architectures": ["MambaForCausalLM"], "model_type": "mamba", "vocab_size": 50,
+            "hidden_size": 72, "num_hidden_layers": 1, "state_size": 4,
+            "time_step_init_scheme": "other", "initializer_range": 0.03}"#,
+    )
+    .unwrap();
+    let plan: Value = serde_json::from_str(&run_stdout(
+        dir.path(),
+        &argv("gen --hf-config config.json --dry-run --report json -o m/"),
+    ))
+    .unwrap();
+    let tensor = |name: &str| {
+        plan["tensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} planned"))
+            .clone()
+    };
+    let dt = tensor("backbone.layers.0.mixer.dt_proj.weight");
+    assert_eq!(dt["shape"], serde_json::json!([144, 5]), "rank ⌈72/16⌉ = 5");
+    assert_eq!(dt["distribution"]["kind"], "normal");
+    assert_eq!(dt["distribution"]["std"], 0.03);
+    let x = tensor("backbone.layers.0.mixer.x_proj.weight");
+    assert_eq!(x["shape"], serde_json::json!([5 + 2 * 4, 144]));
+    for recipe in ["megatron", "torchtitan"] {
+        assert_bad_in(
+            dir.path(),
+            &argv(&format!(
+                "gen --hf-config config.json --recipe {recipe} -o m/"
+            )),
+            2,
+            &["mamba family has none"],
+        );
+    }
+}
 // --- end of the state-space families ----------------------------------------------------
