@@ -5,6 +5,9 @@
 
 use serde::Serialize;
 
+mod dt_bias;
+pub use dt_bias::{DtBias, inverse_softplus, softplus};
+
 /// What to draw every element of a tensor from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -51,6 +54,17 @@ pub enum Distribution {
         zeros: usize,
         out: usize,
     },
+    /// The S4D-real state matrix's logarithm (Mamba's `A_log`): the element at position n
+    /// of the last axis (of length `last`) is ln(n + 1), whatever its other indices. No
+    /// randomness.
+    S4dRealLog { last: usize },
+    /// Mamba's dt bias: the inverse softplus ln(e^dt − 1) of dt = max(exp(ln dt_min +
+    /// U·(ln dt_max − ln dt_min)), floor), U uniform on [0, 1) per element.
+    MambaDtBias {
+        dt_min: f64,
+        dt_max: f64,
+        floor: f64,
+    },
 }
 
 /// The moments and support a tensor drawn from a distribution should show.
@@ -79,6 +93,7 @@ impl Distribution {
                 | Distribution::DeltaOrthogonal { .. }
                 | Distribution::Sparse { .. }
                 | Distribution::LstmBias { .. }
+                | Distribution::S4dRealLog { .. }
         )
     }
 
@@ -148,11 +163,17 @@ impl Distribution {
                     fourth_moment: kept * 3.0 * std.powi(4),
                 }
             }
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => DtBias::new(dt_min, dt_max, floor).theory(),
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
-            | Distribution::LstmBias { .. } => return None,
+            | Distribution::LstmBias { .. }
+            | Distribution::S4dRealLog { .. } => return None,
         };
         Some(t)
     }
@@ -179,12 +200,18 @@ impl Distribution {
                     normal_mass(a, (x - mean) / std) / normal_mass(a, b)
                 }
             }
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => DtBias::new(dt_min, dt_max, floor).cdf(x),
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
             | Distribution::Sparse { .. }
-            | Distribution::LstmBias { .. } => return None,
+            | Distribution::LstmBias { .. }
+            | Distribution::S4dRealLog { .. } => return None,
         };
         Some(p)
     }
@@ -199,6 +226,15 @@ impl Distribution {
             Distribution::Normal { mean, std } => mean.abs() + normal_sigmas * std,
             Distribution::Sparse { std, .. } => normal_sigmas * std,
             Distribution::LstmBias { forget } => forget.abs(),
+            Distribution::S4dRealLog { last } => libm::log(last.max(1) as f64),
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => {
+                let d = DtBias::new(dt_min, dt_max, floor);
+                d.low().abs().max(d.high().abs())
+            }
             Distribution::Orthogonal { gain, .. }
             | Distribution::Identity { gain }
             | Distribution::Dirac { gain, .. }
@@ -233,13 +269,19 @@ impl Distribution {
                     0.0
                 }
             }
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => DtBias::new(dt_min, dt_max, floor).pdf(x),
             Distribution::Constant { .. }
             | Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
             | Distribution::DeltaOrthogonal { .. }
             | Distribution::Sparse { .. }
-            | Distribution::LstmBias { .. } => return None,
+            | Distribution::LstmBias { .. }
+            | Distribution::S4dRealLog { .. } => return None,
         };
         Some(p)
     }
@@ -290,6 +332,20 @@ impl Distribution {
             Distribution::LstmBias { forget } => format!(
                 "{} on the forget gate's quarter (gates i, f, g, o), 0 elsewhere",
                 num(forget)
+            ),
+            Distribution::S4dRealLog { last } => format!(
+                "ln(n + 1) at position n = 0 … {} of the last axis (S4D-real A_log)",
+                last.saturating_sub(1)
+            ),
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => format!(
+                "ln(e^dt − 1), dt = exp(U(ln {}, ln {})) floored at {} (Mamba dt bias)",
+                num(dt_min),
+                num(dt_max),
+                num(floor)
             ),
             Distribution::Dirac { gain, groups } => format!(
                 "{} × a Dirac delta kernel{}",

@@ -130,6 +130,22 @@ impl TensorReport {
                     "lstm-bias: exact construction (gates i, f, g/c, o; the forget gate's quarter set), nothing random to check".into(),
                 );
             }
+            Distribution::S4dRealLog { last } => {
+                // Every row along the last axis is ln 1 … ln N: the tensor's moments are
+                // those of that one row.
+                let row: Vec<f64> = (1..=last.max(1)).map(|n| libm::log(n as f64)).collect();
+                let mean = row.iter().sum::<f64>() / row.len() as f64;
+                let variance =
+                    row.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / row.len() as f64;
+                report.theory = Some(exact_theory(
+                    mean,
+                    variance,
+                    (0.0, *row.last().unwrap_or(&0.0)),
+                ));
+                report.notes.push(
+                    "s4d-real-log: exact construction (ln(n + 1) along the last axis), nothing random to check".into(),
+                );
+            }
             Distribution::Dirac { gain, groups } => {
                 let dims = tensor.spec.shape.dims();
                 let taps =

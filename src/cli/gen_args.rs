@@ -304,6 +304,15 @@ pub struct GenArgs {
     /// the law's scale (std and bounds); --mup-base sets it per tensor.
     #[arg(long, help_heading = "Scheme parameters", value_name = "M")]
     pub mult: Option<String>,
+    /// mamba-dt-bias: the smallest time step dt (default 0.001).
+    #[arg(long, help_heading = "Scheme parameters", value_name = "DT")]
+    pub dt_min: Option<String>,
+    /// mamba-dt-bias: the largest time step dt (default 0.1).
+    #[arg(long, help_heading = "Scheme parameters", value_name = "DT")]
+    pub dt_max: Option<String>,
+    /// mamba-dt-bias: the floor dt is raised to (default 1e-4).
+    #[arg(long, help_heading = "Scheme parameters", value_name = "DT")]
+    pub dt_floor: Option<String>,
 }
 
 impl GenArgs {
@@ -333,6 +342,9 @@ impl GenArgs {
             (ParamKey::InAxes, self.in_axes),
             (ParamKey::OutAxes, self.out_axes),
             (ParamKey::Mult, self.mult),
+            (ParamKey::DtMin, self.dt_min),
+            (ParamKey::DtMax, self.dt_max),
+            (ParamKey::DtFloor, self.dt_floor),
         ]
         .into_iter()
         .filter_map(|(key, value)| Some((key, value?)))

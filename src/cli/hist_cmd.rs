@@ -93,7 +93,8 @@ fn overlay(
         | Distribution::Dirac { .. }
         | Distribution::DeltaOrthogonal { .. }
         | Distribution::Sparse { .. }
-        | Distribution::LstmBias { .. } => (None, format!("{scheme}: {}", law.describe())),
+        | Distribution::LstmBias { .. }
+        | Distribution::S4dRealLog { .. } => (None, format!("{scheme}: {}", law.describe())),
         _ => (Some(law), format!("{scheme}: {}", law.describe())),
     })
 }
@@ -185,6 +186,16 @@ fn histogram(
         Some(
             Distribution::Uniform { low, high } | Distribution::TruncatedNormal { low, high, .. },
         ) => vec![*low, *high],
+        Some(&Distribution::MambaDtBias {
+            dt_min,
+            dt_max,
+            floor,
+        }) => {
+            // The density curve is the continuous part's; the floor's atom (if any) shows
+            // as the first bin standing above it.
+            let law = crate::law::DtBias::new(dt_min, dt_max, floor);
+            vec![law.low(), law.high()]
+        }
         _ => Vec::new(),
     };
     let mut hist = Histogram::spanning(title, "value", values, bins, &support);

@@ -9,7 +9,7 @@ use half::slice::HalfFloatSliceExt;
 
 use super::keystream::Keystream;
 use super::truncated::{self, Window};
-use super::{normal, uniform};
+use super::{normal, special, uniform};
 use crate::array::dtype::Element;
 use crate::law::Distribution;
 
@@ -32,6 +32,19 @@ pub enum Sampler {
     },
     /// Inverse CDF on the window (see [`super::truncated`]).
     Truncated(Window),
+    /// ln(n + 1), n = element index mod `last`: nothing read from the keystream.
+    S4dRealLog {
+        last: u64,
+    },
+    /// Mamba's dt bias: one uniform u per element (the words of a `uniform` element),
+    /// dt = max(exp(log_min + log_span·u), floor), value ln(e^dt − 1) — in f64 with the
+    /// functions of [`super::special`], rounded once to f32 or f64 (16-bit types: the f32
+    /// value rounded once more).
+    DtBias {
+        log_min: f64,
+        log_span: f64,
+        floor: f64,
+    },
 }
 
 impl Sampler {
@@ -51,6 +64,22 @@ impl Sampler {
                 low,
                 high,
             } => Sampler::Truncated(Window::truncated(mean, std, low, high)),
+            Distribution::S4dRealLog { last } => Sampler::S4dRealLog {
+                last: last.max(1) as u64,
+            },
+            Distribution::MambaDtBias {
+                dt_min,
+                dt_max,
+                floor,
+            } => {
+                // ln via the native stream's own logarithm, once per tensor.
+                let log_min = special::ln_f64(dt_min);
+                Sampler::DtBias {
+                    log_min,
+                    log_span: special::ln_f64(dt_max) - log_min,
+                    floor,
+                }
+            }
             Distribution::Orthogonal { .. }
             | Distribution::Identity { .. }
             | Distribution::Dirac { .. }
@@ -74,6 +103,27 @@ impl Sampler {
             Sampler::Truncated(ref window) => {
                 fill_singles(keystream, first, out, |w, o| E::truncated(w, window, o))
             }
+            Sampler::S4dRealLog { last } => {
+                for (j, x) in out.iter_mut().enumerate() {
+                    let n = (first + j as u64) % last;
+                    *x = E::from_value(special::ln_f64((n + 1) as f64));
+                }
+            }
+            Sampler::DtBias {
+                log_min,
+                log_span,
+                floor,
+            } => fill_singles(keystream, first, out, |words, out| {
+                for (j, x) in out.iter_mut().enumerate() {
+                    let u = if E::WORDS == 1 {
+                        uniform::unit_f32(words[j])
+                    } else {
+                        uniform::unit_f64(words[2 * j], words[2 * j + 1])
+                    };
+                    let dt = special::exp_f64(log_min + log_span * u).max(floor);
+                    *x = E::from_value(special::inverse_softplus(dt));
+                }
+            }),
         }
     }
 }
@@ -141,6 +191,9 @@ pub trait DrawElement: Element + bytemuck::Zeroable {
     fn normal(words: &[u32], mean: f64, std: f64, out: &mut [Self]);
     /// A truncated normal draw for each element's words (see [`truncated`]).
     fn truncated(words: &[u32], window: &Window, out: &mut [Self]);
+    /// A value computed in f64, rounded once to f32 or f64; the 16-bit types round the
+    /// f32 value once more, as every 16-bit tensor holds its f32 tensor's values rounded.
+    fn from_value(x: f64) -> Self;
 }
 
 impl DrawElement for f32 {
@@ -154,6 +207,9 @@ impl DrawElement for f32 {
     fn truncated(words: &[u32], window: &Window, out: &mut [f32]) {
         truncated::fill_f32(words, window, out);
     }
+    fn from_value(x: f64) -> f32 {
+        x as f32
+    }
 }
 
 impl DrawElement for f64 {
@@ -166,6 +222,9 @@ impl DrawElement for f64 {
     }
     fn truncated(words: &[u32], window: &Window, out: &mut [f64]) {
         truncated::fill_f64(words, window, out);
+    }
+    fn from_value(x: f64) -> f64 {
+        x
     }
 }
 
@@ -192,6 +251,9 @@ macro_rules! half_element {
                     |single| truncated::fill_f32(words, window, single),
                     $convert,
                 );
+            }
+            fn from_value(x: f64) -> Self {
+                <$t>::from_f32(x as f32)
             }
         }
     };

@@ -13,6 +13,8 @@
 //!   Box–Muller's angle.
 //! * [`upper_tail`], [`centred_cdf`]: Q(x) = P(Z > x) and Φ(x) − ½ in f64, computed once
 //!   per tensor for the truncated normal's window (with [`exp_f64`]).
+//! * [`one_minus_exp_neg`], [`inverse_softplus`]: 1 − e^(−x) and ln(eˣ − 1), per element,
+//!   for Mamba's dt bias (with [`exp_f64`] and [`ln_f64`]).
 
 // ---------------------------------------------------------------------------------------
 // Logarithms
@@ -186,7 +188,8 @@ pub fn sin_cos_f64(x: f64) -> (f64, f64) {
 /// Terms of the Taylor series of exp(r), |r| ≤ ½ ln 2: 14 terms leave < 1e-17.
 const EXP_TERMS: u32 = 14;
 
-/// exp(t) for t ≤ 0 (the only use here), within a few ulps; 0 below −746.
+/// exp(t) for t ≤ 709 (the dt bias's exp(ln dt) is the only positive use), within a few
+/// ulps; 0 below −746.
 /// exp(t) = 2ᵏ·exp(r), k = ⌊t/ln 2 + ½⌋, r = (t − k·LN2_HI) − k·LN2_LO, exp(r) by its
 /// Taylor series in Horner form 1 + r(1 + r/2(1 + r/3(…))).
 pub fn exp_f64(t: f64) -> f64 {
@@ -275,6 +278,39 @@ pub fn upper_tail(x: f64) -> f64 {
     density(x) / t
 }
 
+// ---------------------------------------------------------------------------------------
+// Mamba's dt bias: 1 − e^(−x) and the inverse softplus
+
+/// Terms of the series of 1 − e^(−x) below [`SERIES_SWITCH`]: at x = ½ the 20th term is
+/// 2⁻²⁰/20! ≈ 4e-25, far below an f64 ulp of the sum (≥ x/2).
+const ONE_MINUS_EXP_TERMS: u32 = 20;
+/// Where 1 − exp(−x) takes over from the series: from ½ on, e^(−x) ≤ 0.61 and the
+/// subtraction loses at most one bit.
+const SERIES_SWITCH: f64 = 0.5;
+
+/// 1 − e^(−x) for x ≥ 0 (−expm1(−x)), to full relative precision: below ½ the series
+/// x·(1 − x/2·(1 − x/3·(1 − …·(1 − x/20)))) evaluated from the innermost factor out,
+/// from ½ on 1 − `exp_f64(−x)`.
+#[inline(always)]
+pub fn one_minus_exp_neg(x: f64) -> f64 {
+    if x < SERIES_SWITCH {
+        let mut s = 1.0;
+        for k in (2..=ONE_MINUS_EXP_TERMS).rev() {
+            s = 1.0 - x / f64::from(k) * s;
+        }
+        x * s
+    } else {
+        1.0 - exp_f64(-x)
+    }
+}
+
+/// ln(eˣ − 1) = x + ln(1 − e^(−x)) for x > 0 (normal): the inverse of softplus, with
+/// [`one_minus_exp_neg`] and [`ln_f64`], in that order.
+#[inline(always)]
+pub fn inverse_softplus(x: f64) -> f64 {
+    x + ln_f64(one_minus_exp_neg(x))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,5 +378,39 @@ mod tests {
         assert_eq!(upper_tail(f64::INFINITY), 0.0);
         assert_eq!(centred_cdf(f64::INFINITY), 0.5);
         assert!(upper_tail(38.0) > 0.0 && upper_tail(40.0) == 0.0);
+    }
+
+    #[test]
+    fn exp_of_positive_arguments_agrees_with_libm() {
+        // The dt bias takes exp of ln dt, which is positive for dt > 1.
+        let mut t = 0.0;
+        while t < 700.0 {
+            let (ours, libm) = (exp_f64(t), libm::exp(t));
+            assert!(
+                (ours - libm).abs() <= 4.0 * f64::EPSILON * libm,
+                "{t}: {ours} vs {libm}"
+            );
+            t += 0.2917;
+        }
+    }
+
+    #[test]
+    fn inverse_softplus_agrees_with_libm_expm1() {
+        let mut x = 1e-300f64;
+        while x < 800.0 {
+            let want = -libm::expm1(-x);
+            let got = one_minus_exp_neg(x);
+            assert!(
+                (got - want).abs() <= 2.0 * f64::EPSILON * want,
+                "1-e^-{x}: {got} vs {want}"
+            );
+            let want = x + libm::log(want);
+            let got = inverse_softplus(x);
+            assert!(
+                (got - want).abs() <= 4.0 * f64::EPSILON * want.abs().max(x),
+                "g({x}): {got} vs {want}"
+            );
+            x *= 1.0731;
+        }
     }
 }

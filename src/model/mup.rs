@@ -362,7 +362,12 @@ fn factor_for(tensor: &ResolvedTensor, w: Widths) -> Result<f64> {
             Some(mode) => Ok(kaiming(mode)),
             None => Ok(1.0),
         },
-        SchemeKind::Ones | SchemeKind::Constant | SchemeKind::LstmBias | SchemeKind::Identity => {
+        SchemeKind::Ones
+        | SchemeKind::Constant
+        | SchemeKind::LstmBias
+        | SchemeKind::Identity
+        | SchemeKind::S4dRealLog
+        | SchemeKind::MambaDtBias => {
             if hidden {
                 refuse("which mup only allows on tensors with one width axis")
             } else {

@@ -12,6 +12,7 @@ pub mod gain;
 mod params;
 mod resolve;
 mod spec;
+mod state_space;
 mod structured;
 mod table;
 

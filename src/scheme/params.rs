@@ -39,11 +39,14 @@ pub enum ParamKey {
     InAxes,
     OutAxes,
     Mult,
+    DtMin,
+    DtMax,
+    DtFloor,
 }
 
 impl ParamKey {
     /// All keys with their canonical (flag) names.
-    pub const ALL: [(ParamKey, &'static str); 21] = [
+    pub const ALL: [(ParamKey, &'static str); 24] = [
         (ParamKey::Value, "value"),
         (ParamKey::Mean, "mean"),
         (ParamKey::Std, "std"),
@@ -65,6 +68,9 @@ impl ParamKey {
         (ParamKey::InAxes, "in-axes"),
         (ParamKey::OutAxes, "out-axes"),
         (ParamKey::Mult, "mult"),
+        (ParamKey::DtMin, "dt-min"),
+        (ParamKey::DtMax, "dt-max"),
+        (ParamKey::DtFloor, "dt-floor"),
     ];
 
     /// The canonical name (`negative-slope`).
@@ -93,6 +99,10 @@ impl ParamKey {
             "in-axis" | "input-axes" => "in-axes",
             "out-axis" | "output-axes" => "out-axes",
             "multiplier" => "mult",
+            // Mamba's config keys and mamba_ssm's argument names.
+            "min" | "time-step-min" => "dt-min",
+            "max" | "time-step-max" => "dt-max",
+            "floor" | "time-step-floor" | "dt-init-floor" => "dt-floor",
             other => other,
         };
         Self::ALL
@@ -101,9 +111,11 @@ impl ParamKey {
             .map(|(k, _)| *k)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
+                // A name is short: 30 characters of a long one leave the line room for
+                // every accepted name.
+                let quoted = crate::text::bound_to(&crate::text::escape_control(text), 30);
                 Error::Param(format!(
-                    "unknown parameter '{}'; accepted: {}",
-                    one_line(text),
+                    "unknown parameter '{quoted}'; accepted: {}",
                     names.join(", ")
                 ))
             })

@@ -5,7 +5,7 @@
 //! family, one function per scheme with its formula and citation: [`super::direct`]
 //! (laws given by their parameters), [`super::fan_based`] (Glorot, He, LeCun, variance
 //! scaling) and [`super::structured`] (orthogonal, identity, Dirac, delta-orthogonal,
-//! LSTM bias, sparse). All parameter validation that depends on more than one value
+//! LSTM bias, sparse) and [`super::state_space`] (Mamba's A_log and dt bias). All parameter validation that depends on more than one value
 //! (low < high, gain vs. nonlinearity, truncation bounds that leave some mass) happens
 //! there, so a spec that resolves can always be sampled.
 
@@ -13,7 +13,7 @@ use super::build::{Request, Resolved, positive, whole_number};
 use super::params::ParamKey;
 use super::spec::SchemeSpec;
 use super::table::SchemeKind;
-use super::{direct, fan_based, structured};
+use super::{direct, fan_based, state_space, structured};
 use crate::array::fan::{Fans, Layout};
 use crate::array::shape::Shape;
 use crate::error::{Error, Result};
@@ -73,6 +73,8 @@ impl SchemeSpec {
             SchemeKind::DeltaOrthogonal => structured::delta_orthogonal(&request, &mut resolved)?,
             SchemeKind::LstmBias => structured::lstm_bias(&request)?,
             SchemeKind::Sparse => structured::sparse(&request)?,
+            SchemeKind::S4dRealLog => state_space::s4d_real_log(&request)?,
+            SchemeKind::MambaDtBias => state_space::mamba_dt_bias(&request)?,
         };
         Ok(resolved)
     }

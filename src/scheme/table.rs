@@ -27,6 +27,8 @@ pub enum SchemeKind {
     DeltaOrthogonal,
     Sparse,
     LstmBias,
+    S4dRealLog,
+    MambaDtBias,
 }
 
 /// One row of the scheme table: what the CLI accepts and what `weightinit schemes` shows.
@@ -301,6 +303,24 @@ pub static SCHEMES: &[SchemeInfo] = &[
         formula: "0, and forget (default 1) on the forget gate's quarter: gates i, f, g, o (PyTorch) = i, f, c, o (Keras)",
         default_gain: "-",
         suits: "LSTM biases (Jozefowicz et al. 2015)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::S4dRealLog,
+        name: "s4d-real-log",
+        aliases: &["s4d-real", "mamba-a-log", "a-log"],
+        params: &[],
+        formula: "w[…, n] = ln(n + 1), n = 0 … N−1 the position on the last axis, nothing random (ln of −A, S4D-real's A = −(n+1): Gu et al. 2022 S4D; transformers 5.25 MambaMixer.init_mamba_weights, Mamba2Mixer.init_mamba2_weights)",
+        default_gain: "-",
+        suits: "state-space A_log: Mamba (channels x state), Mamba-2 (heads)",
+    },
+    SchemeInfo {
+        kind: SchemeKind::MambaDtBias,
+        name: "mamba-dt-bias",
+        aliases: &["dt-bias", "mamba-dt"],
+        params: &[K::DtMin, K::DtMax, K::DtFloor],
+        formula: "ln(e^dt − 1) (inverse softplus), dt = max(exp(ln dt-min + U·(ln dt-max − ln dt-min)), dt-floor), U ~ U(0, 1); defaults 0.001, 0.1, 1e-4 (Gu & Dao 2023 Mamba; transformers 5.25 init_mamba_weights)",
+        default_gain: "-",
+        suits: "state-space time-step biases (Mamba dt_proj.bias, Mamba-2 dt_bias)",
     },
 ];
 

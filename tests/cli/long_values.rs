@@ -60,7 +60,7 @@ fn long_schemes_seeds_and_widths_keep_their_reasons() {
         "--shape",
         "3x3",
     ]);
-    assert_reason_survives(&out, "340", "forget, in-axes, out-axes, mult");
+    assert_reason_survives(&out, "370", "out-axes, mult, dt-min, dt-max, dt-floor");
 
     let seed = "9".repeat(400);
     let out = run(&[

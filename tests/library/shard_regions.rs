@@ -210,3 +210,43 @@ proptest! {
         check_region::<f64>(&init, &dims, axes);
     }
 }
+
+/// The state-space laws (Mamba's A_log and dt bias) are drawn element by element from
+/// their positions alone, so any cut of them is the whole tensor's values too.
+#[test]
+fn state_space_laws_draw_any_region_alone() {
+    let all = |n: usize| (0..n).collect::<Vec<_>>();
+    for scheme in [
+        "s4d-real-log",
+        "mamba-dt-bias",
+        "mamba-dt-bias:dt-min=0.002,dt-max=0.2,dt-floor=0.005",
+    ] {
+        let dims = [37, 23];
+        let init = Init::new(scheme, dims).unwrap().seed(3).name("mixer.A");
+        for ranks in [1, 2, 3, 8] {
+            for r in 0..ranks {
+                let rows = vec![chunk(37, ranks, r), all(23)];
+                let cols = vec![all(37), chunk(23, ranks, r)];
+                let fsdp_tp = vec![strided(37, 2, ranks, r), all(23)];
+                for axes in [rows, cols, fsdp_tp] {
+                    assert_eq!(check_region::<f32>(&init, &dims, axes), Drawn::Alone);
+                }
+            }
+        }
+        let odd = vec![vec![36, 0, 5], vec![22, 3, 4, 5, 1]];
+        check_region::<f64>(&init, &dims, odd.clone());
+        check_region::<half::bf16>(&init, &dims, odd.clone());
+        check_region::<half::f16>(&init, &dims, odd);
+        // A 1-D bias (Mamba-2's per-head dt_bias) cut in uneven pieces.
+        let init = Init::new(scheme, [301])
+            .unwrap()
+            .seed(3)
+            .name("mixer.dt_bias");
+        for r in 0..4 {
+            assert_eq!(
+                check_region::<f32>(&init, &[301], vec![chunk(301, 4, r)]),
+                Drawn::Alone
+            );
+        }
+    }
+}

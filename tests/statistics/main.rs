@@ -41,4 +41,5 @@ mod fan_based;
 mod half_types;
 mod orthogonal_and_identity;
 mod recipes;
+mod state_space;
 mod uniform_normal_truncated;

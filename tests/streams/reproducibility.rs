@@ -319,7 +319,7 @@ fn output_bytes_do_not_depend_on_the_thread_count() {
     // (normal, truncated-normal, orthogonal); one dtype elsewhere, to keep debug builds
     // fast.
     const BOTH: &[DType] = &[DType::F32, DType::F64];
-    let cases: [(&str, &str, Layout, &[DType]); 7] = [
+    let cases: [(&str, &str, Layout, &[DType]); 9] = [
         ("normal:std=0.02", "1000x300", Layout::Io, BOTH),
         ("truncated-normal:std=0.02", "1000x300", Layout::Io, BOTH),
         // A one-sided truncation far in the tail: the clamped median offset.
@@ -339,6 +339,9 @@ fn output_bytes_do_not_depend_on_the_thread_count() {
         // The Gaussian matrix behind these spans two blocks; QR runs on the whole.
         ("orthogonal", "600x200", Layout::Io, BOTH),
         ("orthogonal", "200x600", Layout::Oi, &[DType::F64]),
+        // The state-space laws: a transformed uniform, and a table of positions.
+        ("mamba-dt-bias:dt-floor=0.005", "1000x300", Layout::Io, BOTH),
+        ("s4d-real-log", "1000x300", Layout::Io, &[DType::F32]),
     ];
     let pools: Vec<rayon::ThreadPool> = [1, 2, 7]
         .iter()

@@ -165,7 +165,9 @@ pub fn fill<E: Element>(rng: &mut Pcg64, distribution: &Distribution, out: &mut 
         | Distribution::Dirac { .. }
         | Distribution::DeltaOrthogonal { .. }
         | Distribution::Sparse { .. }
-        | Distribution::LstmBias { .. } => {
+        | Distribution::LstmBias { .. }
+        | Distribution::S4dRealLog { .. }
+        | Distribution::MambaDtBias { .. } => {
             unreachable!("not elementwise under --rng numpy: {distribution:?}")
         }
     }

@@ -19,6 +19,9 @@ pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
                 .into(),
         )),
         Distribution::DeltaOrthogonal { .. } => Err(no_delta_orthogonal("NumPy")),
+        Distribution::S4dRealLog { .. } | Distribution::MambaDtBias { .. } => {
+            Err(no_state_space("NumPy", distribution))
+        }
         Distribution::Sparse { .. } => Err(Unreproducible::Other(
             "NumPy has no sparse initializer to reproduce; use --rng native or --rng torch \
              (torch.nn.init.sparse_)"
@@ -124,11 +127,26 @@ pub fn expression(
         }
         Distribution::TruncatedNormal { .. }
         | Distribution::DeltaOrthogonal { .. }
-        | Distribution::Sparse { .. } => {
+        | Distribution::Sparse { .. }
+        | Distribution::S4dRealLog { .. }
+        | Distribution::MambaDtBias { .. } => {
             return "# no NumPy equivalent".into();
         }
     };
     format!("w = {value}")
+}
+
+/// The state-space laws (`s4d-real-log`, `mamba-dt-bias`) are transformers' code, not a
+/// framework initializer whose draws could be reproduced: native stream only.
+pub(crate) fn no_state_space(framework: &str, distribution: &Distribution) -> Unreproducible {
+    let name = match distribution {
+        Distribution::S4dRealLog { .. } => "s4d-real-log",
+        _ => "mamba-dt-bias",
+    };
+    Unreproducible::Other(format!(
+        "{framework} has no {name} initializer to reproduce (it is transformers' Mamba init \
+         code, not a framework draw); use --rng native"
+    ))
 }
 
 /// Neither NumPy nor PyTorch has a delta-orthogonal initializer whose draws could be

@@ -28,6 +28,9 @@ pub fn supports(distribution: &Distribution) -> Result<(), Unreproducible> {
         Distribution::DeltaOrthogonal { .. } => Err(
             crate::compat::numpy::mapping::no_delta_orthogonal("PyTorch"),
         ),
+        Distribution::S4dRealLog { .. } | Distribution::MambaDtBias { .. } => Err(
+            crate::compat::numpy::mapping::no_state_space("PyTorch", distribution),
+        ),
         _ => Ok(()),
     }
 }
@@ -93,7 +96,9 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
                 py(gain)
             )
         }
-        Distribution::DeltaOrthogonal { .. } => "# no PyTorch equivalent".into(),
+        Distribution::DeltaOrthogonal { .. }
+        | Distribution::S4dRealLog { .. }
+        | Distribution::MambaDtBias { .. } => "# no PyTorch equivalent".into(),
         Distribution::LstmBias { forget } => {
             let quarter = shape[0] / 4;
             format!(

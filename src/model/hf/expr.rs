@@ -14,8 +14,11 @@
 //!             | expr ["not"] "in" key
 //! expr       := term (("+" | "-") term)*
 //! term       := factor (("*" | "/" | "%") factor)*
-//! factor     := number | key | "sqrt" "(" expr ")" | "(" expr ")" | "-" factor
+//! factor     := number | key | ("sqrt" | "ceil") "(" expr ")" | "(" expr ")" | "-" factor
 //! ```
+//!
+//! A condition may instead compare a text key with a quoted word, alone:
+//! `key == 'text'` or `key != 'text'` (Mamba's `time_step_init_scheme == 'random'`).
 //!
 //! A test without a comparison holds when its value is not zero, except a lone key: that
 //! holds when it is true, a non-zero number or a non-empty text (false, 0, null and a
@@ -109,10 +112,31 @@ impl Scope<'_> {
 
     /// Whether a condition holds (see the module's grammar).
     pub fn holds(&self, condition: &str) -> Result<bool> {
+        if condition.contains('\'') {
+            return self.text_equals(condition);
+        }
         let mut parser = self.parser(condition)?;
         let value = parser.condition()?;
         parser.end()?;
         Ok(value)
+    }
+
+    /// `key == 'text'` / `key != 'text'`: `==` holds when the key holds exactly that text.
+    fn text_equals(&self, condition: &str) -> Result<bool> {
+        for (op, equal) in [("==", true), ("!=", false)] {
+            if let Some((key, word)) = condition.split_once(op) {
+                let (key, word) = (key.trim(), word.trim());
+                let quoted = word.len() >= 2 && word.starts_with('\'') && word.ends_with('\'');
+                if !is_key(key) || !quoted {
+                    break;
+                }
+                let same = matches!(self.get(key), Some(Value::Text(t)) if t == word[1..word.len() - 1]);
+                return Ok(same == equal);
+            }
+        }
+        Err(self.bad(format!(
+            "in '{condition}': a comparison with text is key == 'text' or key != 'text'"
+        )))
     }
 
     /// Whether a lone key holds: true, a non-zero number, a non-empty text or list.
@@ -134,6 +158,7 @@ impl Scope<'_> {
                 if let Token::Key(k) = t
                     && !keys.contains(&k)
                     && k != "sqrt"
+                    && k != "ceil"
                     && !KEYWORDS.contains(&k)
                 {
                     keys.push(k);
@@ -153,6 +178,15 @@ impl Scope<'_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Whether `text` is a key name (a letter or `_`, then letters, digits and `_`).
+fn is_key(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A number as an error shows it: whole numbers (config sizes) as integers.
@@ -391,6 +425,12 @@ impl<'t> Parser<'t, '_> {
                 }
                 Ok(value.sqrt())
             }
+            Some(Token::Key("ceil")) if self.tokens.get(self.at + 1) == Some(&Token::Op("(")) => {
+                self.at += 2;
+                let value = self.expr()?;
+                self.close()?;
+                Ok(value.ceil())
+            }
             Some(Token::Key(key)) if !KEYWORDS.contains(&key) => {
                 self.at += 1;
                 match self.scope.get(key) {
@@ -541,5 +581,25 @@ mod tests {
             );
         }
         assert!(s.size("0 - 4").is_err() && s.size("2 * 1099511627776").is_err());
+    }
+
+    #[test]
+    fn ceil_and_text_comparisons() {
+        let values: BTreeMap<String, Value> = [
+            ("hidden_size".to_string(), Value::Number(4096.0)),
+            ("scheme".to_string(), Value::Text("random".into())),
+        ]
+        .into_iter()
+        .collect();
+        let s = Scope {
+            values: &values,
+            where_: "config.json",
+            index: None,
+        };
+        assert_eq!(s.size("ceil(hidden_size / 3000)").unwrap(), 2);
+        assert!(s.holds("scheme == 'random'").unwrap() && !s.holds("scheme != 'random'").unwrap());
+        assert!(!s.holds("scheme == 'constant'").unwrap() && s.holds("scheme != 'x'").unwrap());
+        assert!(!s.holds("missing == 'random'").unwrap());
+        assert!(s.holds("scheme == random").is_err());
     }
 }

@@ -39,6 +39,9 @@ const FAMILIES: &[(&str, &str)] = &[
         "gemma3_text.toml",
         include_str!("families/gemma3_text.toml"),
     ),
+    // State-space families.
+    ("mamba.toml", include_str!("families/mamba.toml")),
+    ("mamba2.toml", include_str!("families/mamba2.toml")),
 ];
 
 /// Limit on a config.json's size: real ones are a few KiB.

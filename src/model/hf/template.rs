@@ -198,10 +198,24 @@ impl Template {
             // derived one also for null (`head_dim: null` means hidden_size // heads).
             let (missing, null) = match values.get(key) {
                 None => (true, false),
+                // "auto" (Mamba's `time_step_rank`) asks for the derived default, as null does.
                 Some(Value::Null) => (false, true),
+                Some(Value::Text(t)) if t == "auto" => (false, true),
                 Some(_) => (false, false),
             };
             match default {
+                // A quoted default is a text value ('random'), not an expression.
+                toml::Value::String(text)
+                    if (missing || null)
+                        && text.len() >= 2
+                        && text.starts_with('\'')
+                        && text.ends_with('\'') =>
+                {
+                    values.insert(
+                        key.clone(),
+                        Value::Text(text[1..text.len() - 1].to_string()),
+                    );
+                }
                 toml::Value::String(expression) if missing || null => {
                     derived.push((key, expression));
                 }
