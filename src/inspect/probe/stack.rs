@@ -1779,6 +1779,176 @@ mod tests {
         assert_eq!(Act::parse("xielu"), None);
     }
 
+    fn planned(name: &str, shape: &[usize], role: Option<&str>, layer: Option<usize>) -> Planned {
+        Planned {
+            name: name.into(),
+            shape: shape.to_vec(),
+            scheme: "normal:std=0.02".into(),
+            zero_row: None,
+            role: role.map(String::from),
+            layer,
+            dtype: None,
+        }
+    }
+
+    fn model(family: &str, tensors: Vec<Planned>) -> crate::model::hf::Model {
+        crate::model::hf::Model {
+            family: family.into(),
+            source: "test".into(),
+            tensors,
+            dtype: None,
+            config_bytes: Vec::new(),
+            values: BTreeMap::from([("num_experts_per_tok".into(), Value::Number(2.0))]),
+            label: "config.json".into(),
+            recipe_symbols: BTreeMap::new(),
+        }
+    }
+
+    /// A one-layer Mixtral-like model with per-expert 2-D experts (listed out of order).
+    fn per_expert(experts: &[usize]) -> Vec<Planned> {
+        let l = Some(0);
+        let mut t = vec![
+            planned(
+                "model.embed_tokens.weight",
+                &[16, 8],
+                Some("embedding"),
+                None,
+            ),
+            planned(
+                "model.layers.0.self_attn.v_proj.weight",
+                &[8, 8],
+                Some("v"),
+                l,
+            ),
+            planned(
+                "model.layers.0.self_attn.o_proj.weight",
+                &[8, 8],
+                Some("o"),
+                l,
+            ),
+            planned("model.layers.0.mlp.gate.weight", &[3, 8], Some("router"), l),
+        ];
+        for &e in experts {
+            for (proj, role, shape) in [
+                ("gate_proj", "expert_gate", [4, 8]),
+                ("up_proj", "expert_up", [4, 8]),
+                ("down_proj", "expert_down", [8, 4]),
+            ] {
+                t.push(planned(
+                    &format!("model.layers.0.mlp.experts.{e}.{proj}.weight"),
+                    &shape,
+                    Some(role),
+                    l,
+                ));
+            }
+        }
+        t.push(planned(
+            "model.layers.0.input_layernorm.weight",
+            &[8],
+            None,
+            l,
+        ));
+        t.push(planned(
+            "model.layers.0.post_attention_layernorm.weight",
+            &[8],
+            None,
+            l,
+        ));
+        t.push(planned("model.norm.weight", &[8], None, None));
+        t
+    }
+
+    #[test]
+    fn per_expert_tensors_are_found_by_their_index() {
+        let s = structure(&model("mixtral", per_expert(&[2, 0, 1]))).unwrap();
+        let moe = s.layers[0].moe.as_ref().unwrap();
+        let ExpertInput::Split {
+            gate: ExpertWeights::Each(gate),
+            up: ExpertWeights::Each(up),
+        } = &moe.input
+        else {
+            panic!("{:?}", moe.input);
+        };
+        assert_eq!(gate[1], "model.layers.0.mlp.experts.1.gate_proj.weight");
+        assert_eq!(up[2], "model.layers.0.mlp.experts.2.up_proj.weight");
+        let ExpertWeights::Each(down) = &moe.down else {
+            panic!("{:?}", moe.down);
+        };
+        assert_eq!(down[0], "model.layers.0.mlp.experts.0.down_proj.weight");
+        assert_eq!(moe.width, 4);
+        let router = s.router.unwrap();
+        assert_eq!((router.experts, router.top_k), (3, 2));
+        assert_eq!(router.rule, Rule::Softmax { renormalize: true });
+        assert!(s.layers[0].dense.is_none());
+        // An expert without its tensors is refused in one line.
+        let e = structure(&model("mixtral", per_expert(&[0, 2]))).unwrap_err();
+        assert!(e.to_string().contains("each of its 3 experts"), "{e}");
+        assert_eq!(
+            expert_index("model.layers.3.mlp.experts.12.w1.weight"),
+            Some(12)
+        );
+        assert_eq!(
+            expert_index("model.layers.3.mlp.experts.gate_up_proj"),
+            None
+        );
+    }
+
+    #[test]
+    fn state_space_families_are_refused_in_one_line() {
+        for family in ["mamba", "mamba2"] {
+            let t = vec![planned(
+                "backbone.layers.0.mixer.A_log",
+                &[8, 4],
+                None,
+                Some(0),
+            )];
+            let e = structure(&model(family, t)).unwrap_err().to_string();
+            assert!(
+                e.contains("probe models attention/MLP residual stacks")
+                    && e.contains(&format!("{family} is a state-space model")),
+                "{e}"
+            );
+            assert_eq!(e.lines().count(), 1);
+        }
+    }
+
+    #[test]
+    fn stacked_experts_are_sliced_one_expert_at_a_time() {
+        let spec = |name: &str, shape: &str| {
+            crate::tensor::TensorSpec {
+                name: name.into(),
+                shape: shape.parse().unwrap(),
+                layout: Layout::Io,
+                scheme: "normal:std=1".parse().unwrap(),
+                dtype: DType::F32,
+                seed: 3,
+                rng: RngMode::Native,
+                jax: Default::default(),
+            }
+            .resolve()
+            .unwrap()
+        };
+        let stack = spec("s", "3x4x2");
+        let one = spec("e1", "4x2");
+        let w = Weights {
+            tensors: BTreeMap::from([("s", &stack), ("e1", &one)]),
+            conv1d: false,
+            heads: None,
+        };
+        let all = draw(&stack).unwrap();
+        let stacked = ExpertWeights::Stack("s".into());
+        let mut source = ExpertSource::new(&w, &stacked);
+        for e in [2, 0, 1] {
+            let lin = source.linear(e).unwrap();
+            assert_eq!((lin.out, lin.inp), (4, 2));
+            assert_eq!(lin.w, all[e * 8..(e + 1) * 8]);
+        }
+        let each = ExpertWeights::Each(vec!["e0".into(), "e1".into()]);
+        let mut source = ExpertSource::new(&w, &each);
+        assert_eq!(source.linear(1).unwrap().w, draw(&one).unwrap());
+        assert!(source.linear(0).is_err());
+    }
+
     #[test]
     fn fused_rows_and_products() {
         // W = [[1, 2], [3, 4], [5, 6]] (3 outputs × 2 inputs), bias [1, 0, -1].
