@@ -10,15 +10,17 @@
 //!   OLMo 2 normalizes each branch's output instead: x ← x + norm(attn(x)), x ← x +
 //!   norm(mlp(x)); Gemma 2 and Gemma 3 both: x ← x + post(attn(pre(x))), likewise for
 //!   the MLP;
-//! - attn(h) = o(v(h)) (grouped-query heads read their key-value head's value); DeepSeek-V3's
-//!   multi-head latent attention takes the same per-token linear path: v = the value
-//!   rows of kv_b_proj(kv_a_layernorm(first kv_lora_rank outputs of kv_a_proj_with_mqa(h)));
+//! - attn(h) = o(v(h)) (grouped-query heads read their key-value head's value);
+//!   DeepSeek-V3's multi-head latent attention takes the same per-token linear path:
+//!   v = the value rows of kv_b_proj(kv_a_layernorm(the first kv_lora_rank outputs of
+//!   kv_a_proj_with_mqa(h)));
 //! - mlp(h) = down(act(gate h) ⊙ up h) (GPT-2: down(act(up h))), with the layer's biases
-//!   where the family has them; a mixture-of-experts layer routes each token
-//!   ([`moe`]: the family's router as transformers 5.25 computes it) through its top-k
+//!   where the family has them; a mixture-of-experts layer routes each token (the `moe`
+//!   submodule: the family's router as transformers 5.25 computes it) through its top-k
 //!   experts' SwiGLU and sums their outputs weighted by the routing weights, plus the
-//!   shared experts' MLP where the family has them (DeepSeek-V3); dense layers (DeepSeek-V3
-//!   below first_k_dense_replace, Qwen3-MoE's mlp_only_layers) are the dense MLP;
+//!   shared experts' MLP where the family has them (DeepSeek-V3); dense layers
+//!   (DeepSeek-V3 below first_k_dense_replace, Qwen3-MoE's mlp_only_layers) are the
+//!   dense MLP;
 //! - logits = lm_head(norm_f x) (tied: the embedding matrix, transposed), Gemma 2's
 //!   final_logit_softcapping applied.
 //!
