@@ -434,7 +434,13 @@ fn mixtral_routes_every_token_to_exactly_top_k_experts() {
     assert_eq!(p["family"], "mixtral");
     assert_eq!(p["moe"]["experts"], 4);
     assert_eq!(p["moe"]["top_k"], 2);
-    assert_eq!(p["moe"]["layout"], "fused 3-D stacks");
+    // Either layout gen writes (fused 3-D stacks or one 2-D tensor per expert) routes alike.
+    assert!(
+        ["fused 3-D stacks", "per-expert 2-D tensors"]
+            .contains(&p["moe"]["layout"].as_str().unwrap()),
+        "{}",
+        p["moe"]
+    );
     assert_eq!(p["moe"]["shared_experts"], false);
     for name in ["family", "megatron"] {
         let r = recipe(&p, name);

@@ -1101,7 +1101,7 @@ fn mlp(s: &Structure, plan: &LayerPlan, w: &Weights, h: &Mat) -> Result<(Mat, Op
             .map(|m| (m, None))
             .ok_or_else(|| Error::Numerical("probe --hf-config: a layer without an MLP".into()));
     };
-    let (mut out, routing) = experts(s, moe, router, w, h)?;
+    let (mut out, routing) = experts(s.act, moe, router, w, h)?;
     let routing = Routing {
         shared_variance: shared.as_ref().map(|m| moments(m).1),
         ..routing
@@ -1161,13 +1161,7 @@ impl<'w, 'a> ExpertSource<'w, 'a> {
 
 /// The routed experts: router logits = router · h; each token through its top-k experts'
 /// act(gate) ⊙ up and down, weighted by its routing weights and summed.
-fn experts(
-    s: &Structure,
-    moe: &Moe,
-    router: &Router,
-    w: &Weights,
-    h: &Mat,
-) -> Result<(Mat, Routing)> {
+fn experts(act: Act, moe: &Moe, router: &Router, w: &Weights, h: &Mat) -> Result<(Mat, Routing)> {
     let logits = w.linear(&moe.router)?.apply(h);
     let correction = match &moe.correction {
         Some(name) => Some(w.vector(name)?),
@@ -1208,7 +1202,7 @@ fn experts(
                 hidden.push(if x.rows == 0 {
                     Mat::default()
                 } else {
-                    gated_halves(s.act, &source.linear(e)?.apply(x))
+                    gated_halves(act, &source.linear(e)?.apply(x))
                 });
             }
         }
@@ -1229,7 +1223,7 @@ fn experts(
                 if x.rows > 0 {
                     let u = source.linear(e)?.apply(x);
                     for (g, u) in hidden[e].data.iter_mut().zip(&u.data) {
-                        *g = s.act.apply(*g) * u;
+                        *g = act.apply(*g) * u;
                     }
                 }
             }
@@ -1463,13 +1457,14 @@ pub fn run(setup: &StackSetup) -> Result<StackProbe> {
                 ""
             },
             if m.layers.len() < s.layers.len() {
+                let dense: Vec<String> = (0..s.layers.len())
+                    .filter(|l| !m.layers.contains(l))
+                    .map(|l| l.to_string())
+                    .collect();
                 format!(
-                    "; dense {gated} in layers {}",
-                    (0..s.layers.len())
-                        .filter(|l| !m.layers.contains(l))
-                        .map(|l| l.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "; dense {gated} in layer{} {}",
+                    if dense.len() == 1 { "" } else { "s" },
+                    dense.join(", ")
                 )
             } else {
                 String::new()
@@ -1949,6 +1944,91 @@ mod tests {
         let mut source = ExpertSource::new(&w, &each);
         assert_eq!(source.linear(1).unwrap().w, draw(&one).unwrap());
         assert!(source.linear(0).is_err());
+    }
+
+    #[test]
+    fn per_expert_routing_matches_a_token_by_token_sum() {
+        let spec = |name: &str, shape: &str, seed: u64| {
+            crate::tensor::TensorSpec {
+                name: name.into(),
+                shape: shape.parse().unwrap(),
+                layout: Layout::Io,
+                scheme: "normal:std=0.5".parse().unwrap(),
+                dtype: DType::F64,
+                seed,
+                rng: RngMode::Native,
+                jax: Default::default(),
+            }
+            .resolve()
+            .unwrap()
+        };
+        let (d, i, e_count, tokens) = (6, 5, 3, 7);
+        let mut owned = vec![spec("router", &format!("{e_count}x{d}"), 1)];
+        for e in 0..e_count {
+            for (role, shape) in [("gate", format!("{i}x{d}")), ("up", format!("{i}x{d}"))] {
+                owned.push(spec(&format!("{role}{e}"), &shape, 10 + e as u64));
+            }
+            owned.push(spec(
+                &format!("down{e}"),
+                &format!("{d}x{i}"),
+                20 + e as u64,
+            ));
+        }
+        let input = spec("h", &format!("{tokens}x{d}"), 2);
+        let w = Weights {
+            tensors: owned.iter().map(|t| (t.spec.name.as_str(), t)).collect(),
+            conv1d: false,
+            heads: None,
+        };
+        let names =
+            |role: &str| ExpertWeights::Each((0..e_count).map(|e| format!("{role}{e}")).collect());
+        let moe = Moe {
+            router: "router".into(),
+            correction: None,
+            input: ExpertInput::Split {
+                gate: names("gate"),
+                up: names("up"),
+            },
+            down: names("down"),
+            width: i,
+        };
+        let router = Router {
+            experts: e_count,
+            top_k: 2,
+            rule: Rule::Softmax { renormalize: false },
+        };
+        let h = Mat {
+            rows: tokens,
+            cols: d,
+            data: draw(&input).unwrap(),
+        };
+        let (out, routing) = experts(Act::Silu, &moe, &router, &w, &h).unwrap();
+        assert_eq!(routing.load.iter().sum::<usize>(), tokens * 2);
+        // Token by token: Σ weight · down(silu(gate x) ⊙ up x) over the chosen experts.
+        let lin = |name: &str| w.linear(name).unwrap();
+        let logits = lin("router").apply(&h);
+        for t in 0..tokens {
+            let x = Mat {
+                rows: 1,
+                cols: d,
+                data: h.row(t).to_vec(),
+            };
+            let mut expected = vec![0.0; d];
+            for (e, weight) in router.route(logits.row(t), None) {
+                let mut g = lin(&format!("gate{e}")).apply(&x);
+                let u = lin(&format!("up{e}")).apply(&x);
+                for (g, u) in g.data.iter_mut().zip(&u.data) {
+                    *g = Act::Silu.apply(*g) * u;
+                }
+                let y = lin(&format!("down{e}")).apply(&g);
+                for (o, v) in expected.iter_mut().zip(&y.data) {
+                    *o += weight * v;
+                }
+            }
+            for (a, b) in out.row(t).iter().zip(&expected) {
+                assert!((a - b).abs() < 1e-12, "token {t}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]
