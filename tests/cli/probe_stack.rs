@@ -329,6 +329,7 @@ fn bad_input_gets_one_line_and_exit_code_2() {
          "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
          "intermediate_size": 48}"#,
     );
+    config(d, "mixtral.json", MIXTRAL);
     config(
         d,
         "too_many.json",
@@ -380,6 +381,11 @@ fn bad_input_gets_one_line_and_exit_code_2() {
         ("probe --hf-config missing.json", &["missing.json"]),
         (
             "probe --hf-config config.json --max-memory 10KB",
+            &["memory budget", "scaled-down config"],
+        ),
+        // A mixture's expert stacks count against the budget too.
+        (
+            "probe --hf-config mixtral.json --max-memory 40KB",
             &["memory budget", "scaled-down config"],
         ),
     ];
