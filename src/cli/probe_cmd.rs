@@ -33,8 +33,8 @@ pub struct ProbeArgs {
     pub layers: Option<String>,
 
     /// A Hugging Face config.json instead of --layers: its family's residual stack
-    /// (embedding, pre-norm attention and MLP per layer, final norm, lm_head), with the
-    /// weights `gen --hf-config` writes.
+    /// (embedding, attention and MLP per layer, dense or mixture of experts, with the
+    /// family's norms, final norm, lm_head), with the weights `gen --hf-config` writes.
     #[arg(long, value_name = "CONFIG")]
     pub hf_config: Option<PathBuf>,
 
@@ -504,15 +504,34 @@ fn stack_summary_row(r: &RecipeProbe) -> Vec<String> {
     ]
 }
 
+/// An expert-load histogram in a table cell: every count up to 16 experts, else the range.
+fn expert_load(routing: &crate::inspect::probe::stack::Routing) -> String {
+    let load = &routing.load;
+    if load.len() <= 16 {
+        load.iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        format!(
+            "{}..{} over {} experts",
+            load.iter().min().unwrap_or(&0),
+            load.iter().max().unwrap_or(&0),
+            load.len()
+        )
+    }
+}
+
 fn render_stack(probe: &StackProbe, args: &ProbeArgs) -> String {
     let mut out = format!(
-        "probe: {} ({} family: {} layers, hidden {}, vocabulary {}, {}, MLP {} with {}{}), \
+        "probe: {} ({} family: {} layers, hidden {}, vocabulary {}, {} {}, MLP {} with {}{}), \
          batch {} tokens ({}), seed {}\n",
         probe.config,
         probe.family,
         probe.layers,
         probe.hidden_size,
         probe.vocab_size,
+        probe.residual,
         probe.norm,
         probe.mlp,
         probe.activation,
@@ -558,21 +577,24 @@ fn render_stack(probe: &StackProbe, args: &ProbeArgs) -> String {
     if args.detail {
         for r in &probe.recipes {
             out.push_str(&format!("\n{} ({})\n", r.recipe, r.summary));
-            let mut rows = vec![
-                [
-                    "LAYER",
-                    "SUBLAYER",
-                    "BRANCH VAR",
-                    "BRANCH/STREAM",
-                    "STREAM VAR",
-                    "STREAM RMS",
-                    "GROWTH",
-                ]
-                .map(String::from)
-                .to_vec(),
-            ];
+            let moe = probe.moe.is_some();
+            let mut header: Vec<String> = [
+                "LAYER",
+                "SUBLAYER",
+                "BRANCH VAR",
+                "BRANCH/STREAM",
+                "STREAM VAR",
+                "STREAM RMS",
+                "GROWTH",
+            ]
+            .map(String::from)
+            .to_vec();
+            if moe {
+                header.push("EXPERT LOAD (TOKENS PER EXPERT)".into());
+            }
+            let mut rows = vec![header];
             rows.extend(r.rows.iter().map(|row| {
-                vec![
+                let mut cells = vec![
                     row.layer.to_string(),
                     row.sublayer.to_string(),
                     sci(row.branch_variance),
@@ -580,7 +602,11 @@ fn render_stack(probe: &StackProbe, args: &ProbeArgs) -> String {
                     sci(row.stream_variance),
                     sci(row.stream_rms),
                     sci(row.growth),
-                ]
+                ];
+                if moe {
+                    cells.push(row.routing.as_ref().map_or("-".into(), expert_load));
+                }
+                cells
             }));
             out.push_str(&super::table::text_table(&rows));
         }

@@ -11,13 +11,35 @@
 //! - u-mup's N(0, 1) weights make the first attention branch ≈ d · (heads · head_dim)
 //!   times the normed input's unit variance: the stream grows by thousands at once;
 //! - the weights are gen's: the embedding rows the probe reads are the ones
-//!   `gen --hf-config --recipe R --seed N` writes.
+//!   `gen --hf-config --recipe R --seed N` writes;
+//! - mixtures of experts (a tiny Mixtral, DeepSeek-V3 and Qwen3-MoE): every token goes to
+//!   exactly top-k experts (the expert loads sum to batch × k), the routing weights sum
+//!   as the family's router makes them (1 renormalised, DeepSeek-V3's
+//!   routed_scaling_factor, under 1 without norm_topk_prob), dense layers stay dense, and
+//!   zero-residual's routed outputs (weighted sums of zero) keep the stream at the
+//!   embedding's variance exactly;
+//! - OLMo 2 (post-norm) and Gemma 2 / Gemma 3 (pre- and post-norm) run, zero-residual
+//!   exact there too (a norm of zero is zero).
 
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::common::cli::{argv, assert_bad_in, run_stdout, tempdir};
+
+const MIXTRAL: &str = r#"{"model_type": "mixtral", "architectures": ["MixtralForCausalLM"],
+ "vocab_size": 96, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+ "num_attention_heads": 4, "num_key_value_heads": 2, "num_local_experts": 4,
+ "num_experts_per_tok": 2}"#;
+
+/// MLA with a low-rank query; layer 0 dense, layers 1 and 2 MoE with a shared expert.
+const DEEPSEEK: &str = r#"{"model_type": "deepseek_v3",
+ "architectures": ["DeepseekV3ForCausalLM"], "vocab_size": 96, "hidden_size": 64,
+ "intermediate_size": 96, "moe_intermediate_size": 24, "num_hidden_layers": 3,
+ "num_attention_heads": 4, "num_key_value_heads": 4, "n_routed_experts": 4,
+ "n_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 2, "topk_group": 1,
+ "first_k_dense_replace": 1, "q_lora_rank": 32, "kv_lora_rank": 16,
+ "qk_rope_head_dim": 8, "qk_nope_head_dim": 16, "v_head_dim": 12}"#;
 
 const LLAMA: &str = r#"{"model_type": "llama", "architectures": ["LlamaForCausalLM"],
  "vocab_size": 96, "hidden_size": 64, "intermediate_size": 172, "num_hidden_layers": 4,
@@ -307,6 +329,17 @@ fn bad_input_gets_one_line_and_exit_code_2() {
          "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
          "intermediate_size": 48}"#,
     );
+    config(d, "mixtral.json", MIXTRAL);
+    config(
+        d,
+        "too_many.json",
+        &MIXTRAL.replace(r#""num_experts_per_tok": 2"#, r#""num_experts_per_tok": 5"#),
+    );
+    config(
+        d,
+        "groups.json",
+        &DEEPSEEK.replace(r#""n_group": 2"#, r#""n_group": 3"#),
+    );
     let cases: &[(&str, &[&str])] = &[
         (
             "probe --hf-config config.json --layers 8-8",
@@ -325,6 +358,15 @@ fn bad_input_gets_one_line_and_exit_code_2() {
             "probe --hf-config mamba.json --recipe megatron",
             &["MambaForCausalLM"],
         ),
+        // Routers torch.topk could not run.
+        (
+            "probe --hf-config too_many.json",
+            &["num_experts_per_tok 5", "4 experts"],
+        ),
+        (
+            "probe --hf-config groups.json --recipe megatron",
+            &["n_group 3", "4 experts"],
+        ),
         ("probe --hf-config bert.json", &["bert", "pre-norm"]),
         (
             "probe --hf-config config.json --scheme he-normal",
@@ -341,8 +383,282 @@ fn bad_input_gets_one_line_and_exit_code_2() {
             "probe --hf-config config.json --max-memory 10KB",
             &["memory budget", "scaled-down config"],
         ),
+        // A mixture's expert stacks count against the budget too.
+        (
+            "probe --hf-config mixtral.json --max-memory 40KB",
+            &["memory budget", "scaled-down config"],
+        ),
     ];
     for (line, needles) in cases {
         assert_bad_in(d, &argv(line), 2, needles);
     }
+}
+
+/// The MLP rows of a recipe with their routing (null for dense MLPs).
+fn mlp_rows(r: &Value) -> Vec<&Value> {
+    rows(r)
+        .iter()
+        .filter(|row| row["sublayer"] == "mlp")
+        .collect()
+}
+
+/// Checks every MoE row routes each of the batch's tokens to exactly k experts; returns
+/// the routed layers.
+fn routed_layers(p: &Value, r: &Value, experts: usize, k: usize) -> Vec<u64> {
+    let batch = p["batch"].as_u64().unwrap() as usize;
+    let mut layers = Vec::new();
+    for row in mlp_rows(r) {
+        let routing = &row["routing"];
+        if routing.is_null() {
+            continue;
+        }
+        layers.push(row["layer"].as_u64().unwrap());
+        let load: Vec<usize> = routing["load"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(load.len(), experts, "{row}");
+        assert_eq!(load.iter().sum::<usize>(), batch * k, "{row}");
+        // Top-k distinct experts per token: no expert gets a token twice.
+        assert!(load.iter().all(|&n| n <= batch), "{row}");
+        assert_eq!(routing["top_k"], k);
+    }
+    layers
+}
+
+#[test]
+fn mixtral_routes_every_token_to_exactly_top_k_experts() {
+    let dir = tempdir();
+    let d = dir.path();
+    config(d, "mixtral.json", MIXTRAL);
+    let p = probe_json(
+        d,
+        "probe --hf-config mixtral.json --recipe family,megatron --batch 50 --seed 4 --json",
+    );
+    assert_eq!(p["family"], "mixtral");
+    assert_eq!(p["moe"]["experts"], 4);
+    assert_eq!(p["moe"]["top_k"], 2);
+    // Either layout gen writes (fused 3-D stacks or one 2-D tensor per expert) routes alike.
+    assert!(
+        ["fused 3-D stacks", "per-expert 2-D tensors"]
+            .contains(&p["moe"]["layout"].as_str().unwrap()),
+        "{}",
+        p["moe"]
+    );
+    assert_eq!(p["moe"]["shared_experts"], false);
+    for name in ["family", "megatron"] {
+        let r = recipe(&p, name);
+        assert_eq!(rows(r).len(), 4);
+        assert_eq!(routed_layers(&p, r, 4, 2), [0, 1], "{name}");
+        for row in mlp_rows(r) {
+            // Mixtral renormalises the top-k softmax weights: they sum to 1.
+            let sum = f(&row["routing"]["weight_sum"]);
+            assert!((sum - 1.0).abs() < 1e-12, "{sum}");
+            assert!(f(&row["branch_variance"]) > 0.0);
+            assert_eq!(
+                f(&row["branch_variance"]),
+                f(&row["routing"]["routed_variance"])
+            );
+        }
+        for row in rows(r).iter().filter(|r| r["sublayer"] == "attention") {
+            assert!(row["routing"].is_null());
+        }
+    }
+    // megatron gives the experts' down projections the dense down's σ₀/√(2L) (2L = 4):
+    // layer 0's routed branch comes out near the family's over 2L. Not exactly: the MLP
+    // reads the stream after the attention branch, which megatron scales too, so the
+    // normed input (and with it the routing) differs; a factor of 2 either way.
+    let (family, megatron) = (
+        mlp_rows(recipe(&p, "family")),
+        mlp_rows(recipe(&p, "megatron")),
+    );
+    let layer0 = |r: &Value| f(&r["branch_variance"]);
+    let ratio = layer0(megatron[0]) / layer0(family[0]) * 4.0;
+    assert!((0.5..2.0).contains(&ratio), "{ratio}");
+}
+
+#[test]
+fn deepseek_v3_routes_groups_adds_shared_experts_and_keeps_dense_layers() {
+    let dir = tempdir();
+    let d = dir.path();
+    config(d, "deepseek.json", DEEPSEEK);
+    let p = probe_json(
+        d,
+        "probe --hf-config deepseek.json --recipe family,megatron --batch 40 --seed 9 --json",
+    );
+    assert_eq!(p["family"], "deepseek_v3");
+    assert_eq!(p["moe"]["layers"], serde_json::json!([1, 2]));
+    assert_eq!(p["moe"]["shared_experts"], true);
+    let text = p["model"].to_string();
+    assert!(text.contains("MLA") && text.contains("kv_b_proj"), "{text}");
+    assert!(
+        text.contains("sigmoid") && text.contains("2 groups"),
+        "{text}"
+    );
+    for name in ["family", "megatron"] {
+        let r = recipe(&p, name);
+        assert_eq!(rows(r).len(), 6);
+        // Layer 0 is dense (first_k_dense_replace 1).
+        assert_eq!(routed_layers(&p, r, 4, 2), [1, 2], "{name}");
+        for row in mlp_rows(r).iter().filter(|row| !row["routing"].is_null()) {
+            let routing = &row["routing"];
+            // norm_topk_prob (default true) then routed_scaling_factor 2.5.
+            let sum = f(&routing["weight_sum"]);
+            assert!((sum - 2.5).abs() < 1e-12, "{sum}");
+            // topk_group 1 of n_group 2: each token's two experts share a group
+            // ({0, 1} or {2, 3}), so each group's experts have equal loads.
+            let load = routing["load"].as_array().unwrap();
+            assert_eq!(load[0], load[1], "{routing}");
+            assert_eq!(load[2], load[3], "{routing}");
+            assert!(f(&routing["shared_variance"]) > 0.0);
+            assert!(f(&routing["routed_variance"]) > 0.0);
+        }
+        for row in rows(r) {
+            assert!(f(&row["branch_variance"]) > 0.0, "{row}");
+        }
+        assert!(["stable", "growing"].contains(&r["verdict"]["kind"].as_str().unwrap()));
+    }
+}
+
+#[test]
+fn qwen3_moe_dense_layers_and_unnormalised_weights() {
+    let dir = tempdir();
+    let d = dir.path();
+    // Layer 0 dense by mlp_only_layers, layer 2 by decoder_sparse_step 2 (1 and 3 sparse).
+    config(
+        d,
+        "qwen3_moe.json",
+        r#"{"model_type": "qwen3_moe", "architectures": ["Qwen3MoeForCausalLM"],
+         "vocab_size": 96, "hidden_size": 64, "intermediate_size": 80,
+         "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 4,
+         "num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+         "mlp_only_layers": [0], "decoder_sparse_step": 2, "attention_bias": true,
+         "tie_word_embeddings": true, "pad_token_id": 3}"#,
+    );
+    let p = probe_json(d, "probe --hf-config qwen3_moe.json --seed 2 --json");
+    let r = recipe(&p, "family");
+    assert_eq!(routed_layers(&p, r, 3, 2), [1, 3]);
+    assert!(
+        p["mlp"].as_str().unwrap().contains("layers 0, 2"),
+        "{}",
+        p["mlp"]
+    );
+    for row in mlp_rows(r).iter().filter(|row| !row["routing"].is_null()) {
+        // norm_topk_prob false: the top 2 of 3 softmax weights sum to under 1 (and over
+        // 2/3: the two largest of three).
+        let sum = f(&row["routing"]["weight_sum"]);
+        assert!(sum < 1.0 && sum > 2.0 / 3.0, "{sum}");
+        assert!(row["routing"]["shared_variance"].is_null());
+    }
+    // The ids skip the padding row.
+    assert!(p["token_ids"].as_array().unwrap().iter().all(|id| id != 3));
+}
+
+#[test]
+fn zero_residual_keeps_the_embedding_variance_through_moe_layers() {
+    let dir = tempdir();
+    let d = dir.path();
+    config(d, "mixtral.json", MIXTRAL);
+    config(d, "deepseek.json", DEEPSEEK);
+    for cfg in ["mixtral.json", "deepseek.json"] {
+        let p = probe_json(
+            d,
+            &format!("probe --hf-config {cfg} --recipe zero-residual --seed 6 --json"),
+        );
+        let zero = recipe(&p, "zero-residual");
+        let embedding = f(&zero["embedding_variance"]);
+        assert!(embedding > 0.0);
+        for row in rows(zero) {
+            assert_eq!(f(&row["branch_variance"]), 0.0, "{cfg}: {row}");
+            assert_eq!(f(&row["stream_variance"]), embedding, "{cfg}: {row}");
+        }
+        // The routing still ran: every token to k experts, the weighted sum of zeros.
+        let k = p["moe"]["top_k"].as_u64().unwrap() as usize;
+        let routed = routed_layers(&p, zero, 4, k);
+        assert!(!routed.is_empty(), "{cfg}");
+        for row in mlp_rows(zero).iter().filter(|r| !r["routing"].is_null()) {
+            assert_eq!(f(&row["routing"]["routed_variance"]), 0.0);
+        }
+        assert_eq!(zero["verdict"]["kind"], "stable");
+    }
+}
+
+#[test]
+fn olmo2_and_gemma2_and_gemma3_run_with_their_norm_placement() {
+    let dir = tempdir();
+    let d = dir.path();
+    let configs = [
+        (
+            "olmo2",
+            "post-norm",
+            r#"{"model_type": "olmo2", "architectures": ["Olmo2ForCausalLM"],
+             "vocab_size": 96, "hidden_size": 64, "intermediate_size": 96,
+             "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2,
+             "eos_token_id": 0}"#,
+        ),
+        (
+            "gemma2",
+            "pre- and post-norm",
+            r#"{"model_type": "gemma2", "architectures": ["Gemma2ForCausalLM"],
+             "vocab_size": 96, "hidden_size": 64, "intermediate_size": 96,
+             "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2,
+             "head_dim": 16}"#,
+        ),
+        (
+            "gemma3_text",
+            "pre- and post-norm",
+            r#"{"model_type": "gemma3_text", "architectures": ["Gemma3ForCausalLM"],
+             "vocab_size": 96, "hidden_size": 64, "intermediate_size": 96,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 1,
+             "head_dim": 16}"#,
+        ),
+    ];
+    for (family, residual, text) in configs {
+        config(d, &format!("{family}.json"), text);
+        let p = probe_json(
+            d,
+            &format!(
+                "probe --hf-config {family}.json --recipe family,megatron,zero-residual \
+                 --seed 1 --json"
+            ),
+        );
+        assert_eq!(p["family"], family);
+        assert_eq!(p["residual"], residual);
+        assert!(p["moe"].is_null());
+        let zero = recipe(&p, "zero-residual");
+        for row in rows(zero) {
+            assert_eq!(f(&row["stream_variance"]), f(&zero["embedding_variance"]));
+        }
+        let own = recipe(&p, "family");
+        for row in rows(own) {
+            assert!(f(&row["branch_variance"]) > 0.0, "{family}: {row}");
+        }
+        if family == "olmo2" {
+            // A post-norm branch is an RMSNorm's output with unit weights: mean square
+            // m/(m + ε) per token for a raw branch of mean square m, under 1 (at this
+            // init m is well under ε = 1e-5, so far under 1); megatron's smaller o and
+            // down give a smaller m, so a smaller normed branch at layer 0.
+            let first = |r: &Value| f(&rows(r)[0]["branch_variance"]);
+            for r in [own, recipe(&p, "megatron")] {
+                for row in rows(r) {
+                    let v = f(&row["branch_variance"]);
+                    assert!(v > 0.0 && v < 1.0, "{row}");
+                }
+            }
+            assert!(first(recipe(&p, "megatron")) < first(own));
+        } else {
+            // Gemma: embedding × √d (64 · σ²), zero-init (1 + w) norms.
+            let e = f(&own["embedding_variance"]);
+            assert!((e / (64.0 * 4e-4) - 1.0).abs() < 0.1, "{e}");
+        }
+    }
+    // Gemma 2 caps its logits (final_logit_softcapping 30 by default): said in the model.
+    let p = probe_json(d, "probe --hf-config gemma2.json --seed 1 --json");
+    assert!(
+        p["model"].to_string().contains("softcapped"),
+        "{}",
+        p["model"]
+    );
 }
