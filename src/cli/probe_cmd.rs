@@ -429,7 +429,17 @@ fn run_stack(args: &ProbeArgs, config: &std::path::Path) -> Result<()> {
         batch: args.batch.unwrap_or(64),
         seed: crate::tensor::rng::parse_seed(args.seed.as_deref())?,
     };
-    let probe = crate::inspect::probe::stack::run(&setup)?;
+    // The tensors gen would draw for each recipe, on the same request path.
+    let resolve = |recipe: Option<&str>| {
+        crate::request::GenRequest {
+            hf_config: Some(setup.config.clone()),
+            recipe: recipe.map(String::from),
+            seed: Some(setup.seed.to_string()),
+            ..Default::default()
+        }
+        .tensors()
+    };
+    let probe = crate::inspect::probe::stack::run(&setup, &resolve)?;
     if let Some(path) = &args.plot {
         crate::plot::write_line_chart(path, &stack_chart(&probe), args.force)?;
     }

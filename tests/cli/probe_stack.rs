@@ -353,10 +353,15 @@ fn bad_input_gets_one_line_and_exit_code_2() {
             "probe --hf-config config.json --recipe megatron,,u-mup",
             &["empty recipe name"],
         ),
-        // No Mamba template in this tree: the config's architecture is refused first.
+        // A state-space family: a recipe says it does not apply; the family's own init
+        // is refused by the stack model.
         (
             "probe --hf-config mamba.json --recipe megatron",
-            &["MambaForCausalLM"],
+            &["recipe megatron", "mamba family"],
+        ),
+        (
+            "probe --hf-config mamba.json",
+            &["mamba is a state-space model"],
         ),
         // Routers torch.topk could not run.
         (

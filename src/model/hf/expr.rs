@@ -130,7 +130,8 @@ impl Scope<'_> {
                 if !is_key(key) || !quoted {
                     break;
                 }
-                let same = matches!(self.get(key), Some(Value::Text(t)) if t == word[1..word.len() - 1]);
+                let same =
+                    matches!(self.get(key), Some(Value::Text(t)) if t == word[1..word.len() - 1]);
                 return Ok(same == equal);
             }
         }
