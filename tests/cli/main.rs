@@ -33,6 +33,7 @@ mod bad_flags;
 mod completions_and_manuals;
 mod gen_sources;
 mod gen_targets;
+mod hf_verify;
 mod hist;
 mod hostile_files;
 mod interrupts_targets_and_limits;
