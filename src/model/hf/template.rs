@@ -69,7 +69,11 @@ pub struct Template {
     #[serde(default)]
     defaults: BTreeMap<String, toml::Value>,
     #[serde(default)]
-    repeat: BTreeMap<String, String>,
+    repeat: BTreeMap<String, Repeat>,
+    /// A condition under which the plan is sorted as transformers' `save_pretrained`
+    /// sorts a converted state dict (`revert_weight_conversion`): by [`natural_key`] of
+    /// each tensor's `sort_as` (its own name without one), ties in template order.
+    sorted: Option<String>,
     #[serde(default)]
     tensor: Vec<TensorTemplate>,
     /// The recipes' symbols (`d`, `L`, `sigma0`) as expressions over the config.
@@ -109,11 +113,40 @@ pub const ROLES: &[&str] = &[
     "expert_gate_up",
 ];
 
+/// A block's repeat: a count (a top-level block, index `{i}`), or a block nested in
+/// one (`within`), repeated inside each of its repeats with its own index (`{e}`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Repeat {
+    Count(String),
+    Nested(Nested),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Nested {
+    count: String,
+    within: String,
+    index: String,
+}
+
+impl Repeat {
+    fn count(&self) -> &str {
+        match self {
+            Repeat::Count(count) => count,
+            Repeat::Nested(nested) => &nested.count,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TensorTemplate {
     name: String,
     block: Option<String>,
+    /// The name this tensor sorts as under the template's `sorted` (a per-expert
+    /// tensor sorts where the fused tensor it is cut from would).
+    sort_as: Option<String>,
     shape: Vec<String>,
     scheme: String,
     #[serde(rename = "if")]
@@ -168,6 +201,20 @@ impl Template {
                 return Err(Error::Param(format!(
                     "{label}: tensor '{}' is in block '{block}', which [repeat] does not define",
                     t.name
+                )));
+            }
+        }
+        for (block, repeat) in &template.repeat {
+            if let Repeat::Nested(nested) = repeat
+                && (!matches!(template.repeat.get(&nested.within), Some(Repeat::Count(_)))
+                    || nested.index == "i"
+                    || nested.index.is_empty()
+                    || !nested.index.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            {
+                return Err(Error::Param(format!(
+                    "{label}: block '{block}' is within '{}', which is not a top-level \
+                     block of [repeat], or its index '{}' is not a name other than i",
+                    nested.within, nested.index
                 )));
             }
         }
@@ -249,7 +296,8 @@ impl Template {
         ))
     }
 
-    /// Every tensor of the model, in the template's order, blocks repeated.
+    /// Every tensor of the model, in the template's order, blocks repeated (a nested
+    /// block inside each repeat of its outer one); sorted when `sorted` holds.
     pub fn expand(&self, values: &BTreeMap<String, Value>, label: &str) -> Result<Vec<Planned>> {
         let scope = Scope {
             values,
@@ -265,41 +313,102 @@ impl Template {
             }
         }
         let mut out = Vec::new();
+        // Per tensor planned: the name it sorts as and its template position.
+        let mut sort_as = Vec::new();
         let mut k = 0;
         while k < self.tensor.len() {
             let Some(block) = &self.tensor[k].block else {
-                self.emit(&self.tensor[k], None, &scope, &mut out)?;
+                self.emit(k, None, None, &scope, &mut out, &mut sort_as)?;
                 k += 1;
                 continue;
             };
-            // The run of consecutive tensors in this block repeats as a whole.
+            // The run of consecutive tensors in this block (or in blocks nested in it)
+            // repeats as a whole.
+            let outer = self.outer(block);
             let end = (k..self.tensor.len())
-                .find(|&j| self.tensor[j].block.as_ref() != Some(block))
+                .find(|&j| self.tensor[j].block.as_deref().map(|b| self.outer(b)) != Some(outer))
                 .unwrap_or(self.tensor.len());
-            let count = scope.size(&self.repeat[block])?;
-            if count.saturating_mul(end - k) > MAX_TENSORS {
+            let count = scope.size(self.repeat[outer].count())?;
+            let mut per_repeat = 0usize;
+            for t in &self.tensor[k..end] {
+                per_repeat = per_repeat.saturating_add(match self.nested(t) {
+                    Some(nested) => scope.size(&nested.count)?,
+                    None => 1,
+                });
+            }
+            if count.saturating_mul(per_repeat) > MAX_TENSORS {
                 return Err(Error::Param(format!(
                     "{label}: {} = {count} makes more than {MAX_TENSORS} tensors",
-                    self.repeat[block]
+                    self.repeat[outer].count()
                 )));
             }
             for i in 0..count {
-                for t in &self.tensor[k..end] {
-                    self.emit(t, Some(i), &scope, &mut out)?;
+                let mut j = k;
+                while j < end {
+                    let Some(nested) = self.nested(&self.tensor[j]) else {
+                        self.emit(j, Some(i), None, &scope, &mut out, &mut sort_as)?;
+                        j += 1;
+                        continue;
+                    };
+                    // A run of the nested block repeats as a whole inside this repeat.
+                    let stop = (j..end)
+                        .find(|&m| self.tensor[m].block != self.tensor[j].block)
+                        .unwrap_or(end);
+                    for e in 0..scope.size(&nested.count)? {
+                        for m in j..stop {
+                            let sub = Some((nested.index.as_str(), e));
+                            self.emit(m, Some(i), sub, &scope, &mut out, &mut sort_as)?;
+                        }
+                    }
+                    j = stop;
                 }
             }
             k = end;
         }
+        if let Some(condition) = &self.sorted
+            && scope.holds(condition)?
+        {
+            let mut keyed: Vec<_> = sort_as
+                .into_iter()
+                .map(|(name, at)| (natural_key(&name), at))
+                .zip(out)
+                .collect();
+            // Stable: tensors that sort as one go in template order, each's repeats in
+            // index order (a fused tensor's parts, each over its experts).
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            out = keyed.into_iter().map(|(_, planned)| planned).collect();
+        }
         Ok(out)
     }
 
+    /// The top-level block `block` is, or is nested in.
+    fn outer<'a>(&'a self, block: &'a str) -> &'a str {
+        match &self.repeat[block] {
+            Repeat::Nested(nested) => &nested.within,
+            Repeat::Count(_) => block,
+        }
+    }
+
+    /// The nested repeat of a tensor's block, if it is in one.
+    fn nested(&self, t: &TensorTemplate) -> Option<&Nested> {
+        match &self.repeat[t.block.as_deref()?] {
+            Repeat::Nested(nested) => Some(nested),
+            Repeat::Count(_) => None,
+        }
+    }
+
+    /// Plans tensor `at` of the template for repeat `index` (and `sub`, a nested block's
+    /// index name and value), unless its condition says otherwise.
     fn emit(
         &self,
-        t: &TensorTemplate,
+        at: usize,
         index: Option<usize>,
+        sub: Option<(&str, usize)>,
         scope: &Scope<'_>,
         out: &mut Vec<Planned>,
+        sort_as: &mut Vec<(String, usize)>,
     ) -> Result<()> {
+        let t = &self.tensor[at];
         let scope = &Scope {
             values: scope.values,
             where_: scope.where_,
@@ -315,10 +424,17 @@ impl Template {
         {
             return Ok(());
         }
-        let name = match index {
-            Some(i) => t.name.replace("{i}", &i.to_string()),
-            None => t.name.clone(),
+        let fill = |text: &str| {
+            let mut text = match index {
+                Some(i) => text.replace("{i}", &i.to_string()),
+                None => text.to_string(),
+            };
+            if let Some((placeholder, e)) = sub {
+                text = text.replace(&format!("{{{placeholder}}}"), &e.to_string());
+            }
+            text
         };
+        let name = fill(&t.name);
         let shape = t
             .shape
             .iter()
@@ -342,6 +458,7 @@ impl Template {
             }
             _ => None,
         };
+        sort_as.push((t.sort_as.as_deref().map_or_else(|| name.clone(), fill), at));
         out.push(Planned {
             name,
             shape,
@@ -356,6 +473,31 @@ impl Template {
         });
         Ok(())
     }
+}
+
+/// One part of a dotted name as transformers' `dot_natural_key` orders it: digits as a
+/// number before any text; text by itself, then by its trailing number if any.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyPart {
+    Number(u128),
+    Text(String, Option<u128>),
+}
+
+/// The sort key transformers 5 gives a state dict's names when `save_pretrained`
+/// converts them back to the checkpoint's format (`core_model_loading.dot_natural_key`):
+/// the name split on `.`, each part a [`KeyPart`], compared part by part.
+pub fn natural_key(name: &str) -> Vec<KeyPart> {
+    name.split('.')
+        .map(|part| {
+            let number = |digits: &str| digits.parse::<u128>().unwrap_or(u128::MAX);
+            if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                return KeyPart::Number(number(part));
+            }
+            let text = part.trim_end_matches(|c: char| c.is_ascii_digit());
+            let digits = &part[text.len()..];
+            KeyPart::Text(text.to_string(), (!digits.is_empty()).then(|| number(digits)))
+        })
+        .collect()
 }
 
 /// `text` with every `{expression}` replaced by its value (shortest round-trip form).
