@@ -85,20 +85,41 @@ family!(
 /// tensors transformers saved, in its order, with its shapes and dtypes; the file
 /// written holds them, constants exact, the normal ones with the std transformers drew
 /// (within 5 standard errors of the sample std), and the same zero rows (the padding row).
+/// Both layouts: save_pretrained's default (`tensors`, what `gen` writes) and, for a
+/// mixture of experts, `save_original_format=False` (`tensors_fused`, what
+/// `gen --hf-experts fused` writes).
 fn matches_what_transformers_saves(family: &str) {
     let fixture = fixture(family);
     assert_eq!(fixture["family"], family);
     let cases = fixture["cases"].as_array().unwrap();
     assert!(cases.len() >= 2, "{family}: the fixture lost its cases");
+    let moe = ["mixtral", "qwen3_moe", "olmoe", "deepseek_v3"].contains(&family);
     for (k, case) in cases.iter().enumerate() {
+        assert_eq!(
+            case.get("tensors_fused").is_some(),
+            moe,
+            "{family} case {k}: a fused layout only where save_pretrained converts experts"
+        );
+        for (key, flags) in [("tensors", ""), ("tensors_fused", " --hf-experts fused")] {
+            if let Some(want) = case.get(key) {
+                matches_one_layout(family, k, case, want.as_array().unwrap(), flags);
+            }
+        }
+    }
+}
+
+/// One case of a family in one layout (`flags` given to `gen`).
+fn matches_one_layout(family: &str, k: usize, case: &Value, want: &[Value], flags: &str) {
+    {
         let dir = tempdir();
         std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
         let plan: Value = serde_json::from_str(&run_stdout(
             dir.path(),
-            &argv("gen --hf-config config.json --dry-run --report json -o model/"),
+            &argv(&format!(
+                "gen --hf-config config.json --dry-run --report json -o model/{flags}"
+            )),
         ))
         .unwrap();
-        let want = case["tensors"].as_array().unwrap();
         let got = plan["tensors"].as_array().unwrap();
         let names = |ts: &[Value]| {
             ts.iter()
@@ -108,7 +129,7 @@ fn matches_what_transformers_saves(family: &str) {
         assert_eq!(
             names(got),
             names(want),
-            "{family} case {k}: names and order"
+            "{family} case {k}{flags}: names and order"
         );
         for (g, w) in got.iter().zip(want) {
             assert_eq!(g["shape"], w["shape"], "{family} case {k} {}", w["name"]);
@@ -121,7 +142,7 @@ fn matches_what_transformers_saves(family: &str) {
         }
         run_ok(
             dir.path(),
-            &argv("gen --hf-config config.json --seed 1 -o model/"),
+            &argv(&format!("gen --hf-config config.json --seed 1 -o model/{flags}")),
         );
         assert_eq!(
             listing(&dir.path().join("model")),
@@ -503,9 +524,10 @@ fn tensors_kept_in_float32_unless_dtype() {
         .collect();
     assert_eq!(
         f32s,
+        // save_pretrained's sorted order (the default layout's).
         [
-            "model.layers.2.mlp.gate.weight",
-            "model.layers.2.mlp.gate.e_score_correction_bias"
+            "model.layers.2.mlp.gate.e_score_correction_bias",
+            "model.layers.2.mlp.gate.weight"
         ]
     );
     assert!(
