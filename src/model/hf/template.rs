@@ -30,6 +30,36 @@
 //! dtype = "float32"                       # kept in float32 whatever the config's dtype
 //! ```
 //!
+//! A block may be nested in another, to repeat inside each of its repeats, and a
+//! template may sort its plan as `save_pretrained` sorts a converted state dict:
+//!
+//! ```toml
+//! sorted = "save_original_format"         # a condition (top level, before any table)
+//!
+//! [repeat.expert]
+//! count = "num_local_experts"
+//! within = "layer"                        # a top-level block
+//! index = "e"                             # {e} in names; {i} is still the layer
+//!
+//! [[tensor]]
+//! name = "model.layers.{i}.mlp.experts.{e}.gate_proj.weight"
+//! block = "expert"                        # consecutive tensors of a nested block
+//! shape = ["moe_intermediate_size", "hidden_size"]   # repeat together, in its outer one
+//! scheme = "normal:std={initializer_range}"
+//! if = "save_original_format"
+//! sort_as = "model.layers.{i}.mlp.experts.gate_up_proj"
+//! ```
+//!
+//! When `sorted` holds, the tensors are ordered by [`natural_key`] of their `sort_as`
+//! (their own name without one) and, among equal keys, by their place in the template
+//! (then their repeat): transformers 5's `revert_weight_conversion` sorts the model's
+//! state dict that way and puts the tensors a fused one converts to where it was, all
+//! of one part's experts before the next part's. The engine sets `save_original_format`
+//! in every config's scope: true by default (what `save_pretrained(dir)` writes), false
+//! for `--hf-experts fused` (what `save_pretrained(dir, save_original_format=False)`
+//! writes, the experts as the model holds them). Conditions may use `i`, not a nested
+//! index.
+//!
 //! Conditions (`if`, `unless`, `unsupported`) are [`super::expr`]'s: a key that is set,
 //! comparisons, `and`/`or`/`not`, and `i in list_key`, with `i` the index of the repeat
 //! (MoE models whose first layers, or listed ones, are dense). `dtype` (a torch dtype
@@ -677,6 +707,192 @@ unless = "i >= first_dense and i not in dense_layers"
             .unwrap_err()
             .to_string();
         assert!(err.contains("int4") && err.contains("mlp.gate"), "{err}");
+    }
+
+    const NESTED: &str = r#"
+family = "nested"
+source = "a test"
+sorted = "hub"
+[defaults]
+layers = 2
+experts = 2
+hub = true
+[repeat]
+layer = "layers"
+[repeat.expert]
+count = "experts"
+within = "layer"
+index = "e"
+[[tensor]]
+name = "model.layers.{i}.attn.weight"
+block = "layer"
+shape = ["4", "4"]
+scheme = "zeros"
+[[tensor]]
+name = "model.layers.{i}.moe.router.weight"
+block = "layer"
+shape = ["experts", "4"]
+scheme = "zeros"
+role = "router"
+sort_as = "model.layers.{i}.mlp.gate.weight"
+[[tensor]]
+name = "model.layers.{i}.moe.experts.{e}.w1.weight"
+block = "expert"
+shape = ["3", "4"]
+scheme = "zeros"
+role = "expert_gate"
+if = "hub and i >= 1"
+sort_as = "model.layers.{i}.mlp.experts.gate_up_proj"
+[[tensor]]
+name = "model.layers.{i}.moe.experts.{e}.w3.weight"
+block = "expert"
+shape = ["3", "4"]
+scheme = "zeros"
+role = "expert_up"
+if = "hub and i >= 1"
+sort_as = "model.layers.{i}.mlp.experts.gate_up_proj"
+[[tensor]]
+name = "model.layers.{i}.input_layernorm.weight"
+block = "layer"
+shape = ["4"]
+scheme = "ones"
+[[tensor]]
+name = "model.layers.{i}.moe.experts.{e}.w2.weight"
+block = "expert"
+shape = ["4", "3"]
+scheme = "zeros"
+role = "expert_down"
+if = "hub and i >= 1"
+sort_as = "model.layers.{i}.mlp.experts.down_proj"
+[[tensor]]
+name = "model.norm.weight"
+shape = ["4"]
+scheme = "ones"
+"#;
+
+    fn nested_names(text: &str, config: &[(&str, Value)]) -> Result<Vec<String>> {
+        let t = Template::parse("nested.toml", text)?;
+        let config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let values = t.scope_values(&config, "config.json")?;
+        Ok(t.expand(&values, "config.json")?
+            .into_iter()
+            .map(|p| p.name)
+            .collect())
+    }
+
+    #[test]
+    fn nested_blocks_repeat_inside_each_layer_and_sort_as_transformers_saves() {
+        // Unsorted: template order, each run of the nested block over its experts inside
+        // its layer; conditions see the layer's i.
+        let plain = nested_names(NESTED, &[("hub", Value::Bool(false))]).unwrap();
+        assert_eq!(
+            plain,
+            [
+                "model.layers.0.attn.weight",
+                "model.layers.0.moe.router.weight",
+                "model.layers.0.input_layernorm.weight",
+                "model.layers.1.attn.weight",
+                "model.layers.1.moe.router.weight",
+                "model.layers.1.input_layernorm.weight",
+                "model.norm.weight",
+            ]
+        );
+        let unsorted = NESTED.replace("sorted = \"hub\"", "");
+        let names = nested_names(&unsorted, &[]).unwrap();
+        assert_eq!(
+            names[3..13],
+            [
+                "model.layers.1.attn.weight",
+                "model.layers.1.moe.router.weight",
+                "model.layers.1.moe.experts.0.w1.weight",
+                "model.layers.1.moe.experts.0.w3.weight",
+                "model.layers.1.moe.experts.1.w1.weight",
+                "model.layers.1.moe.experts.1.w3.weight",
+                "model.layers.1.input_layernorm.weight",
+                "model.layers.1.moe.experts.0.w2.weight",
+                "model.layers.1.moe.experts.1.w2.weight",
+                "model.norm.weight",
+            ]
+        );
+        // Sorted: by the names they sort as (numbers as numbers: layer 10 after 9); a
+        // fused tensor's parts in template order, each over its experts; the renamed
+        // router where the model's `mlp.gate` sorts.
+        let sorted = nested_names(NESTED, &[("layers", Value::Number(11.0))]).unwrap();
+        assert_eq!(
+            sorted[..12],
+            [
+                "model.layers.0.attn.weight",
+                "model.layers.0.input_layernorm.weight",
+                "model.layers.0.moe.router.weight",
+                "model.layers.1.attn.weight",
+                "model.layers.1.input_layernorm.weight",
+                "model.layers.1.moe.experts.0.w2.weight",
+                "model.layers.1.moe.experts.1.w2.weight",
+                "model.layers.1.moe.experts.0.w1.weight",
+                "model.layers.1.moe.experts.1.w1.weight",
+                "model.layers.1.moe.experts.0.w3.weight",
+                "model.layers.1.moe.experts.1.w3.weight",
+                "model.layers.1.moe.router.weight",
+            ]
+        );
+        assert_eq!(sorted[sorted.len() - 1], "model.norm.weight");
+        let layer = |n: &String| n.split('.').nth(2).unwrap().parse::<usize>().unwrap();
+        let layers: Vec<usize> = sorted[..sorted.len() - 1].iter().map(layer).collect();
+        assert!(layers.windows(2).all(|w| w[0] <= w[1]), "{layers:?}");
+        // The nested count is bounded with the layers'.
+        let err = nested_names(NESTED, &[("experts", Value::Number(1e6))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("more than"), "{err}");
+    }
+
+    #[test]
+    fn a_nested_block_needs_a_top_level_block_and_its_own_index() {
+        for bad in [
+            NESTED.replace("within = \"layer\"", "within = \"nowhere\""),
+            NESTED.replace("index = \"e\"", "index = \"i\""),
+            NESTED.replace("index = \"e\"", "index = \"e}\""),
+        ] {
+            let err = Template::parse("nested.toml", &bad).unwrap_err().to_string();
+            assert!(err.contains("block 'expert'"), "{err}");
+        }
+    }
+
+    #[test]
+    fn natural_key_orders_as_transformers_dot_natural_key() {
+        let mut names = vec![
+            "model.layers.10.mlp.weight",
+            "model.layers.9.mlp.weight",
+            "lm_head.weight",
+            "model.layers.9.mlp.experts.down_proj",
+            "a.w10",
+            "a.w2",
+            "a.w",
+            "a.2",
+            "model.layers.9.mlp.experts.gate_up_proj",
+            "model.layers.9.mlp.gate.e_score_correction_bias",
+            "model.layers.9.mlp.gate.weight",
+        ];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            names,
+            [
+                "a.2",
+                "a.w",
+                "a.w2",
+                "a.w10",
+                "lm_head.weight",
+                "model.layers.9.mlp.experts.down_proj",
+                "model.layers.9.mlp.experts.gate_up_proj",
+                "model.layers.9.mlp.gate.e_score_correction_bias",
+                "model.layers.9.mlp.gate.weight",
+                "model.layers.9.mlp.weight",
+                "model.layers.10.mlp.weight",
+            ]
+        );
     }
 
     #[test]
