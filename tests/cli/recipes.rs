@@ -213,7 +213,11 @@ fn torchtitan_writes_mixtral_experts_apart_and_refuses_them_fused() {
             .find(|t| t["name"] == name)
             .unwrap_or_else(|| panic!("{name} not in the plan"));
         let d = &t["distribution"];
-        (d["std"].as_f64().unwrap(), d["low"].as_f64(), d["high"].as_f64())
+        (
+            d["std"].as_f64().unwrap(),
+            d["low"].as_f64(),
+            d["high"].as_f64(),
+        )
     };
     for l in 0..2 {
         let depth = 0.02 / (2.0 * (l as f64 + 1.0)).sqrt();
@@ -221,7 +225,10 @@ fn torchtitan_writes_mixtral_experts_apart_and_refuses_them_fused() {
             let expert = format!("model.layers.{l}.block_sparse_moe.experts.{e}");
             for (part, std) in [("w1", 0.02), ("w3", depth), ("w2", depth)] {
                 let (got, low, high) = law(&format!("{expert}.{part}.weight"));
-                assert!((got - std).abs() < 1e-12, "{expert}.{part}: std {got}, want {std}");
+                assert!(
+                    (got - std).abs() < 1e-12,
+                    "{expert}.{part}: std {got}, want {std}"
+                );
                 assert_eq!((low, high), (Some(-2.0), Some(2.0)), "{expert}.{part}");
             }
         }

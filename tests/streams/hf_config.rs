@@ -142,7 +142,9 @@ fn matches_one_layout(family: &str, k: usize, case: &Value, want: &[Value], flag
         }
         run_ok(
             dir.path(),
-            &argv(&format!("gen --hf-config config.json --seed 1 -o model/{flags}")),
+            &argv(&format!(
+                "gen --hf-config config.json --seed 1 -o model/{flags}"
+            )),
         );
         assert_eq!(
             listing(&dir.path().join("model")),

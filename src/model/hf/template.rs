@@ -239,7 +239,10 @@ impl Template {
                 && (!matches!(template.repeat.get(&nested.within), Some(Repeat::Count(_)))
                     || nested.index == "i"
                     || nested.index.is_empty()
-                    || !nested.index.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    || !nested
+                        .index
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_'))
             {
                 return Err(Error::Param(format!(
                     "{label}: block '{block}' is within '{}', which is not a top-level \
@@ -525,7 +528,10 @@ pub fn natural_key(name: &str) -> Vec<KeyPart> {
             }
             let text = part.trim_end_matches(|c: char| c.is_ascii_digit());
             let digits = &part[text.len()..];
-            KeyPart::Text(text.to_string(), (!digits.is_empty()).then(|| number(digits)))
+            KeyPart::Text(
+                text.to_string(),
+                (!digits.is_empty()).then(|| number(digits)),
+            )
         })
         .collect()
 }
@@ -856,7 +862,9 @@ scheme = "ones"
             NESTED.replace("index = \"e\"", "index = \"i\""),
             NESTED.replace("index = \"e\"", "index = \"e}\""),
         ] {
-            let err = Template::parse("nested.toml", &bad).unwrap_err().to_string();
+            let err = Template::parse("nested.toml", &bad)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("block 'expert'"), "{err}");
         }
     }
