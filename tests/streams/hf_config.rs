@@ -546,3 +546,81 @@ fn tensors_kept_in_float32_unless_dtype() {
         assert!(dtypes(flag).iter().all(|(_, d)| d == want), "{flag}");
     }
 }
+
+/// DeepSeek-V3's published config (61 layers, the first 3 dense, 256 routed experts and
+/// a shared one): by default 58 × 256 × 3 per-expert tensors among 45,395, in
+/// save_pretrained's sorted order (layer 10 after layer 9, each layer's experts' down
+/// before their gate and up); fused, 967. Planned without drawing (the library's
+/// `GenRequest::tensors`, as `gen --dry-run` plans before it checks the disk).
+#[test]
+fn deepseek_v3_at_full_size_plans_every_expert_apart() {
+    let dir = tempdir();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+        "vocab_size": 129280, "hidden_size": 7168, "intermediate_size": 18432,
+        "moe_intermediate_size": 2048, "num_hidden_layers": 61, "num_attention_heads": 128,
+        "num_key_value_heads": 128, "n_shared_experts": 1, "n_routed_experts": 256,
+        "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64,
+        "v_head_dim": 128, "qk_nope_head_dim": 128, "n_group": 8, "topk_group": 4,
+        "num_experts_per_tok": 8, "first_k_dense_replace": 3, "tie_word_embeddings": false,
+        "initializer_range": 0.02, "torch_dtype": "bfloat16"}"#,
+    )
+    .unwrap();
+    let plan = |experts| {
+        let started = std::time::Instant::now();
+        let tensors = weightinit::request::GenRequest {
+            hf_config: Some(config.clone()),
+            hf_experts: experts,
+            seed: Some("1".into()),
+            ..Default::default()
+        }
+        .tensors()
+        .unwrap();
+        eprintln!(
+            "{experts:?}: {} tensors planned in {:?}",
+            tensors.len(),
+            started.elapsed()
+        );
+        tensors
+            .into_iter()
+            .map(|t| (t.spec.name.to_string(), t.spec.shape.dims().to_vec()))
+            .collect::<Vec<_>>()
+    };
+    let hub = plan(None);
+    assert_eq!(hub.len(), 45_395);
+    let experts: Vec<&(String, Vec<usize>)> = hub
+        .iter()
+        .filter(|(n, _)| n.contains(".mlp.experts."))
+        .collect();
+    assert_eq!(experts.len(), 58 * 256 * 3);
+    let at = |name: &str| hub.iter().position(|(n, _)| n == name).unwrap();
+    let layer = "model.layers.3.mlp.experts";
+    assert_eq!(
+        hub[at(&format!("{layer}.0.down_proj.weight"))].1,
+        [7168, 2048]
+    );
+    assert_eq!(
+        hub[at(&format!("{layer}.255.up_proj.weight"))].1,
+        [2048, 7168]
+    );
+    assert_eq!(
+        at(&format!("{layer}.0.gate_proj.weight")),
+        at(&format!("{layer}.255.down_proj.weight")) + 1
+    );
+    assert_eq!(
+        at(&format!("{layer}.0.up_proj.weight")),
+        at(&format!("{layer}.255.gate_proj.weight")) + 1
+    );
+    assert!(
+        at("model.layers.9.input_layernorm.weight") < at("model.layers.10.input_layernorm.weight")
+    );
+    assert_eq!(hub[0].0, "lm_head.weight");
+    let fused = plan(Some(weightinit::model::hf::HfExperts::Fused));
+    assert_eq!(fused.len(), 967);
+    assert!(fused.contains(&(
+        "model.layers.60.mlp.experts.gate_up_proj".to_string(),
+        vec![256, 4096, 7168]
+    )));
+}
