@@ -365,7 +365,7 @@ impl Template {
             let mut per_repeat = 0usize;
             for t in &self.tensor[k..end] {
                 per_repeat = per_repeat.saturating_add(match self.nested(t) {
-                    Some(nested) => scope.size(&nested.count)?,
+                    Some(nested) => scope.count(&nested.count)?,
                     None => 1,
                 });
             }
@@ -387,7 +387,7 @@ impl Template {
                     let stop = (j..end)
                         .find(|&m| self.tensor[m].block != self.tensor[j].block)
                         .unwrap_or(end);
-                    for e in 0..scope.size(&nested.count)? {
+                    for e in 0..scope.count(&nested.count)? {
                         for m in j..stop {
                             let sub = Some((nested.index.as_str(), e));
                             self.emit(m, Some(i), sub, &scope, &mut out, &mut sort_as)?;
@@ -741,6 +741,7 @@ shape = ["experts", "4"]
 scheme = "zeros"
 role = "router"
 sort_as = "model.layers.{i}.mlp.gate.weight"
+if = "experts > 0"
 [[tensor]]
 name = "model.layers.{i}.moe.experts.{e}.w1.weight"
 block = "expert"
@@ -848,6 +849,13 @@ scheme = "ones"
         let layer = |n: &String| n.split('.').nth(2).unwrap().parse::<usize>().unwrap();
         let layers: Vec<usize> = sorted[..sorted.len() - 1].iter().map(layer).collect();
         assert!(layers.windows(2).all(|w| w[0] <= w[1]), "{layers:?}");
+        // No experts: the nested block does not repeat (a count, not a size).
+        let none = nested_names(NESTED, &[("experts", Value::Number(0.0))]).unwrap();
+        assert!(none.iter().all(|n| !n.contains("experts")), "{none:?}");
+        let err = nested_names(NESTED, &[("experts", Value::Number(-1.0))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a count"), "{err}");
         // The nested count is bounded with the layers'.
         let err = nested_names(NESTED, &[("experts", Value::Number(1e6))])
             .unwrap_err()
