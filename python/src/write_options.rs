@@ -85,6 +85,7 @@ pub(crate) fn request_from(output: String, options: &Bound<'_, PyDict>) -> PyRes
             "like" => request.like = Some(text(k, v)?.into()),
             "hf_config" => request.hf_config = Some(text(k, v)?.into()),
             "recipe" => request.recipe = Some(text(k, v)?),
+            "hf_experts" => request.hf_experts = Some(choice(k, v)?),
             "rule" | "rules" => request.rules = texts(k, v)?,
             "shard" => request.shard = Some(text(k, v)?),
             "max_shard_size" => request.max_shard_size = Some(text(k, v)?),

@@ -5,6 +5,12 @@ transformers), the directory the standalone binary writes loads with
 mismatched keys and no errors, and the loaded model holds exactly the file's tensors
 (names, dtypes and values: nothing was converted or drawn again).
 
+A mixture of experts' case is checked in both layouts: gen's default (the Hub's
+per-expert tensors, as save_pretrained writes by default), which from_pretrained fuses
+as it loads (so the loaded model, converted back by transformers' own
+revert_weight_conversion as save_pretrained does, holds the file's tensors), and
+``--hf-experts fused`` (save_original_format=False's), loaded as it is.
+
 Needs torch, transformers and safetensors; skipped without them unless
 WEIGHTINIT_REQUIRE_TORCH=1 (CI sets it, so a missing install fails instead of skipping).
 """
@@ -35,18 +41,24 @@ transformers = need("transformers")
 safetensors_torch = need("safetensors.torch")
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hf"
+# The families whose experts save_pretrained converts back to the Hub's layout.
+MOE = {"mixtral", "qwen3_moe", "olmoe", "deepseek_v3"}
 
 
 def family_cases() -> List[Any]:
     cases = []
     for path in sorted(FIXTURES.glob("*.json")):
         for k, case in enumerate(json.loads(path.read_text())["cases"]):
-            cases.append(pytest.param(case["config"], id=f"{path.stem}-{k}"))
+            cases.append(pytest.param(case["config"], "original", id=f"{path.stem}-{k}"))
+            if "tensors_fused" in case:
+                cases.append(pytest.param(case["config"], "fused", id=f"{path.stem}-{k}-fused"))
     return cases
 
 
 def test_the_fixtures_cover_every_family() -> None:
     families = {p.stem for p in FIXTURES.glob("*.json")}
+    fused = {p.stem for p in FIXTURES.glob("*.json") if all("tensors_fused" in c for c in json.loads(p.read_text())["cases"])}
+    assert fused == MOE, fused
     assert {"llama", "mixtral", "qwen3_moe", "olmoe", "deepseek_v3", "olmo2", "gemma2", "gemma3_text"} <= families
 
 
@@ -74,10 +86,10 @@ def test_mamba_out_proj_is_rescaled_on_load_by_transformers_itself(tmp_path) -> 
     assert torch.equal(loaded.state_dict()[name], model.state_dict()[name] / math.sqrt(4))
 
 
-@pytest.mark.parametrize("config", family_cases())
-def test_gen_output_loads_with_from_pretrained(config, cli, tmp_path) -> None:
+@pytest.mark.parametrize("config,experts", family_cases())
+def test_gen_output_loads_with_from_pretrained(config, experts, cli, tmp_path) -> None:
     (tmp_path / "config.json").write_text(json.dumps(config))
-    cli("gen", "--hf-config", "config.json", "--seed", "7", "-o", "out/", cwd=tmp_path)
+    cli("gen", "--hf-config", "config.json", "--hf-experts", experts, "--seed", "7", "-o", "out/", cwd=tmp_path)
     out = tmp_path / "out"
     auto = transformers.AutoModelForMaskedLM if config["model_type"] == "bert" else transformers.AutoModelForCausalLM
     model, info = auto.from_pretrained(str(out), output_loading_info=True)
@@ -85,6 +97,14 @@ def test_gen_output_loads_with_from_pretrained(config, cli, tmp_path) -> None:
     assert problems == {}, problems
     written = safetensors_torch.load_file(str(out / "model.safetensors"))
     state = model.state_dict()
+    if experts == "original":
+        # What save_pretrained would write from the loaded model (per-expert tensors
+        # cut from the fused ones it loaded): the file, value for value.
+        from transformers.core_model_loading import revert_weight_conversion
+
+        state = dict(revert_weight_conversion(model, dict(state)))
+        if config["model_type"] in MOE:
+            assert any(".experts.0." in n for n in written), sorted(written)[:8]
     assert set(written) <= set(state), sorted(set(written) - set(state))
     for name, tensor in written.items():
         loaded = state[name]

@@ -233,7 +233,9 @@ def test_every_family_filled_by_init_module_equals_its_gen_file(config, tmp_path
     """One process, each family's own config: the module filled by init_module equals
     the file gen writes, and its buffers equal eager from_config's."""
     (tmp_path / "config.json").write_text(json.dumps(config))
-    wi.write(str(tmp_path / "gen") + "/", hf_config=str(tmp_path / "config.json"), seed=SEED)
+    # A live transformers 5 model holds a mixture of experts' experts fused, as gen's
+    # --hf-experts fused writes them (its default is the Hub's per-expert layout).
+    wi.write(str(tmp_path / "gen") + "/", hf_config=str(tmp_path / "config.json"), seed=SEED, hf_experts="fused")
     want = safetensors_torch.load_file(str(tmp_path / "gen" / "model.safetensors"))
     hf_config = transformers.AutoConfig.from_pretrained(str(tmp_path))
     auto = transformers.AutoModelForMaskedLM if config["model_type"] == "bert" else transformers.AutoModelForCausalLM

@@ -298,7 +298,10 @@ def _source(
                 "(only a transformers model carries its own config)"
             )
     with _config_file(hf_config) as path:
-        options = {"hf_config": path, "seed": str(seed)}
+        # A live transformers 5 model holds a mixture of experts' experts fused
+        # (experts.gate_up_proj, experts.down_proj), not per expert as gen writes them
+        # by default (save_pretrained's Hub layout): fill it from the fused layout.
+        options = {"hf_config": path, "seed": str(seed), "hf_experts": "fused"}
         if recipe is not None:
             options["recipe"] = recipe
         return _weightinit.Tensors.from_options(options), []

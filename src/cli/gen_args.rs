@@ -79,6 +79,16 @@ pub struct GenArgs {
     #[arg(long, value_name = "NAME", requires = "hf_config")]
     pub recipe: Option<String>,
 
+    /// With --hf-config, for a mixture of experts (Mixtral, Qwen3-MoE, OLMoE,
+    /// DeepSeek-V3): original (default) writes each routed expert's own matrices under the
+    /// Hub's names (experts.{e}.gate_proj/up_proj/down_proj, Mixtral's w1/w3/w2), in
+    /// save_pretrained's sorted order, as transformers 5's save_pretrained writes by
+    /// default and the Hub, vLLM, llama.cpp and transformers 4 read; fused writes them as
+    /// transformers 5 holds them in memory (experts.gate_up_proj [E, 2I, d],
+    /// experts.down_proj [E, d, I]), as save_pretrained(save_original_format=False) does.
+    #[arg(long, value_name = "LAYOUT", value_parser = choice::<crate::model::hf::HfExperts>(), requires = "hf_config")]
+    pub hf_experts: Option<crate::model::hf::HfExperts>,
+
     /// With --like or --spec: PATTERN=SCHEME, e.g. '*.bias=zeros' or
     /// 'embed*=normal:std=0.02' (glob on tensor names; repeatable, first match wins; after
     /// a spec file's own rules).
@@ -360,6 +370,7 @@ impl GenArgs {
             like: self.like,
             hf_config: self.hf_config,
             recipe: self.recipe,
+            hf_experts: self.hf_experts,
             rules: self.rules,
             shard: self.shard,
             max_shard_size: self.max_shard_size,

@@ -39,6 +39,9 @@ pub struct GenRequest {
     pub hf_config: Option<PathBuf>,
     /// An init recipe by name (`--recipe torchtitan`), for --hf-config's weights.
     pub recipe: Option<String>,
+    /// With --hf-config: a mixture of experts' routed experts per expert as on the Hub
+    /// (save_pretrained's default), or fused as transformers 5 holds them.
+    pub hf_experts: Option<crate::model::hf::HfExperts>,
     pub rules: Vec<String>,
     pub shard: Option<String>,
     /// `5GB`, `500MB`: save_pretrained's `max_shard_size`.
@@ -82,6 +85,7 @@ impl Default for GenRequest {
             like: None,
             hf_config: None,
             recipe: None,
+            hf_experts: None,
             rules: Vec::new(),
             shard: None,
             max_shard_size: None,
@@ -123,6 +127,7 @@ impl GenRequest {
                 "like" => self.like.is_some(),
                 "hf-config" => self.hf_config.is_some(),
                 "recipe" => self.recipe.is_some(),
+                "hf-experts" => self.hf_experts.is_some(),
                 "spec" => self.spec.is_some(),
                 "layers" => self.layers.is_some(),
                 "name" => !self.name.is_empty(),
@@ -158,6 +163,7 @@ impl GenRequest {
             ("bias", "layers"),
             ("mup-zero-readout", "mup-base"),
             ("recipe", "hf-config"),
+            ("hf-experts", "hf-config"),
         ] {
             if given(option) && !given(needs) {
                 return Err(Error::Usage(format!("--{option} needs --{needs}")));

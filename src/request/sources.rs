@@ -42,7 +42,11 @@ impl GenRequest {
                 self.rng
             )));
         }
-        let mut model = crate::model::hf::load(config, self.spec.as_deref())?;
+        let mut model = crate::model::hf::load(
+            config,
+            self.spec.as_deref(),
+            self.hf_experts.unwrap_or_default(),
+        )?;
         if let Some(name) = &self.recipe {
             crate::model::hf::recipe::apply(&mut model, &crate::model::hf::recipe::find(name)?)?;
         }

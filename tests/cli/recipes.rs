@@ -189,6 +189,65 @@ fn fused_parts_with_different_laws_are_refused() {
     );
 }
 
+/// Mixtral under torchtitan: in the default layout (the Hub's per-expert tensors) each
+/// expert's gate (w1) is TN(0.02, ±2) and its up (w3) and down (w2) depth-scaled,
+/// TN(0.02/√(2(l+1)), ±2), as the router; in the fused layout gate and up share
+/// `experts.gate_up_proj`, so the recipe is refused in one line naming it.
+#[test]
+fn torchtitan_writes_mixtral_experts_apart_and_refuses_them_fused() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{"architectures": ["MixtralForCausalLM"], "model_type": "mixtral",
+            "vocab_size": 96, "hidden_size": 64, "intermediate_size": 96,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "num_local_experts": 3}"#,
+    )
+    .unwrap();
+    let plan = plan(dir.path(), "torchtitan");
+    let law = |name: &str| {
+        let t = plan["tensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in the plan"));
+        let d = &t["distribution"];
+        (
+            d["std"].as_f64().unwrap(),
+            d["low"].as_f64(),
+            d["high"].as_f64(),
+        )
+    };
+    for l in 0..2 {
+        let depth = 0.02 / (2.0 * (l as f64 + 1.0)).sqrt();
+        for e in 0..3 {
+            let expert = format!("model.layers.{l}.block_sparse_moe.experts.{e}");
+            for (part, std) in [("w1", 0.02), ("w3", depth), ("w2", depth)] {
+                let (got, low, high) = law(&format!("{expert}.{part}.weight"));
+                assert!(
+                    (got - std).abs() < 1e-12,
+                    "{expert}.{part}: std {got}, want {std}"
+                );
+                assert_eq!((low, high), (Some(-2.0), Some(2.0)), "{expert}.{part}");
+            }
+        }
+        let router = format!("model.layers.{l}.block_sparse_moe.gate.weight");
+        assert!((law(&router).0 - depth).abs() < 1e-12, "{router}");
+    }
+    let err = assert_bad_in(
+        dir.path(),
+        &argv("gen --hf-config config.json --recipe torchtitan --hf-experts fused -o m/"),
+        2,
+        &[
+            "torchtitan",
+            "'model.layers.0.mlp.experts.gate_up_proj'",
+            "--hf-experts original",
+        ],
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
 /// A family whose template names no attention or MLP weight (a state-space model, or
 /// here one's own template) is refused by every recipe.
 #[test]

@@ -87,20 +87,41 @@ family!(
 /// tensors transformers saved, in its order, with its shapes and dtypes; the file
 /// written holds them, constants exact, the normal ones with the std transformers drew
 /// (within 5 standard errors of the sample std), and the same zero rows (the padding row).
+/// Both layouts: save_pretrained's default (`tensors`, what `gen` writes) and, for a
+/// mixture of experts, `save_original_format=False` (`tensors_fused`, what
+/// `gen --hf-experts fused` writes).
 fn matches_what_transformers_saves(family: &str) {
     let fixture = fixture(family);
     assert_eq!(fixture["family"], family);
     let cases = fixture["cases"].as_array().unwrap();
     assert!(cases.len() >= 2, "{family}: the fixture lost its cases");
+    let moe = ["mixtral", "qwen3_moe", "olmoe", "deepseek_v3"].contains(&family);
     for (k, case) in cases.iter().enumerate() {
+        assert_eq!(
+            case.get("tensors_fused").is_some(),
+            moe,
+            "{family} case {k}: a fused layout only where save_pretrained converts experts"
+        );
+        for (key, flags) in [("tensors", ""), ("tensors_fused", " --hf-experts fused")] {
+            if let Some(want) = case.get(key) {
+                matches_one_layout(family, k, case, want.as_array().unwrap(), flags);
+            }
+        }
+    }
+}
+
+/// One case of a family in one layout (`flags` given to `gen`).
+fn matches_one_layout(family: &str, k: usize, case: &Value, want: &[Value], flags: &str) {
+    {
         let dir = tempdir();
         std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
         let plan: Value = serde_json::from_str(&run_stdout(
             dir.path(),
-            &argv("gen --hf-config config.json --dry-run --report json -o model/"),
+            &argv(&format!(
+                "gen --hf-config config.json --dry-run --report json -o model/{flags}"
+            )),
         ))
         .unwrap();
-        let want = case["tensors"].as_array().unwrap();
         let got = plan["tensors"].as_array().unwrap();
         let names = |ts: &[Value]| {
             ts.iter()
@@ -110,7 +131,7 @@ fn matches_what_transformers_saves(family: &str) {
         assert_eq!(
             names(got),
             names(want),
-            "{family} case {k}: names and order"
+            "{family} case {k}{flags}: names and order"
         );
         for (g, w) in got.iter().zip(want) {
             assert_eq!(g["shape"], w["shape"], "{family} case {k} {}", w["name"]);
@@ -123,7 +144,9 @@ fn matches_what_transformers_saves(family: &str) {
         }
         run_ok(
             dir.path(),
-            &argv("gen --hf-config config.json --seed 1 -o model/"),
+            &argv(&format!(
+                "gen --hf-config config.json --seed 1 -o model/{flags}"
+            )),
         );
         assert_eq!(
             listing(&dir.path().join("model")),
@@ -507,9 +530,10 @@ fn tensors_kept_in_float32_unless_dtype() {
         .collect();
     assert_eq!(
         f32s,
+        // save_pretrained's sorted order (the default layout's).
         [
-            "model.layers.2.mlp.gate.weight",
-            "model.layers.2.mlp.gate.e_score_correction_bias"
+            "model.layers.2.mlp.gate.e_score_correction_bias",
+            "model.layers.2.mlp.gate.weight"
         ]
     );
     assert!(
@@ -704,3 +728,81 @@ fn mamba_config_corners_and_recipes() {
     }
 }
 // --- end of the state-space families ----------------------------------------------------
+
+/// DeepSeek-V3's published config (61 layers, the first 3 dense, 256 routed experts and
+/// a shared one): by default 58 × 256 × 3 per-expert tensors among 45,395, in
+/// save_pretrained's sorted order (layer 10 after layer 9, each layer's experts' down
+/// before their gate and up); fused, 967. Planned without drawing (the library's
+/// `GenRequest::tensors`, as `gen --dry-run` plans before it checks the disk).
+#[test]
+fn deepseek_v3_at_full_size_plans_every_expert_apart() {
+    let dir = tempdir();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3",
+        "vocab_size": 129280, "hidden_size": 7168, "intermediate_size": 18432,
+        "moe_intermediate_size": 2048, "num_hidden_layers": 61, "num_attention_heads": 128,
+        "num_key_value_heads": 128, "n_shared_experts": 1, "n_routed_experts": 256,
+        "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64,
+        "v_head_dim": 128, "qk_nope_head_dim": 128, "n_group": 8, "topk_group": 4,
+        "num_experts_per_tok": 8, "first_k_dense_replace": 3, "tie_word_embeddings": false,
+        "initializer_range": 0.02, "torch_dtype": "bfloat16"}"#,
+    )
+    .unwrap();
+    let plan = |experts| {
+        let started = std::time::Instant::now();
+        let tensors = weightinit::request::GenRequest {
+            hf_config: Some(config.clone()),
+            hf_experts: experts,
+            seed: Some("1".into()),
+            ..Default::default()
+        }
+        .tensors()
+        .unwrap();
+        eprintln!(
+            "{experts:?}: {} tensors planned in {:?}",
+            tensors.len(),
+            started.elapsed()
+        );
+        tensors
+            .into_iter()
+            .map(|t| (t.spec.name.to_string(), t.spec.shape.dims().to_vec()))
+            .collect::<Vec<_>>()
+    };
+    let hub = plan(None);
+    assert_eq!(hub.len(), 45_395);
+    let experts: Vec<&(String, Vec<usize>)> = hub
+        .iter()
+        .filter(|(n, _)| n.contains(".mlp.experts."))
+        .collect();
+    assert_eq!(experts.len(), 58 * 256 * 3);
+    let at = |name: &str| hub.iter().position(|(n, _)| n == name).unwrap();
+    let layer = "model.layers.3.mlp.experts";
+    assert_eq!(
+        hub[at(&format!("{layer}.0.down_proj.weight"))].1,
+        [7168, 2048]
+    );
+    assert_eq!(
+        hub[at(&format!("{layer}.255.up_proj.weight"))].1,
+        [2048, 7168]
+    );
+    assert_eq!(
+        at(&format!("{layer}.0.gate_proj.weight")),
+        at(&format!("{layer}.255.down_proj.weight")) + 1
+    );
+    assert_eq!(
+        at(&format!("{layer}.0.up_proj.weight")),
+        at(&format!("{layer}.255.gate_proj.weight")) + 1
+    );
+    assert!(
+        at("model.layers.9.input_layernorm.weight") < at("model.layers.10.input_layernorm.weight")
+    );
+    assert_eq!(hub[0].0, "lm_head.weight");
+    let fused = plan(Some(weightinit::model::hf::HfExperts::Fused));
+    assert_eq!(fused.len(), 967);
+    assert!(fused.contains(&(
+        "model.layers.60.mlp.experts.gate_up_proj".to_string(),
+        vec![256, 4096, 7168]
+    )));
+}

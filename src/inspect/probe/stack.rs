@@ -300,7 +300,7 @@ pub fn run(setup: &StackSetup, resolve: &Resolver<'_>) -> Result<StackProbe> {
         ));
     }
     let config = &setup.config;
-    let model = crate::model::hf::load(config, None)?;
+    let model = crate::model::hf::load(config, None, Default::default())?;
     // Every recipe resolves (names, laws, symbols) before anything is drawn.
     let mut runs = Vec::new();
     for name in &setup.recipes {

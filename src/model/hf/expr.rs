@@ -110,6 +110,20 @@ impl Scope<'_> {
         Ok(value as usize)
     }
 
+    /// A count (a whole number from 0 to 2⁴⁰) that `text` evaluates to: how many times a
+    /// nested block repeats, none for a layer without experts.
+    pub fn count(&self, text: &str) -> Result<usize> {
+        let value = self.number(text)?;
+        if value.fract() != 0.0 || !(0.0..=MAX_SIZE).contains(&value) {
+            return Err(self.bad(format!(
+                "'{text}' = {} ({}), which is not a count: a whole number from 0 to 2^40",
+                crate::text::num(value),
+                self.explain(text)
+            )));
+        }
+        Ok(value as usize)
+    }
+
     /// Whether a condition holds (see the module's grammar).
     pub fn holds(&self, condition: &str) -> Result<bool> {
         if condition.contains('\'') {

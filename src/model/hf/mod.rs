@@ -44,6 +44,50 @@ const FAMILIES: &[(&str, &str)] = &[
     ("mamba2.toml", include_str!("families/mamba2.toml")),
 ];
 
+/// How a mixture of experts' routed experts are written (`--hf-experts`): as
+/// transformers 5's `save_pretrained` writes them by default (`save_original_format=True`:
+/// converted back to the Hub's per-expert tensors, `experts.{e}.gate_proj.weight` ...,
+/// the state dict sorted), or as the model holds them in memory, fused
+/// (`save_original_format=False`: `experts.gate_up_proj` [E, 2·I, d],
+/// `experts.down_proj` [E, d, I], in module order). Templates read it as the boolean
+/// `save_original_format`; families without experts are the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HfExperts {
+    #[default]
+    Original,
+    Fused,
+}
+
+impl crate::names::Choice for HfExperts {
+    const TABLE: &'static [crate::names::Named<Self>] = &[
+        crate::names::Named {
+            value: HfExperts::Original,
+            name: "original",
+            aliases: &[],
+            help: "the Hub's per-expert tensors, as save_pretrained writes them by default",
+        },
+        crate::names::Named {
+            value: HfExperts::Fused,
+            name: "fused",
+            aliases: &[],
+            help: "transformers 5's fused 3-D experts, as the model holds them \
+                   (save_pretrained(save_original_format=False))",
+        },
+    ];
+}
+
+impl std::fmt::Display for HfExperts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HfExperts::Original => "original",
+            HfExperts::Fused => "fused",
+        })
+    }
+}
+
+/// The scope key templates read for [`HfExperts`].
+pub const SAVE_ORIGINAL_FORMAT: &str = "save_original_format";
+
 /// Limit on a config.json's size: real ones are a few KiB.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
@@ -66,8 +110,9 @@ pub struct Model {
 }
 
 /// Reads `config` and expands the model with `template` (a file), else the built-in
-/// family its `architectures` (or `model_type`) names.
-pub fn load(config: &Path, template: Option<&Path>) -> Result<Model> {
+/// family its `architectures` (or `model_type`) names, its experts laid out as `experts`
+/// says.
+pub fn load(config: &Path, template: Option<&Path>, experts: HfExperts) -> Result<Model> {
     let label = config.display().to_string();
     let bytes = read_small(config, "config")?;
     let json: serde_json::Value = serde_json::from_slice(&bytes)
@@ -109,7 +154,11 @@ pub fn load(config: &Path, template: Option<&Path>) -> Result<Model> {
         }
         None => builtin(&architectures, model_type, &label)?,
     };
-    let values = template.scope_values(&values, &label)?;
+    let mut values = template.scope_values(&values, &label)?;
+    values.insert(
+        SAVE_ORIGINAL_FORMAT.to_string(),
+        Value::Bool(experts == HfExperts::Original),
+    );
     let tensors = template.expand(&values, &label)?;
     let dtype = match values.get("dtype").or_else(|| values.get("torch_dtype")) {
         Some(Value::Text(name)) => Some(torch_dtype(name, &label)?),

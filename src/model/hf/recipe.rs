@@ -214,9 +214,16 @@ fn law_for(
                     None => format!("{part} the family's own"),
                 })
                 .collect();
+            // Routed experts are fused only with --hf-experts fused: the default layout
+            // writes each expert's parts apart.
+            let apart = if expert {
+                "; --hf-experts original writes experts apart"
+            } else {
+                ""
+            };
             Err(Error::Usage(format!(
-                "recipe {} gives the parts of '{}' different laws ({}), and the model stores \
-                 them fused in one tensor; weightinit draws a tensor from one law",
+                "recipe {} gives the fused parts of '{}' different laws ({}); one tensor is \
+                 drawn from one law{apart}",
                 recipe.name,
                 tensor.name,
                 described.join("; ")

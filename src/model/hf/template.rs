@@ -30,6 +30,36 @@
 //! dtype = "float32"                       # kept in float32 whatever the config's dtype
 //! ```
 //!
+//! A block may be nested in another, to repeat inside each of its repeats, and a
+//! template may sort its plan as `save_pretrained` sorts a converted state dict:
+//!
+//! ```toml
+//! sorted = "save_original_format"         # a condition (top level, before any table)
+//!
+//! [repeat.expert]
+//! count = "num_local_experts"
+//! within = "layer"                        # a top-level block
+//! index = "e"                             # {e} in names; {i} is still the layer
+//!
+//! [[tensor]]
+//! name = "model.layers.{i}.mlp.experts.{e}.gate_proj.weight"
+//! block = "expert"                        # consecutive tensors of a nested block
+//! shape = ["moe_intermediate_size", "hidden_size"]   # repeat together, in its outer one
+//! scheme = "normal:std={initializer_range}"
+//! if = "save_original_format"
+//! sort_as = "model.layers.{i}.mlp.experts.gate_up_proj"
+//! ```
+//!
+//! When `sorted` holds, the tensors are ordered by [`natural_key`] of their `sort_as`
+//! (their own name without one) and, among equal keys, by their place in the template
+//! (then their repeat): transformers 5's `revert_weight_conversion` sorts the model's
+//! state dict that way and puts the tensors a fused one converts to where it was, all
+//! of one part's experts before the next part's. The engine sets `save_original_format`
+//! in every config's scope: true by default (what `save_pretrained(dir)` writes), false
+//! for `--hf-experts fused` (what `save_pretrained(dir, save_original_format=False)`
+//! writes, the experts as the model holds them). Conditions may use `i`, not a nested
+//! index.
+//!
 //! Conditions (`if`, `unless`, `unsupported`) are [`super::expr`]'s: a key that is set,
 //! comparisons, `and`/`or`/`not`, and `i in list_key`, with `i` the index of the repeat
 //! (MoE models whose first layers, or listed ones, are dense). `dtype` (a torch dtype
@@ -69,7 +99,11 @@ pub struct Template {
     #[serde(default)]
     defaults: BTreeMap<String, toml::Value>,
     #[serde(default)]
-    repeat: BTreeMap<String, String>,
+    repeat: BTreeMap<String, Repeat>,
+    /// A condition under which the plan is sorted as transformers' `save_pretrained`
+    /// sorts a converted state dict (`revert_weight_conversion`): by [`natural_key`] of
+    /// each tensor's `sort_as` (its own name without one), ties in template order.
+    sorted: Option<String>,
     #[serde(default)]
     tensor: Vec<TensorTemplate>,
     /// The recipes' symbols (`d`, `L`, `sigma0`) as expressions over the config.
@@ -109,11 +143,40 @@ pub const ROLES: &[&str] = &[
     "expert_gate_up",
 ];
 
+/// A block's repeat: a count (a top-level block, index `{i}`), or a block nested in
+/// one (`within`), repeated inside each of its repeats with its own index (`{e}`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Repeat {
+    Count(String),
+    Nested(Nested),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Nested {
+    count: String,
+    within: String,
+    index: String,
+}
+
+impl Repeat {
+    fn count(&self) -> &str {
+        match self {
+            Repeat::Count(count) => count,
+            Repeat::Nested(nested) => &nested.count,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TensorTemplate {
     name: String,
     block: Option<String>,
+    /// The name this tensor sorts as under the template's `sorted` (a per-expert
+    /// tensor sorts where the fused tensor it is cut from would).
+    sort_as: Option<String>,
     shape: Vec<String>,
     scheme: String,
     #[serde(rename = "if")]
@@ -168,6 +231,23 @@ impl Template {
                 return Err(Error::Param(format!(
                     "{label}: tensor '{}' is in block '{block}', which [repeat] does not define",
                     t.name
+                )));
+            }
+        }
+        for (block, repeat) in &template.repeat {
+            if let Repeat::Nested(nested) = repeat
+                && (!matches!(template.repeat.get(&nested.within), Some(Repeat::Count(_)))
+                    || nested.index == "i"
+                    || nested.index.is_empty()
+                    || !nested
+                        .index
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            {
+                return Err(Error::Param(format!(
+                    "{label}: block '{block}' is within '{}', which is not a top-level \
+                     block of [repeat], or its index '{}' is not a name other than i",
+                    nested.within, nested.index
                 )));
             }
         }
@@ -263,7 +343,8 @@ impl Template {
         ))
     }
 
-    /// Every tensor of the model, in the template's order, blocks repeated.
+    /// Every tensor of the model, in the template's order, blocks repeated (a nested
+    /// block inside each repeat of its outer one); sorted when `sorted` holds.
     pub fn expand(&self, values: &BTreeMap<String, Value>, label: &str) -> Result<Vec<Planned>> {
         let scope = Scope {
             values,
@@ -279,41 +360,102 @@ impl Template {
             }
         }
         let mut out = Vec::new();
+        // Per tensor planned: the name it sorts as and its template position.
+        let mut sort_as = Vec::new();
         let mut k = 0;
         while k < self.tensor.len() {
             let Some(block) = &self.tensor[k].block else {
-                self.emit(&self.tensor[k], None, &scope, &mut out)?;
+                self.emit(k, None, None, &scope, &mut out, &mut sort_as)?;
                 k += 1;
                 continue;
             };
-            // The run of consecutive tensors in this block repeats as a whole.
+            // The run of consecutive tensors in this block (or in blocks nested in it)
+            // repeats as a whole.
+            let outer = self.outer(block);
             let end = (k..self.tensor.len())
-                .find(|&j| self.tensor[j].block.as_ref() != Some(block))
+                .find(|&j| self.tensor[j].block.as_deref().map(|b| self.outer(b)) != Some(outer))
                 .unwrap_or(self.tensor.len());
-            let count = scope.size(&self.repeat[block])?;
-            if count.saturating_mul(end - k) > MAX_TENSORS {
+            let count = scope.size(self.repeat[outer].count())?;
+            let mut per_repeat = 0usize;
+            for t in &self.tensor[k..end] {
+                per_repeat = per_repeat.saturating_add(match self.nested(t) {
+                    Some(nested) => scope.count(&nested.count)?,
+                    None => 1,
+                });
+            }
+            if count.saturating_mul(per_repeat) > MAX_TENSORS {
                 return Err(Error::Param(format!(
                     "{label}: {} = {count} makes more than {MAX_TENSORS} tensors",
-                    self.repeat[block]
+                    self.repeat[outer].count()
                 )));
             }
             for i in 0..count {
-                for t in &self.tensor[k..end] {
-                    self.emit(t, Some(i), &scope, &mut out)?;
+                let mut j = k;
+                while j < end {
+                    let Some(nested) = self.nested(&self.tensor[j]) else {
+                        self.emit(j, Some(i), None, &scope, &mut out, &mut sort_as)?;
+                        j += 1;
+                        continue;
+                    };
+                    // A run of the nested block repeats as a whole inside this repeat.
+                    let stop = (j..end)
+                        .find(|&m| self.tensor[m].block != self.tensor[j].block)
+                        .unwrap_or(end);
+                    for e in 0..scope.count(&nested.count)? {
+                        for m in j..stop {
+                            let sub = Some((nested.index.as_str(), e));
+                            self.emit(m, Some(i), sub, &scope, &mut out, &mut sort_as)?;
+                        }
+                    }
+                    j = stop;
                 }
             }
             k = end;
         }
+        if let Some(condition) = &self.sorted
+            && scope.holds(condition)?
+        {
+            let mut keyed: Vec<_> = sort_as
+                .into_iter()
+                .map(|(name, at)| (natural_key(&name), at))
+                .zip(out)
+                .collect();
+            // Stable: tensors that sort as one go in template order, each's repeats in
+            // index order (a fused tensor's parts, each over its experts).
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            out = keyed.into_iter().map(|(_, planned)| planned).collect();
+        }
         Ok(out)
     }
 
+    /// The top-level block `block` is, or is nested in.
+    fn outer<'a>(&'a self, block: &'a str) -> &'a str {
+        match &self.repeat[block] {
+            Repeat::Nested(nested) => &nested.within,
+            Repeat::Count(_) => block,
+        }
+    }
+
+    /// The nested repeat of a tensor's block, if it is in one.
+    fn nested(&self, t: &TensorTemplate) -> Option<&Nested> {
+        match &self.repeat[t.block.as_deref()?] {
+            Repeat::Nested(nested) => Some(nested),
+            Repeat::Count(_) => None,
+        }
+    }
+
+    /// Plans tensor `at` of the template for repeat `index` (and `sub`, a nested block's
+    /// index name and value), unless its condition says otherwise.
     fn emit(
         &self,
-        t: &TensorTemplate,
+        at: usize,
         index: Option<usize>,
+        sub: Option<(&str, usize)>,
         scope: &Scope<'_>,
         out: &mut Vec<Planned>,
+        sort_as: &mut Vec<(String, usize)>,
     ) -> Result<()> {
+        let t = &self.tensor[at];
         let scope = &Scope {
             values: scope.values,
             where_: scope.where_,
@@ -329,10 +471,17 @@ impl Template {
         {
             return Ok(());
         }
-        let name = match index {
-            Some(i) => t.name.replace("{i}", &i.to_string()),
-            None => t.name.clone(),
+        let fill = |text: &str| {
+            let mut text = match index {
+                Some(i) => text.replace("{i}", &i.to_string()),
+                None => text.to_string(),
+            };
+            if let Some((placeholder, e)) = sub {
+                text = text.replace(&format!("{{{placeholder}}}"), &e.to_string());
+            }
+            text
         };
+        let name = fill(&t.name);
         let shape = t
             .shape
             .iter()
@@ -356,6 +505,7 @@ impl Template {
             }
             _ => None,
         };
+        sort_as.push((t.sort_as.as_deref().map_or_else(|| name.clone(), fill), at));
         out.push(Planned {
             name,
             shape,
@@ -370,6 +520,34 @@ impl Template {
         });
         Ok(())
     }
+}
+
+/// One part of a dotted name as transformers' `dot_natural_key` orders it: digits as a
+/// number before any text; text by itself, then by its trailing number if any.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyPart {
+    Number(u128),
+    Text(String, Option<u128>),
+}
+
+/// The sort key transformers 5 gives a state dict's names when `save_pretrained`
+/// converts them back to the checkpoint's format (`core_model_loading.dot_natural_key`):
+/// the name split on `.`, each part a [`KeyPart`], compared part by part.
+pub fn natural_key(name: &str) -> Vec<KeyPart> {
+    name.split('.')
+        .map(|part| {
+            let number = |digits: &str| digits.parse::<u128>().unwrap_or(u128::MAX);
+            if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                return KeyPart::Number(number(part));
+            }
+            let text = part.trim_end_matches(|c: char| c.is_ascii_digit());
+            let digits = &part[text.len()..];
+            KeyPart::Text(
+                text.to_string(),
+                (!digits.is_empty()).then(|| number(digits)),
+            )
+        })
+        .collect()
 }
 
 /// `text` with every `{expression}` replaced by its value (shortest round-trip form).
@@ -549,6 +727,202 @@ unless = "i >= first_dense and i not in dense_layers"
             .unwrap_err()
             .to_string();
         assert!(err.contains("int4") && err.contains("mlp.gate"), "{err}");
+    }
+
+    const NESTED: &str = r#"
+family = "nested"
+source = "a test"
+sorted = "hub"
+[defaults]
+layers = 2
+experts = 2
+hub = true
+[repeat]
+layer = "layers"
+[repeat.expert]
+count = "experts"
+within = "layer"
+index = "e"
+[[tensor]]
+name = "model.layers.{i}.attn.weight"
+block = "layer"
+shape = ["4", "4"]
+scheme = "zeros"
+[[tensor]]
+name = "model.layers.{i}.moe.router.weight"
+block = "layer"
+shape = ["experts", "4"]
+scheme = "zeros"
+role = "router"
+sort_as = "model.layers.{i}.mlp.gate.weight"
+if = "experts > 0"
+[[tensor]]
+name = "model.layers.{i}.moe.experts.{e}.w1.weight"
+block = "expert"
+shape = ["3", "4"]
+scheme = "zeros"
+role = "expert_gate"
+if = "hub and i >= 1"
+sort_as = "model.layers.{i}.mlp.experts.gate_up_proj"
+[[tensor]]
+name = "model.layers.{i}.moe.experts.{e}.w3.weight"
+block = "expert"
+shape = ["3", "4"]
+scheme = "zeros"
+role = "expert_up"
+if = "hub and i >= 1"
+sort_as = "model.layers.{i}.mlp.experts.gate_up_proj"
+[[tensor]]
+name = "model.layers.{i}.input_layernorm.weight"
+block = "layer"
+shape = ["4"]
+scheme = "ones"
+[[tensor]]
+name = "model.layers.{i}.moe.experts.{e}.w2.weight"
+block = "expert"
+shape = ["4", "3"]
+scheme = "zeros"
+role = "expert_down"
+if = "hub and i >= 1"
+sort_as = "model.layers.{i}.mlp.experts.down_proj"
+[[tensor]]
+name = "model.norm.weight"
+shape = ["4"]
+scheme = "ones"
+"#;
+
+    fn nested_names(text: &str, config: &[(&str, Value)]) -> Result<Vec<String>> {
+        let t = Template::parse("nested.toml", text)?;
+        let config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let values = t.scope_values(&config, "config.json")?;
+        Ok(t.expand(&values, "config.json")?
+            .into_iter()
+            .map(|p| p.name)
+            .collect())
+    }
+
+    #[test]
+    fn nested_blocks_repeat_inside_each_layer_and_sort_as_transformers_saves() {
+        // Unsorted: template order, each run of the nested block over its experts inside
+        // its layer; conditions see the layer's i.
+        let plain = nested_names(NESTED, &[("hub", Value::Bool(false))]).unwrap();
+        assert_eq!(
+            plain,
+            [
+                "model.layers.0.attn.weight",
+                "model.layers.0.moe.router.weight",
+                "model.layers.0.input_layernorm.weight",
+                "model.layers.1.attn.weight",
+                "model.layers.1.moe.router.weight",
+                "model.layers.1.input_layernorm.weight",
+                "model.norm.weight",
+            ]
+        );
+        let unsorted = NESTED.replace("sorted = \"hub\"", "");
+        let names = nested_names(&unsorted, &[]).unwrap();
+        assert_eq!(
+            names[3..13],
+            [
+                "model.layers.1.attn.weight",
+                "model.layers.1.moe.router.weight",
+                "model.layers.1.moe.experts.0.w1.weight",
+                "model.layers.1.moe.experts.0.w3.weight",
+                "model.layers.1.moe.experts.1.w1.weight",
+                "model.layers.1.moe.experts.1.w3.weight",
+                "model.layers.1.input_layernorm.weight",
+                "model.layers.1.moe.experts.0.w2.weight",
+                "model.layers.1.moe.experts.1.w2.weight",
+                "model.norm.weight",
+            ]
+        );
+        // Sorted: by the names they sort as (numbers as numbers: layer 10 after 9); a
+        // fused tensor's parts in template order, each over its experts; the renamed
+        // router where the model's `mlp.gate` sorts.
+        let sorted = nested_names(NESTED, &[("layers", Value::Number(11.0))]).unwrap();
+        assert_eq!(
+            sorted[..12],
+            [
+                "model.layers.0.attn.weight",
+                "model.layers.0.input_layernorm.weight",
+                "model.layers.0.moe.router.weight",
+                "model.layers.1.attn.weight",
+                "model.layers.1.input_layernorm.weight",
+                "model.layers.1.moe.experts.0.w2.weight",
+                "model.layers.1.moe.experts.1.w2.weight",
+                "model.layers.1.moe.experts.0.w1.weight",
+                "model.layers.1.moe.experts.1.w1.weight",
+                "model.layers.1.moe.experts.0.w3.weight",
+                "model.layers.1.moe.experts.1.w3.weight",
+                "model.layers.1.moe.router.weight",
+            ]
+        );
+        assert_eq!(sorted[sorted.len() - 1], "model.norm.weight");
+        let layer = |n: &String| n.split('.').nth(2).unwrap().parse::<usize>().unwrap();
+        let layers: Vec<usize> = sorted[..sorted.len() - 1].iter().map(layer).collect();
+        assert!(layers.windows(2).all(|w| w[0] <= w[1]), "{layers:?}");
+        // No experts: the nested block does not repeat (a count, not a size).
+        let none = nested_names(NESTED, &[("experts", Value::Number(0.0))]).unwrap();
+        assert!(none.iter().all(|n| !n.contains("experts")), "{none:?}");
+        let err = nested_names(NESTED, &[("experts", Value::Number(-1.0))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a count"), "{err}");
+        // The nested count is bounded with the layers'.
+        let err = nested_names(NESTED, &[("experts", Value::Number(1e6))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("more than"), "{err}");
+    }
+
+    #[test]
+    fn a_nested_block_needs_a_top_level_block_and_its_own_index() {
+        for bad in [
+            NESTED.replace("within = \"layer\"", "within = \"nowhere\""),
+            NESTED.replace("index = \"e\"", "index = \"i\""),
+            NESTED.replace("index = \"e\"", "index = \"e}\""),
+        ] {
+            let err = Template::parse("nested.toml", &bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("block 'expert'"), "{err}");
+        }
+    }
+
+    #[test]
+    fn natural_key_orders_as_transformers_dot_natural_key() {
+        let mut names = vec![
+            "model.layers.10.mlp.weight",
+            "model.layers.9.mlp.weight",
+            "lm_head.weight",
+            "model.layers.9.mlp.experts.down_proj",
+            "a.w10",
+            "a.w2",
+            "a.w",
+            "a.2",
+            "model.layers.9.mlp.experts.gate_up_proj",
+            "model.layers.9.mlp.gate.e_score_correction_bias",
+            "model.layers.9.mlp.gate.weight",
+        ];
+        names.sort_by_key(|n| natural_key(n));
+        assert_eq!(
+            names,
+            [
+                "a.2",
+                "a.w",
+                "a.w2",
+                "a.w10",
+                "lm_head.weight",
+                "model.layers.9.mlp.experts.down_proj",
+                "model.layers.9.mlp.experts.gate_up_proj",
+                "model.layers.9.mlp.gate.e_score_correction_bias",
+                "model.layers.9.mlp.gate.weight",
+                "model.layers.9.mlp.weight",
+                "model.layers.10.mlp.weight",
+            ]
+        );
     }
 
     #[test]
