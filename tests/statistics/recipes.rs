@@ -125,7 +125,7 @@ fn expected(recipe: &str, role: &str, l: f64) -> Option<Distribution> {
                 _ => trunc_sigmas(SIGMA0, 3.0),
             }
         }
-        // GPT-NeoX megatron/model/init_functions.py: small_init_init_method(dim) std =
+        // GPT-NeoX (05c4de35) megatron/model/init_functions.py: small_init_init_method(dim) std =
         // sqrt(2 / (5 * dim)) as init_method; wang_init_method(n_layers, dim) std =
         // 2 / n_layers / sqrt(dim) as output_layer_init_method (attention.dense = o,
         // mlp.linear2 = down), as the Pythia configs set them.
