@@ -210,13 +210,22 @@ pub fn run(args: &ProbeArgs) -> Result<()> {
     if let Some(path) = &args.plot {
         crate::plot::write_line_chart(path, &variance_chart(&probe), args.force)?;
     }
-    let text = if args.json {
-        let mut text = serde_json::to_string_pretty(&probe)
+    print(&probe, args.json, || render(&probe, args))
+}
+
+/// Prints a probe to stdout: as JSON, or as `render` writes it for people.
+fn print<T: serde::Serialize>(
+    probe: &T,
+    json: bool,
+    render: impl FnOnce() -> String,
+) -> Result<()> {
+    let text = if json {
+        let mut text = serde_json::to_string_pretty(probe)
             .map_err(|e| Error::Numerical(format!("JSON: {e}")))?;
         text.push('\n');
         text
     } else {
-        render(&probe, args)
+        render()
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -443,18 +452,7 @@ fn run_stack(args: &ProbeArgs, config: &std::path::Path) -> Result<()> {
     if let Some(path) = &args.plot {
         crate::plot::write_line_chart(path, &stack_chart(&probe), args.force)?;
     }
-    let text = if args.json {
-        let mut text = serde_json::to_string_pretty(&probe)
-            .map_err(|e| Error::Numerical(format!("JSON: {e}")))?;
-        text.push('\n');
-        text
-    } else {
-        render_stack(&probe, args)
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("<stdout>", e))
+    print(&probe, args.json, || render_stack(&probe, args))
 }
 
 /// The residual stream's variance against depth: 0 is the embedding, 2l + 1 after layer

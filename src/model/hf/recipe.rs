@@ -57,23 +57,12 @@ const LAW_KEYS: &[&str] = &[
     "expert_down",
 ];
 
-/// The roles of a transformer block's weights: a family without any of them (a
-/// state-space model) is not what the recipes describe.
-const BLOCK_ROLES: &[&str] = &[
-    "q",
-    "k",
-    "v",
-    "o",
-    "qkv",
-    "gate",
-    "up",
-    "down",
-    "gate_up",
-    "expert_gate",
-    "expert_up",
-    "expert_down",
-    "expert_gate_up",
-];
+/// Whether a role belongs to a transformer block (attention or MLP): every template role
+/// but the embedding, the head and the router. A family without any (a state-space
+/// model) is not what the recipes describe.
+fn is_block_role(role: &str) -> bool {
+    !matches!(role, "embedding" | "lm_head" | "router")
+}
 
 /// Every built-in recipe, in the data's order.
 pub fn all() -> Result<Vec<Recipe>> {
@@ -118,13 +107,13 @@ pub fn find(name: &str) -> Result<Recipe> {
 /// symbol the family cannot give, and a fused tensor (`qkv`, `gate_up`) whose parts the
 /// recipe gives different laws (one tensor is drawn from one law).
 pub fn apply(model: &mut Model, recipe: &Recipe) -> Result<()> {
-    let has_role = |roles: &[&str]| {
+    let has_role = |wanted: &dyn Fn(&str) -> bool| {
         model
             .tensors
             .iter()
-            .any(|t| t.role.as_deref().is_some_and(|r| roles.contains(&r)))
+            .any(|t| t.role.as_deref().is_some_and(wanted))
     };
-    if !has_role(BLOCK_ROLES) {
+    if !has_role(&is_block_role) {
         return Err(Error::Usage(format!(
             "recipe {} gives laws to attention and MLP weights (q, k, v, o, gate, up, down); \
              the {} family has none, so it does not apply",
@@ -133,7 +122,7 @@ pub fn apply(model: &mut Model, recipe: &Recipe) -> Result<()> {
     }
     // Tied: the family saves one tensor for the embedding and the head (the template's
     // lm_head is absent), and that tensor takes the law of the recipe's `tied` role.
-    let tied = has_role(&["embedding"]) && !has_role(&["lm_head"]);
+    let tied = has_role(&|r| r == "embedding") && !has_role(&|r| r == "lm_head");
     let mut symbols = BTreeMap::new();
     for (symbol, expression) in &model.recipe_symbols {
         let scope = Scope {
