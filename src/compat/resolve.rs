@@ -31,6 +31,7 @@ impl TensorSpec {
             spec: self,
             resolved,
             zero_row: None,
+            torch_replay: None,
         })
     }
 }

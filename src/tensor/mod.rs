@@ -71,6 +71,9 @@ pub struct ResolvedTensor {
     /// transformers' `_init_weights` leave it. Every other value is the law's draw,
     /// unchanged (the stream does not skip the row).
     pub zero_row: Option<usize>,
+    /// `--hf-config --rng torch`: where the values start in transformers' run of
+    /// draws, when they are not the run generator's next ones.
+    pub torch_replay: Option<std::sync::Arc<crate::tensor::rng::TorchReplay>>,
 }
 
 impl ResolvedTensor {

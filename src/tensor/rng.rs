@@ -231,3 +231,27 @@ pub fn fresh_seed() -> u64 {
     }
     u64::from_le_bytes(bytes) >> 11
 }
+
+/// PyTorch's CPU generator as plain data (MT19937's 624 state words, the position of the
+/// next output, and the normal value `normal_` keeps between small draws), so a tensor
+/// can carry where its draw starts without this layer knowing the generator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TorchState {
+    pub words: Vec<u32>,
+    pub position: usize,
+    pub cached_normal: Option<f64>,
+}
+
+/// `--hf-config --rng torch`: where a tensor's values come from in the run of draws
+/// transformers makes building the model (`torch.manual_seed(s); from_config(cfg)`),
+/// which is neither the run's order nor one draw per tensor: the generator right before
+/// the draw that leaves the tensor's values, that draw's law and element count, and
+/// which of its elements are the tensor's (a per-expert tensor is a slice of the
+/// experts' fused draw).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TorchReplay {
+    pub start: TorchState,
+    pub law: crate::law::Distribution,
+    pub draw_len: usize,
+    pub offset: usize,
+}

@@ -83,6 +83,23 @@ impl Mt19937 {
         }
     }
 
+    /// Advances past the next `count` outputs without computing them: the state is
+    /// regenerated (the twist, 624 words at a time) but no word is tempered or stored,
+    /// so skipping costs about a third of drawing (~0.4 ns a word here) and no memory.
+    /// MT19937 also admits a jump of any length by a polynomial over GF(2) in
+    /// O(19937²/64) word operations, ~0.1 s a jump; the discarded draws of a model are
+    /// hundreds of runs of 10³ to 10⁸ words, for which regenerating is the faster.
+    pub fn skip(&mut self, mut count: u64) {
+        while count > 0 {
+            if self.next == N {
+                self.twist();
+            }
+            let take = ((N - self.next) as u64).min(count);
+            self.next += take as usize;
+            count -= take;
+        }
+    }
+
     /// `random64()`: two outputs, the first one the high half.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
@@ -135,6 +152,33 @@ impl CpuGenerator {
         self.engine.fill_u32(dst)
     }
 
+    /// Advances past the next `count` 32-bit draws ([`Mt19937::skip`]).
+    pub fn skip(&mut self, count: u64) {
+        self.engine.skip(count)
+    }
+
+    /// The generator as plain data: state words, position, cached normal.
+    pub fn snapshot(&self) -> crate::tensor::rng::TorchState {
+        crate::tensor::rng::TorchState {
+            words: self.engine.state.to_vec(),
+            position: self.engine.next,
+            cached_normal: self.next_double_normal,
+        }
+    }
+
+    /// The generator a [`snapshot`](Self::snapshot) was taken of.
+    pub fn restore(state: &crate::tensor::rng::TorchState) -> Self {
+        let mut words = Box::new([0u32; N]);
+        words.copy_from_slice(&state.words);
+        CpuGenerator {
+            engine: Mt19937 {
+                state: words,
+                next: state.position.min(N),
+            },
+            next_double_normal: state.cached_normal,
+        }
+    }
+
     /// Takes the cached normal value, if any.
     pub fn take_double_normal(&mut self) -> Option<f64> {
         self.next_double_normal.take()
@@ -173,6 +217,30 @@ mod tests {
             assert_eq!(w, one.next_u32(), "word {i}");
         }
         assert_eq!(bulk.next_u32(), one.next_u32());
+    }
+
+    #[test]
+    fn skipping_equals_drawing() {
+        for count in [0u64, 1, 623, 624, 625, 5000, 100_003] {
+            let mut drawn = Mt19937::new(3);
+            let mut skipped = Mt19937::new(3);
+            let _ = (drawn.next_u32(), skipped.next_u32());
+            for _ in 0..count {
+                drawn.next_u32();
+            }
+            skipped.skip(count);
+            assert_eq!(drawn.next_u64(), skipped.next_u64(), "after {count}");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_restores_the_generator() {
+        let mut rng = CpuGenerator::new(9);
+        rng.skip(1000);
+        rng.set_double_normal(0.25);
+        let mut copy = CpuGenerator::restore(&rng.snapshot());
+        assert_eq!(copy.take_double_normal(), rng.take_double_normal());
+        assert_eq!(copy.random64(), rng.random64());
     }
 
     #[test]

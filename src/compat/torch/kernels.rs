@@ -62,11 +62,16 @@ pub fn fill<E: Element>(
                     *x = E::from_f64(if value == high { low } else { value });
                 }
             }
-            DType::F16 | DType::Bf16 => unreachable!("16-bit types are refused with --rng torch"),
+            DType::F16 | DType::Bf16 => unreachable!("16-bit uniforms are refused with --rng torch"),
         },
         Distribution::Normal { mean, std } if total < 16 => {
             for x in out.iter_mut() {
-                *x = E::from_f64(small_normal(rng, mean, std));
+                // `static_cast<scalar_t>(double)`: a bfloat16 goes through float first.
+                let value = small_normal(rng, mean, std);
+                *x = match E::DTYPE {
+                    DType::Bf16 => E::from_f64(f64::from(value as f32)),
+                    _ => E::from_f64(value),
+                };
             }
         }
         Distribution::Normal { mean, std } => match E::DTYPE {
@@ -99,10 +104,66 @@ pub fn fill<E: Element>(
                     *x = E::from_f64(v);
                 }
             }
-            DType::F16 | DType::Bf16 => unreachable!("16-bit types are refused with --rng torch"),
+            DType::Bf16 => {
+                // bfloat16 (PyTorch 2.15, measured): the float32 kernel on every complete
+                // 16, rounded to bfloat16; a tensor whose size is not a multiple of 16
+                // takes 16 fresh uniforms for its last 16 values *without* drawing
+                // uniforms for the incomplete 16 first, as float32 does.
+                let (mean, std) = (mean as f32, std as f32);
+                let tail = if last { total % 16 } else { 0 };
+                let mut data = units_f32(rng, out.len() - tail);
+                box_muller_f32(&mut data, mean, std);
+                if tail != 0 {
+                    let mut fresh = units_f32(rng, 16);
+                    box_muller_f32(&mut fresh, mean, std);
+                    let keep = out.len() - 16;
+                    data.truncate(keep);
+                    data.extend(fresh);
+                }
+                for (x, v) in out.iter_mut().zip(data) {
+                    *x = E::from_f64(f64::from(v));
+                }
+            }
+            DType::F16 => unreachable!("float16 is refused with --rng torch"),
         },
         _ => unreachable!("not drawn under --rng torch: {distribution:?}"),
     }
+}
+
+/// Advances `rng` past the draw `fill` would make of a whole tensor of `total` elements
+/// of `dtype` from `distribution`, without computing it: 32-bit words are skipped
+/// (uniform: one a value, two for float64; `normal_` on 16 or more: one a value, and 16
+/// more when the size is not a multiple of 16 — for bfloat16 the incomplete 16 is not
+/// drawn first — doubled for float64); a normal under 16 elements is drawn, as its
+/// cached second value decides what it takes. `None` for a law whose consumption
+/// depends on its values (`trunc_normal_` redraws) or that is not drawn here.
+pub fn skip_draw(
+    rng: &mut CpuGenerator,
+    distribution: &Distribution,
+    total: usize,
+    dtype: DType,
+) -> Option<()> {
+    let n = total as u64;
+    let per_value = if dtype == DType::F64 { 2 } else { 1 };
+    match *distribution {
+        Distribution::Constant { .. } => {}
+        Distribution::Uniform { .. } => rng.skip(n * per_value),
+        Distribution::Normal { mean, std } if total < 16 => {
+            for _ in 0..total {
+                small_normal(rng, mean, std);
+            }
+        }
+        Distribution::Normal { .. } => {
+            let words = match (dtype, n % 16) {
+                (_, 0) => n,
+                (DType::Bf16 | DType::F16, rest) => n - rest + 16,
+                (_, _) => n + 16,
+            };
+            rng.skip(words * per_value);
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 /// `len` values of `uniform_real_distribution<float>(0, 1)`, in bulk.

@@ -76,7 +76,8 @@ pub fn expression(distribution: &Distribution, dtype: DType, shape: &[usize]) ->
     let torch_dtype = match dtype {
         DType::F32 => "torch.float32",
         DType::F64 => "torch.float64",
-        DType::F16 | DType::Bf16 => return "# not reproduced for 16-bit types".into(),
+        DType::Bf16 => "torch.bfloat16",
+        DType::F16 => return "# not reproduced for float16".into(),
     };
     let empty = format!("torch.empty({dims}, dtype={torch_dtype})");
     let py = crate::scheme::shortest;

@@ -4,6 +4,7 @@
 pub mod generator;
 pub mod kernels;
 pub mod mapping;
+pub mod replay;
 
 use generator::CpuGenerator;
 
@@ -127,7 +128,16 @@ impl Stream for Torch {
     }
 
     fn adapt(&self, spec: &TensorSpec, resolved: &mut Resolved) -> Result<(), Unreproducible> {
-        refuse_half(spec)?;
+        // bfloat16 `normal_` (and constants) are reproduced; its uniform_ and the rest
+        // are not yet, nor float16.
+        let bf16_normal = spec.dtype == DType::Bf16
+            && matches!(
+                resolved.distribution,
+                Distribution::Normal { .. } | Distribution::Constant { .. }
+            );
+        if !bf16_normal {
+            refuse_half(spec)?;
+        }
         mapping::supports(&resolved.distribution)?;
         // Fans and the 2-D view of orthogonal/identity follow the layout.
         let uses_layout = resolved.fan.is_some()
@@ -160,11 +170,20 @@ impl Stream for Torch {
         label: &str,
         generators: &mut Generators,
     ) -> Result<Generated> {
+        if let Some(replay) = &tensor.torch_replay {
+            return match tensor.spec.dtype {
+                DType::F32 => replay::draw::<f32>(tensor, replay, sink, label),
+                DType::F64 => replay::draw::<f64>(tensor, replay, sink, label),
+                DType::Bf16 => replay::draw::<half::bf16>(tensor, replay, sink, label),
+                DType::F16 => Err(half_refused(&tensor.spec)),
+            };
+        }
         let rng = generators.torch(tensor.spec.seed);
         match tensor.spec.dtype {
             DType::F32 => draw_torch::<f32>(tensor, sink, label, rng),
             DType::F64 => draw_torch::<f64>(tensor, sink, label, rng),
-            DType::F16 | DType::Bf16 => Err(half_refused(&tensor.spec)),
+            DType::Bf16 => draw_torch::<half::bf16>(tensor, sink, label, rng),
+            DType::F16 => Err(half_refused(&tensor.spec)),
         }
     }
 }
