@@ -37,6 +37,8 @@ pub(crate) fn generate_sequential<E: Element>(
     let first = block_after(0);
     let mut current = vec![E::default(); first];
     fill(&mut current, n, first == n);
+    // An embedding's padding row is stored as zeros; the draw itself is unchanged.
+    crate::draw::engine::zero_row(tensor, 0, &mut current);
     let mut done = current.len();
     let mut next = Vec::with_capacity(current.len());
     loop {
@@ -60,6 +62,7 @@ pub(crate) fn generate_sequential<E: Element>(
             break;
         }
         std::mem::swap(&mut current, &mut next);
+        crate::draw::engine::zero_row(tensor, done, &mut current);
         done += next_len;
     }
     sink.finish().map_err(io_err)?;

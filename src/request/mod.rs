@@ -8,6 +8,7 @@
 pub mod plan;
 pub mod run;
 mod sources;
+mod torch_replay;
 
 pub use run::{Outcome, run};
 

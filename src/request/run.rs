@@ -88,12 +88,19 @@ fn run_checked(args: &GenRequest, progress: &mut dyn Progress) -> Result<Outcome
         }
     }
     // Last of the checks: planning may create the output directory.
+    // `--hf-config --rng torch` gives each tensor its own recorded generator state
+    // (transformers' run of draws, replayed): any tensor is drawn alone, as with the
+    // counter-based streams, so its shards can be written independently.
+    let sharding_stream = match (&args.hf_config, args.rng) {
+        (Some(_), crate::tensor::rng::RngMode::Torch) => crate::tensor::rng::RngMode::Native,
+        (_, rng) => rng,
+    };
     let target = Target::from_options(
         output.as_deref(),
         args.format,
         args.shard.as_deref(),
         max_shard_bytes,
-        args.rng,
+        sharding_stream,
         // `--shard auto` (and Python's `shard="auto"`) reads the launcher's variables
         // here, when the request resolves, so the request itself stays plain values.
         |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),

@@ -35,10 +35,13 @@ impl GenRequest {
     /// schemes by name from `--rule` before `--recipe`'s before the template's; and the
     /// config's bytes.
     pub(crate) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
-        if self.rng != crate::tensor::rng::RngMode::Native {
+        use crate::tensor::rng::RngMode;
+        let replay = self.rng == RngMode::Torch;
+        if self.rng != RngMode::Native && !replay {
             return Err(Error::Usage(format!(
-                "--hf-config needs --rng native: transformers initializes a model module by \
-                 module in its own order, which --rng {} does not follow",
+                "--hf-config takes --rng native or torch (transformers' own draws): \
+                 transformers initializes a model module by module in its own order, which \
+                 --rng {} does not follow",
                 self.rng
             )));
         }
@@ -47,6 +50,32 @@ impl GenRequest {
             self.spec.as_deref(),
             self.hf_experts.unwrap_or_default(),
         )?;
+        let schedule = match model.torch_schedule.take() {
+            Some(schedule) if replay => Some(schedule),
+            None if replay => {
+                return Err(Error::Usage(format!(
+                    "--hf-config --rng torch: what transformers draws for the {} family is \
+                     not reproduced yet (its template has no [[torch]] schedule); use --rng \
+                     native",
+                    model.family
+                )));
+            }
+            _ => None,
+        };
+        if replay {
+            let changed = [
+                (self.recipe.is_some(), "--recipe"),
+                (!self.rules.is_empty(), "--rule"),
+                (self.dtype.is_some(), "--dtype"),
+                (self.mup_base.is_some(), "--mup-base"),
+            ];
+            if let Some((_, flag)) = changed.iter().find(|(given, _)| *given) {
+                return Err(Error::Usage(format!(
+                    "--hf-config --rng torch replays what transformers draws for the config \
+                     as it is; {flag} would change it (use --rng native with {flag})"
+                )));
+            }
+        }
         if let Some(name) = &self.recipe {
             crate::model::hf::recipe::apply(&mut model, &crate::model::hf::recipe::find(name)?)?;
         }
@@ -64,7 +93,8 @@ impl GenRequest {
             dtype: self.dtype.or(model.dtype).unwrap_or_default(),
             rng: self.rng,
         };
-        let tensors = model
+        let planned = if replay { model.tensors.clone() } else { Vec::new() };
+        let mut tensors = model
             .tensors
             .into_iter()
             .map(|planned| {
@@ -84,6 +114,16 @@ impl GenRequest {
                 Ok(tensor)
             })
             .collect::<Result<Vec<_>>>()?;
+        if let Some(schedule) = schedule {
+            super::torch_replay::attach(
+                &mut tensors,
+                &planned,
+                &schedule,
+                common.seed,
+                common.dtype,
+                &model.family,
+            )?;
+        }
         Ok((tensors, model.config_bytes))
     }
 

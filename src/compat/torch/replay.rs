@@ -38,6 +38,8 @@ pub fn draw<E: Element>(
                 replay.law
             ))
         })?;
+    let mut values = values;
+    crate::draw::engine::zero_row(tensor, 0, &mut values);
     write_whole(values, None, sink, label)
 }
 

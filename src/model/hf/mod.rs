@@ -5,6 +5,7 @@
 
 pub mod expr;
 pub mod recipe;
+pub mod schedule;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -107,6 +108,9 @@ pub struct Model {
     pub label: String,
     /// The template's `[recipe]` symbols: name → expression over `values`.
     pub recipe_symbols: BTreeMap<String, String>,
+    /// What `torch.manual_seed(s); from_config(cfg)` draws, in order, when the template
+    /// gives its schedule ([`schedule`]).
+    pub torch_schedule: Option<Vec<schedule::ScheduledDraw>>,
 }
 
 /// Reads `config` and expands the model with `template` (a file), else the built-in
@@ -159,7 +163,9 @@ pub fn load(config: &Path, template: Option<&Path>, experts: HfExperts) -> Resul
         SAVE_ORIGINAL_FORMAT.to_string(),
         Value::Bool(experts == HfExperts::Original),
     );
-    let tensors = template.expand(&values, &label)?;
+    let planned = template.expand(&values, &label)?;
+    let torch_schedule = template.torch_schedule(&values, &planned, &label)?;
+    let tensors = planned.into_iter().filter(|p| p.saved).collect();
     let dtype = match values.get("dtype").or_else(|| values.get("torch_dtype")) {
         Some(Value::Text(name)) => Some(torch_dtype(name, &label)?),
         _ => None,
@@ -173,6 +179,7 @@ pub fn load(config: &Path, template: Option<&Path>, experts: HfExperts) -> Resul
         values,
         label,
         recipe_symbols: template.recipe,
+        torch_schedule,
     })
 }
 

@@ -270,6 +270,8 @@ mod tests {
                     role: None,
                     layer: Some(1),
                     dtype: None,
+                    saved: true,
+                    region: None,
                 };
                 let text = substitute(law, &tensor, &symbols, recipe).unwrap();
                 text.parse::<crate::scheme::SchemeSpec>()

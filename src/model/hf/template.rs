@@ -109,6 +109,9 @@ pub struct Template {
     /// The recipes' symbols (`d`, `L`, `sigma0`) as expressions over the config.
     #[serde(default)]
     pub recipe: BTreeMap<String, String>,
+    /// What `torch.manual_seed(s); from_config(cfg)` draws, in order ([`super::schedule`]).
+    #[serde(default)]
+    pub(super) torch: Vec<super::schedule::Group>,
 }
 
 /// The roles a template may give a tensor: what the init recipes name.
@@ -188,6 +191,15 @@ struct TensorTemplate {
     role: Option<String>,
     /// A dtype (torch's name) this tensor keeps whatever the config's.
     dtype: Option<String>,
+    /// A condition under which the model holds this tensor but `save_pretrained` does
+    /// not write it (a head tied to the embedding, the fused experts it converts): it
+    /// is planned for the torch draw schedule only.
+    not_saved: Option<String>,
+    /// The tensor `save_pretrained` cuts this one from (a per-expert tensor from the
+    /// fused experts) and, with `region_offset` (elements, an expression that may use the
+    /// nested index), where: under `--rng torch` its values are that slice of the other's.
+    region_of: Option<String>,
+    region_offset: Option<String>,
 }
 
 /// One expanded tensor: name, shape, scheme text, the row to zero if any, and what a
@@ -202,6 +214,10 @@ pub struct Planned {
     pub role: Option<String>,
     pub layer: Option<usize>,
     pub dtype: Option<DType>,
+    /// False for a tensor the model holds but `save_pretrained` does not write.
+    pub saved: bool,
+    /// The tensor this one is cut from and the element offset it starts at.
+    pub region: Option<(String, usize)>,
 }
 
 /// The most tensors one config may expand to (a 1000-layer model of 20 tensors a layer).
@@ -251,6 +267,7 @@ impl Template {
                 )));
             }
         }
+        template.check_schedule(label)?;
         Ok(template)
     }
 
@@ -428,6 +445,16 @@ impl Template {
         Ok(out)
     }
 
+    /// Whether `block` is a top-level block of `[repeat]`.
+    pub(super) fn is_top_level_block(&self, block: &str) -> bool {
+        matches!(self.repeat.get(block), Some(Repeat::Count(_)))
+    }
+
+    /// The count expression of block `block`.
+    pub(super) fn repeat_count(&self, block: &str) -> &str {
+        self.repeat[block].count()
+    }
+
     /// The top-level block `block` is, or is nested in.
     fn outer<'a>(&'a self, block: &'a str) -> &'a str {
         match &self.repeat[block] {
@@ -505,8 +532,24 @@ impl Template {
             }
             _ => None,
         };
+        let saved = match &t.not_saved {
+            Some(condition) => !scope.holds(condition)?,
+            None => true,
+        };
+        let region = match (&t.region_of, &t.region_offset) {
+            (Some(source), Some(offset)) => Some((fill(source), scope.size(&fill(offset))?)),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Param(format!(
+                    "template {}: tensor '{}' needs both region_of and region_offset",
+                    self.family, t.name
+                )));
+            }
+        };
         sort_as.push((t.sort_as.as_deref().map_or_else(|| name.clone(), fill), at));
         out.push(Planned {
+            saved,
+            region,
             name,
             shape,
             scheme,

@@ -59,6 +59,8 @@ fn planned(name: &str, shape: &[usize], role: Option<&str>, layer: Option<usize>
         role: role.map(String::from),
         layer,
         dtype: None,
+        saved: true,
+        region: None,
     }
 }
 
@@ -72,6 +74,7 @@ fn model(family: &str, tensors: Vec<Planned>) -> crate::model::hf::Model {
         values: BTreeMap::from([("num_experts_per_tok".into(), Value::Number(2.0))]),
         label: "config.json".into(),
         recipe_symbols: BTreeMap::new(),
+        torch_schedule: None,
     }
 }
 
