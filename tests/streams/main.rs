@@ -19,7 +19,9 @@
 //!   `delta-orthogonal` fills exactly the taps JAX fills;
 //! * `keras_mode`: `--rng keras` against Keras 3 on JAX;
 //! * `mup`: `--mup-base` against Microsoft's `mup`;
-//! * `hf_config`: `--hf-config` against what transformers writes.
+//! * `hf_config`: `--hf-config` against what transformers writes;
+//! * `hf_torch`: `--hf-config --rng torch` against what transformers writes, bit for
+//!   bit (SHA-256 per tensor).
 
 #[path = "../common"]
 #[macro_use]
@@ -31,6 +33,7 @@ mod common {
 }
 
 mod hf_config;
+mod hf_torch;
 mod jax_delta_orthogonal_taps;
 mod jax_initializers_through_gen;
 mod jax_prng_and_samplers;

@@ -1,0 +1,243 @@
+//! `gen --hf-config --rng torch`: bit for bit what transformers writes.
+//! tests/fixtures/hf_torch/FAMILY.json was written by
+//! tests/fixtures/make_hf_torch_fixtures.py with transformers 5.25 and torch 2.15 on CPU
+//! (by hand; CI needs neither): for small configs of each family, in float32 and in
+//! bfloat16, with seeds 0 and 1234, `torch.manual_seed(seed)`, `from_config`,
+//! `save_pretrained`, and every tensor of the model.safetensors written, in the order
+//! of its data, with its shape, dtype, the SHA-256 of its data bytes and its first
+//! values. A mixture of experts' cases also hold the fused layout
+//! (`save_original_format=False`, what `--hf-experts fused` writes).
+//!
+//! Mamba and Mamba-2 are refused with `--rng torch` (their dt bias goes through torch's
+//! vectorized exp and log, which weightinit does not reproduce), and so is a recipe.
+
+use serde_json::Value;
+
+use crate::common::cli::*;
+
+/// The families whose experts save_pretrained converts to the Hub's per-expert layout.
+const MOE: [&str; 4] = ["mixtral", "qwen3_moe", "olmoe", "deepseek_v3"];
+
+fn fixture(family: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/hf_torch/{family}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("reading the fixture"))
+        .expect("parsing the fixture")
+}
+
+/// The first `n` values of a tensor as f64 (the float dtypes; none for the others).
+fn head_of(view: &safetensors::tensor::TensorView<'_>, n: usize) -> Vec<f64> {
+    let data = view.data();
+    match view.dtype() {
+        safetensors::Dtype::F32 => data
+            .chunks_exact(4)
+            .take(n)
+            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            .collect(),
+        safetensors::Dtype::BF16 => data
+            .chunks_exact(2)
+            .take(n)
+            .map(|b| {
+                f64::from(f32::from_bits(
+                    u32::from(u16::from_le_bytes([b[0], b[1]])) << 16,
+                ))
+            })
+            .collect(),
+        safetensors::Dtype::F64 => data
+            .chunks_exact(8)
+            .take(n)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn names_of(tensors: &[Value]) -> Vec<String> {
+    tensors
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+macro_rules! family {
+    ($($test:ident: $family:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                draws_what_transformers_saves($family);
+            }
+        )*
+    };
+}
+
+family!(
+    llama_torch_bits: "llama",
+    mistral_torch_bits: "mistral",
+    qwen2_torch_bits: "qwen2",
+    qwen3_torch_bits: "qwen3",
+    gemma_torch_bits: "gemma",
+    phi3_torch_bits: "phi3",
+    gpt2_torch_bits: "gpt2",
+    bert_torch_bits: "bert",
+    mixtral_torch_bits: "mixtral",
+    qwen3_moe_torch_bits: "qwen3_moe",
+    olmoe_torch_bits: "olmoe",
+    deepseek_v3_torch_bits: "deepseek_v3",
+    olmo2_torch_bits: "olmo2",
+    gemma2_torch_bits: "gemma2",
+    gemma3_text_torch_bits: "gemma3_text",
+);
+
+/// Every case of a family, in every layout the fixture holds: `gen --hf-config
+/// --rng torch --seed S` writes the tensors transformers saved after
+/// `torch.manual_seed(S)`, the same names in the same order, shapes, dtypes and bytes.
+fn draws_what_transformers_saves(family: &str) {
+    let fixture = fixture(family);
+    assert_eq!(fixture["family"], family);
+    let cases = fixture["cases"].as_array().unwrap();
+    let moe = MOE.contains(&family);
+    // The fixture still covers both dtypes and both seeds.
+    for dtype in ["float32", "bfloat16"] {
+        for seed in [0, 1234] {
+            assert!(
+                cases
+                    .iter()
+                    .any(|c| c["config"]["torch_dtype"] == dtype && c["seed"] == seed),
+                "{family}: the fixture lost its {dtype} cases with seed {seed}"
+            );
+        }
+    }
+    for (k, case) in cases.iter().enumerate() {
+        assert_eq!(
+            case.get("tensors_fused").is_some(),
+            moe,
+            "{family} case {k}: a fused layout exactly for a mixture of experts"
+        );
+        for (key, flags) in [("tensors", ""), ("tensors_fused", " --hf-experts fused")] {
+            if let Some(want) = case.get(key) {
+                same_bits(family, k, case, want.as_array().unwrap(), flags);
+            }
+        }
+    }
+}
+
+/// One case of a family in one layout (`flags` given to `gen`).
+fn same_bits(family: &str, k: usize, case: &Value, want: &[Value], flags: &str) {
+    let seed = case["seed"].as_u64().expect("the case's seed");
+    let dtype = case["config"]["torch_dtype"].as_str().unwrap_or("?");
+    let what = format!("{family} case {k} (seed {seed}, {dtype}{flags})");
+    let dir = tempdir();
+    std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
+    run_ok(
+        dir.path(),
+        &argv(&format!(
+            "gen --hf-config config.json --rng torch --seed {seed} -o model/{flags}"
+        )),
+    );
+    let bytes = std::fs::read(dir.path().join("model/model.safetensors"))
+        .unwrap_or_else(|e| panic!("{what}: model/model.safetensors: {e}"));
+    let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes)
+        .unwrap_or_else(|e| panic!("{what}: safetensors header: {e:?}"));
+    let file = safetensors::SafeTensors::deserialize(&bytes)
+        .unwrap_or_else(|e| panic!("{what}: safetensors file: {e:?}"));
+
+    // The same set of names, then the same order of their data.
+    let got = metadata.offset_keys();
+    let expected = names_of(want);
+    let (mut got_set, mut want_set) = (got.clone(), expected.clone());
+    got_set.sort();
+    want_set.sort();
+    let missing: Vec<_> = want_set.iter().filter(|n| !got_set.contains(n)).collect();
+    let extra: Vec<_> = got_set.iter().filter(|n| !want_set.contains(n)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{what}: tensor names differ; missing {missing:?}, not in transformers' file {extra:?}"
+    );
+    assert_eq!(got, expected, "{what}: order of the tensors' data");
+
+    let mut differ = Vec::new();
+    for w in want {
+        let name = w["name"].as_str().unwrap();
+        let view = file.tensor(name).unwrap();
+        let shape: Vec<usize> = w["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(view.shape(), shape.as_slice(), "{what}: {name} shape");
+        assert_eq!(
+            format!("{:?}", view.dtype()),
+            w["dtype"].as_str().unwrap(),
+            "{what}: {name} dtype"
+        );
+        if sha256_hex(view.data()) != w["sha256"].as_str().unwrap() {
+            differ.push(format!(
+                "  {name} {shape:?} {}: transformers {} vs ours {:?}",
+                w["dtype"].as_str().unwrap(),
+                w["head"],
+                head_of(&view, 4)
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{what}: {} of {} tensors differ in their bytes (first values shown):\n{}",
+        differ.len(),
+        want.len(),
+        differ.join("\n")
+    );
+}
+
+/// Mamba and Mamba-2 with `--rng torch`: refused in one line naming the family, exit
+/// code 2, nothing written.
+#[test]
+fn mamba_families_refuse_rng_torch() {
+    for family in ["mamba", "mamba2"] {
+        let fixture = fixture(family);
+        for (k, case) in fixture["cases"].as_array().unwrap().iter().enumerate() {
+            let what = format!("{family} case {k}");
+            let dir = tempdir();
+            std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
+            let out = run(
+                dir.path(),
+                &argv("gen --hf-config config.json --rng torch --seed 0 -o model/"),
+            );
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{what}: exit code\n{err}");
+            assert_no_panic(&out);
+            assert_eq!(err.lines().count(), 1, "{what}: one line on stderr:\n{err}");
+            assert!(
+                err.to_lowercase().contains("mamba"),
+                "{what}: the error does not name the family:\n{err}"
+            );
+            let model = dir.path().join("model");
+            assert!(
+                !model.exists() || listing(&model).is_empty(),
+                "{what}: files left behind: {:?}",
+                listing(&model)
+            );
+            let rest: Vec<String> = listing(dir.path())
+                .into_iter()
+                .filter(|p| p != "model/")
+                .collect();
+            assert_eq!(rest, ["config.json"], "{what}: files left behind");
+        }
+    }
+}
+
+/// A recipe draws from its own laws, which `--rng torch` does not follow: refused.
+#[test]
+fn rng_torch_refuses_a_recipe() {
+    let dir = tempdir();
+    let case = &fixture("llama")["cases"][0];
+    std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
+    assert_bad_in(
+        dir.path(),
+        &argv("gen --hf-config config.json --rng torch --recipe torchtitan -o m/"),
+        2,
+        &["--recipe"],
+    );
+}
