@@ -143,7 +143,9 @@ fn same_bits(family: &str, k: usize, case: &Value, want: &[Value], flags: &str) 
     let file = safetensors::SafeTensors::deserialize(&bytes)
         .unwrap_or_else(|e| panic!("{what}: safetensors file: {e:?}"));
 
-    // The same set of names, then the same order of their data.
+    // The same set of names. (The order of their data is not compared: safetensors'
+    // Python writer lays tensors out by dtype, then name; gen writes them in
+    // save_pretrained's state-dict order, which tests/streams/hf_config.rs checks.)
     let got = metadata.offset_keys();
     let expected = names_of(want);
     let (mut got_set, mut want_set) = (got.clone(), expected.clone());
@@ -155,7 +157,6 @@ fn same_bits(family: &str, k: usize, case: &Value, want: &[Value], flags: &str) 
         missing.is_empty() && extra.is_empty(),
         "{what}: tensor names differ; missing {missing:?}, not in transformers' file {extra:?}"
     );
-    assert_eq!(got, expected, "{what}: order of the tensors' data");
 
     let mut differ = Vec::new();
     for w in want {
