@@ -537,7 +537,17 @@ impl Template {
             None => true,
         };
         let region = match (&t.region_of, &t.region_offset) {
-            (Some(source), Some(offset)) => Some((fill(source), scope.size(&fill(offset))?)),
+            (Some(source), Some(offset)) => {
+                let at = scope.number(&fill(offset))?;
+                if at.fract() != 0.0 || !(0.0..=(1u64 << 52) as f64).contains(&at) {
+                    return Err(Error::Param(format!(
+                        "template {}: tensor '{name}': region_offset {at} is not an element \
+                         offset (a whole number from 0)",
+                        self.family
+                    )));
+                }
+                Some((fill(source), at as usize))
+            }
             (None, None) => None,
             _ => {
                 return Err(Error::Param(format!(
