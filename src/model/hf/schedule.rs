@@ -38,20 +38,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
-
 use super::expr::{Scope, Value};
 use super::template::{Planned, Template, substitute};
 use crate::array::dtype::DType;
 use crate::error::{Error, Result};
-
-/// A group of steps, repeated over a top-level block when `each` names one.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Group {
-    each: Option<String>,
-    steps: Vec<String>,
-}
 
 /// One draw of the run: the tensor it writes into (by name, with its shape and the dtype
 /// it keeps, if any) and the law drawn (scheme text).

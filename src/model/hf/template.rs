@@ -111,7 +111,16 @@ pub struct Template {
     pub recipe: BTreeMap<String, String>,
     /// What `torch.manual_seed(s); from_config(cfg)` draws, in order ([`super::schedule`]).
     #[serde(default)]
-    pub(super) torch: Vec<super::schedule::Group>,
+    pub(super) torch: Vec<TorchGroup>,
+}
+
+/// A group of torch schedule steps ([`super::schedule`]), repeated over a top-level
+/// block when `each` names one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TorchGroup {
+    pub(super) each: Option<String>,
+    pub(super) steps: Vec<String>,
 }
 
 /// The roles a template may give a tensor: what the init recipes name.
