@@ -3,7 +3,8 @@
 
     AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(CONFIG_DIR)).save_pretrained(OUT)
 
-Usage: hf_baseline.py CONFIG.json OUT_DIR. Prints the seconds spent in from_config and in
+Usage: hf_baseline.py CONFIG.json OUT_DIR [SEED]: with SEED, `torch.manual_seed(SEED)`
+first (what `gen --hf-config --rng torch --seed SEED` reproduces). Prints the seconds spent in from_config and in
 save_pretrained on stderr. Needs torch and transformers (not in CI).
 """
 import shutil
@@ -15,6 +16,10 @@ from pathlib import Path
 from transformers import AutoConfig, AutoModelForCausalLM
 
 config_file, out = sys.argv[1], sys.argv[2]
+if len(sys.argv) > 3:
+    import torch
+
+    torch.manual_seed(int(sys.argv[3]))
 with tempfile.TemporaryDirectory() as d:
     shutil.copy(config_file, Path(d) / "config.json")
     config = AutoConfig.from_pretrained(d)

@@ -5,6 +5,8 @@
 //! them. End to end: a 2048x2048 f32 he-normal tensor through `generate::generate` into
 //! an `.npy` writer over `io::sink()` (rayon's global pool, so all cores; no disk).
 //!
+//! Then PyTorch's MT19937: words drawn against words skipped (`--hf-config --rng torch`).
+//!
 //! Run: `cargo bench --bench samplers` (a few minutes on 2 cores); one group:
 //! `cargo bench --bench samplers -- sampler/normal`. Throughput is in elements/s.
 //! bench/compare.sh times the whole command against NumPy, PyTorch and dd.
@@ -110,6 +112,29 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
+/// `--hf-config --rng torch` skips the draws transformers throws away: PyTorch's MT19937
+/// advanced without tempering or storing (`skip`), against drawing the same words.
+fn torch_skip(c: &mut Criterion) {
+    use weightinit::compat::torch::generator::Mt19937;
+    let mut group = c.benchmark_group("mt19937");
+    group.throughput(Throughput::Elements(BLOCK_LEN as u64));
+    let mut rng = Mt19937::new(0);
+    let mut words = vec![0u32; BLOCK_LEN];
+    group.bench_function("draw words", |b| {
+        b.iter(|| {
+            rng.fill_u32(&mut words);
+            black_box(words[BLOCK_LEN - 1])
+        })
+    });
+    group.bench_function("skip words", |b| {
+        b.iter(|| {
+            rng.skip(black_box(BLOCK_LEN as u64));
+            black_box(rng.next_u32())
+        })
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -120,6 +145,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = keystream, samplers, end_to_end
+    targets = keystream, samplers, end_to_end, torch_skip
 }
 criterion_main!(benches);

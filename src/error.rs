@@ -211,7 +211,8 @@ impl std::fmt::Display for Unreproducible {
         match self {
             Unreproducible::HalfPrecision(dtype) => write!(
                 f,
-                "the framework streams are reproduced for f32 and f64, not {dtype}"
+                "the framework streams are reproduced for f32 and f64 (and --rng torch's \
+                 normal_ for bf16), not {dtype}"
             ),
             Unreproducible::NotOiLayout => f.write_str(
                 "PyTorch stores weights out x in (x kernel), and its fans follow that; use the \

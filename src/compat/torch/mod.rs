@@ -156,6 +156,13 @@ impl Stream for Torch {
     }
 
     fn equivalent(&self, tensor: &ResolvedTensor) -> Option<String> {
+        if tensor.torch_replay.is_some() {
+            return Some(format!(
+                "# transformers' own draw: torch.manual_seed({}); \
+                 AutoModelForCausalLM.from_config(config) (transformers 5.25, torch 2.15)",
+                tensor.spec.seed
+            ));
+        }
         Some(mapping::expression(
             &tensor.resolved.distribution,
             tensor.spec.dtype,
