@@ -93,7 +93,11 @@ impl GenRequest {
             dtype: self.dtype.or(model.dtype).unwrap_or_default(),
             rng: self.rng,
         };
-        let planned = if replay { model.tensors.clone() } else { Vec::new() };
+        let planned = if replay {
+            model.tensors.clone()
+        } else {
+            Vec::new()
+        };
         let mut tensors = model
             .tensors
             .into_iter()

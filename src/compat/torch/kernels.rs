@@ -62,7 +62,9 @@ pub fn fill<E: Element>(
                     *x = E::from_f64(if value == high { low } else { value });
                 }
             }
-            DType::F16 | DType::Bf16 => unreachable!("16-bit uniforms are refused with --rng torch"),
+            DType::F16 | DType::Bf16 => {
+                unreachable!("16-bit uniforms are refused with --rng torch")
+            }
         },
         Distribution::Normal { mean, std } if total < 16 => {
             for x in out.iter_mut() {

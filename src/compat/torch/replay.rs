@@ -73,7 +73,11 @@ fn draw_in_waves<E: Element>(
     let mut start = 0;
     while start < total {
         let rest = total - start;
-        let len = if rest < BLOCK_LEN + 16 { rest } else { BLOCK_LEN };
+        let len = if rest < BLOCK_LEN + 16 {
+            rest
+        } else {
+            BLOCK_LEN
+        };
         blocks.push((start, len));
         start += len;
     }
@@ -129,14 +133,18 @@ pub fn slice_of_draw<E: Element>(
         Distribution::Uniform { .. } => (offset, len, false),
         Distribution::Normal { .. } if total < 16 => (0, total, true),
         Distribution::Normal { .. } => {
-            let tail_start = if total % 16 == 0 { total } else { total - 16 };
+            let tail_start = if total.is_multiple_of(16) { total } else { total - 16 };
             let first_block = offset / 16 * 16;
             if offset + len > tail_start {
                 // Through the end: from a 16-aligned start at or before the last 16.
                 let start = first_block.min(tail_start / 16 * 16);
                 (start, total - start, true)
             } else {
-                (first_block, (offset + len).div_ceil(16) * 16 - first_block, false)
+                (
+                    first_block,
+                    (offset + len).div_ceil(16) * 16 - first_block,
+                    false,
+                )
             }
         }
         _ => return None,
@@ -164,7 +172,11 @@ mod tests {
         ] {
             let got =
                 slice_of_draw::<E>(&mut CpuGenerator::new(5), &law, total, offset, len).unwrap();
-            assert_eq!(got, whole[offset..offset + len], "{law:?} {total} [{offset}; {len}]");
+            assert_eq!(
+                got,
+                whole[offset..offset + len],
+                "{law:?} {total} [{offset}; {len}]"
+            );
         }
     }
 

@@ -427,11 +427,15 @@ steps = ["linear head", "init head.weight", "init missing.weight"]
 /// (tensor, scheme) of every draw of the toy schedule for `config`.
 fn draws(config: &[(&str, Value)]) -> Vec<(String, String)> {
     let template = Template::parse("toy.toml", SCHEDULED).unwrap();
-    let config: BTreeMap<String, Value> =
-        config.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let config: BTreeMap<String, Value> = config
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     let values = template.scope_values(&config, "config.json").unwrap();
     let planned = template.expand(&values, "config.json").unwrap();
-    let schedule = template.torch_schedule(&values, &planned, "config.json").unwrap();
+    let schedule = template
+        .torch_schedule(&values, &planned, "config.json")
+        .unwrap();
     schedule
         .unwrap()
         .into_iter()
@@ -454,30 +458,48 @@ fn a_torch_schedule_expands_per_layer_and_skips_what_the_config_leaves_out() {
         ("head.weight", "fan-in-uniform"),
         ("head.weight", "normal:std=0.02"),
     ];
-    let want: Vec<(String, String)> =
-        want.iter().map(|(t, s)| (t.to_string(), s.to_string())).collect();
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(t, s)| (t.to_string(), s.to_string()))
+        .collect();
     assert_eq!(got, want);
     // A bias the config turns on is drawn after its weight, U(±1/√fan_in).
     let with_bias = draws(&[("bias", Value::Bool(true))]);
-    assert_eq!(with_bias[2], ("l.0.fc.bias".into(), "uniform:low=-0.5,high=0.5".into()));
+    assert_eq!(
+        with_bias[2],
+        ("l.0.fc.bias".into(), "uniform:low=-0.5,high=0.5".into())
+    );
 }
 
 #[test]
 fn not_saved_tensors_are_planned_but_not_written() {
     let template = Template::parse("toy.toml", SCHEDULED).unwrap();
-    let values = template.scope_values(&BTreeMap::new(), "config.json").unwrap();
+    let values = template
+        .scope_values(&BTreeMap::new(), "config.json")
+        .unwrap();
     let planned = template.expand(&values, "config.json").unwrap();
     let head = planned.iter().find(|p| p.name == "head.weight").unwrap();
     assert!(!head.saved);
-    assert!(planned.iter().filter(|p| p.name != "head.weight").all(|p| p.saved));
+    assert!(
+        planned
+            .iter()
+            .filter(|p| p.name != "head.weight")
+            .all(|p| p.saved)
+    );
 }
 
 #[test]
 fn a_bad_torch_step_is_refused_at_parse_time() {
     for (bad, needle) in [
-        ("steps = [\"bake embed\"]", "KIND one of linear, embedding, conv1d, init, draw"),
+        (
+            "steps = [\"bake embed\"]",
+            "KIND one of linear, embedding, conv1d, init, draw",
+        ),
         ("steps = [\"draw embed.weight\"]", "KIND TARGET"),
-        ("each = \"nope\"\nsteps = [\"init embed.weight\"]", "not a top-level block"),
+        (
+            "each = \"nope\"\nsteps = [\"init embed.weight\"]",
+            "not a top-level block",
+        ),
     ] {
         let text = format!("{SCHEDULED}\n[[torch]]\n{bad}\n");
         let err = Template::parse("toy.toml", &text).unwrap_err().to_string();
