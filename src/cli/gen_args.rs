@@ -175,7 +175,8 @@ pub struct GenArgs {
 
     /// Random stream: native (weightinit's own; parallel, identical on every machine),
     /// numpy (exactly np.random.default_rng(SEED)'s draws) or torch (exactly what
-    /// torch.nn.init draws after torch.manual_seed(SEED); use --layout oi). The framework
+    /// torch.nn.init draws after torch.manual_seed(SEED); use --layout oi; with
+    /// --hf-config, exactly what transformers' from_config draws). The framework
     /// streams use one generator for the run's tensors in order; the report prints the
     /// equivalent code.
     #[arg(long, value_parser = choice::<RngMode>(), default_value_t)]

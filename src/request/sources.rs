@@ -53,10 +53,13 @@ impl GenRequest {
         let schedule = match model.torch_schedule.take() {
             Some(schedule) if replay => Some(schedule),
             None if replay => {
+                let why = model
+                    .torch_refusal
+                    .as_deref()
+                    .unwrap_or("its template has no [[torch]] draw schedule");
                 return Err(Error::Usage(format!(
                     "--hf-config --rng torch: what transformers draws for the {} family is \
-                     not reproduced yet (its template has no [[torch]] schedule); use --rng \
-                     native",
+                     not reproduced yet ({why}); use --rng native",
                     model.family
                 )));
             }

@@ -111,6 +111,8 @@ pub struct Model {
     /// What `torch.manual_seed(s); from_config(cfg)` draws, in order, when the template
     /// gives its schedule ([`schedule`]).
     pub torch_schedule: Option<Vec<schedule::ScheduledDraw>>,
+    /// Why the family has no schedule, when its template says.
+    pub torch_refusal: Option<String>,
 }
 
 /// Reads `config` and expands the model with `template` (a file), else the built-in
@@ -180,6 +182,7 @@ pub fn load(config: &Path, template: Option<&Path>, experts: HfExperts) -> Resul
         label,
         recipe_symbols: template.recipe,
         torch_schedule,
+        torch_refusal: template.torch_refusal,
     })
 }
 

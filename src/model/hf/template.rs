@@ -112,6 +112,8 @@ pub struct Template {
     /// What `torch.manual_seed(s); from_config(cfg)` draws, in order ([`super::schedule`]).
     #[serde(default)]
     pub(super) torch: Vec<TorchGroup>,
+    /// Why `--rng torch` cannot replay this family, for a template without `[[torch]]`.
+    pub torch_refusal: Option<String>,
 }
 
 /// A group of torch schedule steps ([`super::schedule`]), repeated over a top-level

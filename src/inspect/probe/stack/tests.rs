@@ -75,6 +75,7 @@ fn model(family: &str, tensors: Vec<Planned>) -> crate::model::hf::Model {
         label: "config.json".into(),
         recipe_symbols: BTreeMap::new(),
         torch_schedule: None,
+        torch_refusal: None,
     }
 }
 
