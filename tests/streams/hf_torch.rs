@@ -242,3 +242,50 @@ fn rng_torch_refuses_a_recipe() {
         &["--recipe"],
     );
 }
+
+/// Each tensor carries its own place in transformers' run of draws, so the shards of
+/// `--max-shard-size` written by separate processes (`--shard I/N`) hold the same bytes
+/// transformers saved: here a Mixtral case (per-expert slices of fused draws) in bfloat16
+/// as three files written by three processes, in reverse order.
+#[test]
+fn shards_written_apart_hold_transformers_bytes() {
+    let fixture = fixture("mixtral");
+    let case = fixture["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["config"]["torch_dtype"] == "bfloat16" && c["seed"] == 1234)
+        .expect("a bfloat16 case with seed 1234");
+    let dir = tempdir();
+    std::fs::write(dir.path().join("config.json"), case["config"].to_string()).unwrap();
+    for i in [3, 2, 1] {
+        run_ok(
+            dir.path(),
+            &argv(&format!(
+                "gen --hf-config config.json --rng torch --seed 1234 --max-shard-size 20KB \
+                 --shard {i}/3 -o model/"
+            )),
+        );
+    }
+    let mut got = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir.path().join("model")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            let bytes = std::fs::read(&path).unwrap();
+            let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+            for (name, view) in file.tensors() {
+                got.insert(name, sha256_hex(view.data()));
+            }
+        }
+    }
+    let want = case["tensors"].as_array().unwrap();
+    assert_eq!(got.len(), want.len(), "every tensor in one of the shards");
+    for w in want {
+        let name = w["name"].as_str().unwrap();
+        assert_eq!(
+            got.get(name).map(String::as_str),
+            w["sha256"].as_str(),
+            "{name} across shards"
+        );
+    }
+}

@@ -133,7 +133,11 @@ pub fn slice_of_draw<E: Element>(
         Distribution::Uniform { .. } => (offset, len, false),
         Distribution::Normal { .. } if total < 16 => (0, total, true),
         Distribution::Normal { .. } => {
-            let tail_start = if total.is_multiple_of(16) { total } else { total - 16 };
+            let tail_start = if total.is_multiple_of(16) {
+                total
+            } else {
+                total - 16
+            };
             let first_block = offset / 16 * 16;
             if offset + len > tail_start {
                 // Through the end: from a 16-aligned start at or before the last 16.
