@@ -75,11 +75,13 @@ pub(super) fn attach(
                 tensor.spec.dtype
             )));
         }
-        if matches!(laws[k], Distribution::Constant { .. }) {
+        // The draw that leaves the values must be the tensor's own law, or the report
+        // and the file's metadata would describe another law than the one written.
+        if laws[k] != tensor.resolved.distribution {
             return Err(Error::Param(format!(
-                "the {family} template's torch schedule leaves '{source}' constant, and \
-                 '{}' has the random law {}",
-                plan.name, tensor.spec.scheme
+                "the {family} template's torch schedule last draws '{source}' from {}, and \
+                 '{}' has the law {}",
+                draw.scheme, plan.name, tensor.spec.scheme
             )));
         }
         wanted.push((t, k, offset, draw_len));
