@@ -289,3 +289,57 @@ fn shards_written_apart_hold_transformers_bytes() {
         );
     }
 }
+
+/// A template of one's own carries its own schedule; one that never draws a random
+/// tensor, or last draws it from another law than its scheme, is refused with one line
+/// before anything is written.
+#[test]
+fn a_templates_schedule_must_draw_what_it_writes() {
+    let template = |steps: &str| {
+        format!(
+            r#"
+family = "toy"
+source = "a test"
+
+[[tensor]]
+name = "embed.weight"
+shape = ["8", "4"]
+scheme = "normal:std=0.02"
+
+[[tensor]]
+name = "fc.weight"
+shape = ["4", "4"]
+scheme = "normal:std=0.02"
+
+[[torch]]
+steps = [{steps}]
+"#
+        )
+    };
+    let dir = tempdir();
+    std::fs::write(dir.path().join("config.json"), r#"{"model_type": "toy"}"#).unwrap();
+    let good = r#""embedding embed", "linear fc", "init embed.weight", "init fc.weight""#;
+    std::fs::write(dir.path().join("good.toml"), template(good)).unwrap();
+    run_ok(
+        dir.path(),
+        &argv("gen --hf-config config.json --spec good.toml --rng torch --seed 3 -o ok/"),
+    );
+    for (steps, needle) in [
+        (
+            r#""embedding embed", "init embed.weight""#,
+            "never draws 'fc.weight'",
+        ),
+        (
+            r#""init embed.weight", "draw fc.weight normal:std=0.5""#,
+            "last draws 'fc.weight' from normal:std=0.5",
+        ),
+    ] {
+        std::fs::write(dir.path().join("bad.toml"), template(steps)).unwrap();
+        assert_bad_in(
+            dir.path(),
+            &argv("gen --hf-config config.json --spec bad.toml --rng torch --seed 3 -o bad/"),
+            2,
+            &[needle],
+        );
+    }
+}
