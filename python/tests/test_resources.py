@@ -324,7 +324,8 @@ d = {str(tmp_path)!r}
 results = {{}}
 print("ready", flush=True)
 following = 0
-while following < {count}:
+done = False
+while not done:
     # An interrupt can also land between writes, in this loop; it is not a write's, and
     # the loop goes on with the next index (so no index is written twice).
     try:
@@ -332,10 +333,13 @@ while following < {count}:
             k = following
             following += 1
             results[k] = outcome(lambda: wi.write(f"{{d}}/w{{k}}.npy", "he-normal", (64, 64), seed=k))
+        # The parent goes on sending SIGINT until this process has exited: ignored from
+        # here on, set inside the try so that an interrupt landing just after the last
+        # write is caught too (it was not, and failed the test on a busy machine).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        done = True
     except KeyboardInterrupt:
         pass
-# The parent goes on sending SIGINT until this process has exited.
-signal.signal(signal.SIGINT, signal.SIG_IGN)
 print(json.dumps(results), flush=True)
 """
     )

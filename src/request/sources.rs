@@ -33,7 +33,9 @@ impl GenRequest {
     /// keeps in float32, as transformers' `_keep_in_fp32_modules_strict` does, stays in it
     /// unless `--dtype`: the flag sets every tensor's), PyTorch's layout (out × in),
     /// schemes by name from `--rule` before `--recipe`'s before the template's; and the
-    /// config's bytes.
+    /// config's bytes. With `--rng torch`, the template's draw schedule gives each tensor
+    /// its place in transformers' own run of draws ([`super::torch_replay`]); the flags
+    /// that would change what transformers draws are refused.
     pub(crate) fn hf_specs(&self, config: &Path) -> Result<(Vec<ResolvedTensor>, Vec<u8>)> {
         use crate::tensor::rng::RngMode;
         let replay = self.rng == RngMode::Torch;
