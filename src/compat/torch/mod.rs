@@ -159,7 +159,7 @@ impl Stream for Torch {
         if tensor.torch_replay.is_some() {
             return Some(format!(
                 "# transformers' own draw: torch.manual_seed({}); \
-                 AutoModelForCausalLM.from_config(config) (transformers 5.25, torch 2.15)",
+                 AutoModelFor...LM.from_config(config) (transformers 5.25, torch 2.15)",
                 tensor.spec.seed
             ));
         }
