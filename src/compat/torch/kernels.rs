@@ -13,9 +13,12 @@
 //! float32 uses the AVX2 kernel PyTorch runs on x86 (also on AVX-512 machines): Cephes
 //! polynomials for log and sin/cos from `avx_mathfun.h`, with the multiply-adds GCC fuses
 //! into FMAs (which ones was settled by testing against PyTorch: 100 000 of 100 000 values
-//! equal); float64 uses the C library's `log`, `cos`, `sin`. Smaller tensors take
-//! PyTorch's scalar path, which draws pairs and keeps the second value in the generator
-//! for the next call.
+//! equal); float64 uses the C library's `log`, `cos`, `sin`; bfloat16 (PyTorch 2.15) the
+//! float32 kernel rounded, its last 16 redrawn without first drawing the incomplete 16.
+//! Smaller tensors take PyTorch's scalar path, which draws pairs and keeps the second
+//! value in the generator for the next call. [`skip_draw`] advances the generator past
+//! such a draw without computing it (`--hf-config --rng torch` skips what transformers
+//! throws away).
 //!
 //! Every `torch.nn.init` function built on these — `kaiming_uniform_`, `xavier_uniform_`,
 //! `kaiming_normal_`, `xavier_normal_`, the `nn.Linear`/`nn.Conv2d` defaults — reduces to
