@@ -32,8 +32,9 @@ fn dtype_of(torch: &str) -> &'static str {
     }
 }
 
-/// Values of a safetensors tensor as f64 (f32 or bf16, little-endian).
-fn values_of(view: &safetensors::tensor::TensorView<'_>) -> Vec<f64> {
+/// Values of a safetensors tensor as f64 (f32 or bf16, little-endian); hf_torch.rs
+/// shows them too.
+pub(crate) fn values_of(view: &safetensors::tensor::TensorView<'_>) -> Vec<f64> {
     let data = view.data();
     match view.dtype() {
         safetensors::Dtype::F32 => data

@@ -27,33 +27,6 @@ fn fixture(family: &str) -> Value {
         .expect("parsing the fixture")
 }
 
-/// The first `n` values of a tensor as f64 (the float dtypes; none for the others).
-fn head_of(view: &safetensors::tensor::TensorView<'_>, n: usize) -> Vec<f64> {
-    let data = view.data();
-    match view.dtype() {
-        safetensors::Dtype::F32 => data
-            .chunks_exact(4)
-            .take(n)
-            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-            .collect(),
-        safetensors::Dtype::BF16 => data
-            .chunks_exact(2)
-            .take(n)
-            .map(|b| {
-                f64::from(f32::from_bits(
-                    u32::from(u16::from_le_bytes([b[0], b[1]])) << 16,
-                ))
-            })
-            .collect(),
-        safetensors::Dtype::F64 => data
-            .chunks_exact(8)
-            .take(n)
-            .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn names_of(tensors: &[Value]) -> Vec<String> {
     tensors
         .iter()
@@ -179,7 +152,10 @@ fn same_bits(family: &str, k: usize, case: &Value, want: &[Value], flags: &str) 
                 "  {name} {shape:?} {}: transformers {} vs ours {:?}",
                 w["dtype"].as_str().unwrap(),
                 w["head"],
-                head_of(&view, 4)
+                crate::hf_config::values_of(&view)
+                    .into_iter()
+                    .take(4)
+                    .collect::<Vec<_>>()
             ));
         }
     }
