@@ -45,13 +45,17 @@ pub struct Sharding {
 
 impl Target {
     /// Decides the target from the flags alone (tensors are not needed for that);
-    /// `--shard auto` reads the launcher's rank and world size through `env`.
+    /// `--shard auto` reads the launcher's rank and world size through `env`. `replayed`:
+    /// each tensor carries its own generator state (`--hf-config --rng torch`, where
+    /// transformers' run of draws is replayed), so a sequential stream's tensors can
+    /// still be drawn alone.
     pub fn from_options(
         output: Option<&Path>,
         format: Option<Format>,
         shard: Option<&str>,
         max_shard_bytes: Option<u64>,
         rng: RngMode,
+        replayed: bool,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Target> {
         if shard.is_some() || max_shard_bytes.is_some() {
@@ -67,7 +71,7 @@ impl Target {
             let launcher = choice.and_then(|c| c.launcher);
             let max_bytes = max_shard_bytes;
             // The native and JAX streams are counter-based: any tensor is drawn alone.
-            if matches!(rng, RngMode::Numpy | RngMode::Torch) {
+            if matches!(rng, RngMode::Numpy | RngMode::Torch) && !replayed {
                 return Err(Error::Usage(format!(
                     "{flag} needs --rng native or jax: --rng {rng} draws every tensor from \
                      one generator in order, so shards could not be written independently"
@@ -561,6 +565,7 @@ mod tests {
             None,
             None,
             RngMode::Native,
+            false,
             no_env,
         )
     }
@@ -612,6 +617,7 @@ mod tests {
                 Some("2/4"),
                 None,
                 rng,
+                false,
                 no_env,
             )
         };
@@ -639,6 +645,7 @@ mod tests {
                 None,
                 Some(bytes),
                 RngMode::Native,
+                false,
                 no_env,
             )
         };
@@ -665,6 +672,7 @@ mod tests {
             Some("auto"),
             None,
             RngMode::Native,
+            false,
             slurm,
         )
         .unwrap() else {

@@ -88,19 +88,15 @@ fn run_checked(args: &GenRequest, progress: &mut dyn Progress) -> Result<Outcome
         }
     }
     // Last of the checks: planning may create the output directory.
-    // `--hf-config --rng torch` gives each tensor its own recorded generator state
-    // (transformers' run of draws, replayed): any tensor is drawn alone, as with the
-    // counter-based streams, so its shards can be written independently.
-    let sharding_stream = match (&args.hf_config, args.rng) {
-        (Some(_), crate::tensor::rng::RngMode::Torch) => crate::tensor::rng::RngMode::Native,
-        (_, rng) => rng,
-    };
     let target = Target::from_options(
         output.as_deref(),
         args.format,
         args.shard.as_deref(),
         max_shard_bytes,
-        sharding_stream,
+        args.rng,
+        // `--hf-config --rng torch` replays transformers' draws: each tensor carries
+        // its own generator state (request/torch_replay.rs).
+        args.hf_config.is_some() && args.rng == crate::tensor::rng::RngMode::Torch,
         // `--shard auto` (and Python's `shard="auto"`) reads the launcher's variables
         // here, when the request resolves, so the request itself stays plain values.
         |name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()),
